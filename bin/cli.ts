@@ -1,0 +1,90 @@
+/**
+ * `crossmesh` command-line entry. Sub-commands load lazily (one file each in bin/commands/) so
+ * `crossmesh --help` and `crossmesh validate` do not pay for the cloud SDKs.
+ */
+import { EXIT } from '../errors/entry.js';
+import { ERROR_CATALOG, formatProblem, MeshError } from '../errors/index.js';
+import type { Command, CommandIO } from './command.js';
+
+interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<{ readonly command: Command }>;
+}
+
+/** Every sub-command, in the order `--help` lists them. */
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  // Each issue adds its commands here: validate, render, plan, apply, destroy, proxy,
+  // control-plane, up, status, compose.
+};
+
+const VERSION = '0.1.0';
+
+function topHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length), 8);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'crossmesh: one TypeScript service-mesh model for AWS App Mesh, GCP Traffic Director and a local mesh.',
+    '',
+    'Usage: crossmesh <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `crossmesh <command> --help` for a command\'s options.',
+    '',
+    'Exit codes: 0 ok, 1 invalid mesh or input, 2 usage, 3 target cannot express the mesh,',
+    '4 cloud API failure, 5 proxy configuration rejected, 6 plan has changes (--detailed-exitcode),',
+    '70 internal error. Every error code is listed in docs/errors.md.',
+    '',
+  ].join('\n');
+}
+
+/** Runs the CLI with `argv` (without `node` and the script); resolves to the exit code. */
+export async function main(
+  argv: readonly string[],
+  io: CommandIO = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(topHelp());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    io.stderr.write(
+      `crossmesh: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')} [CLI_E_USAGE]\n`,
+    );
+    return EXIT.usage;
+  }
+  try {
+    const { command } = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
+      return EXIT.ok;
+    }
+    return await command.run(rest, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+/** Prints an error path-first and returns its exit code. Never prints a raw stack for user errors. */
+export function reportError(error: unknown, io: CommandIO): number {
+  if (error instanceof MeshError) {
+    if (error.problems.length > 1) {
+      io.stderr.write(`crossmesh: ${error.problems.length} problems\n`);
+      for (const problem of error.problems) io.stderr.write(`  ${formatProblem(problem)}\n`);
+    } else {
+      const [problem] = error.problems;
+      io.stderr.write(`crossmesh: ${problem ? formatProblem(problem) : error.message}\n`);
+    }
+    return ERROR_CATALOG[error.code]?.exit ?? EXIT.internal;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(`crossmesh: internal error [INTERNAL_E_BUG]\n${detail}\n`);
+  return EXIT.internal;
+}

@@ -1,0 +1,56 @@
+/**
+ * Generated documentation. Every page listed here is produced from code, so it cannot drift:
+ * `npm run docs` writes them, and test/docs/generated.test.ts fails when a committed page
+ * differs from what the code generates. Each area adds its pages to GENERATED_DOCS.
+ */
+import { ERROR_CATALOG } from '../errors/index.js';
+
+/** A generated page: path relative to the repository root, and its content. */
+export interface GeneratedDoc {
+  readonly path: string;
+  readonly generate: () => string | Promise<string>;
+}
+
+function errorsPage(): string {
+  const rows = Object.entries(ERROR_CATALOG)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([code, e]) => `| \`${code}\` | ${e.exit} | ${e.title} | ${e.help} |`);
+  return [
+    '# Errors',
+    '',
+    '<!-- Generated from errors/catalog.ts by `npm run docs`; do not edit by hand. -->',
+    '',
+    'Every error crossmesh reports is a `MeshError` with a stable `code`, the `path` of the field at',
+    'fault, and a message that says what was given and what is allowed. The CLI prints the path first:',
+    '',
+    '```',
+    'crossmesh: services.catalog.routes[1].destinations[0].weight: must be an integer from 0 to 1000, got 2000 [MESH_E_RANGE]',
+    '```',
+    '',
+    '`instanceof MeshError` holds even when two copies of crossmesh are installed. A validation error',
+    'carries every problem found in one pass in `error.problems`.',
+    '',
+    '## Exit codes',
+    '',
+    '| exit | meaning |',
+    '| --- | --- |',
+    '| 0 | success |',
+    '| 1 | the mesh, a file or other input is invalid |',
+    '| 2 | usage: unknown command, option or target |',
+    '| 3 | the target cannot express features the mesh uses (see `--allow-drop`) |',
+    '| 4 | a cloud API call failed or timed out |',
+    '| 5 | the proxy rejected its Envoy configuration |',
+    '| 6 | `plan --detailed-exitcode` found changes |',
+    '| 70 | internal error (a bug) |',
+    '',
+    '## Codes',
+    '',
+    '| code | exit | what happened | what to do |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+/** Every generated page. */
+export const GENERATED_DOCS: readonly GeneratedDoc[] = [{ path: 'docs/errors.md', generate: errorsPage }];
