@@ -59,7 +59,7 @@ export interface Provider {
 }
 
 /** What the engine will do to one resource. */
-export type ChangeAction = 'create' | 'update' | 'delete' | 'noop';
+export type ChangeAction = 'create' | 'update' | 'delete';
 
 /** One field that differs between live and desired. */
 export interface FieldChange {
@@ -73,19 +73,32 @@ export interface FieldChange {
 
 /** One planned change. */
 export interface Change {
+  /** What happens. */
   readonly action: ChangeAction;
+  /** Resource kind. */
   readonly kind: string;
+  /** Resource id. */
   readonly id: string;
+  /** Resource name in the target API. */
   readonly name: string;
-  /** Field-level differences (updates only). */
+  /** Field-level differences: every field for a create or delete, the differing ones for an update. */
   readonly fields: readonly FieldChange[];
+  /** The desired resource (create, update). */
+  readonly desired?: DesiredResource;
+  /** The live resource (update, delete). */
+  readonly live?: LiveResource;
 }
 
-/** A plan: every change, in the order apply will perform them. */
+/** A plan: every change, in the order apply performs them. Computed before any write. */
 export interface Plan {
+  /** Target name. */
   readonly target: string;
+  /** Mesh name. */
   readonly mesh: string;
+  /** Changes in execution order: creates and updates by dependency, then deletes in reverse. */
   readonly changes: readonly Change[];
+  /** Ids of resources that already match. */
+  readonly unchanged: readonly string[];
 }
 
 /** Progress events during apply/destroy. */
