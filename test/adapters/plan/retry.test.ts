@@ -25,13 +25,27 @@ describe('withRetry', () => {
   test('does not retry a 4xx validation error, and gives up after the retry budget', async () => {
     let calls = 0;
     const bad = Object.assign(new Error('bad'), { $metadata: { httpStatusCode: 400 } });
-    await expect(withRetry(() => (calls++, Promise.reject(bad)), { baseMs: 1 })).rejects.toBe(bad);
+    await expect(
+      withRetry(
+        () => {
+          calls++;
+          return Promise.reject(bad);
+        },
+        { baseMs: 1 },
+      ),
+    ).rejects.toBe(bad);
     expect(calls).toBe(1);
     calls = 0;
     const busy = Object.assign(new Error('busy'), { code: 429 });
-    await expect(withRetry(() => (calls++, Promise.reject(busy)), { retries: 2, baseMs: 1 })).rejects.toBe(
-      busy,
-    );
+    await expect(
+      withRetry(
+        () => {
+          calls++;
+          return Promise.reject(busy);
+        },
+        { retries: 2, baseMs: 1 },
+      ),
+    ).rejects.toBe(busy);
     expect(calls).toBe(3);
   });
 
