@@ -15,6 +15,8 @@ export interface CloudOptions {
   readonly project?: string;
   /** Print progress lines (long-running operations, retries). @default - no progress output */
   readonly progress?: (line: string) => void;
+  /** Report a warning, e.g. one line per feature dropped under `--allow-drop`. @default - warnings are discarded */
+  readonly warn?: (line: string) => void;
 }
 
 /** A cloud target as the plan/apply commands see it. */
