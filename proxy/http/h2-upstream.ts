@@ -1,0 +1,223 @@
+/**
+ * HTTP/2 upstream for one host: a single session multiplexing every request (h2c prior knowledge,
+ * or TLS with ALPN h2), reopened when the upstream closes or sends GOAWAY.
+ */
+import http2 from 'node:http2';
+import type net from 'node:net';
+import { type ConnectTarget, openConnection } from './connect.js';
+import type { PoolEvents } from './h1-upstream.js';
+import { fromH2Headers, toH2Headers } from './h2-common.js';
+import type { HeaderList } from './headers.js';
+import type { UpstreamCallbacks, UpstreamRequest } from './stream.js';
+
+/** The request head an HTTP/2 upstream gets. */
+export interface H2OutgoingRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly scheme: 'http' | 'https';
+  readonly headers: HeaderList;
+  /** True when the request has no body (END_STREAM on the HEADERS frame). */
+  readonly endStream: boolean;
+}
+
+type Waiter = (session: http2.ClientHttp2Session | undefined, reason: string) => void;
+
+/** One multiplexed HTTP/2 session to one upstream host. */
+export class H2Pool {
+  private session: http2.ClientHttp2Session | undefined;
+  private waiters: Waiter[] = [];
+  private connecting = false;
+  private closed = false;
+
+  constructor(
+    private readonly target: ConnectTarget,
+    private readonly events: PoolEvents,
+  ) {}
+
+  /** Open sessions (0 or 1). */
+  get connections(): number {
+    return this.session === undefined ? 0 : 1;
+  }
+
+  /** Starts a request on the shared session. */
+  request(request: H2OutgoingRequest, callbacks: UpstreamCallbacks): UpstreamRequest {
+    const ex = new H2Exchange(request, callbacks);
+    this.withSession((session, reason) => {
+      if (session === undefined) ex.connectFailed(reason);
+      else ex.start(session);
+    });
+    return ex;
+  }
+
+  private withSession(waiter: Waiter): void {
+    if (this.closed) {
+      waiter(undefined, 'connection failure');
+      return;
+    }
+    const s = this.session;
+    if (s !== undefined && !s.closed && !s.destroyed) {
+      waiter(s, '');
+      return;
+    }
+    this.waiters.push(waiter);
+    if (this.connecting) return;
+    this.connecting = true;
+    const target: ConnectTarget =
+      this.target.tls === undefined
+        ? this.target
+        : { ...this.target, tls: { ...this.target.tls, alpn: ['h2'] } };
+    openConnection(target, (error, socket) => {
+      this.connecting = false;
+      const waiters = this.waiters.splice(0);
+      if (error !== undefined || socket === undefined) {
+        this.events.onConnectFailure(error ?? 'error');
+        const reason = error === 'timeout' ? 'connection timeout' : 'connection failure';
+        for (const w of waiters) w(undefined, reason);
+        return;
+      }
+      const session = this.open(socket);
+      for (const w of waiters) w(session, '');
+    });
+  }
+
+  private open(socket: net.Socket): http2.ClientHttp2Session {
+    const scheme = this.target.tls === undefined ? 'http' : 'https';
+    const session = http2.connect(`${scheme}://${this.target.host}:${this.target.port}`, {
+      createConnection: () => socket,
+    });
+    this.session = session;
+    this.events.onConnectionOpen();
+    let counted = true;
+    const gone = () => {
+      if (this.session === session) this.session = undefined;
+      if (counted) {
+        counted = false;
+        this.events.onConnectionClose();
+      }
+    };
+    session.on('error', () => gone());
+    session.on('goaway', () => gone());
+    session.on('close', () => gone());
+    // An idle session must not keep the process alive (tests and drains close it explicitly).
+    session.unref();
+    return session;
+  }
+
+  /** Closes the session once its streams finish. */
+  drain(): void {
+    this.session?.close();
+  }
+
+  /** Closes the session now. */
+  close(): void {
+    this.closed = true;
+    this.session?.destroy();
+    this.session = undefined;
+    for (const w of this.waiters.splice(0)) w(undefined, 'connection failure');
+  }
+}
+
+class H2Exchange implements UpstreamRequest {
+  private stream: http2.ClientHttp2Stream | undefined;
+  private finished = false;
+  private headersReceived = false;
+  private trailers: HeaderList | undefined;
+  private queued: Buffer[] = [];
+  private endPending: { trailers?: HeaderList | undefined } | undefined;
+
+  constructor(
+    private readonly request: H2OutgoingRequest,
+    private readonly callbacks: UpstreamCallbacks,
+  ) {}
+
+  start(session: http2.ClientHttp2Session): void {
+    if (this.finished) return;
+    const r = this.request;
+    const headers = toH2Headers(r.headers, {
+      ':method': r.method,
+      ':path': r.path,
+      ':authority': r.authority,
+      ':scheme': r.scheme,
+    });
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request(headers, { endStream: r.endStream, waitForTrailers: !r.endStream });
+    } catch {
+      this.connectFailed('connection failure');
+      return;
+    }
+    this.stream = stream;
+    stream.on('headers', (h) => {
+      if (Number(h[':status']) === 100) this.callbacks.onInformational(100);
+    });
+    stream.on('response', (h, flags) => {
+      this.headersReceived = true;
+      const status = Number(h[':status']);
+      this.callbacks.onHeaders(
+        status,
+        fromH2Headers(h),
+        (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
+      );
+    });
+    stream.on('data', (chunk: Buffer) => this.callbacks.onData(chunk));
+    stream.on('trailers', (t) => {
+      this.trailers = fromH2Headers(t);
+    });
+    stream.on('end', () => {
+      if (this.finished) return;
+      if (!this.headersReceived) return;
+      this.finished = true;
+      this.callbacks.onEnd(this.trailers);
+    });
+    stream.on('wantTrailers', () => {
+      const t = this.endPending?.trailers;
+      if (t !== undefined && t.length > 0) stream.sendTrailers(toH2Headers(t, {}));
+      else stream.close();
+    });
+    stream.on('drain', () => this.callbacks.onDrain());
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      if (this.finished) return;
+      this.finished = true;
+      const code = stream.rstCode;
+      const reason =
+        code === http2.constants.NGHTTP2_REFUSED_STREAM
+          ? 'remote refused stream reset'
+          : code === http2.constants.NGHTTP2_NO_ERROR
+            ? 'connection termination'
+            : 'remote reset';
+      this.callbacks.onReset(reason, !this.headersReceived);
+    });
+    for (const chunk of this.queued) stream.write(chunk);
+    this.queued = [];
+    if (this.endPending !== undefined) stream.end();
+  }
+
+  writeData(chunk: Buffer): boolean {
+    if (this.finished) return true;
+    if (this.stream === undefined) {
+      this.queued.push(chunk);
+      return true;
+    }
+    return this.stream.write(chunk);
+  }
+
+  end(trailers?: HeaderList): void {
+    if (this.finished || this.endPending !== undefined || this.request.endStream) return;
+    this.endPending = { trailers };
+    this.stream?.end();
+  }
+
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stream?.close(http2.constants.NGHTTP2_CANCEL);
+  }
+
+  connectFailed(reason: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.callbacks.onReset(reason, true);
+  }
+}
