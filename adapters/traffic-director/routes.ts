@@ -1,0 +1,430 @@
+/**
+ * networkservices v1 routes: one HttpRoute, GrpcRoute or TcpRoute per service port, attached to
+ * the mesh, and the routes of each ingress Gateway. Pure.
+ *
+ * Features the API cannot express are absent here on purpose: the capability matrix marks them
+ * `none`, so `renderWithTarget` refuses or drops them before this code runs, and what is left in
+ * the model is skipped silently (HttpRoute has no method match, GrpcRoute has no per-try timeout,
+ * header modifiers, mirroring or rewrites, TcpRoute matches only address and port).
+ */
+import type {
+  Destination,
+  Fault,
+  Gateway,
+  GatewayRoute,
+  HeaderMatch,
+  HeaderMutation,
+  PathMatch,
+  Protocol,
+  QueryMatch,
+  RetryEvent,
+  Route,
+  RoutePolicy,
+  Service,
+} from '../../model/types.js';
+import type { Json } from '../plan/types.js';
+import {
+  backendServiceRef,
+  domainOf,
+  primaryPort,
+  type RenderContext,
+  routePolicy,
+  routesForPort,
+  versionsOf,
+} from './context.js';
+import { googleDuration } from './durations.js';
+import type { JsonObject } from './json.js';
+import { ref, resourceName } from './names.js';
+
+/** A route resource before labels and pruning. */
+export interface RouteResource {
+  readonly kind: 'HttpRoute' | 'GrpcRoute' | 'TcpRoute';
+  readonly name: string;
+  readonly body: JsonObject;
+  readonly dependsOn: readonly string[];
+}
+
+const REDIRECT_CODES: Readonly<Record<number, string>> = {
+  301: 'MOVED_PERMANENTLY_DEFAULT',
+  302: 'FOUND',
+  303: 'SEE_OTHER',
+  307: 'TEMPORARY_REDIRECT',
+  308: 'PERMANENT_REDIRECT',
+};
+
+/** HttpRoute retry conditions (Envoy `retry_on` names) for the model's retry events. */
+const HTTP_RETRY_ON: Readonly<Record<RetryEvent, string>> = {
+  'server-error': '5xx',
+  'gateway-error': 'gateway-error',
+  'client-error': 'retriable-4xx',
+  reset: 'reset',
+  'connect-failure': 'connect-failure',
+  'refused-stream': 'refused-stream',
+  cancelled: 'cancelled',
+  'deadline-exceeded': 'deadline-exceeded',
+  'resource-exhausted': 'resource-exhausted',
+  unavailable: 'unavailable',
+  internal: 'internal',
+};
+
+/** The retry conditions GrpcRoute documents; other events have no GrpcRoute equivalent. */
+const GRPC_RETRY_ON: ReadonlySet<RetryEvent> = new Set([
+  'connect-failure',
+  'refused-stream',
+  'cancelled',
+  'deadline-exceeded',
+  'resource-exhausted',
+  'unavailable',
+]);
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * Weighted destinations → one entry per backend service (service version). A destination
+ * without a version spreads its weight equally over the versions; weights are scaled to integers
+ * by the least common multiple of the version counts, then reduced by their common divisor.
+ */
+export function weightedBackends(
+  ctx: RenderContext,
+  ownService: string,
+  destinations: readonly Destination[],
+): { readonly serviceName: string; readonly weight: number }[] {
+  const expanded = destinations.map((d) => {
+    const service = d.service ?? ownService;
+    const versions = d.version === undefined ? versionsOf(ctx.mesh, service) : [d.version];
+    return { service, versions, weight: d.weight ?? 1 };
+  });
+  const lcm = expanded.reduce(
+    (acc, d) => (d.versions.length === 0 ? acc : (acc * d.versions.length) / gcd(acc, d.versions.length)),
+    1,
+  );
+  const weights = new Map<string, number>();
+  for (const d of expanded) {
+    for (const version of d.versions) {
+      const key = backendServiceRef(ctx, d.service, version);
+      weights.set(key, (weights.get(key) ?? 0) + (d.weight * lcm) / d.versions.length);
+    }
+  }
+  const positive = [...weights.entries()].filter(([, w]) => w > 0);
+  const divisor = positive.reduce((acc, [, w]) => gcd(acc, w), 0) || 1;
+  return positive.map(([serviceName, w]) => ({ serviceName, weight: w / divisor }));
+}
+
+/** Every version of a service, equally weighted (gateway routes, ports without routes). */
+function allVersions(ctx: RenderContext, service: string): { readonly serviceName: string; readonly weight: number }[] {
+  return weightedBackends(ctx, service, [{ service }]);
+}
+
+function httpPathMatch(path: PathMatch | undefined): JsonObject {
+  if (path === undefined) return {};
+  switch (path.kind) {
+    case 'exact':
+      return { fullPathMatch: path.value };
+    case 'prefix':
+      return { prefixMatch: path.value };
+    case 'regex':
+      return { regexMatch: path.value };
+  }
+}
+
+function httpHeaderMatch(match: HeaderMatch): JsonObject {
+  const base = { header: match.name, invertMatch: match.invert === true };
+  switch (match.kind) {
+    case 'exact':
+      return { ...base, exactMatch: match.value };
+    case 'prefix':
+      return { ...base, prefixMatch: match.value };
+    case 'suffix':
+      return { ...base, suffixMatch: match.value };
+    case 'regex':
+      return { ...base, regexMatch: match.value };
+    case 'present':
+      return { ...base, presentMatch: true };
+    case 'range':
+      return { ...base, rangeMatch: { start: match.start, end: match.end } };
+  }
+}
+
+function queryMatch(match: QueryMatch): JsonObject {
+  switch (match.kind) {
+    case 'exact':
+      return { queryParameter: match.name, exactMatch: match.value };
+    case 'regex':
+      return { queryParameter: match.name, regexMatch: match.value };
+    case 'present':
+      return { queryParameter: match.name, presentMatch: true };
+  }
+}
+
+function headerModifier(mutation: HeaderMutation | undefined): JsonObject | undefined {
+  if (mutation === undefined) return undefined;
+  const set: Record<string, string> = {};
+  const add: Record<string, string> = {};
+  for (const header of mutation.add ?? []) {
+    if (header.append === true) add[header.name] = header.value;
+    else set[header.name] = header.value;
+  }
+  return { set, add, remove: [...(mutation.remove ?? [])] };
+}
+
+function faultPolicy(fault: Fault | undefined): JsonObject | undefined {
+  if (fault === undefined) return undefined;
+  const out: Record<string, Json> = {};
+  if (fault.delay !== undefined) {
+    out.delay = { fixedDelay: googleDuration(fault.delay.duration), percentage: Math.round(fault.delay.percent) };
+  }
+  // The API aborts with an HTTP status only; a gRPC-only abort has no equivalent and is dropped.
+  if (fault.abort?.httpStatus !== undefined) {
+    out.abort = { httpStatus: fault.abort.httpStatus, percentage: Math.round(fault.abort.percent) };
+  }
+  return out;
+}
+
+function timeouts(policy: RoutePolicy): JsonObject {
+  const request = policy.timeouts?.request;
+  const idle = policy.timeouts?.idle;
+  return {
+    // `0s` disables the timeout in the model; the API has no "disabled", so it is left unset.
+    ...(request === undefined || request === '0s' ? {} : { timeout: googleDuration(request) }),
+    ...(idle === undefined || idle === '0s' ? {} : { idleTimeout: googleDuration(idle) }),
+  };
+}
+
+function httpRetry(policy: RoutePolicy): JsonObject | undefined {
+  const retries = policy.retries;
+  if (retries === undefined || retries.attempts <= 0) return undefined;
+  return {
+    numRetries: retries.attempts,
+    retryConditions: [...new Set((retries.on ?? []).map((event) => HTTP_RETRY_ON[event]))],
+    ...(retries.perTryTimeout === undefined ? {} : { perTryTimeout: googleDuration(retries.perTryTimeout) }),
+  };
+}
+
+function grpcRetry(policy: RoutePolicy): JsonObject | undefined {
+  const retries = policy.retries;
+  if (retries === undefined || retries.attempts <= 0) return undefined;
+  return {
+    numRetries: retries.attempts,
+    retryConditions: (retries.on ?? []).filter((event) => GRPC_RETRY_ON.has(event)),
+  };
+}
+
+function httpRule(ctx: RenderContext, serviceName: string, service: Service, route: Route): JsonObject {
+  const policy = routePolicy(ctx.mesh, service, route);
+  const match: JsonObject = {
+    ...httpPathMatch(route.match?.path),
+    headers: (route.match?.headers ?? []).map(httpHeaderMatch),
+    queryParameters: (route.match?.query ?? []).map(queryMatch),
+  };
+  if (route.redirect !== undefined) {
+    const r = route.redirect;
+    return {
+      matches: [match],
+      action: {
+        redirect: {
+          responseCode: REDIRECT_CODES[r.status ?? 301] ?? 'MOVED_PERMANENTLY_DEFAULT',
+          httpsRedirect: r.scheme === 'https',
+          ...(r.host === undefined ? {} : { hostRedirect: r.host }),
+          ...(r.port === undefined ? {} : { portRedirect: r.port }),
+          ...(r.path === undefined ? {} : { pathRedirect: r.path }),
+          ...(r.prefix === undefined ? {} : { prefixRewrite: r.prefix }),
+        },
+      },
+    };
+  }
+  const mirror = route.mirror;
+  const mirrorVersion = mirror === undefined ? undefined : (mirror.version ?? versionsOf(ctx.mesh, mirror.service)[0]);
+  return {
+    matches: [match],
+    action: {
+      destinations: weightedBackends(ctx, serviceName, route.destinations ?? [{}]),
+      ...timeouts(policy),
+      ...(httpRetry(policy) === undefined ? {} : { retryPolicy: httpRetry(policy) as JsonObject }),
+      ...(faultPolicy(route.fault) === undefined
+        ? {}
+        : { faultInjectionPolicy: faultPolicy(route.fault) as JsonObject }),
+      ...(mirror === undefined || mirrorVersion === undefined
+        ? {}
+        : {
+            requestMirrorPolicy: {
+              destination: { serviceName: backendServiceRef(ctx, mirror.service, mirrorVersion) },
+              mirrorPercent: mirror.percent ?? 100,
+            },
+          }),
+      ...(route.headers?.request === undefined ? {} : { requestHeaderModifier: headerModifier(route.headers.request) as JsonObject }),
+      ...(route.headers?.response === undefined
+        ? {}
+        : { responseHeaderModifier: headerModifier(route.headers.response) as JsonObject }),
+      ...(route.rewrite === undefined
+        ? {}
+        : {
+            urlRewrite: {
+              ...(route.rewrite.prefix === undefined ? {} : { pathPrefixRewrite: route.rewrite.prefix }),
+              ...(route.rewrite.host === undefined ? {} : { hostRewrite: route.rewrite.host }),
+            },
+          }),
+    },
+  };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function grpcHeaderMatches(headers: readonly HeaderMatch[]): JsonObject[] {
+  // GrpcRoute matches headers exactly or by regular expression only, and cannot invert.
+  return headers.flatMap((h): JsonObject[] => {
+    if (h.invert === true) return [];
+    if (h.kind === 'exact') return [{ key: h.name, value: h.value }];
+    if (h.kind === 'regex') return [{ key: h.name, value: h.value, type: 'REGULAR_EXPRESSION' }];
+    return [];
+  });
+}
+
+function grpcMethodMatch(grpcService: string | undefined, method: string | undefined): JsonObject | undefined {
+  if (grpcService === undefined) return undefined;
+  // Both fields are required by the API: "any method of a service" is a regular expression match.
+  return method === undefined
+    ? { grpcService: escapeRegex(grpcService), grpcMethod: '.*', type: 'REGULAR_EXPRESSION' }
+    : { grpcService, grpcMethod: method };
+}
+
+function grpcRule(ctx: RenderContext, serviceName: string, service: Service, route: Route): JsonObject {
+  const policy = routePolicy(ctx.mesh, service, route);
+  const method = grpcMethodMatch(route.match?.grpc?.service, route.match?.grpc?.method);
+  const headers = grpcHeaderMatches(route.match?.headers ?? []);
+  const retry = grpcRetry(policy);
+  const fault = faultPolicy(route.fault);
+  return {
+    matches: method === undefined && headers.length === 0 ? [] : [{ ...(method === undefined ? {} : { method }), headers }],
+    action: {
+      destinations: weightedBackends(ctx, serviceName, route.destinations ?? [{}]),
+      ...timeouts(policy),
+      ...(retry === undefined ? {} : { retryPolicy: retry }),
+      ...(fault === undefined ? {} : { faultInjectionPolicy: fault }),
+    },
+  };
+}
+
+function tcpRule(ctx: RenderContext, serviceName: string, service: Service, route: Route, port: number): JsonObject {
+  const idle = routePolicy(ctx.mesh, service, route).timeouts?.idle;
+  return {
+    // The model has no service VIP: the rule matches the port on any address.
+    matches: [{ address: '0.0.0.0/0', port: String(port) }],
+    action: {
+      destinations: weightedBackends(ctx, serviceName, route.destinations ?? [{}]),
+      ...(idle === undefined || idle === '0s' ? {} : { idleTimeout: googleDuration(idle) }),
+    },
+  };
+}
+
+const KIND_OF: Readonly<Record<Protocol, RouteResource['kind']>> = {
+  http: 'HttpRoute',
+  http2: 'HttpRoute',
+  grpc: 'GrpcRoute',
+  tcp: 'TcpRoute',
+};
+
+function dependencies(body: JsonObject, extra: readonly string[]): string[] {
+  const text = JSON.stringify(body);
+  const services = [...text.matchAll(/global\/backendServices\/([a-z0-9-]+)/g)].map((m) => `BackendService/${m[1]}`);
+  return [...new Set([...extra, ...services])].sort();
+}
+
+/** The routes of one service: one per port. */
+export function serviceRoutes(ctx: RenderContext, serviceName: string, service: Service): RouteResource[] {
+  const host = `${serviceName}.${domainOf(ctx.mesh)}`;
+  const primary = primaryPort(service);
+  const meshRef = ref.global(ctx.project, 'meshes', ctx.mesh.name);
+  return service.ports.map((port) => {
+    const kind = KIND_OF[port.protocol];
+    const name = resourceName(ctx.mesh.name, serviceName, port.port);
+    const declared = routesForPort(service, port.port);
+    // A port without routes sends everything to every version, as the model's default route does.
+    const routes: readonly Route[] = declared.length > 0 ? declared : [{ name: 'default' }];
+    let body: JsonObject;
+    if (kind === 'TcpRoute') {
+      body = { meshes: [meshRef], rules: routes.map((r) => tcpRule(ctx, serviceName, service, r, port.port)) };
+    } else {
+      // Clients name the primary port's service by host alone; other ports need `host:port`.
+      const hostnames = port.port === primary ? [host, `${host}:${port.port}`] : [`${host}:${port.port}`];
+      const rules =
+        kind === 'GrpcRoute'
+          ? routes.filter((r) => r.redirect === undefined).map((r) => grpcRule(ctx, serviceName, service, r))
+          : routes.map((r) => httpRule(ctx, serviceName, service, r));
+      body = { meshes: [meshRef], hostnames, rules };
+    }
+    return { kind, name, body, dependsOn: dependencies(body, [`Mesh/${ctx.mesh.name}`]) };
+  });
+}
+
+/** Name of the Gateway resource of an ingress gateway. */
+export function gatewayName(ctx: RenderContext, gateway: string): string {
+  return resourceName(ctx.mesh.name, 'gw', gateway);
+}
+
+function gatewayHttpRule(ctx: RenderContext, route: GatewayRoute): JsonObject {
+  return {
+    matches: [
+      {
+        ...httpPathMatch(route.match?.path),
+        headers: (route.match?.headers ?? []).map(httpHeaderMatch),
+      },
+    ],
+    action: {
+      destinations: allVersions(ctx, route.service),
+      ...(route.rewrite === undefined
+        ? {}
+        : {
+            urlRewrite: {
+              ...(route.rewrite.prefix === undefined ? {} : { pathPrefixRewrite: route.rewrite.prefix }),
+              ...(route.rewrite.host === undefined ? {} : { hostRewrite: route.rewrite.host }),
+            },
+          }),
+    },
+  };
+}
+
+function gatewayGrpcRule(ctx: RenderContext, route: GatewayRoute): JsonObject {
+  const method = grpcMethodMatch(route.match?.grpcService, undefined);
+  const headers = grpcHeaderMatches(route.match?.headers ?? []);
+  return {
+    matches: method === undefined && headers.length === 0 ? [] : [{ ...(method === undefined ? {} : { method }), headers }],
+    action: { destinations: allVersions(ctx, route.service) },
+  };
+}
+
+/** The routes attached to one ingress gateway: an HttpRoute for HTTP listeners, a GrpcRoute for gRPC ones. */
+export function gatewayRoutes(ctx: RenderContext, gatewayKey: string, gateway: Gateway): RouteResource[] {
+  const gwName = gatewayName(ctx, gatewayKey);
+  const gatewayRef = ref.global(ctx.project, 'gateways', gwName);
+  const hostnames = [...(gateway.hosts ?? ['*'])];
+  const protocols = new Set(gateway.listeners.map((l) => l.protocol));
+  // A gateway route is gRPC when it matches a gRPC service or leads to a gRPC service.
+  const isGrpc = (r: GatewayRoute) =>
+    r.match?.grpcService !== undefined || ctx.mesh.services[r.service]?.ports[0]?.protocol === 'grpc';
+  const httpRoutes = gateway.routes.filter((r) => !isGrpc(r));
+  const grpcRoutes = gateway.routes.filter(isGrpc);
+  const out: RouteResource[] = [];
+  if ((protocols.has('http') || protocols.has('http2')) && httpRoutes.length > 0) {
+    const body = { gateways: [gatewayRef], hostnames, rules: httpRoutes.map((r) => gatewayHttpRule(ctx, r)) };
+    out.push({
+      kind: 'HttpRoute',
+      name: resourceName(ctx.mesh.name, 'gw', gatewayKey, 'http'),
+      body,
+      dependsOn: dependencies(body, [`Gateway/${gwName}`]),
+    });
+  }
+  if (protocols.has('grpc') && grpcRoutes.length > 0) {
+    const body = { gateways: [gatewayRef], hostnames, rules: grpcRoutes.map((r) => gatewayGrpcRule(ctx, r)) };
+    out.push({
+      kind: 'GrpcRoute',
+      name: resourceName(ctx.mesh.name, 'gw', gatewayKey, 'grpc'),
+      body,
+      dependsOn: dependencies(body, [`Gateway/${gwName}`]),
+    });
+  }
+  return out;
+}
