@@ -8,4 +8,6 @@ import type { Target } from '../model/target.js';
 export type TargetLoader = () => Promise<Target<unknown, never>>;
 
 /** Every target, by name. */
-export const TARGETS: Readonly<Record<string, TargetLoader>> = {};
+export const TARGETS: Readonly<Record<string, TargetLoader>> = {
+  envoy: async () => (await import('./envoy/index.js')).envoyTarget,
+};
