@@ -54,6 +54,15 @@ export interface Mesh {
   readonly defaults?: ServicePolicy;
 }
 
+/**
+ * A mesh as a user writes it: a {@link Mesh} whose `apiVersion` may be omitted (it defaults to
+ * `crossmesh/v1`). `defineMesh()` and the loaders accept this; the canonical form always has it.
+ */
+export type MeshInput = Omit<Mesh, 'apiVersion'> & {
+  /** Schema version of the model. @default - `crossmesh/v1` */
+  readonly apiVersion?: typeof API_VERSION;
+};
+
 /** IP family preference for endpoint addresses. */
 export type IpPreference = 'ipv4-only' | 'ipv6-only' | 'ipv4-preferred' | 'ipv6-preferred';
 

@@ -62,6 +62,11 @@ export const MODEL_CODES = {
     title: 'Two fields that cannot be used together are both set.',
     help: 'Keep only one of the fields the message names.',
   },
+  MESH_E_REQUIRES: {
+    exit: EXIT.invalid,
+    title: 'A field needs another field or setting that is not there.',
+    help: 'Add what the message names (e.g. a prefix path match for a prefix rewrite), or remove the field.',
+  },
   MESH_E_PROTOCOL: {
     exit: EXIT.invalid,
     title: 'A feature is used with a protocol that does not support it.',

@@ -1,0 +1,387 @@
+/**
+ * Structural checking of `unknown` input against a shape description. It never throws on any
+ * input (null, arrays, functions, cycles, throwing getters, revoked proxies, huge strings): every
+ * problem becomes a {@link Problem}, and the result is a clean plain-data copy holding only the
+ * parts that passed, so the semantic checks can still run on the rest and report everything in
+ * one pass. Array items that fail stay as `undefined` holes, so indices in later paths stay true.
+ */
+import { describeValue as describeAny, type Problem } from '../../errors/index.js';
+import { describeShape, MAX_STRING, type ObjectShape, type Shape, type UnionShape } from './shape.js';
+
+/** `T` after structural checking: every field may be missing, every list item may be a hole. */
+export type Loose<T> = T extends readonly (infer E)[]
+  ? readonly (Loose<E> | undefined)[]
+  : T extends object
+    ? { readonly [K in keyof T]?: Loose<T[K]> }
+    : T;
+
+/** Appends `key` to a model path: `a.b` for simple keys, `a["odd key"]` otherwise. */
+export function childPath(path: string, key: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(key)) return path === '' ? key : `${path}.${key}`;
+  const shown = key.length > 64 ? `${key.slice(0, 61)}...` : key;
+  return `${path}[${JSON.stringify(shown)}]`;
+}
+
+/** Appends a list index to a model path. */
+export function indexPath(path: string, index: number): string {
+  return `${path}[${index}]`;
+}
+
+/** Describes a value for a message; never throws (a revoked proxy throws on every inspection). */
+function describeValue(value: unknown): string {
+  try {
+    return describeAny(value);
+  } catch {
+    return 'an unreadable value';
+  }
+}
+
+/** A value safe to keep in a problem (JSON-shaped, short). */
+export function safeValue(value: unknown): unknown {
+  if (typeof value === 'string') return value.length > 200 ? `${value.slice(0, 197)}...` : value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'boolean' || value === null) return value;
+  return describeValue(value);
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'null' | 'undefined' | 'array' | 'object' | 'other';
+
+function kindOf(value: unknown): Kind {
+  try {
+    if (value === null) return 'null';
+    if (Array.isArray(value)) return 'array';
+    const t = typeof value;
+    if (t === 'string' || t === 'number' || t === 'boolean' || t === 'undefined') return t;
+    if (t === 'object' && Object.prototype.toString.call(value) === '[object Object]') return 'object';
+    return 'other';
+  } catch {
+    // A revoked proxy throws on every inspection.
+    return 'other';
+  }
+}
+
+function wordFor(kind: Kind, value: unknown): string {
+  switch (kind) {
+    case 'array':
+      return 'a list';
+    case 'object':
+      return 'an object';
+    case 'null':
+      return 'null';
+    case 'undefined':
+      return 'nothing';
+    case 'other': {
+      if (typeof value === 'function') return 'a function';
+      if (typeof value !== 'object') return `a ${typeof value}`;
+      try {
+        return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
+      } catch {
+        return 'an unreadable object';
+      }
+    }
+    default:
+      return `${describeValue(value)}`;
+  }
+}
+
+type Read = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+function read(container: object, key: string | number): Read {
+  try {
+    return { ok: true, value: (container as Record<string | number, unknown>)[key] };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function ownKeys(value: object): string[] | undefined {
+  try {
+    return Object.keys(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function lengthOf(value: readonly unknown[]): number | undefined {
+  try {
+    return value.length;
+  } catch {
+    return undefined;
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 3;
+}
+
+function suggestion(key: string, allowed: readonly string[]): string {
+  const lower = key.toLowerCase();
+  const close = allowed.find((a) => a.toLowerCase() === lower || editDistance(a, key) <= 2);
+  return close === undefined ? '' : ` (did you mean "${close}"?)`;
+}
+
+/** Defines an own property even for keys such as `__proto__`, which plain assignment would not. */
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Checks `value` against `shape`, appending problems; returns the clean copy, or `undefined` when unusable. */
+export function checkShape(shape: Shape, value: unknown, path: string, problems: Problem[]): unknown {
+  const kind = kindOf(value);
+  const typeProblem = (): undefined => {
+    problems.push({
+      code: 'MESH_E_TYPE',
+      path,
+      message: `must be ${describeShape(shape)}, got ${wordFor(kind, value)}`,
+      value: safeValue(value),
+      allowed: describeShape(shape),
+    });
+    return undefined;
+  };
+  switch (shape.type) {
+    case 'string': {
+      if (kind !== 'string') return typeProblem();
+      const text = value as string;
+      const min = shape.minLength ?? 1;
+      const max = shape.maxLength ?? MAX_STRING;
+      if (text.length < min || text.length > max) {
+        const allowed =
+          min === 0 ? `at most ${max} characters` : `${min} to ${max} characters`;
+        problems.push({
+          code: text.length === 0 ? 'MESH_E_REQUIRED' : 'MESH_E_RANGE',
+          path,
+          message: text.length === 0 ? 'must not be empty' : `must be ${allowed}, got ${text.length}`,
+          value: safeValue(text),
+          allowed,
+        });
+        return undefined;
+      }
+      if (shape.format !== undefined && !(min === 0 && text === '')) {
+        const detail = shape.format.check(text);
+        if (detail !== undefined) {
+          problems.push({
+            code: shape.format.code,
+            path,
+            message: `must be ${shape.format.allowed}, got ${describeValue(text)}${detail === '' ? '' : `: ${detail}`}`,
+            value: safeValue(text),
+            allowed: shape.format.allowed,
+          });
+          return undefined;
+        }
+      }
+      return text;
+    }
+    case 'number': {
+      if (kind !== 'number' || !Number.isFinite(value)) return typeProblem();
+      const n = value as number;
+      const allowed = describeShape(shape);
+      if (shape.integer && !Number.isInteger(n)) {
+        problems.push({ code: 'MESH_E_TYPE', path, message: `must be ${allowed}, got ${n}`, value: n, allowed });
+        return undefined;
+      }
+      if ((shape.min !== undefined && n < shape.min) || (shape.max !== undefined && n > shape.max)) {
+        problems.push({ code: 'MESH_E_RANGE', path, message: `must be ${allowed}, got ${n}`, value: n, allowed });
+        return undefined;
+      }
+      return n;
+    }
+    case 'boolean':
+      return kind === 'boolean' ? value : typeProblem();
+    case 'enum': {
+      if (kind !== 'string' && kind !== 'number') return typeProblem();
+      if (!shape.values.includes(value as string | number)) {
+        const allowed = describeShape(shape);
+        problems.push({
+          code: 'MESH_E_ENUM',
+          path,
+          message: `must be ${allowed}, got ${describeValue(value)}`,
+          value: safeValue(value),
+          allowed,
+        });
+        return undefined;
+      }
+      return value;
+    }
+    case 'array':
+    case 'tuple': {
+      if (kind !== 'array') return typeProblem();
+      const list = value as readonly unknown[];
+      const length = lengthOf(list);
+      if (length === undefined) return typeProblem();
+      const allowed = describeShape(shape);
+      const min = shape.type === 'tuple' ? shape.items.length : (shape.minItems ?? 0);
+      const max = shape.type === 'tuple' ? shape.items.length : (shape.maxItems ?? Number.POSITIVE_INFINITY);
+      if (length < min || length > max) {
+        problems.push({
+          code: length === 0 ? 'MESH_E_REQUIRED' : 'MESH_E_RANGE',
+          path,
+          message: `must be ${allowed}, got ${length} item${length === 1 ? '' : 's'}`,
+          value: safeValue(value),
+          allowed,
+        });
+        if (shape.type === 'tuple') return undefined;
+      }
+      const out: unknown[] = [];
+      for (let i = 0; i < length; i++) {
+        const itemShape = shape.type === 'tuple' ? shape.items[i] : shape.items;
+        if (itemShape === undefined) break;
+        out.push(readAndCheck(itemShape, list, i, indexPath(path, i), problems, true));
+      }
+      return out;
+    }
+    case 'record': {
+      if (kind !== 'object') return typeProblem();
+      const keys = ownKeys(value as object);
+      if (keys === undefined) return typeProblem();
+      if (keys.length < (shape.minEntries ?? 0)) {
+        problems.push({
+          code: 'MESH_E_REQUIRED',
+          path,
+          message: `must have at least ${shape.minEntries} entr${shape.minEntries === 1 ? 'y' : 'ies'}`,
+          value: safeValue(value),
+          allowed: `at least ${shape.minEntries} named entr${shape.minEntries === 1 ? 'y' : 'ies'}`,
+        });
+      }
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        const keyPath = childPath(path, key);
+        const detail = key.length > MAX_STRING ? '' : shape.key.check(key);
+        if (detail !== undefined) {
+          problems.push({
+            code: shape.key.code,
+            path: keyPath,
+            message: `name must be ${shape.key.allowed}, got ${describeValue(key)}`,
+            value: safeValue(key),
+            allowed: shape.key.allowed,
+          });
+        }
+        // Entries with a bad name are still checked and kept, so references to them resolve.
+        const checked = readAndCheck(shape.values, value as object, key, keyPath, problems, true);
+        if (checked !== undefined) put(out, key, checked);
+      }
+      return out;
+    }
+    case 'object':
+      if (kind !== 'object') return typeProblem();
+      return checkObject(shape, value as object, path, problems, []);
+    case 'union':
+      if (kind !== 'object') return typeProblem();
+      return checkUnion(shape, value as object, path, problems);
+  }
+}
+
+function readAndCheck(
+  shape: Shape,
+  container: object,
+  key: string | number,
+  path: string,
+  problems: Problem[],
+  required: boolean,
+): unknown {
+  const got = read(container, key);
+  if (!got.ok) {
+    problems.push({
+      code: 'MESH_E_TYPE',
+      path,
+      message: `could not be read: ${got.error}`,
+      allowed: describeShape(shape),
+    });
+    return undefined;
+  }
+  if (got.value === undefined) {
+    if (required) {
+      problems.push({
+        code: 'MESH_E_REQUIRED',
+        path,
+        message: `is required: ${describeShape(shape)}`,
+        allowed: describeShape(shape),
+      });
+    }
+    return undefined;
+  }
+  return checkShape(shape, got.value, path, problems);
+}
+
+function checkObject(
+  shape: ObjectShape,
+  value: object,
+  path: string,
+  problems: Problem[],
+  extraAllowed: readonly string[],
+): Record<string, unknown> | undefined {
+  const keys = ownKeys(value);
+  if (keys === undefined) {
+    problems.push({ code: 'MESH_E_TYPE', path, message: 'could not be read', allowed: 'an object' });
+    return undefined;
+  }
+  const allowed = [...extraAllowed, ...Object.keys(shape.fields)];
+  for (const key of keys) {
+    if (!allowed.includes(key)) {
+      problems.push({
+        code: 'MESH_E_UNKNOWN_FIELD',
+        path: childPath(path, key),
+        message: `is not a field here${suggestion(key, allowed)}; allowed: ${allowed.join(', ')}`,
+        value: safeValue(read(value, key).ok ? (value as Record<string, unknown>)[key] : undefined),
+        allowed: allowed.join(', '),
+      });
+    }
+  }
+  // A field that was given but failed stays as an own `undefined` property, so the semantic checks
+  // can tell "missing" (`!('f' in o)`) from "given but invalid" and do not report it twice.
+  const out: Record<string, unknown> = {};
+  const present = new Set(keys.filter((key) => {
+    const got = read(value, key);
+    return !got.ok || got.value !== undefined;
+  }));
+  for (const [field, description] of Object.entries(shape.fields)) {
+    const checked = readAndCheck(
+      description.shape,
+      value,
+      field,
+      childPath(path, field),
+      problems,
+      description.required === true,
+    );
+    if (checked !== undefined || present.has(field)) out[field] = checked;
+  }
+  return out;
+}
+
+function checkUnion(shape: UnionShape, value: object, path: string, problems: Problem[]): unknown {
+  const kinds = Object.keys(shape.variants);
+  const allowed = `one of ${kinds.map((k) => JSON.stringify(k)).join(', ')}`;
+  const got = read(value, 'kind');
+  const kind = got.ok ? got.value : undefined;
+  if (kind === undefined) {
+    problems.push({
+      code: 'MESH_E_REQUIRED',
+      path: childPath(path, 'kind'),
+      message: `is required: ${allowed}`,
+      allowed,
+    });
+    return undefined;
+  }
+  const variant = typeof kind === 'string' && Object.hasOwn(shape.variants, kind) ? shape.variants[kind] : undefined;
+  if (variant === undefined) {
+    problems.push({
+      code: 'MESH_E_ENUM',
+      path: childPath(path, 'kind'),
+      message: `must be ${allowed}, got ${describeValue(kind)}`,
+      value: safeValue(kind),
+      allowed,
+    });
+    return undefined;
+  }
+  const out = checkObject(variant, value, path, problems, ['kind']);
+  return out === undefined ? undefined : { kind, ...out };
+}
