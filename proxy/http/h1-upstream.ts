@@ -171,6 +171,14 @@ class H1Exchange implements UpstreamRequest {
     }
   }
 
+  pauseResponse(): void {
+    this.conn?.socket.pause();
+  }
+
+  resumeResponse(): void {
+    this.conn?.socket.resume();
+  }
+
   private write(piece: Buffer | string): boolean {
     const conn = this.conn;
     if (conn === undefined) {
@@ -230,6 +238,7 @@ class H1Exchange implements UpstreamRequest {
       conn.socket.destroy();
       return;
     }
+    conn.socket.resume();
     this.pool.idle(conn);
   }
 

@@ -215,6 +215,14 @@ class H2Exchange implements UpstreamRequest {
     this.stream?.close(http2.constants.NGHTTP2_CANCEL);
   }
 
+  pauseResponse(): void {
+    this.stream?.pause();
+  }
+
+  resumeResponse(): void {
+    this.stream?.resume();
+  }
+
   connectFailed(reason: string): void {
     if (this.finished) return;
     this.finished = true;

@@ -76,4 +76,8 @@ export interface UpstreamRequest {
   end(trailers?: HeaderList): void;
   /** Cancels the request and releases (or destroys) its connection. */
   abort(): void;
+  /** Stops reading the response (the client is slow). */
+  pauseResponse(): void;
+  /** Resumes reading the response. */
+  resumeResponse(): void;
 }

@@ -1,0 +1,184 @@
+/**
+ * The downstream HTTP/2 codec on node:http2 (h2c with prior knowledge, or TLS with ALPN h2).
+ * Sockets are accepted by our own listener and handed to an unbound `http2.createServer()` with
+ * `emit('connection')`, so one listener can serve HTTP/1.1 and HTTP/2 on the same port.
+ */
+import http2 from 'node:http2';
+import type net from 'node:net';
+import { fromH2Headers, toH2Headers } from '../http/h2-common.js';
+import { getHeader, type HeaderList } from '../http/headers.js';
+import type { BodyFlow, RequestHead, ResponseSink } from '../http/stream.js';
+import type { ConnectionInfo, HttpStreamFactory, StreamHandle } from './types.js';
+
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** Serves HTTP/2 sessions for one HTTP connection manager. */
+export class H2Downstream {
+  private readonly server: http2.Http2Server;
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+
+  constructor(
+    private readonly factory: HttpStreamFactory,
+    maxHeaderBytes: number,
+  ) {
+    this.server = http2.createServer({ settings: { maxHeaderListSize: maxHeaderBytes } });
+    this.server.on('session', (session) => this.onSession(session));
+    this.server.on('sessionError', () => undefined);
+    this.server.on('unknownProtocol', (socket: net.Socket) => socket.destroy());
+  }
+
+  /** Takes over a connected socket (prior-knowledge preface already seen, or ALPN h2). */
+  accept(socket: net.Socket, info: ConnectionInfo, initial: Buffer | undefined): void {
+    (socket as net.Socket & { crossmeshInfo?: ConnectionInfo }).crossmeshInfo = info;
+    if (initial !== undefined && initial.length > 0) socket.unshift(initial);
+    this.server.emit('connection', socket);
+  }
+
+  private onSession(session: http2.ServerHttp2Session): void {
+    const socket = session.socket as net.Socket & { crossmeshInfo?: ConnectionInfo };
+    const info = socket.crossmeshInfo as ConnectionInfo;
+    this.sessions.add(session);
+    this.factory.onConnectionOpen('http2');
+    session.on('error', () => undefined);
+    session.on('close', () => {
+      this.sessions.delete(session);
+      this.factory.onConnectionClose('http2');
+    });
+    session.on('stream', (stream, headers, flags) => this.onStream(stream, headers, flags, info));
+  }
+
+  private onStream(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    flags: number,
+    info: ConnectionInfo,
+  ): void {
+    stream.on('error', () => undefined);
+    const method = headers[':method'] ?? 'GET';
+    const list = fromH2Headers(headers);
+    const authority = headers[':authority'] ?? getHeader(list, 'host') ?? '';
+    const hostAt = list.indexOf('host');
+    if (hostAt >= 0 && hostAt % 2 === 0) list.splice(hostAt, 2);
+    const head: RequestHead = {
+      method,
+      path: headers[':path'] ?? '/',
+      authority,
+      scheme: info.tls ? 'https' : 'http',
+      headers: list,
+    };
+    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    const cl = getHeader(list, 'content-length');
+    const sink = new H2ResponseSink(stream, method === 'HEAD');
+    const flow: BodyFlow = {
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+    };
+    const handle: StreamHandle = this.factory.newStream(
+      head,
+      {
+        hasBody: !endStream,
+        contentLength: endStream ? 0 : cl !== undefined && /^[0-9]+$/.test(cl) ? Number(cl) : -1,
+        expectContinue: false,
+        upgrade: undefined,
+        protocol: 'HTTP/2',
+      },
+      sink,
+      flow,
+      info,
+    );
+    let trailers: HeaderList | undefined;
+    stream.on('trailers', (t) => {
+      trailers = fromH2Headers(t);
+    });
+    stream.on('data', (chunk: Buffer) => handle.onRequestData(chunk));
+    stream.on('end', () => handle.onRequestEnd(trailers));
+    stream.on('close', () => {
+      if (!sink.finished) {
+        sink.finished = true;
+        handle.onAbort();
+      }
+    });
+  }
+
+  /** Sends GOAWAY on every session: in-flight streams finish, new ones go elsewhere. */
+  drain(): void {
+    for (const s of this.sessions) s.close();
+  }
+
+  /** Closes every session now. */
+  close(): void {
+    for (const s of this.sessions) s.destroy();
+    this.sessions.clear();
+  }
+}
+
+class H2ResponseSink implements ResponseSink {
+  readonly protocol = 'HTTP/2' as const;
+  finished = false;
+  bytesSent = 0;
+  private trailers: HeaderList | undefined;
+  private waitsForTrailers = false;
+
+  constructor(
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly isHead: boolean,
+  ) {}
+
+  sendContinue(): void {
+    if (this.stream.headersSent || this.stream.destroyed) return;
+    this.stream.additionalHeaders({ ':status': 100 });
+  }
+
+  writeHead(status: number, headers: HeaderList, endStream: boolean): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.headersSent) return;
+    const ct = getHeader(headers, 'content-type');
+    const end = endStream || this.isHead;
+    this.waitsForTrailers =
+      !end &&
+      ((ct !== undefined && ct.startsWith('application/grpc')) ||
+        getHeader(headers, 'trailer') !== undefined);
+    const out = toH2Headers(headers, { ':status': status });
+    try {
+      stream.respond(out, { endStream: end, waitForTrailers: this.waitsForTrailers });
+    } catch {
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    if (this.waitsForTrailers) {
+      stream.once('wantTrailers', () => {
+        const t = this.trailers;
+        try {
+          stream.sendTrailers(t === undefined ? {} : toH2Headers(t, {}));
+        } catch {
+          stream.close(NGHTTP2_INTERNAL_ERROR);
+        }
+      });
+    }
+    if (end) this.finished = true;
+  }
+
+  writeData(chunk: Buffer): boolean {
+    if (this.stream.destroyed || this.isHead) return true;
+    this.bytesSent += chunk.length;
+    return this.stream.write(chunk);
+  }
+
+  end(trailers?: HeaderList): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.stream.destroyed) return;
+    this.trailers = trailers;
+    this.stream.end();
+  }
+
+  reset(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+  }
+
+  onDrain(callback: () => void): void {
+    this.stream.once('drain', callback);
+  }
+}

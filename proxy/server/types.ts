@@ -1,0 +1,73 @@
+/**
+ * The seam between downstream codecs (HTTP/1.1, HTTP/2) and the HTTP connection manager: a codec
+ * turns wire traffic into {@link RequestHead}s and body events and asks an
+ * {@link HttpStreamFactory} for a {@link StreamHandle} per request.
+ */
+import type net from 'node:net';
+import type { HeaderList } from '../http/headers.js';
+import type { BodyFlow, RequestHead, ResponseSink } from '../http/stream.js';
+
+/** What the pipeline knows about the downstream connection. */
+export interface ConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The connection is TLS (so `x-forwarded-proto: https`). */
+  readonly tls: boolean;
+  /** SNI the client sent, when TLS. */
+  readonly sni: string | undefined;
+}
+
+/** Request facts only the codec knows. */
+export interface RequestMeta {
+  /** The request has a body (content-length > 0, chunked, or an HTTP/2 stream without END_STREAM). */
+  readonly hasBody: boolean;
+  /** Declared length, or -1 when unknown. */
+  readonly contentLength: number;
+  readonly expectContinue: boolean;
+  /** Upgrade protocol asked for (HTTP/1.1 `Upgrade`), lowercase. */
+  readonly upgrade: string | undefined;
+  /** Bytes of the request head on the wire (access log `%BYTES_RECEIVED%` counts body only). */
+  readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
+}
+
+/** The pipeline's side of one request. */
+export interface StreamHandle {
+  /** Request body bytes. */
+  onRequestData(chunk: Buffer): void;
+  /** The request body ended (with trailers when any). */
+  onRequestEnd(trailers: HeaderList | undefined): void;
+  /** The client went away or reset the stream before the response completed. */
+  onAbort(): void;
+}
+
+/** Turns an HTTP/1.1 upgrade (101) into a raw tunnel between two sockets. */
+export interface UpgradeSink {
+  /** Writes the 101 head and splices `upstream` with the downstream socket. */
+  upgrade(headers: HeaderList, upstream: net.Socket, upstreamRest: Buffer): void;
+}
+
+/** Creates the per-request pipeline; implemented by the HTTP connection manager. */
+export interface HttpStreamFactory {
+  newStream(
+    head: RequestHead,
+    meta: RequestMeta,
+    sink: ResponseSink & Partial<UpgradeSink>,
+    flow: BodyFlow,
+    conn: ConnectionInfo,
+  ): StreamHandle;
+  /** Codec-level rejects (malformed requests) for stats and access logs. */
+  onCodecError(status: number, detail: string, conn: ConnectionInfo, protocol: string): void;
+  /** Connection lifecycle for `downstream_cx_*` stats. */
+  onConnectionOpen(protocol: 'http1' | 'http2'): void;
+  onConnectionClose(protocol: 'http1' | 'http2'): void;
+}
+
+/** Connection timeouts a codec enforces (milliseconds; 0 disables). */
+export interface CodecTimeouts {
+  /** Time allowed to receive a whole request head once its first byte arrived. */
+  readonly requestHeadersMs: number;
+  /** Time a connection may sit with no request in flight. */
+  readonly idleMs: number;
+}
