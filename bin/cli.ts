@@ -15,6 +15,9 @@ interface CommandEntry {
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   // Each issue adds its commands here: validate, render, plan, apply, destroy, proxy,
   // control-plane, up, status, compose.
+  plan: { summary: 'Show what apply would change in a cloud target', load: () => import('./commands/plan.js') },
+  apply: { summary: 'Make a cloud target match the mesh', load: () => import('./commands/apply.js') },
+  destroy: { summary: 'Delete what crossmesh manages for the mesh', load: () => import('./commands/destroy.js') },
 };
 
 const VERSION = '0.1.0';
