@@ -22,7 +22,8 @@ const UNITS: readonly (readonly [string, number])[] = [
 ];
 
 /** What a duration may look like, in words (used in error messages). */
-export const DURATION_ALLOWED = 'a whole number with a unit (ms, s, m, h), e.g. 250ms, 2s, 1m30s, at most 8760h';
+export const DURATION_ALLOWED =
+  'a whole number with a unit (ms, s, m, h), e.g. 250ms, 2s, 1m30s, at most 8760h';
 
 /**
  * Parses a duration to milliseconds. Returns `undefined` when the text is not a duration or

@@ -24,7 +24,13 @@ import type {
 type LooseMesh = Loose<MeshInput>;
 type LooseService = Loose<Service>;
 
-const GRPC_EVENTS = new Set(['cancelled', 'deadline-exceeded', 'resource-exhausted', 'unavailable', 'internal']);
+const GRPC_EVENTS = new Set([
+  'cancelled',
+  'deadline-exceeded',
+  'resource-exhausted',
+  'unavailable',
+  'internal',
+]);
 
 /** What the semantic pass knows about a service. */
 interface ServiceInfo {
@@ -48,7 +54,13 @@ function list(names: Iterable<string>): string {
 
 /** Runs every cross-field check, appending to `problems`. */
 export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
-  const add = (code: Problem['code'], path: string, message: string, value?: unknown, allowed?: string): void => {
+  const add = (
+    code: Problem['code'],
+    path: string,
+    message: string,
+    value?: unknown,
+    allowed?: string,
+  ): void => {
     problems.push({
       code,
       path,
@@ -62,7 +74,8 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
   for (const [name, service] of entries(mesh.services)) {
     const ports = new Map<number, Protocol>();
     for (const p of service.ports ?? []) {
-      if (p?.port !== undefined && p.protocol !== undefined && !ports.has(p.port)) ports.set(p.port, p.protocol);
+      if (p?.port !== undefined && p.protocol !== undefined && !ports.has(p.port))
+        ports.set(p.port, p.protocol);
     }
     const first = service.ports?.[0];
     services.set(name, {
@@ -75,10 +88,22 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
   const serviceRef = (path: string, name: string | undefined): ServiceInfo | undefined => {
     if (name === undefined) return undefined;
     const info = services.get(name);
-    if (info === undefined) add('MESH_E_REF', path, `names no service; must be ${list(services.keys())}`, name, 'a declared service');
+    if (info === undefined)
+      add(
+        'MESH_E_REF',
+        path,
+        `names no service; must be ${list(services.keys())}`,
+        name,
+        'a declared service',
+      );
     return info;
   };
-  const versionRef = (path: string, service: string, info: ServiceInfo, version: string | undefined): void => {
+  const versionRef = (
+    path: string,
+    service: string,
+    info: ServiceInfo,
+    version: string | undefined,
+  ): void => {
     if (version !== undefined && !info.versions.has(version)) {
       add(
         'MESH_E_REF',
@@ -107,7 +132,13 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     }
     const { base, max } = retries.backoff ?? {};
     if (base !== undefined && max !== undefined && toMs(max) < toMs(base)) {
-      add('MESH_E_RANGE', `${path}.backoff.max`, `must be at least backoff.base (${base}), got ${max}`, max, `at least ${base}`);
+      add(
+        'MESH_E_RANGE',
+        `${path}.backoff.max`,
+        `must be at least backoff.base (${base}), got ${max}`,
+        max,
+        `at least ${base}`,
+      );
     }
   };
 
@@ -136,17 +167,40 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
         (check.expectedStatuses ?? []).forEach((range, i) => {
           const [start, end] = range ?? [];
           if (start !== undefined && end !== undefined && start >= end) {
-            add('MESH_E_RANGE', `${path}.healthCheck.expectedStatuses[${i}]`, `must be [start, end) with start < end, got [${start}, ${end}]`, [start, end], 'start < end');
+            add(
+              'MESH_E_RANGE',
+              `${path}.healthCheck.expectedStatuses[${i}]`,
+              `must be [start, end) with start < end, got [${start}, ${end}]`,
+              [start, end],
+              'start < end',
+            );
           }
         });
       }
       if (check.kind === 'grpc' && owner !== undefined && !protocols.has('grpc') && !protocols.has('http2')) {
-        add('MESH_E_PROTOCOL', `${path}.healthCheck.kind`, 'a grpc health check needs a grpc or http2 port', 'grpc', 'http or tcp for this service');
+        add(
+          'MESH_E_PROTOCOL',
+          `${path}.healthCheck.kind`,
+          'a grpc health check needs a grpc or http2 port',
+          'grpc',
+          'http or tcp for this service',
+        );
       }
     }
     const lb = servicePolicy.loadBalancing;
-    if (lb?.kind === 'ring-hash' && (lb.hashOn?.kind === 'header' || lb.hashOn?.kind === 'cookie') && protocols.size > 0 && [...protocols].every((p) => p === 'tcp')) {
-      add('MESH_E_PROTOCOL', `${path}.loadBalancing.hashOn.kind`, `hashing on a ${lb.hashOn.kind} needs an HTTP port; this service only has tcp ports`, lb.hashOn.kind, 'source-ip');
+    if (
+      lb?.kind === 'ring-hash' &&
+      (lb.hashOn?.kind === 'header' || lb.hashOn?.kind === 'cookie') &&
+      protocols.size > 0 &&
+      [...protocols].every((p) => p === 'tcp')
+    ) {
+      add(
+        'MESH_E_PROTOCOL',
+        `${path}.loadBalancing.hashOn.kind`,
+        `hashing on a ${lb.hashOn.kind} needs an HTTP port; this service only has tcp ports`,
+        lb.hashOn.kind,
+        'source-ip',
+      );
     }
   };
 
@@ -157,7 +211,13 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     if (route.port !== undefined) {
       const p = info.ports.get(route.port);
       if (p === undefined) {
-        add('MESH_E_REF', `${path}.port`, `service ${JSON.stringify(serviceName)} has no port ${route.port}; must be ${list([...info.ports.keys()].map(String))}`, route.port, 'a declared port of the service');
+        add(
+          'MESH_E_REF',
+          `${path}.port`,
+          `service ${JSON.stringify(serviceName)} has no port ${route.port}; must be ${list([...info.ports.keys()].map(String))}`,
+          route.port,
+          'a declared port of the service',
+        );
       } else {
         protocol = p;
       }
@@ -166,54 +226,137 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     if (protocol === 'tcp') {
       for (const field of ['path', 'headers', 'query', 'method', 'grpc'] as const) {
         if (match?.[field] !== undefined) {
-          add('MESH_E_PROTOCOL', `${path}.match.${field}`, `a tcp route cannot match on ${field}; tcp routes only forward`, undefined, 'no match conditions on tcp ports');
+          add(
+            'MESH_E_PROTOCOL',
+            `${path}.match.${field}`,
+            `a tcp route cannot match on ${field}; tcp routes only forward`,
+            undefined,
+            'no match conditions on tcp ports',
+          );
         }
       }
       for (const field of ['redirect', 'rewrite', 'headers', 'fault', 'mirror'] as const) {
         if (route[field] !== undefined) {
-          add('MESH_E_PROTOCOL', `${path}.${field}`, `a tcp route cannot use ${field}; it needs an http, http2 or grpc port`, undefined, 'destinations only on tcp ports');
+          add(
+            'MESH_E_PROTOCOL',
+            `${path}.${field}`,
+            `a tcp route cannot use ${field}; it needs an http, http2 or grpc port`,
+            undefined,
+            'destinations only on tcp ports',
+          );
         }
       }
       if (route.policy?.retries !== undefined) {
-        add('MESH_E_PROTOCOL', `${path}.policy.retries`, 'a tcp route cannot retry requests', undefined, 'no retries on tcp ports');
+        add(
+          'MESH_E_PROTOCOL',
+          `${path}.policy.retries`,
+          'a tcp route cannot retry requests',
+          undefined,
+          'no retries on tcp ports',
+        );
       }
     } else if (match?.grpc !== undefined && protocol !== 'grpc' && protocol !== undefined) {
-      add('MESH_E_PROTOCOL', `${path}.match.grpc`, `a gRPC match needs a grpc port; the route's port speaks ${protocol}`, undefined, 'grpc ports');
+      add(
+        'MESH_E_PROTOCOL',
+        `${path}.match.grpc`,
+        `a gRPC match needs a grpc port; the route's port speaks ${protocol}`,
+        undefined,
+        'grpc ports',
+      );
     }
     if (match?.grpc?.method !== undefined && match.grpc.service === undefined) {
-      add('MESH_E_REQUIRES', `${path}.match.grpc.method`, 'a gRPC method match needs match.grpc.service', match.grpc.method, 'service and method together');
+      add(
+        'MESH_E_REQUIRES',
+        `${path}.match.grpc.method`,
+        'a gRPC method match needs match.grpc.service',
+        match.grpc.method,
+        'service and method together',
+      );
     }
     (match?.headers ?? []).forEach((h, i) => {
       if (h?.kind === 'range' && h.start !== undefined && h.end !== undefined && h.start >= h.end) {
-        add('MESH_E_RANGE', `${path}.match.headers[${i}].end`, `must be greater than start (${h.start}), got ${h.end}`, h.end, `greater than ${h.start}`);
+        add(
+          'MESH_E_RANGE',
+          `${path}.match.headers[${i}].end`,
+          `must be greater than start (${h.start}), got ${h.end}`,
+          h.end,
+          `greater than ${h.start}`,
+        );
       }
     });
 
     const hasDestinations = route.destinations !== undefined;
     if (hasDestinations && route.redirect !== undefined) {
-      add('MESH_E_CONFLICT', path, 'sets both destinations and redirect; a route either forwards or redirects', undefined, 'exactly one of destinations, redirect');
-    } else if (!hasDestinations && route.redirect === undefined && !('destinations' in route && route.destinations === undefined)) {
-      add('MESH_E_REQUIRED', `${path}.destinations`, 'is required: a route needs destinations (or a redirect)', undefined, 'exactly one of destinations, redirect');
+      add(
+        'MESH_E_CONFLICT',
+        path,
+        'sets both destinations and redirect; a route either forwards or redirects',
+        undefined,
+        'exactly one of destinations, redirect',
+      );
+    } else if (
+      !hasDestinations &&
+      route.redirect === undefined &&
+      !('destinations' in route && route.destinations === undefined)
+    ) {
+      add(
+        'MESH_E_REQUIRED',
+        `${path}.destinations`,
+        'is required: a route needs destinations (or a redirect)',
+        undefined,
+        'exactly one of destinations, redirect',
+      );
     }
     if (route.redirect !== undefined) {
       for (const field of ['rewrite', 'mirror', 'fault'] as const) {
-        if (route[field] !== undefined) add('MESH_E_CONFLICT', `${path}.${field}`, `has no effect on a redirect route; remove ${field} or the redirect`, undefined, 'no forwarding options on a redirect');
+        if (route[field] !== undefined)
+          add(
+            'MESH_E_CONFLICT',
+            `${path}.${field}`,
+            `has no effect on a redirect route; remove ${field} or the redirect`,
+            undefined,
+            'no forwarding options on a redirect',
+          );
       }
       const r = route.redirect;
       if (r.path !== undefined && r.prefix !== undefined) {
-        add('MESH_E_CONFLICT', `${path}.redirect.prefix`, 'redirect sets both path and prefix', r.prefix, 'one of path, prefix');
+        add(
+          'MESH_E_CONFLICT',
+          `${path}.redirect.prefix`,
+          'redirect sets both path and prefix',
+          r.prefix,
+          'one of path, prefix',
+        );
       }
       if (r.prefix !== undefined && !pathPrefix(match?.path)) {
-        add('MESH_E_REQUIRES', `${path}.redirect.prefix`, 'a prefix redirect needs a prefix path match (match.path.kind "prefix")', r.prefix, 'a route with a prefix path match');
+        add(
+          'MESH_E_REQUIRES',
+          `${path}.redirect.prefix`,
+          'a prefix redirect needs a prefix path match (match.path.kind "prefix")',
+          r.prefix,
+          'a route with a prefix path match',
+        );
       }
     }
     if (route.rewrite !== undefined) {
       const r = route.rewrite;
       if (r.path !== undefined && r.prefix !== undefined) {
-        add('MESH_E_CONFLICT', `${path}.rewrite.prefix`, 'rewrite sets both path and prefix', r.prefix, 'one of path, prefix');
+        add(
+          'MESH_E_CONFLICT',
+          `${path}.rewrite.prefix`,
+          'rewrite sets both path and prefix',
+          r.prefix,
+          'one of path, prefix',
+        );
       }
       if (r.prefix !== undefined && !pathPrefix(match?.path)) {
-        add('MESH_E_REQUIRES', `${path}.rewrite.prefix`, 'a prefix rewrite needs a prefix path match (match.path.kind "prefix")', r.prefix, 'a route with a prefix path match');
+        add(
+          'MESH_E_REQUIRES',
+          `${path}.rewrite.prefix`,
+          'a prefix rewrite needs a prefix path match (match.path.kind "prefix")',
+          r.prefix,
+          'a route with a prefix path match',
+        );
       }
     }
 
@@ -231,42 +374,91 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       if (targetInfo !== undefined) versionRef(`${dPath}.version`, target, targetInfo, d.version);
       const key = `${target}/${d.version ?? '*'}`;
       if (seen.has(key)) {
-        add('MESH_E_DUPLICATE', dPath, `repeats destination ${key}; merge the weights into one destination`, key, 'each service/version once');
+        add(
+          'MESH_E_DUPLICATE',
+          dPath,
+          `repeats destination ${key}; merge the weights into one destination`,
+          key,
+          'each service/version once',
+        );
       }
       seen.add(key);
       if ('weight' in d && d.weight === undefined) weightsKnown = false;
       total += d.weight ?? 1;
     });
     if (route.destinations !== undefined && weightsKnown && route.destinations.length > 0 && total <= 0) {
-      add('MESH_E_WEIGHTS_SUM', `${path}.destinations`, 'weights add up to 0; at least one destination needs a positive weight', total, 'a positive total');
+      add(
+        'MESH_E_WEIGHTS_SUM',
+        `${path}.destinations`,
+        'weights add up to 0; at least one destination needs a positive weight',
+        total,
+        'a positive total',
+      );
     }
 
     if (route.mirror !== undefined) {
       const m = route.mirror;
       const info2 = serviceRef(`${path}.mirror.service`, m.service);
-      if (info2 !== undefined && m.service !== undefined) versionRef(`${path}.mirror.version`, m.service, info2, m.version);
+      if (info2 !== undefined && m.service !== undefined)
+        versionRef(`${path}.mirror.version`, m.service, info2, m.version);
     }
     faultCheck(`${path}.fault`, route.fault, protocol);
     policyCheck(`${path}.policy`, route.policy, undefined, new Set(protocol === undefined ? [] : [protocol]));
   };
 
-  const faultCheck = (path: string, fault: Loose<Fault> | undefined, protocol: Protocol | undefined): void => {
+  const faultCheck = (
+    path: string,
+    fault: Loose<Fault> | undefined,
+    protocol: Protocol | undefined,
+  ): void => {
     const abort = fault?.abort;
     if (abort === undefined) return;
     if (abort.httpStatus !== undefined && abort.grpcStatus !== undefined) {
-      add('MESH_E_CONFLICT', `${path}.abort`, 'sets both httpStatus and grpcStatus', undefined, 'exactly one of httpStatus, grpcStatus');
-    } else if (abort.httpStatus === undefined && abort.grpcStatus === undefined && !('httpStatus' in abort || 'grpcStatus' in abort)) {
-      add('MESH_E_REQUIRED', `${path}.abort.httpStatus`, 'is required: an abort needs httpStatus (or grpcStatus on grpc ports)', undefined, 'exactly one of httpStatus, grpcStatus');
+      add(
+        'MESH_E_CONFLICT',
+        `${path}.abort`,
+        'sets both httpStatus and grpcStatus',
+        undefined,
+        'exactly one of httpStatus, grpcStatus',
+      );
+    } else if (
+      abort.httpStatus === undefined &&
+      abort.grpcStatus === undefined &&
+      !('httpStatus' in abort || 'grpcStatus' in abort)
+    ) {
+      add(
+        'MESH_E_REQUIRED',
+        `${path}.abort.httpStatus`,
+        'is required: an abort needs httpStatus (or grpcStatus on grpc ports)',
+        undefined,
+        'exactly one of httpStatus, grpcStatus',
+      );
     }
     if (abort.grpcStatus !== undefined && protocol !== 'grpc' && protocol !== undefined) {
-      add('MESH_E_PROTOCOL', `${path}.abort.grpcStatus`, `a gRPC status needs a grpc port; the route's port speaks ${protocol}`, abort.grpcStatus, 'httpStatus on non-gRPC ports');
+      add(
+        'MESH_E_PROTOCOL',
+        `${path}.abort.grpcStatus`,
+        `a gRPC status needs a grpc port; the route's port speaks ${protocol}`,
+        abort.grpcStatus,
+        'httpStatus on non-gRPC ports',
+      );
     }
   };
 
-  const authorizationCheck = (path: string, auth: Loose<Authorization> | undefined, protocols: ReadonlySet<Protocol>): void => {
+  const authorizationCheck = (
+    path: string,
+    auth: Loose<Authorization> | undefined,
+    protocols: ReadonlySet<Protocol>,
+  ): void => {
     if (auth === undefined) return;
     if (auth.action === 'allow-all' && (auth.rules?.length ?? 0) > 0) {
-      add('MESH_E_CONFLICT', `${path}.rules`, 'rules only apply with action "allow-listed"; with "allow-all" they would be ignored', undefined, 'action allow-listed, or no rules');
+      add(
+        'MESH_E_CONFLICT',
+        `${path}.rules`,
+        'rules only apply with action "allow-listed"; with "allow-all" they would be ignored',
+        undefined,
+        'action allow-listed, or no rules',
+      );
     }
     const httpCapable = [...protocols].some((p) => p !== 'tcp');
     (auth.rules ?? []).forEach((rule, k) => {
@@ -277,7 +469,13 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       if (!httpCapable && protocols.size > 0) {
         for (const field of ['paths', 'methods'] as const) {
           if (rule[field] !== undefined) {
-            add('MESH_E_PROTOCOL', `${path}.rules[${k}].${field}`, `authorization by ${field} needs an HTTP port; this service only has tcp ports`, undefined, 'from only, on tcp services');
+            add(
+              'MESH_E_PROTOCOL',
+              `${path}.rules[${k}].${field}`,
+              `authorization by ${field} needs an HTTP port; this service only has tcp ports`,
+              undefined,
+              'from only, on tcp services',
+            );
           }
         }
       }
@@ -295,20 +493,41 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     serviceCheck(serviceName, sPath, service, info, protocols);
   }
 
-  function serviceCheck(serviceName: string, sPath: string, service: LooseService, info: ServiceInfo, protocols: ReadonlySet<Protocol>): void {
+  function serviceCheck(
+    serviceName: string,
+    sPath: string,
+    service: LooseService,
+    info: ServiceInfo,
+    protocols: ReadonlySet<Protocol>,
+  ): void {
     const numbers = new Map<number, number>();
     const portNames = new Map<string, number>();
     (service.ports ?? []).forEach((p, i) => {
       if (p === undefined) return;
       if (p.port !== undefined) {
         const before = numbers.get(p.port);
-        if (before !== undefined) add('MESH_E_DUPLICATE', `${sPath}.ports[${i}].port`, `repeats port ${p.port} (already ports[${before}])`, p.port, 'each port number once');
+        if (before !== undefined)
+          add(
+            'MESH_E_DUPLICATE',
+            `${sPath}.ports[${i}].port`,
+            `repeats port ${p.port} (already ports[${before}])`,
+            p.port,
+            'each port number once',
+          );
         else numbers.set(p.port, i);
       }
-      const portName = p.name ?? (p.port !== undefined && p.protocol !== undefined ? `${p.protocol}-${p.port}` : undefined);
+      const portName =
+        p.name ?? (p.port !== undefined && p.protocol !== undefined ? `${p.protocol}-${p.port}` : undefined);
       if (portName !== undefined) {
         const before = portNames.get(portName);
-        if (before !== undefined) add('MESH_E_DUPLICATE', `${sPath}.ports[${i}]${p.name === undefined ? '' : '.name'}`, `repeats port name ${JSON.stringify(portName)} (already ports[${before}])`, portName, 'each port name once');
+        if (before !== undefined)
+          add(
+            'MESH_E_DUPLICATE',
+            `${sPath}.ports[${i}]${p.name === undefined ? '' : '.name'}`,
+            `repeats port name ${JSON.stringify(portName)} (already ports[${before}])`,
+            portName,
+            'each port name once',
+          );
         else portNames.set(portName, i);
       }
     });
@@ -319,7 +538,13 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       const before = labelSets.get(key);
       if (before !== undefined) {
-        add('MESH_E_DUPLICATE', `${childPath(`${sPath}.versions`, versionName)}.labels`, `has the same labels as version ${JSON.stringify(before)}; instances of the two could not be told apart`, undefined, 'distinct labels per version');
+        add(
+          'MESH_E_DUPLICATE',
+          `${childPath(`${sPath}.versions`, versionName)}.labels`,
+          `has the same labels as version ${JSON.stringify(before)}; instances of the two could not be told apart`,
+          undefined,
+          'distinct labels per version',
+        );
       } else {
         labelSets.set(key, versionName);
       }
@@ -328,7 +553,14 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     const backends = new Set<string>();
     (service.backends ?? []).forEach((b, i) => {
       if (b === undefined) return;
-      if (backends.has(b)) add('MESH_E_DUPLICATE', `${sPath}.backends[${i}]`, `repeats backend ${JSON.stringify(b)}`, b, 'each backend once');
+      if (backends.has(b))
+        add(
+          'MESH_E_DUPLICATE',
+          `${sPath}.backends[${i}]`,
+          `repeats backend ${JSON.stringify(b)}`,
+          b,
+          'each backend once',
+        );
       backends.add(b);
       serviceRef(`${sPath}.backends[${i}]`, b);
     });
@@ -339,26 +571,52 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       const rPath = `${sPath}.routes[${i}]`;
       if (route.name !== undefined) {
         const before = routeNames.get(route.name);
-        if (before !== undefined) add('MESH_E_DUPLICATE', `${rPath}.name`, `repeats route name ${JSON.stringify(route.name)} (already routes[${before}])`, route.name, 'each route name once per service');
+        if (before !== undefined)
+          add(
+            'MESH_E_DUPLICATE',
+            `${rPath}.name`,
+            `repeats route name ${JSON.stringify(route.name)} (already routes[${before}])`,
+            route.name,
+            'each route name once per service',
+          );
         else routeNames.set(route.name, i);
       }
       routeCheck(rPath, serviceName, info, route);
     });
 
     policyCheck(`${sPath}.policy`, service.policy, { name: serviceName, info }, protocols);
-    const inheritedPort = service.policy?.healthCheck === undefined ? mesh.defaults?.healthCheck?.port : undefined;
+    const inheritedPort =
+      service.policy?.healthCheck === undefined ? mesh.defaults?.healthCheck?.port : undefined;
     if (inheritedPort !== undefined && !info.ports.has(inheritedPort)) {
-      add('MESH_E_REF', 'defaults.healthCheck.port', `service ${JSON.stringify(serviceName)} inherits this health check but has no port ${inheritedPort}`, inheritedPort, 'a port every inheriting service declares');
+      add(
+        'MESH_E_REF',
+        'defaults.healthCheck.port',
+        `service ${JSON.stringify(serviceName)} inherits this health check but has no port ${inheritedPort}`,
+        inheritedPort,
+        'a port every inheriting service declares',
+      );
     }
     authorizationCheck(`${sPath}.authorization`, service.authorization, protocols);
 
     const identity = service.identity ?? `spiffe://${trustDomain}/ns/${mesh.name ?? ''}/sa/${serviceName}`;
     if (service.identity !== undefined && !service.identity.startsWith(`spiffe://${trustDomain}/`)) {
-      add('MESH_E_PATTERN', `${sPath}.identity`, `must be in the mesh trust domain ${JSON.stringify(trustDomain)} (spiffe://${trustDomain}/...), got ${JSON.stringify(service.identity)}`, service.identity, `spiffe://${trustDomain}/<path>`);
+      add(
+        'MESH_E_PATTERN',
+        `${sPath}.identity`,
+        `must be in the mesh trust domain ${JSON.stringify(trustDomain)} (spiffe://${trustDomain}/...), got ${JSON.stringify(service.identity)}`,
+        service.identity,
+        `spiffe://${trustDomain}/<path>`,
+      );
     }
     const owner = identities.get(identity);
     if (owner !== undefined) {
-      add('MESH_E_DUPLICATE', `${sPath}.identity`, `is also the identity of service ${JSON.stringify(owner)}; authorization could not tell them apart`, identity, 'one identity per service');
+      add(
+        'MESH_E_DUPLICATE',
+        `${sPath}.identity`,
+        `is also the identity of service ${JSON.stringify(owner)}; authorization could not tell them apart`,
+        identity,
+        'one identity per service',
+      );
     }
     identities.set(identity, serviceName);
   }
@@ -381,7 +639,14 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       if (l.protocol === 'grpc') grpcListener = true;
       if (l.port === undefined) return;
       const before = ports.get(l.port);
-      if (before !== undefined) add('MESH_E_DUPLICATE', `${gPath}.listeners[${i}].port`, `repeats port ${l.port} (already listeners[${before}])`, l.port, 'each port once per gateway');
+      if (before !== undefined)
+        add(
+          'MESH_E_DUPLICATE',
+          `${gPath}.listeners[${i}].port`,
+          `repeats port ${l.port} (already listeners[${before}])`,
+          l.port,
+          'each port once per gateway',
+        );
       else ports.set(l.port, i);
     });
     const names = new Map<string, number>();
@@ -390,30 +655,79 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       const rPath = `${gPath}.routes[${i}]`;
       if (r.name !== undefined) {
         const before = names.get(r.name);
-        if (before !== undefined) add('MESH_E_DUPLICATE', `${rPath}.name`, `repeats route name ${JSON.stringify(r.name)} (already routes[${before}])`, r.name, 'each route name once per gateway');
+        if (before !== undefined)
+          add(
+            'MESH_E_DUPLICATE',
+            `${rPath}.name`,
+            `repeats route name ${JSON.stringify(r.name)} (already routes[${before}])`,
+            r.name,
+            'each route name once per gateway',
+          );
         else names.set(r.name, i);
       }
       const target = serviceRef(`${rPath}.service`, r.service);
-      if (target !== undefined && target.ports.size > 0 && [...target.ports.values()].every((p) => p === 'tcp')) {
-        add('MESH_E_PROTOCOL', `${rPath}.service`, `service ${JSON.stringify(r.service)} only has tcp ports; gateways route HTTP, HTTP/2 and gRPC`, r.service, 'a service with an http, http2 or grpc port');
+      if (
+        target !== undefined &&
+        target.ports.size > 0 &&
+        [...target.ports.values()].every((p) => p === 'tcp')
+      ) {
+        add(
+          'MESH_E_PROTOCOL',
+          `${rPath}.service`,
+          `service ${JSON.stringify(r.service)} only has tcp ports; gateways route HTTP, HTTP/2 and gRPC`,
+          r.service,
+          'a service with an http, http2 or grpc port',
+        );
       }
       const match = r.match;
       if (match?.grpcService !== undefined) {
-        if (!grpcListener) add('MESH_E_PROTOCOL', `${rPath}.match.grpcService`, 'a gRPC service match needs a grpc listener on the gateway', match.grpcService, 'gateways with a grpc listener');
-        if (match.path !== undefined) add('MESH_E_CONFLICT', `${rPath}.match.path`, 'sets both path and grpcService', undefined, 'one of path, grpcService');
+        if (!grpcListener)
+          add(
+            'MESH_E_PROTOCOL',
+            `${rPath}.match.grpcService`,
+            'a gRPC service match needs a grpc listener on the gateway',
+            match.grpcService,
+            'gateways with a grpc listener',
+          );
+        if (match.path !== undefined)
+          add(
+            'MESH_E_CONFLICT',
+            `${rPath}.match.path`,
+            'sets both path and grpcService',
+            undefined,
+            'one of path, grpcService',
+          );
       }
       if (r.rewrite?.prefix !== undefined && !pathPrefix(match?.path)) {
-        add('MESH_E_REQUIRES', `${rPath}.rewrite.prefix`, 'a prefix rewrite needs a prefix path match (match.path.kind "prefix")', r.rewrite.prefix, 'a route with a prefix path match');
+        add(
+          'MESH_E_REQUIRES',
+          `${rPath}.rewrite.prefix`,
+          'a prefix rewrite needs a prefix path match (match.path.kind "prefix")',
+          r.rewrite.prefix,
+          'a route with a prefix path match',
+        );
       }
       (match?.headers ?? []).forEach((h, k) => {
         if (h?.kind === 'range' && h.start !== undefined && h.end !== undefined && h.start >= h.end) {
-          add('MESH_E_RANGE', `${rPath}.match.headers[${k}].end`, `must be greater than start (${h.start}), got ${h.end}`, h.end, `greater than ${h.start}`);
+          add(
+            'MESH_E_RANGE',
+            `${rPath}.match.headers[${k}].end`,
+            `must be greater than start (${h.start}), got ${h.end}`,
+            h.end,
+            `greater than ${h.start}`,
+          );
         }
       });
     });
   }
 
   if (mesh.egress?.mode === 'allow-all' && (mesh.egress.hosts?.length ?? 0) > 0) {
-    add('MESH_E_CONFLICT', 'egress.hosts', 'hosts only apply with mode "deny-unknown"; with "allow-all" every host is allowed already', undefined, 'mode deny-unknown, or no hosts');
+    add(
+      'MESH_E_CONFLICT',
+      'egress.hosts',
+      'hosts only apply with mode "deny-unknown"; with "allow-all" every host is allowed already',
+      undefined,
+      'mode deny-unknown, or no hosts',
+    );
   }
 }

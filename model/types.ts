@@ -22,7 +22,16 @@ export type Duration = string;
 export type Protocol = 'http' | 'http2' | 'grpc' | 'tcp';
 
 /** HTTP request methods a route may match. */
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'CONNECT' | 'OPTIONS' | 'TRACE' | 'PATCH';
+export type HttpMethod =
+  | 'GET'
+  | 'HEAD'
+  | 'POST'
+  | 'PUT'
+  | 'DELETE'
+  | 'CONNECT'
+  | 'OPTIONS'
+  | 'TRACE'
+  | 'PATCH';
 
 /** The model's schema version. */
 export const API_VERSION = 'crossmesh/v1';
@@ -194,7 +203,12 @@ export type PathMatch =
 
 /** A header condition. `invert` negates it. */
 export type HeaderMatch =
-  | { readonly kind: 'exact' | 'prefix' | 'suffix' | 'regex'; readonly name: string; readonly value: string; readonly invert?: boolean }
+  | {
+      readonly kind: 'exact' | 'prefix' | 'suffix' | 'regex';
+      readonly name: string;
+      readonly value: string;
+      readonly invert?: boolean;
+    }
   | { readonly kind: 'present'; readonly name: string; readonly invert?: boolean }
   | {
       readonly kind: 'range';

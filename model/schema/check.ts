@@ -155,8 +155,7 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       const min = shape.minLength ?? 1;
       const max = shape.maxLength ?? MAX_STRING;
       if (text.length < min || text.length > max) {
-        const allowed =
-          min === 0 ? `at most ${max} characters` : `${min} to ${max} characters`;
+        const allowed = min === 0 ? `at most ${max} characters` : `${min} to ${max} characters`;
         problems.push({
           code: text.length === 0 ? 'MESH_E_REQUIRED' : 'MESH_E_RANGE',
           path,
@@ -186,11 +185,23 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       const n = value as number;
       const allowed = describeShape(shape);
       if (shape.integer && !Number.isInteger(n)) {
-        problems.push({ code: 'MESH_E_TYPE', path, message: `must be ${allowed}, got ${n}`, value: n, allowed });
+        problems.push({
+          code: 'MESH_E_TYPE',
+          path,
+          message: `must be ${allowed}, got ${n}`,
+          value: n,
+          allowed,
+        });
         return undefined;
       }
       if ((shape.min !== undefined && n < shape.min) || (shape.max !== undefined && n > shape.max)) {
-        problems.push({ code: 'MESH_E_RANGE', path, message: `must be ${allowed}, got ${n}`, value: n, allowed });
+        problems.push({
+          code: 'MESH_E_RANGE',
+          path,
+          message: `must be ${allowed}, got ${n}`,
+          value: n,
+          allowed,
+        });
         return undefined;
       }
       return n;
@@ -339,10 +350,12 @@ function checkObject(
   // A field that was given but failed stays as an own `undefined` property, so the semantic checks
   // can tell "missing" (`!('f' in o)`) from "given but invalid" and do not report it twice.
   const out: Record<string, unknown> = {};
-  const present = new Set(keys.filter((key) => {
-    const got = read(value, key);
-    return !got.ok || got.value !== undefined;
-  }));
+  const present = new Set(
+    keys.filter((key) => {
+      const got = read(value, key);
+      return !got.ok || got.value !== undefined;
+    }),
+  );
   for (const [field, description] of Object.entries(shape.fields)) {
     const checked = readAndCheck(
       description.shape,
@@ -371,7 +384,8 @@ function checkUnion(shape: UnionShape, value: object, path: string, problems: Pr
     });
     return undefined;
   }
-  const variant = typeof kind === 'string' && Object.hasOwn(shape.variants, kind) ? shape.variants[kind] : undefined;
+  const variant =
+    typeof kind === 'string' && Object.hasOwn(shape.variants, kind) ? shape.variants[kind] : undefined;
   if (variant === undefined) {
     problems.push({
       code: 'MESH_E_ENUM',

@@ -27,7 +27,8 @@ export const DNS_LABEL = patterned(
 export const DNS_NAME_FORMAT: StringFormat = {
   name: 'dns-name',
   code: 'MESH_E_PATTERN',
-  allowed: 'a lowercase DNS name such as shop.mesh.local (labels of letters, digits and hyphens, at most 253 characters)',
+  allowed:
+    'a lowercase DNS name such as shop.mesh.local (labels of letters, digits and hyphens, at most 253 characters)',
   pattern: `^(?=.{1,253}$)${DNS_NAME}$`,
   check: (v) => (v.length <= 253 && new RegExp(`^${DNS_NAME}$`).test(v) ? undefined : ''),
 };

@@ -6,6 +6,7 @@
  */
 import type {
   AccessLog,
+  API_VERSION,
   Authorization,
   AuthorizationRule,
   ConnectionPool,
@@ -50,7 +51,6 @@ import type {
   ServicePort,
   ServiceVersion,
   Timeouts,
-  API_VERSION,
 } from '../types.js';
 import {
   DNS_LABEL,
@@ -93,7 +93,11 @@ import {
   type VariantOf,
 } from './shape.js';
 
-const duration: Shape = { ...string(DURATION), name: 'Duration', doc: 'A duration: 250ms, 2s, 1m, 1h or 1m30s.' };
+const duration: Shape = {
+  ...string(DURATION),
+  name: 'Duration',
+  doc: 'A duration: 250ms, 2s, 1m, 1h or 1m30s.',
+};
 const positiveDuration: Shape = string(POSITIVE_DURATION);
 const port = integer(1, 65535);
 const name = string(DNS_LABEL);
@@ -196,7 +200,11 @@ const grpcMatch = object<GrpcMatch>(
 
 const routeMatch = object<RouteMatch>(
   {
-    path: opt(pathMatch, 'Path condition (HTTP, HTTP/2, gRPC).', 'any path; canonical form: prefix `/` on non-TCP ports'),
+    path: opt(
+      pathMatch,
+      'Path condition (HTTP, HTTP/2, gRPC).',
+      'any path; canonical form: prefix `/` on non-TCP ports',
+    ),
     headers: opt(array(headerMatch), 'Header conditions, all of which must hold.', 'none'),
     query: opt(array(queryMatch), 'Query parameter conditions, all of which must hold.', 'none'),
     method: opt(httpMethod, 'HTTP method.', 'any method'),
@@ -228,7 +236,11 @@ const redirect = object<Redirect>(
 
 const rewrite = object<Rewrite>(
   {
-    prefix: opt(string(URL_PATH), 'Replace the matched path prefix (needs a prefix path match).', 'unchanged'),
+    prefix: opt(
+      string(URL_PATH),
+      'Replace the matched path prefix (needs a prefix path match).',
+      'unchanged',
+    ),
     path: opt(string(URL_PATH), 'Replace the whole path.', 'unchanged'),
     host: opt(string(HOST), 'Replace the Host / :authority header.', 'unchanged'),
   },
@@ -272,7 +284,11 @@ const fault = object<Fault>(
     ),
     abort: opt(
       object<NonNullable<Fault['abort']>>({
-        httpStatus: opt(integer(200, 599), 'HTTP status returned (exactly one of httpStatus, grpcStatus).', 'none'),
+        httpStatus: opt(
+          integer(200, 599),
+          'HTTP status returned (exactly one of httpStatus, grpcStatus).',
+          'none',
+        ),
         grpcStatus: opt(integer(0, 16), 'gRPC status returned (gRPC ports only).', 'none'),
         percent: req(percent, 'Share of requests aborted, 0-100.'),
       }),
@@ -320,8 +336,16 @@ const retryEvent = oneOf<RetryEvent>(
 const retries = object<Retries>(
   {
     attempts: req(integer(0, 10), 'Maximum retries (not counting the first attempt), 0-10.'),
-    on: opt(array(retryEvent, { minItems: 1 }), 'Events that trigger a retry.', "`['gateway-error', 'connect-failure', 'reset']`"),
-    perTryTimeout: opt(positiveDuration, 'Timeout of each attempt.', 'the request timeout (canonical form: filled in)'),
+    on: opt(
+      array(retryEvent, { minItems: 1 }),
+      'Events that trigger a retry.',
+      "`['gateway-error', 'connect-failure', 'reset']`",
+    ),
+    perTryTimeout: opt(
+      positiveDuration,
+      'Timeout of each attempt.',
+      'the request timeout (canonical form: filled in)',
+    ),
     backoff: opt(
       object<NonNullable<Retries['backoff']>>({
         base: req(positiveDuration, 'First backoff interval.'),
@@ -366,7 +390,11 @@ const healthCheck = union<HealthCheck>(
     }),
     grpc: object<VariantOf<HealthCheck, 'grpc'>>({
       ...timing,
-      service: opt(string(undefined, { minLength: 0, maxLength: 256 }), 'gRPC health service name.', "`''` (the server as a whole)"),
+      service: opt(
+        string(undefined, { minLength: 0, maxLength: 256 }),
+        'gRPC health service name.',
+        "`''` (the server as a whole)",
+      ),
     }),
     tcp: object<VariantOf<HealthCheck, 'tcp'>>(timing),
   },
@@ -375,9 +403,17 @@ const healthCheck = union<HealthCheck>(
 
 const outlierDetection = object<OutlierDetection>(
   {
-    consecutive5xx: opt(integer(1, 1000), 'Consecutive 5xx (or connect failures) before ejection, 1-1000.', '5'),
+    consecutive5xx: opt(
+      integer(1, 1000),
+      'Consecutive 5xx (or connect failures) before ejection, 1-1000.',
+      '5',
+    ),
     interval: opt(positiveDuration, 'Time between ejection sweeps.', '`10s`'),
-    baseEjectionTime: opt(positiveDuration, 'Base ejection time, multiplied by the number of ejections.', '`30s`'),
+    baseEjectionTime: opt(
+      positiveDuration,
+      'Base ejection time, multiplied by the number of ejections.',
+      '`30s`',
+    ),
     maxEjectionPercent: opt(integer(0, 100), 'Maximum share of instances ejected, 0-100.', '10'),
   },
   { name: 'OutlierDetection', doc: 'Passive health checking.' },
@@ -411,7 +447,9 @@ const loadBalancing = union<LoadBalancing>(
     'round-robin': object<VariantOf<LoadBalancing, 'round-robin'>>({}),
     'least-request': object<VariantOf<LoadBalancing, 'least-request'>>({}),
     random: object<VariantOf<LoadBalancing, 'random'>>({}),
-    'ring-hash': object<VariantOf<LoadBalancing, 'ring-hash'>>({ hashOn: req(hashOn, 'What the hash is computed from.') }),
+    'ring-hash': object<VariantOf<LoadBalancing, 'ring-hash'>>({
+      hashOn: req(hashOn, 'What the hash is computed from.'),
+    }),
   },
   { name: 'LoadBalancing', doc: 'Load-balancing algorithm.' },
 );
@@ -431,17 +469,36 @@ const servicePolicy = object<ServicePolicy>(
   {
     ...routePolicyFields,
     healthCheck: opt(healthCheck, 'Active health checking of instances.', 'no active health check'),
-    outlierDetection: opt(outlierDetection, 'Passive health checking (ejection of failing instances).', 'none'),
-    connectionPool: opt(connectionPool, 'Connection-pool and circuit-breaker limits.', "none (the data plane's defaults)"),
-    loadBalancing: opt(loadBalancing, 'Load-balancing algorithm across instances.', "`{ kind: 'round-robin' }`"),
+    outlierDetection: opt(
+      outlierDetection,
+      'Passive health checking (ejection of failing instances).',
+      'none',
+    ),
+    connectionPool: opt(
+      connectionPool,
+      'Connection-pool and circuit-breaker limits.',
+      "none (the data plane's defaults)",
+    ),
+    loadBalancing: opt(
+      loadBalancing,
+      'Load-balancing algorithm across instances.',
+      "`{ kind: 'round-robin' }`",
+    ),
   },
-  { name: 'ServicePolicy', doc: 'Connection and traffic policies for calls to a service (also the mesh defaults).' },
+  {
+    name: 'ServicePolicy',
+    doc: 'Connection and traffic policies for calls to a service (also the mesh defaults).',
+  },
 );
 
 const route = object<Route>(
   {
     name: req(name, 'Route name (DNS label), unique within the service.'),
-    port: opt(port, 'Which port of the service this route applies to (a declared port number).', 'the primary port'),
+    port: opt(
+      port,
+      'Which port of the service this route applies to (a declared port number).',
+      'the primary port',
+    ),
     match: opt(routeMatch, 'What requests this route takes.', 'every request'),
     destinations: opt(
       array(destination, { minItems: 1 }),
@@ -454,7 +511,11 @@ const route = object<Route>(
     fault: opt(fault, 'Inject delays and aborts (chaos testing).', 'no fault'),
     mirror: opt(mirror, 'Copy a share of requests to another destination.', 'no mirroring'),
     policy: opt(routePolicy, 'Timeouts, retries and rate limit for this route.', 'the service policy'),
-    priority: opt(integer(0, 1000), 'Priority among routes, 0 (first) to 1000; ties keep declaration order.', 'position in the list'),
+    priority: opt(
+      integer(0, 1000),
+      'Priority among routes, 0 (first) to 1000; ties keep declaration order.',
+      'position in the list',
+    ),
   },
   { name: 'Route', doc: 'One traffic rule for requests to a service.' },
 );
@@ -472,7 +533,11 @@ const localRun = union<LocalRun>(
         'Program and arguments, run without a shell.',
       ),
       env: opt(record(ENV_NAME, string(undefined, { minLength: 0 })), 'Extra environment variables.', 'none'),
-      cwd: opt(string(FILE_PATH), 'Working directory, relative to the mesh file.', "the mesh file's directory (`.`)"),
+      cwd: opt(
+        string(FILE_PATH),
+        'Working directory, relative to the mesh file.',
+        "the mesh file's directory (`.`)",
+      ),
       instances: opt(integer(1, 64), 'Number of instances to start, 1-64.', '1'),
     }),
     endpoints: object<VariantOf<LocalRun, 'endpoints'>>({
@@ -507,14 +572,21 @@ const accessLog = object<AccessLog>(
   {
     enabled: req(boolean, 'Whether requests are logged.'),
     path: opt(string(FILE_PATH), 'File the sidecar writes to.', '`/dev/stdout`'),
-    format: opt(oneOf<'text' | 'json'>({ text: "Envoy's default format", json: 'one JSON object a line' }), 'Log format.', '`text`'),
+    format: opt(
+      oneOf<'text' | 'json'>({ text: "Envoy's default format", json: 'one JSON object a line' }),
+      'Log format.',
+      '`text`',
+    ),
   },
   { name: 'AccessLog', doc: 'Access logging.' },
 );
 
 const authorizationRule = object<AuthorizationRule>(
   {
-    from: req(array(string(SERVICE_OR_ANY), { minItems: 1 }), 'Calling services (names), or `*` for any mesh service.'),
+    from: req(
+      array(string(SERVICE_OR_ANY), { minItems: 1 }),
+      'Calling services (names), or `*` for any mesh service.',
+    ),
     paths: opt(array(pathMatch, { minItems: 1 }), 'Path conditions, any of which must hold.', 'any path'),
     methods: opt(array(httpMethod, { minItems: 1 }), 'Methods allowed.', 'any method'),
   },
@@ -524,7 +596,10 @@ const authorizationRule = object<AuthorizationRule>(
 const authorization = object<Authorization>(
   {
     action: req(
-      oneOf<Authorization['action']>({ 'allow-all': 'anyone (rules ignored)', 'allow-listed': 'only callers matching a rule' }),
+      oneOf<Authorization['action']>({
+        'allow-all': 'anyone (rules ignored)',
+        'allow-listed': 'only callers matching a rule',
+      }),
       'Who may call.',
     ),
     rules: opt(array(authorizationRule), 'Rules; a request is allowed when any rule matches.', 'none'),
@@ -534,20 +609,38 @@ const authorization = object<Authorization>(
 
 const service = object<Service>(
   {
-    ports: req(array(servicePort, { minItems: 1 }), 'Ports the service listens on; the first is the primary port.'),
+    ports: req(
+      array(servicePort, { minItems: 1 }),
+      'Ports the service listens on; the first is the primary port.',
+    ),
     versions: req(record(DNS_LABEL, serviceVersion, 1), 'Versions (subsets) of the service, keyed by name.'),
     routes: opt(
       array(route),
       'Traffic rules for requests sent to this service, tried in order (first match wins).',
       'one route `default` on the primary port to the whole service (every version, equally weighted)',
     ),
-    backends: opt(array(name), 'Services this service calls.', "none; with egress `deny-unknown` it can call nothing"),
-    policy: opt(servicePolicy, 'Connection and traffic policies for calls to this service.', 'the mesh `defaults`'),
+    backends: opt(
+      array(name),
+      'Services this service calls.',
+      'none; with egress `deny-unknown` it can call nothing',
+    ),
+    policy: opt(
+      servicePolicy,
+      'Connection and traffic policies for calls to this service.',
+      'the mesh `defaults`',
+    ),
     authorization: opt(authorization, 'Who may call this service.', "`{ action: 'allow-all', rules: [] }`"),
-    identity: opt(string(SPIFFE_ID), 'Workload identity (SPIFFE ID).', '`spiffe://<trustDomain>/ns/<mesh>/sa/<service>`'),
+    identity: opt(
+      string(SPIFFE_ID),
+      'Workload identity (SPIFFE ID).',
+      '`spiffe://<trustDomain>/ns/<mesh>/sa/<service>`',
+    ),
     accessLog: opt(accessLog, "Access logging for this service's sidecar.", 'the mesh `accessLog`'),
   },
-  { name: 'Service', doc: 'One service: what it listens on, its versions, and the rules for traffic sent to it.' },
+  {
+    name: 'Service',
+    doc: 'One service: what it listens on, its versions, and the rules for traffic sent to it.',
+  },
 );
 
 const gatewayTls = object<GatewayTls>(
@@ -572,7 +665,11 @@ const gatewayListener = object<GatewayListener>(
 
 const gatewayRouteMatch = object<GatewayRouteMatch>(
   {
-    path: opt(pathMatch, 'Path condition.', 'any path; canonical form: prefix `/` unless `grpcService` is set'),
+    path: opt(
+      pathMatch,
+      'Path condition.',
+      'any path; canonical form: prefix `/` unless `grpcService` is set',
+    ),
     host: opt(string(HOST_PATTERN), 'Host name condition (exact, or `*.suffix`).', 'any host of the gateway'),
     headers: opt(array(headerMatch), 'Header conditions.', 'none'),
     grpcService: opt(string(GRPC_SERVICE), 'gRPC service (gRPC listeners).', 'any'),
@@ -600,7 +697,11 @@ const gatewayRoute = object<GatewayRoute>(
 const gateway = object<Gateway>(
   {
     listeners: req(array(gatewayListener, { minItems: 1 }), 'Listeners, at least one.'),
-    hosts: opt(array(string(HOST_PATTERN), { minItems: 1 }), 'Host names the gateway answers for.', "any host (`['*']`)"),
+    hosts: opt(
+      array(string(HOST_PATTERN), { minItems: 1 }),
+      'Host names the gateway answers for.',
+      "any host (`['*']`)",
+    ),
     routes: req(array(gatewayRoute, { minItems: 1 }), 'Routes into the mesh, tried in order. At least one.'),
     accessLog: opt(accessLog, 'Access logging for the gateway.', 'the mesh `accessLog`'),
   },
@@ -635,14 +736,30 @@ const security = object<Security>(
 /** The whole mesh, as a user writes it. */
 export const MESH_SHAPE: ObjectShape = object<MeshInput>(
   {
-    apiVersion: opt(oneOf<typeof API_VERSION>({ 'crossmesh/v1': 'this model' }), 'Schema version of the model.', '`crossmesh/v1`'),
+    apiVersion: opt(
+      oneOf<typeof API_VERSION>({ 'crossmesh/v1': 'this model' }),
+      'Schema version of the model.',
+      '`crossmesh/v1`',
+    ),
     name: req(name, 'Mesh name (DNS label).'),
-    domain: opt(string(DNS_NAME_FORMAT), 'DNS domain under which services are reachable: `<service>.<domain>`.', '`<name>.mesh.local`'),
+    domain: opt(
+      string(DNS_NAME_FORMAT),
+      'DNS domain under which services are reachable: `<service>.<domain>`.',
+      '`<name>.mesh.local`',
+    ),
     services: req(record(DNS_LABEL, service), 'Services, keyed by name (a DNS label).'),
     gateways: opt(record(DNS_LABEL, gateway), 'Ingress gateways, keyed by name.', 'no gateways'),
-    egress: opt(egress, 'What sidecars do with traffic to hosts outside the mesh.', "`{ mode: 'allow-all', hosts: [] }`"),
+    egress: opt(
+      egress,
+      'What sidecars do with traffic to hosts outside the mesh.',
+      "`{ mode: 'allow-all', hosts: [] }`",
+    ),
     security: opt(security, 'Mutual TLS and identities.', "`{ mtls: 'off', trustDomain: 'cluster.local' }`"),
-    accessLog: opt(accessLog, 'Mesh-wide access logging, which services and gateways may override.', "`{ enabled: false, path: '/dev/stdout', format: 'text' }`"),
+    accessLog: opt(
+      accessLog,
+      'Mesh-wide access logging, which services and gateways may override.',
+      "`{ enabled: false, path: '/dev/stdout', format: 'text' }`",
+    ),
     ipPreference: opt(
       oneOf<IpPreference>({
         'ipv4-only': '',
@@ -653,7 +770,11 @@ export const MESH_SHAPE: ObjectShape = object<MeshInput>(
       'IP family preference for endpoint addresses.',
       "`'ipv4-preferred'`",
     ),
-    defaults: opt(servicePolicy, 'Policies every service inherits unless it sets its own.', 'no mesh-wide policy'),
+    defaults: opt(
+      servicePolicy,
+      'Policies every service inherits unless it sets its own.',
+      'no mesh-wide policy',
+    ),
   },
   { name: 'Mesh', doc: 'A whole mesh.' },
 );

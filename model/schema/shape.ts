@@ -161,7 +161,10 @@ export function union<T extends { readonly kind: string }>(
 }
 
 /** A string enum typed against `T`: every member documented, none missing, none extra. */
-export function oneOf<T extends string>(values: { readonly [K in T]: string }, meta: ShapeBase = {}): EnumShape {
+export function oneOf<T extends string>(
+  values: { readonly [K in T]: string },
+  meta: ShapeBase = {},
+): EnumShape {
   const entries = Object.entries(values) as [string, string][];
   return { type: 'enum', values: entries.map(([v]) => v), docs: entries.map(([, d]) => d), ...meta };
 }
@@ -172,13 +175,21 @@ export function numbers(values: readonly number[], meta: ShapeBase = {}): EnumSh
 }
 
 /** A string. */
-export function string(format?: StringFormat, limits: { minLength?: number; maxLength?: number } = {}): StringShape {
+export function string(
+  format?: StringFormat,
+  limits: { minLength?: number; maxLength?: number } = {},
+): StringShape {
   return { type: 'string', ...(format === undefined ? {} : { format }), ...limits };
 }
 
 /** An integer in `[min, max]`. */
 export function integer(min?: number, max?: number): NumberShape {
-  return { type: 'number', integer: true, ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+  return {
+    type: 'number',
+    integer: true,
+    ...(min === undefined ? {} : { min }),
+    ...(max === undefined ? {} : { max }),
+  };
 }
 
 /** A boolean. */
@@ -200,7 +211,10 @@ export function record(key: StringFormat, values: Shape, minEntries?: number): R
 }
 
 /** A required field. */
-export function req(shape: Shape, doc: string): Field & { readonly required: true; readonly default?: never } {
+export function req(
+  shape: Shape,
+  doc: string,
+): Field & { readonly required: true; readonly default?: never } {
   return { shape, doc, required: true };
 }
 

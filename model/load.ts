@@ -1,0 +1,89 @@
+/**
+ * Loading a mesh file: TypeScript/JavaScript (`.ts`, `.mts`, `.js`, `.mjs`; run through tsx, so
+ * no build step), JSON, or YAML. All three yield the same canonical mesh. This is the model's
+ * only I/O edge.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseDocument } from 'yaml';
+import { MeshError } from '../errors/index.js';
+import { canonicalize } from './canonical.js';
+import type { Mesh } from './types.js';
+
+const CODE = new Set(['.ts', '.mts', '.js', '.mjs']);
+const ALLOWED = '.ts, .mts, .js, .mjs, .json, .yaml or .yml';
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+    throw new MeshError('CLI_E_FILE', `cannot read ${file}: ${reason}`, { path: file, value: file });
+  }
+}
+
+/**
+ * Reads a mesh file and returns what it declares, unvalidated. Throws `CLI_E_FILE` when the file
+ * cannot be read or parsed and `MESH_E_LOAD` when a module fails or exports no mesh.
+ */
+export async function loadMeshInput(file: string): Promise<unknown> {
+  const ext = extname(file).toLowerCase();
+  if (CODE.has(ext)) return importModule(file);
+  if (ext === '.json') {
+    const text = await readText(file);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new MeshError('CLI_E_FILE', `${file} is not valid JSON: ${(error as Error).message}`, {
+        path: file,
+      });
+    }
+  }
+  if (ext === '.yaml' || ext === '.yml') {
+    const text = await readText(file);
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    const [first] = doc.errors;
+    if (first !== undefined) {
+      throw new MeshError('CLI_E_FILE', `${file} is not valid YAML: ${first.message}`, { path: file });
+    }
+    return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  }
+  throw new MeshError(
+    'CLI_E_FILE',
+    `${file}: unknown mesh file type ${JSON.stringify(ext)}; use ${ALLOWED}`,
+    {
+      path: file,
+      value: ext,
+      allowed: ALLOWED,
+    },
+  );
+}
+
+async function importModule(file: string): Promise<unknown> {
+  const absolute = resolve(file);
+  await readText(absolute);
+  let module: Record<string, unknown>;
+  try {
+    const { tsImport } = await import('tsx/esm/api');
+    module = (await tsImport(pathToFileURL(absolute).href, import.meta.url)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new MeshError('MESH_E_LOAD', `${file} failed to load: ${reason}`, { path: file, cause: error });
+  }
+  const exported = module.default ?? module.mesh;
+  if (exported === undefined) {
+    const names = Object.keys(module);
+    throw new MeshError(
+      'MESH_E_LOAD',
+      `${file} exports no mesh: default-export it or export \`const mesh\` (found exports: ${names.length === 0 ? 'none' : names.join(', ')})`,
+      { path: file, allowed: 'a default export or an export named mesh' },
+    );
+  }
+  return exported;
+}
+
+/** Loads, validates and canonicalizes a mesh file. */
+export async function loadMesh(file: string): Promise<Mesh> {
+  return canonicalize(await loadMeshInput(file));
+}

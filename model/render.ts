@@ -1,0 +1,106 @@
+/**
+ * Rendering through a target with the capability check: a mesh that uses a feature the target
+ * cannot express fails with every such use listed, or, when the caller explicitly allows it,
+ * renders and reports exactly what was dropped. Nothing is dropped silently.
+ */
+import { MeshError, type Problem } from '../errors/index.js';
+import { detectFeatures } from './detect.js';
+import { FEATURE_IDS, FEATURES, type FeatureUse } from './features.js';
+import type { Capability, DroppedFeature, RenderResult, Target } from './target.js';
+import type { Mesh } from './types.js';
+
+/** Options of {@link renderWithTarget}. */
+export interface RenderPolicy {
+  /** Render even when features are unsupported, recording each dropped use. @default - false (fail) */
+  readonly allowDrop?: boolean;
+}
+
+/** A feature use the target expresses only approximately (support `partial`). */
+export interface ApproximatedFeature extends FeatureUse {
+  /** The target's note on what is approximated. */
+  readonly note: string;
+}
+
+/** What {@link renderWithTarget} returns: the result plus the approximations, for the CLI to print. */
+export interface RenderOutcome<Output> extends RenderResult<Output> {
+  /** Uses the target renders only approximately. */
+  readonly approximated: readonly ApproximatedFeature[];
+}
+
+function capabilityOf(target: Target<unknown, never>, feature: FeatureUse['feature']): Capability {
+  // A matrix is typed complete, but a JavaScript target could omit a feature: treat that as none.
+  return target.capabilities[feature] ?? { support: 'none', note: 'not declared by the target' };
+}
+
+/**
+ * Renders a canonical mesh (the output of `canonicalize()`) with `target`. Throws one
+ * `TARGET_E_UNSUPPORTED` MeshError listing every unsupported use (path, feature, the target's
+ * note) unless `allowDrop` is set; then the uses are returned in `dropped`.
+ */
+export function renderWithTarget<Output, Options>(
+  target: Target<Output, Options>,
+  mesh: Mesh,
+  options: Options,
+  policy: RenderPolicy = {},
+): RenderOutcome<Output> {
+  const dropped: DroppedFeature[] = [];
+  const approximated: ApproximatedFeature[] = [];
+  for (const use of detectFeatures(mesh)) {
+    const capability = capabilityOf(target as Target<unknown, never>, use.feature);
+    if (capability.support === 'none') {
+      dropped.push({ ...use, reason: capability.note ?? `${target.name} cannot express it` });
+    } else if (capability.support === 'partial') {
+      approximated.push({ ...use, note: capability.note ?? 'approximated' });
+    }
+  }
+  if (dropped.length > 0 && policy.allowDrop !== true) {
+    const problems: Problem[] = dropped.map((d) => ({
+      code: 'TARGET_E_UNSUPPORTED',
+      path: d.path,
+      message: `${FEATURES[d.feature]} (${d.feature}) cannot be expressed on target ${target.name}: ${d.reason}`,
+      value: d.feature,
+      allowed: `features target ${target.name} supports (docs/targets/${target.name}.md)`,
+    }));
+    throw MeshError.fromProblems(
+      problems,
+      `target ${target.name} cannot express ${dropped.length} feature use${dropped.length === 1 ? '' : 's'} of mesh ${mesh.name}` +
+        ' (pass --allow-drop to render without them):\n' +
+        problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n'),
+    );
+  }
+  return { output: target.render(mesh, options), dropped, approximated };
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/**
+ * The capability matrix of a target as a markdown page (`docs/targets/<name>.md`), generated from
+ * the target's declaration so the published matrix cannot drift from the code.
+ */
+export function capabilityMatrixPage(target: Target<unknown, never>): string {
+  const counts = { full: 0, partial: 0, none: 0 };
+  const rows = FEATURE_IDS.map((feature) => {
+    const c = capabilityOf(target, feature);
+    counts[c.support]++;
+    const mark = c.support === 'full' ? 'yes' : c.support === 'partial' ? 'partial' : 'no';
+    return `| \`${feature}\` | ${cell(FEATURES[feature])} | ${mark} | ${cell(c.note ?? '')} |`;
+  });
+  return [
+    `# Target \`${target.name}\``,
+    '',
+    `<!-- Generated from the target's capability matrix by \`npm run docs\`; do not edit by hand. -->`,
+    '',
+    target.title,
+    '',
+    `Supports ${counts.full} of ${FEATURE_IDS.length} model features fully, ${counts.partial} partially, and cannot express ${counts.none}.`,
+    'Rendering a mesh that uses a feature marked `no` fails with `TARGET_E_UNSUPPORTED` and the list of',
+    'every such use; `crossmesh render --allow-drop` renders without them and prints each dropped use.',
+    '',
+    '| feature | what | supported | note |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
