@@ -2,4 +2,6 @@
 import type { CloudTarget } from './plan/cloud-target.js';
 
 /** Every cloud target, by name. Each cloud target issue adds its entry. */
-export const CLOUD_TARGETS: Readonly<Record<string, () => Promise<CloudTarget>>> = {};
+export const CLOUD_TARGETS: Readonly<Record<string, () => Promise<CloudTarget>>> = {
+  appmesh: async () => (await import('./appmesh/index.js')).appmeshCloudTarget,
+};

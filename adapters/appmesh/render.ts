@@ -165,8 +165,21 @@ function problem(ctx: Ctx, path: string, message: string, value: unknown, allowe
   ctx.problems.push({ code: 'TARGET_E_UNSUPPORTED', path, message, value, allowed });
 }
 
+const OPTION_KEYS = ['certificateDir', 'certificates', 'discovery', 'namespace'];
+
 function checkOptions(options: AppMeshOptions): Problem[] {
   const problems: Problem[] = [];
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      problems.push({
+        code: 'TARGET_E_OPTION',
+        path: `options.${key}`,
+        message: `App Mesh has no option ${JSON.stringify(key)}`,
+        value: key,
+        allowed: OPTION_KEYS.join(', '),
+      });
+    }
+  }
   if (options.discovery !== undefined && options.discovery !== 'cloudmap' && options.discovery !== 'dns') {
     problems.push({
       code: 'TARGET_E_OPTION',
@@ -636,20 +649,13 @@ function renderRoutes(ctx: Ctx, name: string, service: Service): RenderedRoute[]
   const primary = service.ports[0];
   const routes: readonly Route[] = service.routes ?? [{ name: 'default' }];
   const multiPort = service.ports.length > 1;
-  return routes.map((route, index) => {
+  return routes.flatMap((route, index) => {
+    // A redirect route has no App Mesh form (capability none): it is not rendered at all.
+    if (route.destinations === undefined && route.redirect !== undefined) return [];
     const path = `services.${name}.routes[${index}]`;
     const portNumber = route.port ?? primary?.port ?? 0;
     const port = service.ports.find((p) => p.port === portNumber) ?? primary;
     const targets = weightedTargets(ctx, path, name, route, portNumber);
-    if (route.destinations === undefined && route.redirect !== undefined) {
-      problem(
-        ctx,
-        `${path}.redirect`,
-        'App Mesh routes cannot answer with a redirect',
-        route.redirect,
-        'destinations',
-      );
-    }
     const priority = route.priority ?? index;
     const protocol = port?.protocol ?? 'http';
     const spec: RouteSpec =
