@@ -77,8 +77,8 @@ export const ENVOY_CAPABILITIES: CapabilityMatrix = {
     note: 'local sidecars do not capture traffic (no iptables): only calls sent through the sidecar are limited to mesh services and allowed hosts',
   },
   'egress.hosts': {
-    support: 'full',
-    note: 'a LOGICAL_DNS cluster and virtual host per allowed host (port 80 unless given)',
+    support: 'partial',
+    note: 'exact host names get a LOGICAL_DNS cluster and virtual host (plain HTTP, port 80); wildcard hosts are not routed',
   },
   'security.mtls.strict': {
     support: 'full',

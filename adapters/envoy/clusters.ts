@@ -192,10 +192,9 @@ export function localAppCluster(servicePort: number, protocol: Protocol, host: s
   };
 }
 
-/** A LOGICAL_DNS cluster to an allow-listed external host (`host` or `host:port`; port 80 by default). */
-export function egressHostCluster(mesh: Mesh, hostAndPort: string): Json {
-  const [host = hostAndPort, port = '80'] = hostAndPort.split(':');
-  const name = `egress|${hostAndPort}`;
+/** A LOGICAL_DNS cluster to an allow-listed external host, port 80 (the outbound listener speaks plain HTTP). */
+export function egressHostCluster(mesh: Mesh, host: string): Json {
+  const name = `egress|${host}`;
   return {
     name,
     type: 'LOGICAL_DNS',
@@ -203,7 +202,7 @@ export function egressHostCluster(mesh: Mesh, hostAndPort: string): Json {
     dns_lookup_family: dnsLookupFamily(mesh),
     load_assignment: {
       cluster_name: name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(host, Number(port)) } }] }],
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(host, 80) } }] }],
     },
   };
 }

@@ -4,7 +4,7 @@
  * get one listener each), gateway listeners, and the API listeners proxyless gRPC clients resolve.
  */
 import type { AccessLog, AuthorizationRule, Mesh, PathMatch, ServicePort } from '../../model/types.js';
-import { downstreamTls, gatewayIdentity, mtlsOn, serviceIdentity, trustDomain } from './private/tls.js';
+import { downstreamTls, mtlsOn, serviceIdentity, trustDomain } from './private/tls.js';
 import { adsSource, type Json, socketAddress, typed } from './private/util.js';
 import { clusterWeights, routesForPort, SOURCE_HEADER } from './routes.js';
 
@@ -101,12 +101,9 @@ function rulePrincipals(mesh: Mesh, rule: AuthorizationRule): Json[] {
         ? { authenticated: { principal_name: { prefix: `spiffe://${trustDomain(mesh)}/` } } }
         : { header: { name: SOURCE_HEADER, present_match: true } };
     }
-    const isGateway = mesh.services[from] === undefined && mesh.gateways?.[from] !== undefined;
-    if (tls) {
-      const id = isGateway ? gatewayIdentity(mesh, from) : serviceIdentity(mesh, from);
-      return { authenticated: { principal_name: { exact: id } } };
-    }
-    return { header: { name: SOURCE_HEADER, string_match: { exact: isGateway ? `gateway-${from}` : from } } };
+    return tls
+      ? { authenticated: { principal_name: { exact: serviceIdentity(mesh, from) } } }
+      : { header: { name: SOURCE_HEADER, string_match: { exact: from } } };
   });
 }
 

@@ -158,11 +158,16 @@ function sidecar(
     s.service,
     reachable.filter((r) => backends.includes(r)),
   );
-  const egressHosts = mesh.egress?.mode === 'deny-unknown' ? [...(mesh.egress.hosts ?? [])].sort() : [];
+  // Wildcard hosts need a dynamic forward proxy, which the bundled proxy does not have: only exact
+  // host names get a virtual host and cluster (capabilities.ts says so).
+  const egressHosts =
+    mesh.egress?.mode === 'deny-unknown'
+      ? [...(mesh.egress.hosts ?? [])].filter((h) => !h.includes('*')).sort()
+      : [];
   for (const host of egressHosts) {
     (outbound.virtual_hosts as Json[]).push({
       name: `egress|${host}`,
-      domains: [host],
+      domains: [host, `${host}:80`],
       routes: [{ match: { prefix: '/' }, route: { cluster: `egress|${host}` } }],
     });
   }

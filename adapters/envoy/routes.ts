@@ -157,8 +157,12 @@ export function clusterWeights(
     }
   }
   const positive = [...weights].filter(([, w]) => w > 0);
-  // Divide by the common factor so dumps read `90/10`, not `180/20`.
-  const common = positive.reduce((acc, [, w]) => gcd(acc, w), 0) || 1;
+  // Undo as much of the scaling as the weights allow, so dumps read the model's `90/10`, not `180/20`.
+  const common =
+    gcd(
+      positive.reduce((acc, [, w]) => gcd(acc, w), 0),
+      scale,
+    ) || 1;
   return positive.map(([name, w]) => [name, w / common]);
 }
 

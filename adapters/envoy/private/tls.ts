@@ -15,11 +15,6 @@ export function serviceIdentity(mesh: Mesh, serviceName: string): string {
   );
 }
 
-/** SPIFFE identity of a gateway: `spiffe://<trustDomain>/ns/<mesh>/gateway/<name>`. */
-export function gatewayIdentity(mesh: Mesh, name: string): string {
-  return `spiffe://${trustDomain(mesh)}/ns/${mesh.name}/gateway/${name}`;
-}
-
 /** The mesh's trust domain. */
 export function trustDomain(mesh: Mesh): string {
   return mesh.security?.trustDomain ?? 'cluster.local';
