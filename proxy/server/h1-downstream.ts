@@ -42,6 +42,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     private readonly timeouts: CodecTimeouts,
     private readonly sweeper: Sweeper,
     maxHeaderBytes: number,
+    private readonly acceptHttp10: boolean,
     private readonly onGone: (conn: H1DownstreamConnection) => void,
     initial?: Buffer,
   ) {
@@ -135,6 +136,12 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
   onHead(head: H1RequestHead): void {
     this.deadline = 0;
     this.requestComplete = false;
+    if (head.versionMinor === 0 && !this.acceptHttp10) {
+      // Envoy refuses HTTP/1.0 unless http_protocol_options.accept_http_10 is set.
+      this.parser.pause();
+      this.sendCodecError(426, 'http/1.0 not allowed');
+      return;
+    }
     const headers: HeaderList = [];
     const h = head.headers;
     const tokens = head.connectionTokens;
@@ -441,6 +448,8 @@ function codecErrorBody(status: number): string {
       return 'Not Implemented';
     case 505:
       return 'HTTP Version Not Supported';
+    case 426:
+      return 'Upgrade Required';
     default:
       return 'Bad Request';
   }

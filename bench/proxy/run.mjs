@@ -1,0 +1,378 @@
+#!/usr/bin/env node
+// Proxy benchmark (not part of `npm test`): `node bench/proxy/run.mjs [--duration 10]`.
+//
+// Setup (PLATFORM.md "Measuring"): an nginx `return 200` upstream; wrk -c50 pinned to one core,
+// the proxy under test pinned to the other (taskset); every row in the same run so the numbers
+// compare as ratios. Rows: direct (wrk -> upstream), crossmesh proxy (routing + stats + access
+// log off), nginx, haproxy, a node:http pipe proxy and an undici Pool proxy. Then the RSS of the
+// crossmesh proxy holding 1,000 idle keep-alive connections. Writes bench/proxy/RESULTS.md.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const args = process.argv.slice(2);
+const duration = Number(args[args.indexOf('--duration') + 1] || 10);
+const connections = 50;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'crossmesh-bench-'));
+const cpus = os.cpus().length;
+const PROXY_CPU = '0';
+const WRK_CPU = cpus > 1 ? '1' : '0';
+const children = [];
+
+function have(cmd) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ensureTools() {
+  const missing = ['nginx', 'haproxy', 'wrk', 'taskset'].filter((t) => !have(t));
+  if (missing.length === 0) return;
+  const pkgs = missing.map((m) => (m === 'taskset' ? 'util-linux' : m));
+  console.log(`installing ${pkgs.join(' ')} with apt-get`);
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  execFileSync(
+    sudo[0] ?? 'apt-get',
+    [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', ...pkgs],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(cmd, argv, opts = {}) {
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr += d;
+  });
+  child.stderrText = () => stderr;
+  children.push(child);
+  return child;
+}
+
+function stop(child) {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+async function waitHttp(port, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('connect', () => {
+        s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
+      });
+      s.on('data', (d) => {
+        resolve(d.toString('latin1').startsWith('HTTP/1.1 200'));
+        s.destroy();
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing answered 200 on port ${port}`);
+}
+
+function wrk(port) {
+  const out = execFileSync(
+    'taskset',
+    [
+      '-c',
+      WRK_CPU,
+      'wrk',
+      '-t1',
+      `-c${connections}`,
+      `-d${duration}s`,
+      '--latency',
+      `http://127.0.0.1:${port}/`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 'NaN');
+  const p99raw = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const unit = { us: 0.001, ms: 1, s: 1000 };
+  const p99 = p99raw ? Number(p99raw[1]) * unit[p99raw[2]] : Number.NaN;
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors:[^\n]*/.exec(out)?.[0] ?? '';
+  return { rps, p99, non2xx, errors };
+}
+
+function warm(port) {
+  execFileSync(
+    'taskset',
+    ['-c', WRK_CPU, 'wrk', '-t1', `-c${connections}`, '-d2s', `http://127.0.0.1:${port}/`],
+    {
+      stdio: 'ignore',
+    },
+  );
+}
+
+async function measure(name, port) {
+  await waitHttp(port);
+  warm(port);
+  const r = wrk(port);
+  console.log(
+    `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(8)} req/s  p99 ${r.p99.toFixed(2)} ms ${r.non2xx ? `non-2xx ${r.non2xx}` : ''} ${r.errors}`,
+  );
+  return { name, ...r };
+}
+
+function rssKb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
+}
+
+/** Opens `n` keep-alive connections, one request each, and keeps them open. */
+async function idleConnections(port, n) {
+  const sockets = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = [];
+    for (let j = i; j < Math.min(n, i + 50); j++) {
+      batch.push(
+        new Promise((resolve, reject) => {
+          const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
+          s.once('data', () => resolve(s));
+          s.on('error', reject);
+        }),
+      );
+    }
+    sockets.push(...(await Promise.all(batch)));
+  }
+  return sockets;
+}
+
+async function main() {
+  ensureTools();
+  const upstreamPort = await freePort();
+  const ports = {
+    crossmesh: await freePort(),
+    crossmeshAdmin: await freePort(),
+    nginx: await freePort(),
+    haproxy: await freePort(),
+    nodeHttp: await freePort(),
+    undici: await freePort(),
+  };
+
+  // Upstream: nginx return 200, not pinned to the proxy's or wrk's core exclusively.
+  const upConf = path.join(tmp, 'upstream.conf');
+  writeFileSync(
+    upConf,
+    `worker_processes 1; daemon off; pid ${tmp}/up.pid; error_log stderr error;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
+  server { listen 127.0.0.1:${upstreamPort} reuseport backlog=4096; location / { return 200 'ok'; } } }
+`,
+  );
+  start('nginx', ['-c', upConf, '-p', tmp]);
+
+  // crossmesh: one HTTP listener, a prefix route to a STATIC cluster, stats always on.
+  const cmConf = path.join(tmp, 'crossmesh.yaml');
+  writeFileSync(
+    cmConf,
+    `admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: ${ports.crossmeshAdmin} } }
+static_resources:
+  listeners:
+  - name: ingress
+    address: { socket_address: { address: 127.0.0.1, port_value: ${ports.crossmesh} } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: upstream }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+  clusters:
+  - name: upstream
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: upstream
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
+`,
+  );
+  const cliEnv = { ...process.env };
+  const useDist = existsSync(path.join(root, 'dist/bin/cli.js')) && process.env.CROSSMESH_DEV !== '1';
+  console.log(`crossmesh runs from ${useDist ? 'dist/ (compiled)' : 'TypeScript sources via tsx'}`);
+
+  const nginxConf = path.join(tmp, 'nginx-proxy.conf');
+  writeFileSync(
+    nginxConf,
+    `worker_processes 1; daemon off; pid ${tmp}/np.pid; error_log stderr error;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 100000000;
+  upstream up { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+  server { listen 127.0.0.1:${ports.nginx}; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+`,
+  );
+  const haConf = path.join(tmp, 'haproxy.cfg');
+  writeFileSync(
+    haConf,
+    `global
+  nbthread 1
+  maxconn 10000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${ports.haproxy}
+  default_backend be
+backend be
+  server up 127.0.0.1:${upstreamPort}
+`,
+  );
+
+  const rows = [];
+  await waitHttp(upstreamPort);
+  rows.push(await measure('direct (nginx upstream)', upstreamPort));
+
+  const cm = start(
+    'taskset',
+    [
+      '-c',
+      PROXY_CPU,
+      process.execPath,
+      path.join(root, 'bin/crossmesh.js'),
+      'proxy',
+      '-c',
+      cmConf,
+      '--log-level',
+      'error',
+    ],
+    {
+      env: cliEnv,
+    },
+  );
+  try {
+    rows.push(await measure('crossmesh proxy', ports.crossmesh));
+  } catch (error) {
+    console.error(`crossmesh failed: ${error.message}\n${cm.stderrText()}`);
+    rows.push({ name: 'crossmesh proxy', rps: Number.NaN, p99: Number.NaN });
+  }
+  stop(cm);
+
+  const ng = start('taskset', ['-c', PROXY_CPU, 'nginx', '-c', nginxConf, '-p', tmp]);
+  rows.push(await measure('nginx proxy', ports.nginx));
+  stop(ng);
+
+  const ha = start('taskset', ['-c', PROXY_CPU, 'haproxy', '-f', haConf, '-db']);
+  rows.push(await measure('haproxy', ports.haproxy));
+  stop(ha);
+
+  const nh = start(
+    'taskset',
+    [
+      '-c',
+      PROXY_CPU,
+      process.execPath,
+      path.join(here, 'peers.mjs'),
+      'node-http',
+      String(ports.nodeHttp),
+      String(upstreamPort),
+    ],
+    { cwd: root },
+  );
+  rows.push(await measure('node:http pipe proxy', ports.nodeHttp));
+  stop(nh);
+
+  const un = start(
+    'taskset',
+    [
+      '-c',
+      PROXY_CPU,
+      process.execPath,
+      path.join(here, 'peers.mjs'),
+      'undici',
+      String(ports.undici),
+      String(upstreamPort),
+    ],
+    { cwd: root },
+  );
+  rows.push(await measure('undici Pool proxy', ports.undici));
+  stop(un);
+
+  // RSS with 1,000 idle keep-alive connections (fresh crossmesh process).
+  const cm2 = start(
+    process.execPath,
+    [path.join(root, 'bin/crossmesh.js'), 'proxy', '-c', cmConf, '--log-level', 'error'],
+    { env: cliEnv },
+  );
+  await waitHttp(ports.crossmesh);
+  const baseline = rssKb(cm2.pid);
+  const sockets = await idleConnections(ports.crossmesh, 1000);
+  await new Promise((r) => setTimeout(r, 1000));
+  const withIdle = rssKb(cm2.pid);
+  for (const s of sockets) s.destroy();
+  stop(cm2);
+
+  const direct = rows[0].rps;
+  const table = [
+    '| setup | req/s | ratio to direct | p99 latency (ms) |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / direct).toFixed(2)}x | ${r.p99.toFixed(2)} |`,
+    ),
+  ].join('\n');
+  const md = `# Proxy benchmark results
+
+<!-- Written by \`node bench/proxy/run.mjs\`; numbers vary between machines, compare ratios within one run. -->
+
+Run on ${new Date().toISOString()}, ${cpus} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}.
+wrk -t1 -c${connections} -d${duration}s pinned to CPU ${WRK_CPU}; each proxy pinned to CPU ${PROXY_CPU};
+upstream: nginx \`return 200\` (1 worker, not pinned). crossmesh runs with routing and stats on
+(one route, one STATIC cluster, admin enabled, no access log).
+
+${table}
+
+RSS of the crossmesh proxy: ${(baseline / 1024).toFixed(1)} MB at start, ${(withIdle / 1024).toFixed(1)} MB with 1,000 idle
+keep-alive connections open (each served one request first).
+`;
+  writeFileSync(path.join(here, 'RESULTS.md'), md);
+  console.log(
+    `\n${table}\n\nRSS: ${(baseline / 1024).toFixed(1)} MB idle, ${(withIdle / 1024).toFixed(1)} MB with 1000 keep-alive connections`,
+  );
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) stop(c);
+  });

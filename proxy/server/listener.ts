@@ -1,0 +1,436 @@
+/**
+ * One Envoy listener: a `net` server whose accepted sockets are dispatched to a filter chain
+ * (http_connection_manager or tcp_proxy), with TLS chains selected by SNI and the HTTP codec by
+ * ALPN (TLS) or by sniffing the HTTP/2 connection preface (plaintext, `codec_type: AUTO`).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { MeshError } from '../../errors/index.js';
+import {
+  type AccessLog,
+  type DownstreamTlsContext,
+  type FilterChain,
+  HCM_TYPE,
+  type HttpConnectionManager as HcmConfig,
+  type Listener,
+  type RouteConfiguration,
+  TCP_PROXY_TYPE,
+  type TcpProxy,
+} from '../config/envoy.js';
+import { parseDuration } from '../config/values.js';
+import { ListenerStats, listenerStatAddress } from '../stats/scopes.js';
+import type { StatsStore } from '../stats/store.js';
+import type { EngineClusterManager, EngineRouteTable } from './contracts.js';
+import { H1DownstreamConnection } from './h1-downstream.js';
+import { H2Downstream } from './h2-downstream.js';
+import { type HcmSettings, HttpConnectionManager, type RequestLogger } from './hcm.js';
+import type { PoolRegistry } from './pools.js';
+import type { Sweeper } from './sweeper.js';
+import { TcpProxyFilter } from './tcp-proxy.js';
+import { compileDownstreamTls, type DownstreamTls, matchServerName } from './tls.js';
+import type { CodecTimeouts, ConnectionInfo } from './types.js';
+
+/** What a listener needs from the rest of the proxy. */
+export interface ListenerDeps {
+  readonly store: StatsStore;
+  readonly clusters: EngineClusterManager;
+  readonly pools: PoolRegistry;
+  readonly sweeper: Sweeper;
+  /** Compiles an inline RouteConfiguration (the router module). */
+  readonly compileRoutes: (rc: RouteConfiguration, path: string) => EngineRouteTable;
+  /** Compiles access-log configs (the accesslog module); undefined when there are none. */
+  readonly compileAccessLog: (logs: readonly AccessLog[], path: string) => RequestLogger | undefined;
+}
+
+const DOWNSTREAM_TLS_TYPE =
+  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/**
+ * Default time to receive a whole request head. Envoy leaves request_headers_timeout unset; we
+ * default to 60 s so a slowloris client cannot hold a connection forever (documented deviation).
+ */
+const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+
+interface HttpChain {
+  readonly kind: 'http';
+  readonly hcm: HttpConnectionManager;
+  readonly codec: 'AUTO' | 'HTTP1' | 'HTTP2';
+  readonly h2: H2Downstream;
+  readonly timeouts: CodecTimeouts;
+  readonly maxHeaderBytes: number;
+  readonly acceptHttp10: boolean;
+}
+
+interface TcpChain {
+  readonly kind: 'tcp';
+  readonly tcp: TcpProxyFilter;
+}
+
+interface CompiledChain {
+  readonly serverNames: readonly string[];
+  readonly tls: DownstreamTls | undefined;
+  readonly handler: HttpChain | TcpChain;
+  readonly alpn: readonly string[];
+}
+
+function unsupported(path: string, message: string, value?: unknown): MeshError {
+  return new MeshError('PROXY_E_UNSUPPORTED', `${path}: ${message}`, { path, value });
+}
+
+/** A running (or about to run) listener. */
+export class ListenerRuntime {
+  readonly name: string;
+  private readonly server: net.Server;
+  private readonly tlsServer: tls.Server | undefined;
+  private readonly chains: CompiledChain[];
+  private readonly rawChains: CompiledChain[];
+  private readonly tlsChains: CompiledChain[];
+  private readonly h1Conns = new Set<H1DownstreamConnection>();
+  private readonly sockets = new Set<net.Socket>();
+  private stats: ListenerStats | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly config: Listener,
+    private readonly deps: ListenerDeps,
+    path: string,
+  ) {
+    this.name = config.name ?? `listener_${path}`;
+    const chains = config.filter_chains ?? [];
+    const all = config.default_filter_chain === undefined ? chains : [...chains, config.default_filter_chain];
+    if (all.length === 0)
+      throw unsupported(`${path}.filter_chains`, 'a listener needs at least one filter chain');
+    this.chains = all.map((c, i) =>
+      this.compileChain(
+        c,
+        i < chains.length ? `${path}.filter_chains[${i}]` : `${path}.default_filter_chain`,
+        config.access_log,
+      ),
+    );
+    this.rawChains = this.chains.filter((c) => c.tls === undefined);
+    this.tlsChains = this.chains.filter((c) => c.tls !== undefined);
+    this.server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    this.server.on('error', () => undefined);
+    if (this.tlsChains.length > 0) {
+      const first =
+        this.tlsChains.find((c) => c.serverNames.length === 0) ?? (this.tlsChains[0] as CompiledChain);
+      const firstTls = first.tls as DownstreamTls;
+      this.tlsServer = tls.createServer({
+        secureContext: firstTls.secureContext,
+        requestCert: this.tlsChains.some((c) => c.tls?.requireClientCertificate === true),
+        rejectUnauthorized: this.tlsChains.some((c) => c.tls?.requireClientCertificate === true),
+        SNICallback: (servername, cb) => {
+          const chain = matchServerName(this.tlsChains, servername);
+          if (chain === undefined) {
+            this.stats?.no_filter_chain_match.inc();
+            cb(new Error('no filter chain matches the server name'));
+            return;
+          }
+          cb(null, (chain.tls as DownstreamTls).secureContext);
+        },
+        ALPNCallback: ({ servername, protocols }) => {
+          const chain = matchServerName(this.tlsChains, servername) ?? first;
+          return chain.alpn.find((p) => protocols.includes(p));
+        },
+      });
+      this.tlsServer.on('secureConnection', (socket: tls.TLSSocket) => this.onSecure(socket));
+      this.tlsServer.on('tlsClientError', (_error, socket) => {
+        this.stats?.ssl_connection_error.inc();
+        socket.destroy();
+      });
+    }
+  }
+
+  private compileChain(
+    chain: FilterChain,
+    path: string,
+    listenerLogs: readonly AccessLog[] | undefined,
+  ): CompiledChain {
+    const filters = chain.filters ?? [];
+    const last = filters[filters.length - 1];
+    if (last === undefined) throw unsupported(`${path}.filters`, 'a filter chain needs a terminal filter');
+    if (filters.length > 1) {
+      throw unsupported(
+        `${path}.filters[0]`,
+        `network filter ${JSON.stringify(filters[0]?.name)} is not supported; only a lone http_connection_manager or tcp_proxy`,
+        filters[0]?.name,
+      );
+    }
+    const fpath = `${path}.filters[${filters.length - 1}]`;
+    let tlsCtx: DownstreamTls | undefined;
+    const ts = chain.transport_socket;
+    if (ts !== undefined) {
+      const tc = ts.typed_config;
+      if (tc === undefined || tc['@type'] !== DOWNSTREAM_TLS_TYPE) {
+        throw unsupported(
+          `${path}.transport_socket`,
+          'only envoy.transport_sockets.tls (DownstreamTlsContext) is supported',
+        );
+      }
+      tlsCtx = compileDownstreamTls(tc as DownstreamTlsContext, `${path}.transport_socket.typed_config`);
+    }
+    const serverNames = (chain.filter_chain_match?.server_names ?? []).map((n) => n.toLowerCase());
+    const tc = last.typed_config;
+    let handler: HttpChain | TcpChain;
+    let alpn: readonly string[];
+    if (tc?.['@type'] === HCM_TYPE) {
+      const http = this.compileHcm(tc as HcmConfig, `${fpath}.typed_config`, listenerLogs);
+      handler = http;
+      alpn =
+        tlsCtx?.alpn ??
+        (http.codec === 'HTTP1' ? ['http/1.1'] : http.codec === 'HTTP2' ? ['h2'] : ['h2', 'http/1.1']);
+    } else if (tc?.['@type'] === TCP_PROXY_TYPE) {
+      handler = { kind: 'tcp', tcp: new TcpProxyFilter(tc as TcpProxy, this.deps.clusters, this.deps.store) };
+      alpn = tlsCtx?.alpn ?? [];
+    } else {
+      throw unsupported(
+        `${fpath}.name`,
+        `network filter ${JSON.stringify(last.name)} is not supported`,
+        last.name,
+      );
+    }
+    return { serverNames, tls: tlsCtx, handler, alpn };
+  }
+
+  private compileHcm(c: HcmConfig, path: string, listenerLogs: readonly AccessLog[] | undefined): HttpChain {
+    if (c.route_config === undefined) {
+      throw unsupported(
+        `${path}.rds`,
+        'RDS is not supported by the static proxy; inline route_config instead',
+      );
+    }
+    const filters = c.http_filters ?? [];
+    filters.forEach((f, i) => {
+      const isRouter = f.typed_config?.['@type'] === ROUTER_TYPE || f.name === 'envoy.filters.http.router';
+      if (!isRouter && f.disabled !== true) {
+        throw unsupported(
+          `${path}.http_filters[${i}].name`,
+          `HTTP filter ${JSON.stringify(f.name)} is not supported yet`,
+          f.name,
+        );
+      }
+    });
+    const routes = this.deps.compileRoutes(c.route_config, `${path}.route_config`);
+    const logs = [...(listenerLogs ?? []), ...(c.access_log ?? [])];
+    const logger = logs.length === 0 ? undefined : this.deps.compileAccessLog(logs, `${path}.access_log`);
+    const upgrades = new Set<string>();
+    for (const u of c.upgrade_configs ?? [])
+      if (u.enabled !== false) upgrades.add(u.upgrade_type.toLowerCase());
+    const settings: HcmSettings = {
+      statPrefix: c.stat_prefix,
+      serverName: c.server_name ?? 'envoy',
+      serverHeaderTransformation: c.server_header_transformation ?? 'OVERWRITE',
+      useRemoteAddress: c.use_remote_address === true,
+      generateRequestId: c.generate_request_id !== false,
+      preserveExternalRequestId: c.preserve_external_request_id === true,
+      upgrades,
+      streamIdleTimeoutMs: parseDuration(c.stream_idle_timeout, 300_000),
+      requestTimeoutMs: parseDuration(c.request_timeout, 0),
+    };
+    const hcm = new HttpConnectionManager(
+      settings,
+      routes,
+      this.deps.clusters,
+      this.deps.pools,
+      this.deps.store,
+      logger,
+    );
+    const maxHeaderBytes = (c.max_request_headers_kb ?? 60) * 1024;
+    return {
+      kind: 'http',
+      hcm,
+      codec: c.codec_type === 'HTTP1' || c.codec_type === 'HTTP2' ? c.codec_type : 'AUTO',
+      h2: new H2Downstream(hcm, maxHeaderBytes),
+      maxHeaderBytes,
+      acceptHttp10: c.http_protocol_options?.accept_http_10 === true,
+      timeouts: {
+        requestHeadersMs: parseDuration(c.request_headers_timeout, DEFAULT_HEADERS_TIMEOUT_MS),
+        idleMs: parseDuration(c.common_http_protocol_options?.idle_timeout, 3_600_000),
+      },
+    };
+  }
+
+  /** Binds the listener; resolves to the bound address and port. */
+  listen(): Promise<{ address: string; port: number }> {
+    const sa = this.config.address.socket_address;
+    if (sa === undefined) {
+      return Promise.reject(unsupported('address.pipe', 'only socket_address listeners are supported'));
+    }
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) =>
+        reject(
+          new MeshError(
+            'PROXY_E_LISTEN',
+            `listener ${this.name}: cannot bind ${sa.address}:${sa.port_value ?? 0}: ${error.message}`,
+            {
+              path: 'address.socket_address',
+              value: `${sa.address}:${sa.port_value ?? 0}`,
+              cause: error,
+            },
+          ),
+        );
+      this.server.once('error', onError);
+      this.server.listen({ host: sa.address, port: sa.port_value ?? 0 }, () => {
+        this.server.removeListener('error', onError);
+        const bound = this.server.address() as net.AddressInfo;
+        this.stats = new ListenerStats(this.deps.store, listenerStatAddress(sa.address, bound.port));
+        resolve({ address: bound.address, port: bound.port });
+      });
+    });
+  }
+
+  /** Lets the `node:cluster` primary hand us accepted sockets (workers share one port). */
+  get netServer(): net.Server {
+    return this.server;
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const st = this.stats;
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    if (st !== undefined) {
+      st.downstream_cx_total.inc();
+      st.downstream_cx_active.inc();
+    }
+    this.sockets.add(socket);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (st !== undefined) {
+        st.downstream_cx_active.dec();
+        st.downstream_cx_destroy.inc();
+      }
+    });
+    socket.on('error', () => undefined);
+    if (this.tlsChains.length > 0 && this.rawChains.length === 0) {
+      this.tlsServer?.emit('connection', socket);
+      return;
+    }
+    const chain = this.rawChains.length > 0 && this.tlsChains.length === 0 ? this.pickRaw() : undefined;
+    if (chain !== undefined && (chain.handler.kind === 'tcp' || chain.handler.codec === 'HTTP1')) {
+      this.dispatch(chain, socket, undefined, false, undefined);
+      return;
+    }
+    // Sniff: TLS record (0x16) or the HTTP/2 preface, before choosing the codec.
+    let buffered: Buffer = Buffer.alloc(0);
+    const onData = (data: Buffer) => {
+      buffered = buffered.length === 0 ? data : Buffer.concat([buffered, data]);
+      if (this.tlsChains.length > 0 && this.rawChains.length > 0 && buffered[0] === 0x16) {
+        socket.removeListener('data', onData);
+        socket.pause();
+        socket.unshift(buffered);
+        this.tlsServer?.emit('connection', socket);
+        return;
+      }
+      const raw = this.pickRaw();
+      if (raw === undefined) {
+        this.stats?.no_filter_chain_match.inc();
+        socket.destroy();
+        return;
+      }
+      const n = Math.min(buffered.length, H2_PREFACE.length);
+      const maybeH2 =
+        raw.handler.kind === 'http' &&
+        raw.handler.codec !== 'HTTP1' &&
+        buffered.compare(H2_PREFACE, 0, n, 0, n) === 0;
+      if (maybeH2 && buffered.length < H2_PREFACE.length) return;
+      socket.removeListener('data', onData);
+      socket.pause();
+      this.dispatch(raw, socket, buffered, maybeH2, undefined);
+    };
+    socket.on('data', onData);
+  }
+
+  private pickRaw(): CompiledChain | undefined {
+    return this.rawChains.find((c) => c.serverNames.length === 0) ?? this.rawChains[0];
+  }
+
+  private onSecure(socket: tls.TLSSocket): void {
+    this.stats?.ssl_handshake.inc();
+    const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
+    const chain = matchServerName(this.tlsChains, servername);
+    if (chain === undefined) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => undefined);
+    this.dispatch(chain, socket, undefined, socket.alpnProtocol === 'h2', servername);
+  }
+
+  private dispatch(
+    chain: CompiledChain,
+    socket: net.Socket,
+    initial: Buffer | undefined,
+    h2: boolean,
+    sni: string | undefined,
+  ): void {
+    const h = chain.handler;
+    if (h.kind === 'tcp') {
+      h.tcp.handle(socket, initial);
+      socket.resume();
+      return;
+    }
+    const info: ConnectionInfo = {
+      remoteAddress: normalizeIp(socket.remoteAddress),
+      remotePort: socket.remotePort ?? 0,
+      localAddress: normalizeIp(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+      tls: chain.tls !== undefined,
+      sni,
+    };
+    if (h2 || h.codec === 'HTTP2') {
+      h.h2.accept(socket, info, initial);
+      return;
+    }
+    const conn = new H1DownstreamConnection(
+      socket,
+      info,
+      h.hcm,
+      h.timeouts,
+      this.deps.sweeper,
+      h.maxHeaderBytes,
+      h.acceptHttp10,
+      (c) => this.h1Conns.delete(c),
+      initial,
+    );
+    this.h1Conns.add(conn);
+    socket.resume();
+  }
+
+  /** Stops accepting; idle keep-alive connections close, busy ones close after their response. */
+  drain(): void {
+    this.draining = true;
+    this.server.close();
+    for (const c of this.h1Conns) c.drain();
+    for (const chain of this.chains) if (chain.handler.kind === 'http') chain.handler.h2.drain();
+  }
+
+  /** Number of open downstream connections. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  /** Closes the listener and every connection. */
+  close(): Promise<void> {
+    this.draining = true;
+    for (const s of this.sockets) s.destroy();
+    for (const chain of this.chains) {
+      if (chain.handler.kind === 'http') chain.handler.h2.close();
+      else chain.handler.tcp.close();
+    }
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.server.close(() => resolve());
+    });
+  }
+}
+
+function normalizeIp(ip: string | undefined): string {
+  if (ip === undefined) return '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
