@@ -12,6 +12,7 @@
  *   or reported them as dropped.
  */
 import { MeshError, type Problem } from '../../errors/index.js';
+import { toMs } from '../../model/duration.js';
 import type {
   Gateway,
   HeaderMatch,
@@ -393,13 +394,7 @@ function renderVirtualNode(ctx: Ctx, name: string, service: Service, version: st
     portMapping: { port: port.port, protocol: port.protocol },
     ...(hc !== undefined && port.port === hcOnListener
       ? {
-          healthCheck: healthCheck(
-            ctx,
-            `${path}.policy.healthCheck`,
-            hc,
-            port.protocol,
-            hcPort === port.port ? undefined : hcPort,
-          ),
+          healthCheck: healthCheck(hc, port.protocol, hcPort === port.port ? undefined : hcPort),
         }
       : {}),
     ...outlierDetection(policy),
@@ -469,42 +464,29 @@ function renderVirtualNode(ctx: Ctx, name: string, service: Service, version: st
   };
 }
 
-function healthCheck(ctx: Ctx, path: string, hc: HealthCheck, protocol: Protocol, port: number | undefined) {
-  const intervalMillis = Math.round(amMs(hc.interval ?? '5s'));
-  const timeoutMillis = Math.round(amMs(hc.timeout ?? '2s'));
-  if (intervalMillis < 5000 || intervalMillis > 300_000) {
-    problem(
-      ctx,
-      `${path}.interval`,
-      `App Mesh health check intervals are 5s to 300s, got ${hc.interval}`,
-      hc.interval,
-      '5s to 300s',
-    );
-  }
-  if (timeoutMillis < 2000 || timeoutMillis > 60_000) {
-    problem(
-      ctx,
-      `${path}.timeout`,
-      `App Mesh health check timeouts are 2s to 60s, got ${hc.timeout}`,
-      hc.timeout,
-      '2s to 60s',
-    );
-  }
+/**
+ * App Mesh takes health check intervals of 5s-300s and timeouts of 2s-60s; model values outside
+ * are moved to the nearest bound (capability `partial`, documented) rather than refused, since the
+ * check still runs and a slightly longer timeout only delays marking an instance unhealthy.
+ */
+const HC_INTERVAL_MS = [5000, 300_000] as const;
+const HC_TIMEOUT_MS = [2000, 60_000] as const;
+
+function clamp(value: number, [min, max]: readonly [number, number]): number {
+  return Math.min(Math.max(value, min), max);
+}
+
+function healthCheck(hc: HealthCheck, protocol: Protocol, port: number | undefined) {
   const hcProtocol = hc.kind === 'http' ? (protocol === 'http2' ? 'http2' : 'http') : hc.kind;
   return {
     healthyThreshold: hc.healthyThreshold ?? 2,
-    intervalMillis,
+    intervalMillis: clamp(toMs(hc.interval ?? '5s'), HC_INTERVAL_MS),
     ...(hc.kind === 'http' ? { path: hc.path } : {}),
     ...(port === undefined ? {} : { port }),
     protocol: hcProtocol,
-    timeoutMillis,
+    timeoutMillis: clamp(toMs(hc.timeout ?? '2s'), HC_TIMEOUT_MS),
     unhealthyThreshold: hc.unhealthyThreshold ?? 3,
   } as const;
-}
-
-function amMs(duration: string): number {
-  const d = amDuration(duration);
-  return d.unit === 's' ? d.value * 1000 : d.value;
 }
 
 function outlierDetection(policy: ServicePolicy): Pick<Listener, 'outlierDetection'> {
