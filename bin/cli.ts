@@ -15,9 +15,23 @@ interface CommandEntry {
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   // Each issue adds its commands here: validate, render, plan, apply, destroy, proxy,
   // control-plane, up, status, compose.
-  plan: { summary: 'Show what apply would change in a cloud target', load: () => import('./commands/plan.js') },
+  validate: {
+    summary: 'Check a mesh file and report every problem in it',
+    load: () => import('./commands/validate.js'),
+  },
+  render: {
+    summary: 'Render a mesh for a target to stdout or files',
+    load: () => import('./commands/render.js'),
+  },
+  plan: {
+    summary: 'Show what apply would change in a cloud target',
+    load: () => import('./commands/plan.js'),
+  },
   apply: { summary: 'Make a cloud target match the mesh', load: () => import('./commands/apply.js') },
-  destroy: { summary: 'Delete what crossmesh manages for the mesh', load: () => import('./commands/destroy.js') },
+  destroy: {
+    summary: 'Delete what crossmesh manages for the mesh',
+    load: () => import('./commands/destroy.js'),
+  },
 };
 
 const VERSION = '0.1.0';
@@ -33,7 +47,7 @@ function topHelp(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `crossmesh <command> --help` for a command\'s options.',
+    "Run `crossmesh <command> --help` for a command's options.",
     '',
     'Exit codes: 0 ok, 1 invalid mesh or input, 2 usage, 3 target cannot express the mesh,',
     '4 cloud API failure, 5 proxy configuration rejected, 6 plan has changes (--detailed-exitcode),',
