@@ -16,22 +16,40 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
   },
   'service.multiple-ports': {
     support: 'partial',
-    note: 'One route per port (hostnames `host:port` for non-primary ports), but one BackendService per version whose protocol is the primary port\'s.',
+    note: "One route per port (hostnames `host:port` for non-primary ports), but one BackendService per version whose protocol is the primary port's.",
   },
   'route.match.path.exact': { support: 'full', note: 'HttpRouteRouteMatch.fullPathMatch.' },
   'route.match.path.prefix': { support: 'full', note: 'HttpRouteRouteMatch.prefixMatch.' },
   'route.match.path.regex': { support: 'full', note: 'HttpRouteRouteMatch.regexMatch (RE2).' },
   'route.match.header.exact': { support: 'full', note: 'HttpRoute exactMatch; GrpcRoute type EXACT.' },
-  'route.match.header.prefix': { support: 'partial', note: 'HttpRoute prefixMatch; GrpcRoute matches only EXACT or REGULAR_EXPRESSION, so it is dropped there.' },
-  'route.match.header.suffix': { support: 'partial', note: 'HttpRoute suffixMatch; dropped on GrpcRoute (EXACT or REGULAR_EXPRESSION only).' },
-  'route.match.header.regex': { support: 'full', note: 'HttpRoute regexMatch; GrpcRoute type REGULAR_EXPRESSION.' },
+  'route.match.header.prefix': {
+    support: 'partial',
+    note: 'HttpRoute prefixMatch; GrpcRoute matches only EXACT or REGULAR_EXPRESSION, so it is dropped there.',
+  },
+  'route.match.header.suffix': {
+    support: 'partial',
+    note: 'HttpRoute suffixMatch; dropped on GrpcRoute (EXACT or REGULAR_EXPRESSION only).',
+  },
+  'route.match.header.regex': {
+    support: 'full',
+    note: 'HttpRoute regexMatch; GrpcRoute type REGULAR_EXPRESSION.',
+  },
   'route.match.header.present': { support: 'partial', note: 'HttpRoute presentMatch; dropped on GrpcRoute.' },
-  'route.match.header.range': { support: 'partial', note: 'HttpRoute rangeMatch {start, end}; dropped on GrpcRoute.' },
-  'route.match.header.invert': { support: 'partial', note: 'HttpRoute invertMatch; GrpcRoute cannot invert (the match is dropped).' },
+  'route.match.header.range': {
+    support: 'partial',
+    note: 'HttpRoute rangeMatch {start, end}; dropped on GrpcRoute.',
+  },
+  'route.match.header.invert': {
+    support: 'partial',
+    note: 'HttpRoute invertMatch; GrpcRoute cannot invert (the match is dropped).',
+  },
   'route.match.query.exact': { support: 'full', note: 'HttpRouteQueryParameterMatch.exactMatch.' },
   'route.match.query.regex': { support: 'full', note: 'HttpRouteQueryParameterMatch.regexMatch.' },
   'route.match.query.present': { support: 'full', note: 'HttpRouteQueryParameterMatch.presentMatch.' },
-  'route.match.method': { support: 'none', note: 'HttpRouteRouteMatch has no method field in networkservices v1.' },
+  'route.match.method': {
+    support: 'none',
+    note: 'HttpRouteRouteMatch has no method field in networkservices v1.',
+  },
   'route.match.grpc': {
     support: 'full',
     note: 'GrpcRouteMethodMatch; a service without a method becomes a REGULAR_EXPRESSION match on any method.',
@@ -46,11 +64,23 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
     note: 'HttpRouteRedirect: host, port, path, prefix, 301/302/303/307/308; `scheme: http` cannot force plain http (only httpsRedirect exists); not on gRPC ports.',
   },
   'route.rewrite.prefix': { support: 'full', note: 'urlRewrite.pathPrefixRewrite (HttpRoute only).' },
-  'route.rewrite.path': { support: 'none', note: 'HttpRouteURLRewrite has only pathPrefixRewrite and hostRewrite: no full-path rewrite.' },
+  'route.rewrite.path': {
+    support: 'none',
+    note: 'HttpRouteURLRewrite has only pathPrefixRewrite and hostRewrite: no full-path rewrite.',
+  },
   'route.rewrite.host': { support: 'full', note: 'urlRewrite.hostRewrite (HttpRoute only).' },
-  'route.headers.request': { support: 'partial', note: 'requestHeaderModifier set/add/remove on HttpRoute; GrpcRoute has no header modifiers.' },
-  'route.headers.response': { support: 'partial', note: 'responseHeaderModifier on HttpRoute; GrpcRoute has no header modifiers.' },
-  'route.fault.delay': { support: 'partial', note: 'faultInjectionPolicy.delay; the percentage is a whole number (rounded).' },
+  'route.headers.request': {
+    support: 'partial',
+    note: 'requestHeaderModifier set/add/remove on HttpRoute; GrpcRoute has no header modifiers.',
+  },
+  'route.headers.response': {
+    support: 'partial',
+    note: 'responseHeaderModifier on HttpRoute; GrpcRoute has no header modifiers.',
+  },
+  'route.fault.delay': {
+    support: 'partial',
+    note: 'faultInjectionPolicy.delay; the percentage is a whole number (rounded).',
+  },
   'route.fault.abort': {
     support: 'partial',
     note: 'faultInjectionPolicy.abort takes an HTTP status only (a gRPC-status abort is dropped); whole-number percentage.',
@@ -59,21 +89,39 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
     support: 'partial',
     note: 'requestMirrorPolicy on HttpRoute with one destination: a mirror without a version goes to the first version; GrpcRoute cannot mirror.',
   },
-  'route.priority': { support: 'full', note: 'Rules are rendered in priority order; the API matches rules in order.' },
-  'policy.timeouts.request': { support: 'full', note: 'Route action timeout; BackendService.timeoutSec (whole seconds).' },
+  'route.priority': {
+    support: 'full',
+    note: 'Rules are rendered in priority order; the API matches rules in order.',
+  },
+  'policy.timeouts.request': {
+    support: 'full',
+    note: 'Route action timeout; BackendService.timeoutSec (whole seconds).',
+  },
   'policy.timeouts.idle': { support: 'full', note: 'Route action idleTimeout.' },
   'policy.retries': {
     support: 'partial',
     note: 'retryPolicy numRetries/retryConditions; GrpcRoute accepts only connect-failure, refused-stream, cancelled, deadline-exceeded, resource-exhausted, unavailable.',
   },
-  'policy.retries.per-try-timeout': { support: 'partial', note: 'HttpRoute perTryTimeout; GrpcRouteRetryPolicy has no per-try timeout.' },
-  'policy.retries.backoff': { support: 'none', note: 'Neither HttpRouteRetryPolicy nor GrpcRouteRetryPolicy has a backoff.' },
-  'policy.rate-limit': { support: 'none', note: 'No local rate limit in networkservices v1 routes or compute backend services for INTERNAL_SELF_MANAGED.' },
+  'policy.retries.per-try-timeout': {
+    support: 'partial',
+    note: 'HttpRoute perTryTimeout; GrpcRouteRetryPolicy has no per-try timeout.',
+  },
+  'policy.retries.backoff': {
+    support: 'none',
+    note: 'Neither HttpRouteRetryPolicy nor GrpcRouteRetryPolicy has a backoff.',
+  },
+  'policy.rate-limit': {
+    support: 'none',
+    note: 'No local rate limit in networkservices v1 routes or compute backend services for INTERNAL_SELF_MANAGED.',
+  },
   'policy.health-check.http': {
     support: 'partial',
     note: 'compute HealthCheck type HTTP/HTTP2 (requestPath, host, port); expected status ranges are not expressible (200 only).',
   },
-  'policy.health-check.grpc': { support: 'full', note: 'compute HealthCheck type GRPC with grpcServiceName.' },
+  'policy.health-check.grpc': {
+    support: 'full',
+    note: 'compute HealthCheck type GRPC with grpcServiceName.',
+  },
   'policy.health-check.tcp': { support: 'full', note: 'compute HealthCheck type TCP.' },
   'policy.outlier-detection': {
     support: 'full',
@@ -89,14 +137,17 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
   },
   gateway: {
     support: 'partial',
-    note: 'Gateway type OPEN_MESH with attached routes; a gateway route forwards to every version of its service equally (routes do not chain into the service\'s own rules) and per-route host matches are not expressible (hostnames are per route resource).',
+    note: "Gateway type OPEN_MESH with attached routes; a gateway route forwards to every version of its service equally (routes do not chain into the service's own rules) and per-route host matches are not expressible (hostnames are per route resource).",
   },
   'gateway.tls': {
     support: 'none',
     note: 'An OPEN_MESH Gateway takes a ServerTlsPolicy with a certificate provider, not certificate files.',
   },
-  'gateway.route.rewrite': { support: 'full', note: 'urlRewrite on the gateway\'s HttpRoute.' },
-  'gateway.route.header-match': { support: 'partial', note: 'Full on HTTP listeners; EXACT/REGULAR_EXPRESSION only on gRPC listeners.' },
+  'gateway.route.rewrite': { support: 'full', note: "urlRewrite on the gateway's HttpRoute." },
+  'gateway.route.header-match': {
+    support: 'partial',
+    note: 'Full on HTTP listeners; EXACT/REGULAR_EXPRESSION only on gRPC listeners.',
+  },
   'egress.deny-unknown': { support: 'none', note: 'Traffic Director has no egress allow-list for sidecars.' },
   'egress.hosts': { support: 'none', note: 'Traffic Director has no egress allow-list for sidecars.' },
   'security.mtls.strict': {
@@ -113,7 +164,16 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
     note: 'No path field: rendered as httpHeaderMatch on `:path` with one regular expression (exact paths allow a query string).',
   },
   'authorization.methods': { support: 'full', note: 'AuthorizationPolicy destinations.methods.' },
-  'access-log': { support: 'none', note: 'Sidecar access logs are not configured through the Traffic Director APIs.' },
-  'access-log.json': { support: 'none', note: 'Sidecar access logs are not configured through the Traffic Director APIs.' },
-  'ip-preference': { support: 'none', note: 'No endpoint IP-family preference in networkservices or compute for INTERNAL_SELF_MANAGED.' },
+  'access-log': {
+    support: 'none',
+    note: 'Sidecar access logs are not configured through the Traffic Director APIs.',
+  },
+  'access-log.json': {
+    support: 'none',
+    note: 'Sidecar access logs are not configured through the Traffic Director APIs.',
+  },
+  'ip-preference': {
+    support: 'none',
+    note: 'No endpoint IP-family preference in networkservices or compute for INTERNAL_SELF_MANAGED.',
+  },
 };

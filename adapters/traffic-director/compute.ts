@@ -42,7 +42,11 @@ export function healthCheckName(ctx: RenderContext, service: string): string {
 }
 
 /** The service's HealthCheck, when its effective policy declares one. */
-export function healthCheck(ctx: RenderContext, serviceName: string, service: Service): ComputeResource | undefined {
+export function healthCheck(
+  ctx: RenderContext,
+  serviceName: string,
+  service: Service,
+): ComputeResource | undefined {
   const check: HealthCheck | undefined = servicePolicy(ctx.mesh, service).healthCheck;
   if (check === undefined) return undefined;
   const port = check.port ?? primaryPort(service);
@@ -64,13 +68,19 @@ export function healthCheck(ctx: RenderContext, serviceName: string, service: Se
         host: check.host ?? `${serviceName}.${domainOf(ctx.mesh)}`,
         proxyHeader: 'NONE',
       };
-      specific = portProtocol === 'http2' ? { type: 'HTTP2', http2HealthCheck: http } : { type: 'HTTP', httpHealthCheck: http };
+      specific =
+        portProtocol === 'http2'
+          ? { type: 'HTTP2', http2HealthCheck: http }
+          : { type: 'HTTP', httpHealthCheck: http };
       break;
     }
     case 'grpc':
       specific = {
         type: 'GRPC',
-        grpcHealthCheck: { port, ...(check.service === undefined || check.service === '' ? {} : { grpcServiceName: check.service }) },
+        grpcHealthCheck: {
+          port,
+          ...(check.service === undefined || check.service === '' ? {} : { grpcServiceName: check.service }),
+        },
       };
       break;
     case 'tcp':
@@ -98,12 +108,20 @@ function loadBalancing(lb: LoadBalancing | undefined): JsonObject {
       // consistentHash applies only with a matching session affinity.
       const on = lb.hashOn;
       if (on.kind === 'header') {
-        return { localityLbPolicy: 'RING_HASH', sessionAffinity: 'HEADER_FIELD', consistentHash: { httpHeaderName: on.name } };
+        return {
+          localityLbPolicy: 'RING_HASH',
+          sessionAffinity: 'HEADER_FIELD',
+          consistentHash: { httpHeaderName: on.name },
+        };
       }
       if (on.kind === 'cookie') {
         const cookie: Record<string, Json> = { name: on.name };
         if (on.ttl !== undefined) cookie.ttl = computeDuration(on.ttl);
-        return { localityLbPolicy: 'RING_HASH', sessionAffinity: 'HTTP_COOKIE', consistentHash: { httpCookie: cookie } };
+        return {
+          localityLbPolicy: 'RING_HASH',
+          sessionAffinity: 'HTTP_COOKIE',
+          consistentHash: { httpCookie: cookie },
+        };
       }
       return { localityLbPolicy: 'RING_HASH', sessionAffinity: 'CLIENT_IP' };
     }

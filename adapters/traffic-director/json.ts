@@ -18,7 +18,8 @@ export function isObject(value: unknown): value is JsonObject {
  * the server never echoes it, so the desired spec and the live projection both go through this.
  */
 export function pruneDefaults(value: Json | undefined): Json | undefined {
-  if (value === null || value === undefined || value === false || value === 0 || value === '') return undefined;
+  if (value === null || value === undefined || value === false || value === 0 || value === '')
+    return undefined;
   if (Array.isArray(value)) {
     // Items keep their position: an empty item inside a list is still an item.
     const items = value.map((item) => pruneDefaults(item) ?? (isObject(item) ? {} : item));

@@ -44,7 +44,10 @@ export function computeDescription(mesh: string): string {
 }
 
 /** Whether a label set marks a resource as managed by crossmesh for `mesh`. */
-export function hasMeshLabels(labels: Readonly<Record<string, string>> | null | undefined, mesh: string): boolean {
+export function hasMeshLabels(
+  labels: Readonly<Record<string, string>> | null | undefined,
+  mesh: string,
+): boolean {
   return labels?.[MANAGED_LABEL] === 'true' && labels[MESH_LABEL] === mesh;
 }
 

@@ -12,7 +12,14 @@ import { isObject, type JsonObject, pruneDefaults, sortKeys } from './json.js';
 import { meshLabels, resourceName } from './names.js';
 import { gatewayName, gatewayRoutes, serviceRoutes } from './routes.js';
 import { serviceSecurity, tlsPolicies } from './security.js';
-import { TD_COLLECTIONS, TD_KINDS, type TdKind, type TdResource, type TrafficDirectorManifest, type TrafficDirectorOptions } from './types.js';
+import {
+  TD_COLLECTIONS,
+  TD_KINDS,
+  type TdKind,
+  type TdResource,
+  type TrafficDirectorManifest,
+  type TrafficDirectorOptions,
+} from './types.js';
 
 /** GCP project ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter. */
 const PROJECT_RE = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
@@ -25,12 +32,17 @@ function checkOptions(mesh: Mesh, options: TrafficDirectorOptions): void {
       path: 'options.project',
       message: `must be a GCP project id, got ${JSON.stringify(options.project)}`,
       value: options.project,
-      allowed: '6-30 lowercase letters, digits or hyphens, starting with a letter (e.g. --project my-project)',
+      allowed:
+        '6-30 lowercase letters, digits or hyphens, starting with a letter (e.g. --project my-project)',
     });
   }
   for (const [key, groups] of Object.entries(options.negs ?? {})) {
     const [service, version, extra] = key.split('/');
-    const known = service !== undefined && version !== undefined && extra === undefined && mesh.services[service]?.versions[version] !== undefined;
+    const known =
+      service !== undefined &&
+      version !== undefined &&
+      extra === undefined &&
+      mesh.services[service]?.versions[version] !== undefined;
     if (!known) {
       problems.push({
         code: 'TARGET_E_OPTION',
@@ -106,7 +118,12 @@ export function renderTrafficDirector(mesh: Mesh, options: TrafficDirectorOption
       const compute = TD_COLLECTIONS[r.kind].api === 'compute';
       // proto3 APIs never echo default values, so they are not sent either; compute echoes them.
       const body = compute ? sortKeys(r.body) : pruneDefaults({ ...r.body, labels } as Json);
-      return { kind: r.kind, name: r.name, body: (isObject(body) ? body : {}) as JsonObject, dependsOn: [...r.dependsOn].sort() };
+      return {
+        kind: r.kind,
+        name: r.name,
+        body: (isObject(body) ? body : {}) as JsonObject,
+        dependsOn: [...r.dependsOn].sort(),
+      };
     })
     .sort((a, b) => (order.get(a.kind) ?? 0) - (order.get(b.kind) ?? 0) || a.name.localeCompare(b.name));
   return {

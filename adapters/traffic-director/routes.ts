@@ -113,7 +113,10 @@ export function weightedBackends(
 }
 
 /** Every version of a service, equally weighted (gateway routes, ports without routes). */
-function allVersions(ctx: RenderContext, service: string): { readonly serviceName: string; readonly weight: number }[] {
+function allVersions(
+  ctx: RenderContext,
+  service: string,
+): { readonly serviceName: string; readonly weight: number }[] {
   return weightedBackends(ctx, service, [{ service }]);
 }
 
@@ -173,7 +176,10 @@ function faultPolicy(fault: Fault | undefined): JsonObject | undefined {
   if (fault === undefined) return undefined;
   const out: Record<string, Json> = {};
   if (fault.delay !== undefined) {
-    out.delay = { fixedDelay: googleDuration(fault.delay.duration), percentage: Math.round(fault.delay.percent) };
+    out.delay = {
+      fixedDelay: googleDuration(fault.delay.duration),
+      percentage: Math.round(fault.delay.percent),
+    };
   }
   // The API aborts with an HTTP status only; a gRPC-only abort has no equivalent and is dropped.
   if (fault.abort?.httpStatus !== undefined) {
@@ -235,7 +241,8 @@ function httpRule(ctx: RenderContext, serviceName: string, service: Service, rou
     };
   }
   const mirror = route.mirror;
-  const mirrorVersion = mirror === undefined ? undefined : (mirror.version ?? versionsOf(ctx.mesh, mirror.service)[0]);
+  const mirrorVersion =
+    mirror === undefined ? undefined : (mirror.version ?? versionsOf(ctx.mesh, mirror.service)[0]);
   return {
     matches: [match],
     action: {
@@ -253,7 +260,9 @@ function httpRule(ctx: RenderContext, serviceName: string, service: Service, rou
               mirrorPercent: mirror.percent ?? 100,
             },
           }),
-      ...(route.headers?.request === undefined ? {} : { requestHeaderModifier: headerModifier(route.headers.request) as JsonObject }),
+      ...(route.headers?.request === undefined
+        ? {}
+        : { requestHeaderModifier: headerModifier(route.headers.request) as JsonObject }),
       ...(route.headers?.response === undefined
         ? {}
         : { responseHeaderModifier: headerModifier(route.headers.response) as JsonObject }),
@@ -283,7 +292,10 @@ function grpcHeaderMatches(headers: readonly HeaderMatch[]): JsonObject[] {
   });
 }
 
-function grpcMethodMatch(grpcService: string | undefined, method: string | undefined): JsonObject | undefined {
+function grpcMethodMatch(
+  grpcService: string | undefined,
+  method: string | undefined,
+): JsonObject | undefined {
   if (grpcService === undefined) return undefined;
   // Both fields are required by the API: "any method of a service" is a regular expression match.
   return method === undefined
@@ -298,7 +310,10 @@ function grpcRule(ctx: RenderContext, serviceName: string, service: Service, rou
   const retry = grpcRetry(policy);
   const fault = faultPolicy(route.fault);
   return {
-    matches: method === undefined && headers.length === 0 ? [] : [{ ...(method === undefined ? {} : { method }), headers }],
+    matches:
+      method === undefined && headers.length === 0
+        ? []
+        : [{ ...(method === undefined ? {} : { method }), headers }],
     action: {
       destinations: weightedBackends(ctx, serviceName, route.destinations ?? [{}]),
       ...timeouts(policy),
@@ -308,7 +323,13 @@ function grpcRule(ctx: RenderContext, serviceName: string, service: Service, rou
   };
 }
 
-function tcpRule(ctx: RenderContext, serviceName: string, service: Service, route: Route, port: number): JsonObject {
+function tcpRule(
+  ctx: RenderContext,
+  serviceName: string,
+  service: Service,
+  route: Route,
+  port: number,
+): JsonObject {
   const idle = routePolicy(ctx.mesh, service, route).timeouts?.idle;
   return {
     // The model has no service VIP: the rule matches the port on any address.
@@ -329,7 +350,9 @@ const KIND_OF: Readonly<Record<Protocol, RouteResource['kind']>> = {
 
 function dependencies(body: JsonObject, extra: readonly string[]): string[] {
   const text = JSON.stringify(body);
-  const services = [...text.matchAll(/global\/backendServices\/([a-z0-9-]+)/g)].map((m) => `BackendService/${m[1]}`);
+  const services = [...text.matchAll(/global\/backendServices\/([a-z0-9-]+)/g)].map(
+    (m) => `BackendService/${m[1]}`,
+  );
   return [...new Set([...extra, ...services])].sort();
 }
 
@@ -346,7 +369,10 @@ export function serviceRoutes(ctx: RenderContext, serviceName: string, service: 
     const routes: readonly Route[] = declared.length > 0 ? declared : [{ name: 'default' }];
     let body: JsonObject;
     if (kind === 'TcpRoute') {
-      body = { meshes: [meshRef], rules: routes.map((r) => tcpRule(ctx, serviceName, service, r, port.port)) };
+      body = {
+        meshes: [meshRef],
+        rules: routes.map((r) => tcpRule(ctx, serviceName, service, r, port.port)),
+      };
     } else {
       // Clients name the primary port's service by host alone; other ports need `host:port`.
       const hostnames = port.port === primary ? [host, `${host}:${port.port}`] : [`${host}:${port.port}`];
@@ -391,7 +417,10 @@ function gatewayGrpcRule(ctx: RenderContext, route: GatewayRoute): JsonObject {
   const method = grpcMethodMatch(route.match?.grpcService, undefined);
   const headers = grpcHeaderMatches(route.match?.headers ?? []);
   return {
-    matches: method === undefined && headers.length === 0 ? [] : [{ ...(method === undefined ? {} : { method }), headers }],
+    matches:
+      method === undefined && headers.length === 0
+        ? []
+        : [{ ...(method === undefined ? {} : { method }), headers }],
     action: { destinations: allVersions(ctx, route.service) },
   };
 }

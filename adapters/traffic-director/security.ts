@@ -9,8 +9,8 @@
  */
 import type { AuthorizationRule, PathMatch, Service } from '../../model/types.js';
 import type { Json } from '../plan/types.js';
-import { identityOf, type RenderContext, trustDomainOf } from './context.js';
 import { clientTlsPolicyName } from './compute.js';
+import { identityOf, type RenderContext, trustDomainOf } from './context.js';
 import type { JsonObject } from './json.js';
 import { ref, resourceName } from './names.js';
 
@@ -60,14 +60,9 @@ function escapeRegex(text: string): string {
 /** One regular expression over `:path` (which carries the query string) for a list of path matches. */
 export function pathRegex(paths: readonly PathMatch[]): string {
   const alternatives = paths.map((p) => {
-    switch (p.kind) {
-      case 'exact':
-        return `${escapeRegex(p.value)}(\\?.*)?`;
-      case 'prefix':
-        return `${escapeRegex(p.value)}.*`;
-      case 'regex':
-        return `(${p.value})(\\?.*)?`;
-    }
+    if (p.kind === 'exact') return `${escapeRegex(p.value)}(\\?.*)?`;
+    if (p.kind === 'prefix') return `${escapeRegex(p.value)}.*`;
+    return `(${p.value})(\\?.*)?`;
   });
   return alternatives.length === 1 ? `^${alternatives[0]}$` : `^(${alternatives.join('|')})$`;
 }
@@ -93,7 +88,11 @@ export function servicePolicyName(ctx: RenderContext, service: string): string {
 }
 
 /** The service's AuthorizationPolicy and EndpointPolicy, when it has server-side policy. */
-export function serviceSecurity(ctx: RenderContext, serviceName: string, service: Service): SecurityResource[] {
+export function serviceSecurity(
+  ctx: RenderContext,
+  serviceName: string,
+  service: Service,
+): SecurityResource[] {
   const mtls = ctx.mesh.security?.mtls ?? 'off';
   const listed = service.authorization?.action === 'allow-listed';
   if (mtls === 'off' && !listed) return [];
@@ -116,7 +115,10 @@ export function serviceSecurity(ctx: RenderContext, serviceName: string, service
       kind: 'AuthorizationPolicy',
       name,
       // With no rules an ALLOW policy allows everything; "allow-listed with no rules" denies all.
-      body: rules.length === 0 ? { action: 'DENY' } : { action: 'ALLOW', rules: rules.map((r) => authorizationRule(ctx, service, r)) },
+      body:
+        rules.length === 0
+          ? { action: 'DENY' }
+          : { action: 'ALLOW', rules: rules.map((r) => authorizationRule(ctx, service, r)) },
       dependsOn: [],
     });
     endpoint.authorizationPolicy = ref.global(ctx.project, 'authorizationPolicies', name);

@@ -27,19 +27,20 @@ export const TD_KINDS = [
 export type TdKind = (typeof TD_KINDS)[number];
 
 /** Where each kind lives: its API and collection (the URL segment and the `*Id` query parameter stem). */
-export const TD_COLLECTIONS: Readonly<Record<TdKind, { readonly api: TdApi; readonly collection: string }>> = {
-  HealthCheck: { api: 'compute', collection: 'healthChecks' },
-  BackendService: { api: 'compute', collection: 'backendServices' },
-  ClientTlsPolicy: { api: 'networksecurity', collection: 'clientTlsPolicies' },
-  ServerTlsPolicy: { api: 'networksecurity', collection: 'serverTlsPolicies' },
-  AuthorizationPolicy: { api: 'networksecurity', collection: 'authorizationPolicies' },
-  Mesh: { api: 'networkservices', collection: 'meshes' },
-  Gateway: { api: 'networkservices', collection: 'gateways' },
-  HttpRoute: { api: 'networkservices', collection: 'httpRoutes' },
-  GrpcRoute: { api: 'networkservices', collection: 'grpcRoutes' },
-  TcpRoute: { api: 'networkservices', collection: 'tcpRoutes' },
-  EndpointPolicy: { api: 'networkservices', collection: 'endpointPolicies' },
-};
+export const TD_COLLECTIONS: Readonly<Record<TdKind, { readonly api: TdApi; readonly collection: string }>> =
+  {
+    HealthCheck: { api: 'compute', collection: 'healthChecks' },
+    BackendService: { api: 'compute', collection: 'backendServices' },
+    ClientTlsPolicy: { api: 'networksecurity', collection: 'clientTlsPolicies' },
+    ServerTlsPolicy: { api: 'networksecurity', collection: 'serverTlsPolicies' },
+    AuthorizationPolicy: { api: 'networksecurity', collection: 'authorizationPolicies' },
+    Mesh: { api: 'networkservices', collection: 'meshes' },
+    Gateway: { api: 'networkservices', collection: 'gateways' },
+    HttpRoute: { api: 'networkservices', collection: 'httpRoutes' },
+    GrpcRoute: { api: 'networkservices', collection: 'grpcRoutes' },
+    TcpRoute: { api: 'networkservices', collection: 'tcpRoutes' },
+    EndpointPolicy: { api: 'networkservices', collection: 'endpointPolicies' },
+  };
 
 /** One rendered resource. */
 export interface TdResource {

@@ -37,7 +37,15 @@ export function shopMesh(): Mesh {
             },
             fault: { delay: { duration: '250ms', percent: 5 }, abort: { httpStatus: 503, percent: 1 } },
             mirror: { service: 'catalog', version: 'v2', percent: 10 },
-            policy: { timeouts: { request: '3s', idle: '5m' }, retries: { attempts: 2, on: ['gateway-error', 'reset'], perTryTimeout: '1s', backoff: { base: '25ms', max: '250ms' } } },
+            policy: {
+              timeouts: { request: '3s', idle: '5m' },
+              retries: {
+                attempts: 2,
+                on: ['gateway-error', 'reset'],
+                perTryTimeout: '1s',
+                backoff: { base: '25ms', max: '250ms' },
+              },
+            },
           },
           {
             name: 'old',
@@ -57,7 +65,17 @@ export function shopMesh(): Mesh {
         backends: ['catalog', 'payments', 'cache'],
         policy: {
           timeouts: { request: '15s', idle: '5m' },
-          healthCheck: { kind: 'http', path: '/healthz', interval: '5s', timeout: '2s', healthyThreshold: 2, unhealthyThreshold: 3, port: 8080, host: 'web.shop.mesh.local', expectedStatuses: [[200, 300]] },
+          healthCheck: {
+            kind: 'http',
+            path: '/healthz',
+            interval: '5s',
+            timeout: '2s',
+            healthyThreshold: 2,
+            unhealthyThreshold: 3,
+            port: 8080,
+            host: 'web.shop.mesh.local',
+            expectedStatuses: [[200, 300]],
+          },
           loadBalancing: { kind: 'round-robin' },
         },
         authorization: { action: 'allow-all', rules: [] },
@@ -80,7 +98,12 @@ export function shopMesh(): Mesh {
         ],
         policy: {
           timeouts: { request: '15s', idle: '5m' },
-          outlierDetection: { consecutive5xx: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 10 },
+          outlierDetection: {
+            consecutive5xx: 5,
+            interval: '10s',
+            baseEjectionTime: '30s',
+            maxEjectionPercent: 10,
+          },
           connectionPool: { maxConnections: 100, maxPendingRequests: 50, maxRequests: 200, maxRetries: 3 },
           loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'header', name: 'x-user' } },
         },
@@ -98,9 +121,14 @@ export function shopMesh(): Mesh {
             name: 'charge',
             port: 50051,
             priority: 0,
-            match: { grpc: { service: 'shop.Payments', method: 'Charge' }, headers: [{ kind: 'exact', name: 'x-tenant', value: 'a', invert: false }] },
+            match: {
+              grpc: { service: 'shop.Payments', method: 'Charge' },
+              headers: [{ kind: 'exact', name: 'x-tenant', value: 'a', invert: false }],
+            },
             destinations: [{ service: 'payments', version: 'v2', weight: 1 }],
-            policy: { retries: { attempts: 3, on: ['unavailable', 'reset'], backoff: { base: '25ms', max: '250ms' } } },
+            policy: {
+              retries: { attempts: 3, on: ['unavailable', 'reset'], backoff: { base: '25ms', max: '250ms' } },
+            },
           },
           {
             name: 'default',
@@ -111,7 +139,15 @@ export function shopMesh(): Mesh {
         ],
         policy: {
           timeouts: { request: '5s', idle: '5m' },
-          healthCheck: { kind: 'grpc', service: 'shop.Payments', interval: '10s', timeout: '3s', healthyThreshold: 2, unhealthyThreshold: 3, port: 50051 },
+          healthCheck: {
+            kind: 'grpc',
+            service: 'shop.Payments',
+            interval: '10s',
+            timeout: '3s',
+            healthyThreshold: 2,
+            unhealthyThreshold: 3,
+            port: 50051,
+          },
           loadBalancing: { kind: 'least-request' },
         },
         authorization: { action: 'allow-listed', rules: [{ from: ['web', 'catalog'] }] },
@@ -120,10 +156,19 @@ export function shopMesh(): Mesh {
       cache: {
         ports: [{ port: 6379, protocol: 'tcp', name: 'tcp-6379' }],
         versions: { v1: { labels: { version: 'v1' } } },
-        routes: [{ name: 'default', port: 6379, priority: 0, destinations: [{ service: 'cache', weight: 1 }] }],
+        routes: [
+          { name: 'default', port: 6379, priority: 0, destinations: [{ service: 'cache', weight: 1 }] },
+        ],
         policy: {
           timeouts: { request: '15s', idle: '1h' },
-          healthCheck: { kind: 'tcp', interval: '5s', timeout: '2s', healthyThreshold: 2, unhealthyThreshold: 3, port: 6379 },
+          healthCheck: {
+            kind: 'tcp',
+            interval: '5s',
+            timeout: '2s',
+            healthyThreshold: 2,
+            unhealthyThreshold: 3,
+            port: 6379,
+          },
           loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'cookie', name: 'sid', ttl: '1h' } },
         },
         authorization: { action: 'allow-listed', rules: [] },
@@ -138,7 +183,12 @@ export function shopMesh(): Mesh {
         ],
         hosts: ['shop.example.com'],
         routes: [
-          { name: 'web', match: { path: { kind: 'prefix', value: '/' }, headers: [] }, service: 'web', rewrite: { host: 'web.shop.mesh.local' } },
+          {
+            name: 'web',
+            match: { path: { kind: 'prefix', value: '/' }, headers: [] },
+            service: 'web',
+            rewrite: { host: 'web.shop.mesh.local' },
+          },
           { name: 'pay', match: { grpcService: 'shop.Payments' }, service: 'payments' },
         ],
       },
