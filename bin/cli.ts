@@ -32,6 +32,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Delete what crossmesh manages for the mesh',
     load: () => import('./commands/destroy.js'),
   },
+  proxy: {
+    summary: 'Run the bundled Envoy-compatible proxy from an Envoy v3 bootstrap',
+    load: () => import('./commands/proxy.js'),
+  },
 };
 
 const VERSION = '0.1.0';

@@ -1,0 +1,207 @@
+/**
+ * `crossmesh proxy`: runs the bundled Envoy-compatible proxy from an Envoy v3 bootstrap, with
+ * Envoy's own flags (`-c`, `--config-yaml`, `--mode validate`, `--log-level`, `--concurrency`).
+ *
+ * With `--concurrency N` (N > 1) the process becomes a `node:cluster` primary and forks N workers
+ * that share the listening sockets (Node 20 has no `reusePort`). Only the first worker serves the
+ * admin interface, so `/stats` shows that worker's numbers (documented in the help text).
+ */
+import cluster from 'node:cluster';
+import { EXIT } from '../../errors/entry.js';
+import { MeshError } from '../../errors/index.js';
+import { type Bootstrap, loadBootstrap, loadBootstrapFile } from '../../proxy/config/index.js';
+import { parseLogLevel } from '../../proxy/server/log.js';
+import type { Command, CommandIO } from '../command.js';
+
+const HELP = `Usage: crossmesh proxy -c <envoy.yaml> [options]
+
+Runs the bundled Envoy-compatible proxy (HTTP/1.1, HTTP/2, gRPC, TLS, WebSocket, tcp_proxy) from
+an Envoy v3 bootstrap in YAML or JSON. Unsupported fields stop start-up with the field named; see
+docs/proxy-compatibility.md.
+
+Options:
+  -c, --config-path <file>   Envoy bootstrap (.yaml, .yml or .json)
+  --config-yaml <yaml>       YAML merged over -c (protobuf MergeFrom: lists appended), as Envoy does
+  --mode <serve|validate>    validate: check the configuration and exit (0 valid, 5 rejected)
+  -l, --log-level <level>    trace, debug, info, warning, error, critical, off (default info)
+  --concurrency <N>          worker processes sharing the listeners (default 1). With N > 1 only
+                             the first worker serves the admin interface, so /stats shows that
+                             worker's numbers, not a sum over workers.
+  --drain-time-s <seconds>   how long SIGTERM waits for in-flight requests (default 5)
+
+Signals: SIGTERM and SIGINT drain (stop accepting, finish in-flight requests, close idle
+keep-alive connections) and exit 0.
+
+Exit codes: 0 ok, 2 usage, 5 configuration rejected (PROXY_E_*), 70 internal error.
+`;
+
+interface ProxyArgs {
+  configPath: string | undefined;
+  configYaml: string | undefined;
+  mode: 'serve' | 'validate';
+  logLevel: ReturnType<typeof parseLogLevel> & string;
+  concurrency: number;
+  drainTimeS: number;
+}
+
+function usage(message: string): MeshError {
+  return new MeshError('CLI_E_USAGE', message);
+}
+
+function parseArgs(argv: readonly string[]): ProxyArgs {
+  const out: ProxyArgs = {
+    configPath: undefined,
+    configYaml: undefined,
+    mode: 'serve',
+    logLevel: 'info',
+    concurrency: 1,
+    drainTimeS: 5,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw usage(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-c':
+      case '--config-path':
+        out.configPath = value();
+        break;
+      case '--config-yaml':
+        out.configYaml = value();
+        break;
+      case '--mode': {
+        const m = value();
+        if (m !== 'serve' && m !== 'validate') throw usage(`--mode must be serve or validate, got ${JSON.stringify(m)}`);
+        out.mode = m;
+        break;
+      }
+      case '-l':
+      case '--log-level': {
+        const v = value();
+        const level = parseLogLevel(v);
+        if (level === undefined) {
+          throw usage(`--log-level must be one of trace, debug, info, warning, error, critical, off; got ${JSON.stringify(v)}`);
+        }
+        out.logLevel = level;
+        break;
+      }
+      case '--concurrency': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 256) throw usage(`--concurrency must be an integer from 1 to 256, got ${JSON.stringify(v)}`);
+        out.concurrency = n;
+        break;
+      }
+      case '--drain-time-s': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw usage(`--drain-time-s must be a non-negative number, got ${JSON.stringify(v)}`);
+        out.drainTimeS = n;
+        break;
+      }
+      default:
+        throw usage(`unknown option ${JSON.stringify(arg)} (see crossmesh proxy --help)`);
+    }
+  }
+  if (out.configPath === undefined && out.configYaml === undefined) throw usage('give a configuration with -c <file> or --config-yaml');
+  return out;
+}
+
+function load(args: ProxyArgs): Bootstrap {
+  if (args.configPath !== undefined) {
+    return loadBootstrapFile(args.configPath, args.configYaml === undefined ? {} : { configYaml: args.configYaml });
+  }
+  return loadBootstrap(args.configYaml as string, { source: '--config-yaml' });
+}
+
+/** Strips the admin server from a bootstrap (every worker but the first). */
+function withoutAdmin(b: Bootstrap): Bootstrap {
+  const { admin: _admin, ...rest } = b;
+  return rest;
+}
+
+async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Promise<number> {
+  const { startProxy } = await import('../../proxy/main.js');
+  const first = !cluster.isWorker || process.env.CROSSMESH_WORKER_INDEX === '0';
+  let exit: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => {
+    exit = resolve;
+  });
+  const handle = await startProxy(first ? bootstrap : withoutAdmin(bootstrap), {
+    logLevel: args.logLevel,
+    logWrite: (line) => io.stderr.write(line),
+    drainTimeoutMs: args.drainTimeS * 1000,
+    concurrency: args.concurrency,
+    onQuit: () => {
+      void handle.close().then(() => exit(EXIT.ok));
+    },
+  });
+  const stop = () => {
+    void handle.drain().then(() => exit(EXIT.ok));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  if (cluster.isWorker) process.on('message', (m) => m === 'crossmesh:drain' && stop());
+  if (!cluster.isWorker && args.logLevel !== 'off') {
+    const parts = [...handle.listeners].map(([n, a]) => `${n}=${a.address}:${a.port}`);
+    if (handle.admin !== undefined) parts.push(`admin=${handle.admin.address}:${handle.admin.port}`);
+    io.stderr.write(`crossmesh proxy: listening ${parts.join(' ')}\n`);
+  }
+  const code = await done;
+  process.removeListener('SIGTERM', stop);
+  process.removeListener('SIGINT', stop);
+  // A worker's IPC channel would keep it alive after the proxy closed.
+  if (cluster.isWorker) cluster.worker?.disconnect();
+  return code;
+}
+
+async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
+  const workers = new Set<import('node:cluster').Worker>();
+  for (let i = 0; i < args.concurrency; i++) {
+    workers.add(cluster.fork({ CROSSMESH_WORKER_INDEX: String(i) }));
+  }
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    for (const w of workers) w.send('crossmesh:drain');
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return new Promise((resolve) => {
+    let failed = false;
+    cluster.on('exit', (worker, code) => {
+      workers.delete(worker);
+      if (code !== 0 && !stopping) {
+        failed = true;
+        io.stderr.write(`crossmesh proxy: worker ${worker.process.pid} exited with ${code}; stopping\n`);
+        stop();
+      }
+      if (workers.size === 0) resolve(failed ? EXIT.internal : EXIT.ok);
+    });
+  });
+}
+
+/** The `proxy` command. */
+export const command: Command = {
+  summary: 'Run the bundled Envoy-compatible proxy from an Envoy v3 bootstrap',
+  help: HELP,
+  async run(argv, io) {
+    const args = parseArgs(argv);
+    // Load (and validate) before forking so a bad config fails once, in the foreground.
+    const bootstrap = load(args);
+    if (args.mode === 'validate') {
+      const { validateProxyConfig } = await import('../../proxy/main.js');
+      validateProxyConfig(bootstrap);
+      io.stdout.write(`configuration '${args.configPath ?? '--config-yaml'}' OK\n`);
+      return EXIT.ok;
+    }
+    if (args.concurrency > 1 && cluster.isPrimary) return primary(args, io);
+    return serve(args, bootstrap, io);
+  },
+};
