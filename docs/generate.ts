@@ -6,7 +6,7 @@
 import { jsonTarget } from '../adapters/json/index.js';
 import { ERROR_CATALOG } from '../errors/index.js';
 import { capabilityMatrixPage } from '../model/render.js';
-import { meshJsonSchema } from '../model/schema/json-schema.js';
+import { formatJson, meshJsonSchema } from '../model/schema/json-schema.js';
 import { modelReferencePage } from '../model/schema/reference.js';
 
 /** A generated page: path relative to the repository root, and its content. */
@@ -61,7 +61,7 @@ export const GENERATED_DOCS: readonly GeneratedDoc[] = [
   { path: 'docs/errors.md', generate: errorsPage },
   // The mesh model (issue 2): schema and field reference from model/schema/mesh-shape.ts, and the
   // json target's capability matrix. Other targets add `docs/targets/<name>.md` the same way.
-  { path: 'docs/mesh.schema.json', generate: () => `${JSON.stringify(meshJsonSchema(), null, 2)}\n` },
+  { path: 'docs/mesh.schema.json', generate: () => formatJson(meshJsonSchema()) },
   { path: 'docs/model-reference.md', generate: modelReferencePage },
   { path: 'docs/targets/json.md', generate: () => capabilityMatrixPage(jsonTarget) },
 ];

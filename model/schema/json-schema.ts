@@ -109,3 +109,33 @@ function objectSchema(shape: ObjectShape, emit: (shape: Shape) => Json, kind: st
     additionalProperties: false,
   };
 }
+
+/**
+ * JSON text laid out the way the repository's formatter (biome) lays it out, so the generated
+ * schema passes `npm run lint` untouched: objects one key a line, arrays of scalars on one line
+ * when they fit in 110 columns.
+ */
+export function formatJson(value: unknown, width = 110): string {
+  const render = (v: unknown, indent: string, prefixLength: number): string => {
+    if (Array.isArray(v)) {
+      if (v.length === 0) return '[]';
+      const scalars = v.every((x) => x === null || typeof x !== 'object');
+      const inline = `[${v.map((x) => JSON.stringify(x)).join(', ')}]`;
+      if (scalars && prefixLength + inline.length + 1 <= width) return inline;
+      const inner = `${indent}  `;
+      return `[\n${v.map((x) => `${inner}${render(x, inner, inner.length)}`).join(',\n')}\n${indent}]`;
+    }
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      if (entries.length === 0) return '{}';
+      const inner = `${indent}  `;
+      const lines = entries.map(([k, x]) => {
+        const key = `${inner}${JSON.stringify(k)}: `;
+        return `${key}${render(x, inner, key.length)}`;
+      });
+      return `{\n${lines.join(',\n')}\n${indent}}`;
+    }
+    return JSON.stringify(v);
+  };
+  return `${render(value, '', 0)}\n`;
+}
