@@ -1,0 +1,172 @@
+/**
+ * What an App Mesh user on ECS needs next: the Envoy sidecar of one service version, its proxy
+ * configuration (traffic redirection), container ordering and the IAM permission Envoy needs to
+ * fetch its configuration from App Mesh.
+ *
+ * AWS discontinued App Mesh on 2026-09-30. ECS users migrate to ECS Service Connect, EKS users to
+ * Amazon VPC Lattice (docs/targets/cdk.md). This helper exists for stacks that still run App Mesh
+ * and for migrations.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { MeshError } from '../errors/index.js';
+import type { CrossmeshAppMesh } from './crossmesh-mesh.js';
+
+/**
+ * The pinned App Mesh Envoy image. v1.29.9.0-prod is the last release AWS announced
+ * (aws/aws-app-mesh-roadmap#499, November 2024); App Mesh receives no newer images after its
+ * discontinuation, so pinning the last one is deliberate, never `latest`.
+ */
+export const APP_MESH_ENVOY_IMAGE = 'public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.9.0-prod';
+
+/** The UID Envoy runs as; the proxy configuration exempts it from redirection so Envoy's own traffic is not looped. */
+export const ENVOY_UID = 1337;
+/** Port Envoy listens on for redirected inbound traffic. */
+export const ENVOY_INGRESS_PORT = 15000;
+/** Port Envoy listens on for redirected outbound traffic. */
+export const ENVOY_EGRESS_PORT = 15001;
+/**
+ * Link-local addresses that must bypass Envoy: the ECS task metadata / credentials endpoint and
+ * the EC2 instance metadata service. Redirecting them breaks IAM credentials for the app.
+ */
+export const EGRESS_IGNORED_IPS: readonly string[] = ['169.254.170.2', '169.254.169.254'];
+
+/** Envoy log levels the App Mesh image accepts in `ENVOY_LOG_LEVEL`. */
+export type EnvoyLogLevel = 'trace' | 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'off';
+
+/** Options for {@link addAppMeshSidecar}. */
+export interface AppMeshSidecarOptions {
+  /** The mesh construct that declares the service. */
+  readonly mesh: CrossmeshAppMesh;
+  /** Service name in the mesh model. */
+  readonly service: string;
+  /** Version name of that service; the sidecar serves this version's virtual node. */
+  readonly version: string;
+  /**
+   * Containers that must start after Envoy is healthy (their traffic is redirected through it).
+   * @default - the task definition's default container (the first essential container added)
+   */
+  readonly appContainers?: readonly ecs.ContainerDefinition[];
+  /** Envoy container image. @default - {@link APP_MESH_ENVOY_IMAGE} */
+  readonly image?: ecs.ContainerImage;
+  /** Name of the Envoy container. @default - `envoy` */
+  readonly containerName?: string;
+  /** Soft memory limit of the Envoy container, in MiB (EC2 tasks need one). @default - 256 */
+  readonly memoryReservationMiB?: number;
+  /** Envoy log level. @default - `info` */
+  readonly logLevel?: EnvoyLogLevel;
+  /** Where Envoy's stdout/stderr go (access logs written to /dev/stdout end up there). @default - no log driver */
+  readonly logging?: ecs.LogDriver;
+}
+
+/** What {@link addAppMeshSidecar} added. */
+export interface AppMeshSidecar {
+  /** The Envoy container. */
+  readonly container: ecs.ContainerDefinition;
+  /** The proxy configuration set on the task definition. */
+  readonly proxyConfiguration: ecs.AppMeshProxyConfiguration;
+  /** Ports of the application Envoy forwards inbound traffic to (the service's ports). */
+  readonly appPorts: readonly number[];
+}
+
+/**
+ * Attaches the Envoy sidecar of `service`/`version` to an ECS task definition: the Envoy
+ * container (pinned image, `APPMESH_RESOURCE_ARN` of the version's virtual node, health check on
+ * Envoy's admin `server_info`, UID 1337, nofile ulimit), the App Mesh proxy configuration
+ * (redirection of the service's ports through Envoy; Envoy's UID and the metadata endpoints
+ * exempt), a HEALTHY start-up dependency of the app containers on Envoy, and
+ * `appmesh:StreamAggregatedResources` on the virtual node for the task role.
+ *
+ * Why the proxy configuration is set on the task definition's L1 resource: aws-cdk-lib accepts
+ * `proxyConfiguration` only in the TaskDefinition constructor, while the sidecar needs the virtual
+ * node that exists only once the mesh is built. The configuration itself is still rendered by the
+ * L2 `AppMeshProxyConfiguration`.
+ *
+ * @throws MeshError TARGET_E_OPTION when the service or version is unknown, the task definition is
+ *   not in `awsvpc` network mode, it already has a proxy configuration, or it has no app container.
+ */
+export function addAppMeshSidecar(
+  taskDefinition: ecs.TaskDefinition,
+  options: AppMeshSidecarOptions,
+): AppMeshSidecar {
+  const where = taskDefinition.node.path;
+  const virtualNode = options.mesh.virtualNode(options.service, options.version);
+  const appPorts = options.mesh.servicePorts(options.service);
+
+  if (taskDefinition.networkMode !== ecs.NetworkMode.AWS_VPC) {
+    throw new MeshError(
+      'TARGET_E_OPTION',
+      `${where}: App Mesh proxy configuration needs network mode awsvpc, got ${JSON.stringify(taskDefinition.networkMode)}`,
+      { path: 'networkMode', value: taskDefinition.networkMode, allowed: 'awsvpc' },
+    );
+  }
+  const cfnTask = taskDefinition.node.defaultChild;
+  if (!(cfnTask instanceof ecs.CfnTaskDefinition)) {
+    throw new MeshError(
+      'TARGET_E_OPTION',
+      `${where}: is an imported task definition; the sidecar needs one defined in this app`,
+      {
+        path: 'taskDefinition',
+      },
+    );
+  }
+  if (cfnTask.proxyConfiguration !== undefined) {
+    throw new MeshError(
+      'TARGET_E_OPTION',
+      `${where}: already has a proxy configuration; a task definition carries one mesh sidecar`,
+      { path: 'proxyConfiguration', allowed: 'a task definition without proxyConfiguration' },
+    );
+  }
+  const appContainers =
+    options.appContainers ?? (taskDefinition.defaultContainer ? [taskDefinition.defaultContainer] : []);
+  if (appContainers.length === 0) {
+    throw new MeshError(
+      'TARGET_E_OPTION',
+      `${where}: has no app container; add the service's container before the sidecar, or pass appContainers`,
+      { path: 'appContainers', allowed: 'at least one container' },
+    );
+  }
+
+  const containerName = options.containerName ?? 'envoy';
+  const container = taskDefinition.addContainer(containerName, {
+    containerName,
+    image: options.image ?? ecs.ContainerImage.fromRegistry(APP_MESH_ENVOY_IMAGE),
+    essential: true,
+    user: String(ENVOY_UID),
+    memoryReservationMiB: options.memoryReservationMiB ?? 256,
+    environment: {
+      APPMESH_RESOURCE_ARN: virtualNode.virtualNodeArn,
+      ENVOY_LOG_LEVEL: options.logLevel ?? 'info',
+    },
+    // Envoy's admin answers `state: LIVE` once it has its configuration from App Mesh.
+    healthCheck: {
+      command: ['CMD-SHELL', 'curl -s http://localhost:9901/server_info | grep state | grep -q LIVE'],
+      interval: Duration.seconds(5),
+      timeout: Duration.seconds(2),
+      retries: 3,
+      startPeriod: Duration.seconds(10),
+    },
+    // AWS's sidecar guidance: Envoy holds a descriptor per upstream and downstream connection.
+    ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 15000, hardLimit: 15000 }],
+    ...(options.logging === undefined ? {} : { logging: options.logging }),
+  });
+  for (const app of appContainers) {
+    app.addContainerDependencies({ container, condition: ecs.ContainerDependencyCondition.HEALTHY });
+  }
+
+  const proxyConfiguration = new ecs.AppMeshProxyConfiguration({
+    containerName,
+    properties: {
+      ignoredUID: ENVOY_UID,
+      proxyIngressPort: ENVOY_INGRESS_PORT,
+      proxyEgressPort: ENVOY_EGRESS_PORT,
+      appPorts: [...appPorts],
+      egressIgnoredIPs: [...EGRESS_IGNORED_IPS],
+    },
+  });
+  cfnTask.proxyConfiguration = proxyConfiguration.bind(taskDefinition, taskDefinition);
+  // APPMESH_RESOURCE_ARN references the virtual node, so CloudFormation creates the node first.
+  virtualNode.grantStreamAggregatedResources(taskDefinition.taskRole);
+
+  return { container, proxyConfiguration, appPorts };
+}
