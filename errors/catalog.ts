@@ -4,6 +4,7 @@
  * table and a test fails when the two disagree.
  */
 import { CLI_CODES } from './codes/cli.js';
+import { LOCAL_CODES } from './codes/local.js';
 import { MODEL_CODES } from './codes/model.js';
 import { PROXY_CODES } from './codes/proxy.js';
 import { TARGET_CODES } from './codes/target.js';
@@ -17,6 +18,7 @@ export const ERROR_CATALOG = {
   ...MODEL_CODES,
   ...TARGET_CODES,
   ...PROXY_CODES,
+  ...LOCAL_CODES,
 } as const satisfies Record<string, ErrorEntry>;
 
 /** A stable error code. */

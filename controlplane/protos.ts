@@ -1,0 +1,36 @@
+/**
+ * The ADS service definition, loaded with `@grpc/proto-loader` from the Envoy protos that
+ * `@grpc/grpc-js-xds` vendors (the same files its client uses, so both ends agree on the wire).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+
+let service: ServiceDefinition | undefined;
+
+/** The `envoy.service.discovery.v3.AggregatedDiscoveryService` definition (loaded once). */
+export function adsService(): ServiceDefinition {
+  if (service !== undefined) return service;
+  const deps = join(
+    dirname(createRequire(import.meta.url).resolve('@grpc/grpc-js-xds/package.json')),
+    'deps',
+  );
+  const definition = loadSync('envoy/service/discovery/v3/ads.proto', {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(deps, d)),
+  });
+  // loadPackageDefinition returns nested namespaces typed as a loose record; walk them explicitly.
+  const root = loadPackageDefinition(definition) as Record<string, unknown>;
+  const ads = ['envoy', 'service', 'discovery', 'v3', 'AggregatedDiscoveryService'].reduce<unknown>(
+    (node, key) => (node as Record<string, unknown> | undefined)?.[key],
+    root,
+  ) as { service: ServiceDefinition } | undefined;
+  if (ads === undefined) throw new Error('AggregatedDiscoveryService missing from ads.proto');
+  service = ads.service;
+  return service;
+}
