@@ -11,4 +11,5 @@ export type TargetLoader = () => Promise<Target<unknown, never>>;
 export const TARGETS: Readonly<Record<string, TargetLoader>> = {
   envoy: async () => (await import('./envoy/index.js')).envoyTarget,
   appmesh: async () => (await import('./appmesh/target.js')).appmeshTarget,
+  'traffic-director': async () => (await import('./traffic-director/index.js')).trafficDirectorTarget,
 };
