@@ -1,4 +1,4 @@
-import { EXIT, type ErrorEntry } from '../entry.js';
+import { type ErrorEntry, EXIT } from '../entry.js';
 
 /** Codes raised by the bundled proxy and its configuration loader. */
 export const PROXY_CODES = {
@@ -16,6 +16,11 @@ export const PROXY_CODES = {
     exit: EXIT.proxyConfig,
     title: 'An Envoy configuration value is invalid (type, enum, duration or constraint).',
     help: 'Fix the value at the named path.',
+  },
+  PROXY_E_FILE: {
+    exit: EXIT.proxyConfig,
+    title: 'The proxy configuration file cannot be read.',
+    help: 'Check the path given to -c and its permissions.',
   },
   PROXY_E_PARSE: {
     exit: EXIT.proxyConfig,

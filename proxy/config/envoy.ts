@@ -15,6 +15,12 @@
  * - A field at its proto default is ABSENT (proto3 JSON omits defaults): an absent `lb_policy` is
  *   `ROUND_ROBIN`, an absent `use_remote_address` is false. Each field's JSDoc says its default.
  * - Lists are always arrays in the output, even when the file gave a single object.
+ * - Deprecated spellings are rewritten (proxy/config/canonicalize.ts), so they never reach the
+ *   runtime: HeaderMatcher `exact_match`... become `string_match`, HeaderValueOption `append`
+ *   becomes `append_action`, and a cluster's legacy `http2_protocol_options`,
+ *   `http_protocol_options`, `common_http_protocol_options`, `max_requests_per_connection` move
+ *   into `typed_extension_protocol_options` (HttpProtocolOptions).
+ * - The object is deeply frozen.
  *
  * Only fields listed in `proxy/config/supported.ts` can be set in a loaded config (anything else
  * stops start-up with PROXY_E_UNSUPPORTED), so these interfaces declare the supported subset plus
@@ -83,7 +89,7 @@ export interface HeaderValue {
 /** `envoy.config.core.v3.HeaderValueOption`. */
 export interface HeaderValueOption {
   readonly header: HeaderValue;
-  /** Legacy form of `append_action` (a BoolValue): true = append, false = overwrite. */
+  /** @deprecated Never set in a loaded config: the loader rewrites it to `append_action`. */
   readonly append?: boolean;
   /** @default - `APPEND_IF_EXISTS_OR_ADD` */
   readonly append_action?:
@@ -236,7 +242,7 @@ export interface StaticResources {
   readonly secrets?: readonly Secret[];
 }
 
-/** `Bootstrap.DynamicResources`: xDS sources (issue 7 implements the client). */
+/** `Bootstrap.DynamicResources`: xDS sources. Not in the supported subset until issue 7 (xDS client). */
 export interface DynamicResources {
   readonly lds_config?: ConfigSource;
   readonly cds_config?: ConfigSource;
@@ -645,18 +651,19 @@ export interface RouteMatch {
 export interface HeaderMatcher {
   /** Header name; pseudo-headers like `:method` allowed. */
   readonly name: string;
-  /** Deprecated direct form of `string_match.exact`. */
+  /** @deprecated Never set in a loaded config: rewritten to `string_match.exact`. */
   readonly exact_match?: string;
-  /** Deprecated direct form of `string_match.safe_regex`. */
+  /** @deprecated Never set in a loaded config: rewritten to `string_match.safe_regex`. */
   readonly safe_regex_match?: RegexMatcher;
   readonly range_match?: Int64Range;
   readonly present_match?: boolean;
-  /** Deprecated direct form of `string_match.prefix`. */
+  /** @deprecated Never set in a loaded config: rewritten to `string_match.prefix`. */
   readonly prefix_match?: string;
-  /** Deprecated direct form of `string_match.suffix`. */
+  /** @deprecated Never set in a loaded config: rewritten to `string_match.suffix`. */
   readonly suffix_match?: string;
-  /** Deprecated direct form of `string_match.contains`. */
+  /** @deprecated Never set in a loaded config: rewritten to `string_match.contains`. */
   readonly contains_match?: string;
+  /** Also carries the deprecated `exact_match`, `prefix_match`... forms (rewritten by the loader). */
   readonly string_match?: StringMatcher;
   /** @default - false */
   readonly invert_match?: boolean;
@@ -958,19 +965,15 @@ export interface Cluster {
   readonly lb_policy?: LbPolicy;
   readonly load_assignment?: ClusterLoadAssignment;
   readonly health_checks?: readonly HealthCheck[];
-  /** UInt32Value, deprecated for HttpProtocolOptions.common_http_protocol_options. */
-  readonly max_requests_per_connection?: number;
   readonly circuit_breakers?: CircuitBreakers;
-  /** Options by extension name; the HTTP upstream options are the supported member. */
+  /**
+   * Options by extension name. The upstream HTTP protocol lives under the key
+   * `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` (the loader also moves the deprecated
+   * cluster-level protocol fields there). Absent: HTTP/1.1 upstream.
+   */
   readonly typed_extension_protocol_options?: Readonly<
     Record<string, UpstreamHttpProtocolOptions | AnyConfig>
   >;
-  /** Deprecated: use typed_extension_protocol_options. Presence means HTTP/2 upstream. */
-  readonly http2_protocol_options?: Http2ProtocolOptions;
-  /** Deprecated. */
-  readonly http_protocol_options?: Http1ProtocolOptions;
-  /** Deprecated. */
-  readonly common_http_protocol_options?: HttpProtocolOptions;
   /** @default - 5s */
   readonly dns_refresh_rate?: Duration;
   readonly dns_failure_refresh_rate?: { readonly base_interval: Duration; readonly max_interval?: Duration };

@@ -1,0 +1,148 @@
+/**
+ * Stage 5 of loading: rewrites deprecated spellings into their current form, the way Envoy does
+ * internally, so the runtime reads one form only:
+ * - `HeaderMatcher.{exact,prefix,suffix,contains,safe_regex}_match` → `string_match.{...}`;
+ * - `HeaderValueOption.append` (BoolValue) → `append_action`;
+ * - a cluster's `http2_protocol_options`, `http_protocol_options`, `common_http_protocol_options`
+ *   and `max_requests_per_connection` → `typed_extension_protocol_options` with
+ *   `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` (explicit HTTP/2 when
+ *   `http2_protocol_options` is present, explicit HTTP/1.1 otherwise). As in Envoy, typed options,
+ *   when present, take precedence over the three deprecated protocol fields.
+ * Conflicting old and new forms are PROXY_E_INVALID problems where Envoy rejects them too.
+ */
+import type { DescMessage } from '@bufbuild/protobuf';
+import type { Problem } from '../../errors/index.js';
+import { envoyRegistry, TYPE_URL_PREFIX, typeNameOf } from './descriptors.js';
+import { type Json, joinPath, mapKeyPath } from './strict.js';
+
+type Obj = { [key: string]: Json };
+const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Name (and type) of the upstream HTTP protocol options extension. */
+const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+type Rewrite = (obj: Obj, path: string, problems: Problem[]) => void;
+
+const REWRITES: Readonly<Record<string, Rewrite>> = {
+  'envoy.config.route.v3.HeaderMatcher': (obj) => {
+    const legacy: Record<string, string> = {
+      exact_match: 'exact',
+      prefix_match: 'prefix',
+      suffix_match: 'suffix',
+      contains_match: 'contains',
+      safe_regex_match: 'safe_regex',
+    };
+    // These and string_match share one oneof, so at most one is present.
+    for (const [old, current] of Object.entries(legacy)) {
+      const value = obj[old];
+      if (value === undefined) continue;
+      delete obj[old];
+      obj['string_match'] = { [current]: value };
+    }
+  },
+  'envoy.config.core.v3.HeaderValueOption': (obj, path, problems) => {
+    const append = obj['append'];
+    if (append === undefined) return;
+    if (obj['append_action'] !== undefined) {
+      conflict(problems, joinPath(path, 'append'), 'append', 'append_action');
+      return;
+    }
+    delete obj['append'];
+    // append: true is the default action (APPEND_IF_EXISTS_OR_ADD), which canonical JSON omits.
+    if (append === false) obj['append_action'] = 'OVERWRITE_IF_EXISTS_OR_ADD';
+  },
+  'envoy.config.cluster.v3.Cluster': (obj, path, problems) => {
+    // Mirrors Envoy's upstream_impl.cc: typed HttpProtocolOptions win over the deprecated protocol
+    // fields; max_requests_per_connection may be given in only one of the two places.
+    const legacy = ['http2_protocol_options', 'http_protocol_options', 'common_http_protocol_options'];
+    const maxRequests = obj['max_requests_per_connection'];
+    if (maxRequests === undefined && !legacy.some((k) => obj[k] !== undefined)) return;
+    const typedMap = isObj(obj['typed_extension_protocol_options'])
+      ? obj['typed_extension_protocol_options']
+      : {};
+    const typed = typedMap[HTTP_OPTIONS];
+    let options: Obj;
+    if (isObj(typed)) {
+      options = { ...typed };
+    } else {
+      if (obj['http2_protocol_options'] !== undefined && obj['http_protocol_options'] !== undefined) {
+        conflict(
+          problems,
+          joinPath(path, 'http_protocol_options'),
+          'http_protocol_options',
+          'http2_protocol_options',
+        );
+        return;
+      }
+      options = { '@type': TYPE_URL_PREFIX + HTTP_OPTIONS };
+      if (obj['common_http_protocol_options'] !== undefined) {
+        options['common_http_protocol_options'] = obj['common_http_protocol_options'];
+      }
+      options['explicit_http_config'] =
+        obj['http2_protocol_options'] !== undefined
+          ? { http2_protocol_options: obj['http2_protocol_options'] }
+          : { http_protocol_options: obj['http_protocol_options'] ?? {} };
+    }
+    if (maxRequests !== undefined) {
+      const common = isObj(options['common_http_protocol_options'])
+        ? options['common_http_protocol_options']
+        : {};
+      if (common['max_requests_per_connection'] !== undefined) {
+        problems.push({
+          code: 'PROXY_E_INVALID',
+          path: joinPath(path, 'max_requests_per_connection'),
+          message: `${joinPath(path, 'max_requests_per_connection')}: only one of max_requests_per_connection from Cluster or HttpProtocolOptions can be specified`,
+          value: maxRequests,
+          allowed: 'common_http_protocol_options.max_requests_per_connection only',
+        });
+        return;
+      }
+      options['common_http_protocol_options'] = { ...common, max_requests_per_connection: maxRequests };
+    }
+    for (const k of [...legacy, 'max_requests_per_connection']) delete obj[k];
+    obj['typed_extension_protocol_options'] = { ...typedMap, [HTTP_OPTIONS]: options };
+  },
+};
+
+function conflict(problems: Problem[], path: string, old: string, current: string): void {
+  problems.push({
+    code: 'PROXY_E_INVALID',
+    path,
+    message: `${path}: ${old} and ${current} cannot both be set; keep only ${current}`,
+    value: old,
+    allowed: `only ${current}`,
+  });
+}
+
+/** Rewrites deprecated forms in place in canonical JSON (a `desc` message); problems are appended. */
+export function canonicalize(desc: DescMessage, json: Json, path: string, problems: Problem[]): void {
+  if (!isObj(json) || desc.typeName.startsWith('google.protobuf.')) return;
+  for (const field of desc.fields) {
+    const value = json[field.name];
+    const message = field.message;
+    if (value === undefined || message === undefined) continue;
+    const fieldPath = joinPath(path, field.name);
+    if (field.fieldKind === 'map') {
+      if (isObj(value))
+        for (const [k, v] of Object.entries(value)) visit(message, v, mapKeyPath(fieldPath, k), problems);
+    } else if (field.fieldKind === 'list') {
+      if (Array.isArray(value)) {
+        value.forEach((v, i) => {
+          visit(message, v, `${fieldPath}[${i}]`, problems);
+        });
+      }
+    } else {
+      visit(message, value, fieldPath, problems);
+    }
+  }
+  REWRITES[desc.typeName]?.(json, path, problems);
+}
+
+function visit(desc: DescMessage, value: Json, path: string, problems: Problem[]): void {
+  if (desc.typeName === 'google.protobuf.Any' && isObj(value) && typeof value['@type'] === 'string') {
+    const inner = envoyRegistry().getMessage(typeNameOf(value['@type']));
+    if (inner !== undefined) canonicalize(inner, value, path, problems);
+    return;
+  }
+  canonicalize(desc, value, path, problems);
+}

@@ -1,0 +1,296 @@
+/**
+ * The Envoy v3 configuration loader: text in, a validated, frozen {@link Bootstrap} out, read the
+ * way Envoy reads it (see ../shared/PLATFORM.md and docs/proxy-compatibility.md).
+ *
+ * Stages, each gathering every problem it finds before the loader throws once:
+ * 1. YAML or JSON text → a JSON value (PROXY_E_PARSE, with line numbers);
+ * 2. strict proto3 JSON against Envoy's descriptors (strict.ts): unknown fields
+ *    (PROXY_E_UNKNOWN_FIELD), wrong types, enums, durations, oneof conflicts (PROXY_E_INVALID),
+ *    unknown `@type` (PROXY_E_UNSUPPORTED); enum case and single-object lists normalized;
+ * 3. `@bufbuild/protobuf` fromJson/toJson → canonical proto3 JSON (proto names, defaults omitted);
+ *    `--config-yaml` is merged here with protobuf MergeFrom semantics, as Envoy merges it;
+ * 4. protoc-gen-validate rules declared in Envoy's protos (rules.ts, PROXY_E_INVALID);
+ * 5. the supported subset (supported.ts, PROXY_E_UNSUPPORTED);
+ * 6. deprecated spellings rewritten to current ones (canonicalize.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { type DescMessage, fromBinary, fromJson, type JsonValue, toBinary, toJson } from '@bufbuild/protobuf';
+import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { MeshError, type Problem } from '../../errors/index.js';
+import { canonicalize } from './canonicalize.js';
+import { envoyMessage, envoyRegistry, TYPE_URL_PREFIX } from './descriptors.js';
+import type { Bootstrap, XdsResourceTypes, XdsTypeUrl } from './envoy.js';
+import { checkRules } from './rules.js';
+import { type Json, readStrict } from './strict.js';
+import { checkSupported } from './supported.js';
+
+/** Options for {@link loadBootstrap}. */
+export interface LoadOptions {
+  /** Syntax of `text`. @default - `yaml` (YAML 1.2, which also reads JSON) */
+  readonly format?: 'yaml' | 'json';
+  /** Name used in messages (a file path, `--config-yaml`). @default - `config` */
+  readonly source?: string;
+  /**
+   * Envoy's `--config-yaml`: a YAML bootstrap merged over `text` with protobuf MergeFrom
+   * semantics (scalars replaced, messages merged, lists appended). @default - no override
+   */
+  readonly configYaml?: string;
+}
+
+/** Options for {@link validateEnvoyResource}. */
+export interface ValidateOptions {
+  /** Also require the bundled proxy's supported subset. @default - false (Envoy's rules only) */
+  readonly supportedOnly?: boolean;
+  /** Prefix for reported paths, e.g. the resource's name. @default - `''` */
+  readonly path?: string;
+}
+
+const BOOTSTRAP = 'envoy.config.bootstrap.v3.Bootstrap';
+
+/**
+ * Loads a bootstrap from a file (`-c`): `.json` is read as JSON, `.yaml`/`.yml` (and anything
+ * else) as YAML, as Envoy does; binary and text protobuf forms are refused.
+ * @throws MeshError PROXY_E_FILE, PROXY_E_PARSE, PROXY_E_UNKNOWN_FIELD, PROXY_E_INVALID, PROXY_E_UNSUPPORTED
+ */
+export function loadBootstrapFile(
+  path: string,
+  options: Omit<LoadOptions, 'format' | 'source'> = {},
+): Bootstrap {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.pb' || ext === '.pb_text') {
+    throw new MeshError(
+      'PROXY_E_UNSUPPORTED',
+      `${path}: binary and text protobuf configs are not supported; use YAML or JSON`,
+      {
+        path: '',
+        value: ext,
+        allowed: '.yaml, .yml or .json',
+      },
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new MeshError(
+      'PROXY_E_FILE',
+      `${path}: cannot read the configuration file (${(err as Error).message})`,
+      {
+        value: path,
+        cause: err,
+      },
+    );
+  }
+  return loadBootstrap(text, { ...options, format: ext === '.json' ? 'json' : 'yaml', source: path });
+}
+
+/**
+ * Loads a bootstrap from text (YAML or JSON) and returns it validated, canonical and deeply frozen.
+ * @throws MeshError with every problem found (`error.problems`), each naming its field path
+ */
+export function loadBootstrap(text: string, options: LoadOptions = {}): Bootstrap {
+  const source = options.source ?? 'config';
+  const desc = envoyMessage(BOOTSTRAP);
+  const problems: Problem[] = [];
+  const base = parseToMessage(desc, text, options.format ?? 'yaml', source, problems);
+  const override =
+    options.configYaml === undefined
+      ? undefined
+      : parseToMessage(desc, options.configYaml, 'yaml', '--config-yaml', problems);
+  if (base === undefined || (options.configYaml !== undefined && override === undefined)) {
+    throw fail(source, problems);
+  }
+  // Concatenated protobuf encodings decode as MergeFrom: exactly how Envoy merges --config-yaml.
+  const merged =
+    override === undefined
+      ? base
+      : fromBinary(desc, concat(toBinary(desc, base), toBinary(desc, override)), {
+          readUnknownFields: false,
+        });
+  const canonical = finish(desc, merged, '', { supportedOnly: true }, problems);
+  if (problems.length > 0) throw fail(source, problems);
+  return deepFreeze(canonical) as Bootstrap;
+}
+
+/**
+ * Validates one xDS resource (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment or
+ * Secret) strictly against Envoy's protos and returns it as canonical proto3 JSON.
+ * `json` may be in proto3 JSON form with either proto or JSON field names.
+ * @throws MeshError naming the path of every problem
+ */
+export function validateEnvoyResource<T extends XdsTypeUrl>(
+  typeUrl: T,
+  json: unknown,
+  options: ValidateOptions = {},
+): XdsResourceTypes[T] {
+  const allowed: readonly string[] = XDS_TYPES;
+  if (!allowed.includes(typeUrl)) {
+    throw new MeshError(
+      'PROXY_E_INVALID',
+      `${String(typeUrl)} is not an xDS resource type this validator knows`,
+      {
+        value: typeUrl,
+        allowed: XDS_TYPES.join(', '),
+      },
+    );
+  }
+  const desc = envoyMessage(typeUrl.slice(TYPE_URL_PREFIX.length));
+  const path = options.path ?? '';
+  const problems: Problem[] = [];
+  const message = toMessage(desc, json, path, problems);
+  if (message === undefined) throw fail(typeUrl, problems);
+  const canonical = finish(desc, message, path, options, problems);
+  if (problems.length > 0) throw fail(path === '' ? typeUrl : path, problems);
+  return deepFreeze(canonical) as unknown as XdsResourceTypes[T];
+}
+
+const XDS_TYPES: readonly XdsTypeUrl[] = [
+  'type.googleapis.com/envoy.config.listener.v3.Listener',
+  'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+];
+
+type Message = ReturnType<typeof fromJson>;
+
+function parseToMessage(
+  desc: DescMessage,
+  text: string,
+  format: 'yaml' | 'json',
+  source: string,
+  problems: Problem[],
+): Message | undefined {
+  const value = parseText(text, format, source, problems);
+  if (value === undefined) return undefined;
+  return toMessage(desc, value, '', problems, source === '--config-yaml' ? '--config-yaml: ' : '');
+}
+
+/** Stages 2-3: strict reading, then the protobuf message. Unsupported typed configs are dropped but reported. */
+function toMessage(
+  desc: DescMessage,
+  value: unknown,
+  path: string,
+  problems: Problem[],
+  label = '',
+): Message | undefined {
+  const strict = readStrict(desc, value, path);
+  problems.push(...strict.problems.map((p) => (label === '' ? p : { ...p, message: label + p.message })));
+  if (strict.problems.some((p) => p.code !== 'PROXY_E_UNSUPPORTED')) return undefined;
+  try {
+    return fromJson(desc, strict.json as JsonValue, { registry: envoyRegistry() });
+  } catch (err) {
+    // The strict walk checks what fromJson checks; reaching this is a gap in strict.ts.
+    problems.push({
+      code: 'PROXY_E_INVALID',
+      path,
+      message: `${path || '(root)'}: ${(err as Error).message}`,
+    });
+    return undefined;
+  }
+}
+
+/** Stages 3-6 on a parsed message: canonical JSON, PGV rules, supported subset, rewrites. */
+function finish(
+  desc: DescMessage,
+  message: Message,
+  path: string,
+  options: ValidateOptions,
+  problems: Problem[],
+): Json {
+  const canonical = toJson(desc, message, { registry: envoyRegistry(), useProtoFieldName: true }) as Json;
+  checkRules(desc, canonical, path, problems);
+  if (options.supportedOnly === true) checkSupported(desc, canonical, path, problems);
+  canonicalize(desc, canonical, path, problems);
+  return canonical;
+}
+
+function fail(source: string, problems: readonly Problem[]): MeshError {
+  if (problems.length === 0) {
+    return new MeshError('INTERNAL_E_BUG', `${source}: configuration rejected without a reported problem`);
+  }
+  const headline =
+    problems.length === 1
+      ? `${source}: ${problems[0]?.message}`
+      : `${source}: ${problems.length} problems:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`;
+  return MeshError.fromProblems(problems, headline);
+}
+
+/** Stage 1: YAML/JSON text to a JSON value; duplicate keys with different values are errors. */
+function parseText(text: string, format: 'yaml' | 'json', source: string, problems: Problem[]): unknown {
+  const parseProblem = (message: string, value?: unknown) =>
+    problems.push({
+      code: 'PROXY_E_PARSE',
+      path: '',
+      message: `${source}: ${message}`,
+      ...(value === undefined ? {} : { value }),
+    });
+  if (text.trim() === '') {
+    parseProblem('the configuration is empty');
+    return undefined;
+  }
+  let value: unknown;
+  if (format === 'json') {
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      parseProblem(`not valid JSON: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: true });
+  if (format === 'yaml') {
+    const [error] = doc.errors;
+    if (error !== undefined) {
+      parseProblem(`not valid YAML: ${error.message}`);
+      return undefined;
+    }
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      parseProblem(`not valid YAML: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  // A key given twice is an error unless both values agree (JSON.parse would silently keep the last).
+  if (doc.errors.length === 0) {
+    visit(doc, {
+      Map(_, map) {
+        const seen = new Map<string, string>();
+        for (const pair of map.items) {
+          if (!isScalar(pair.key)) continue;
+          const key = String(pair.key.value);
+          if (key === '<<') continue;
+          const shown = JSON.stringify(
+            isMap(pair.value) || pair.value ? (pair.value as { toJSON(): unknown }).toJSON() : null,
+          );
+          const before = seen.get(key);
+          if (before !== undefined && before !== shown) {
+            const pos = lines.linePos(pair.key.range?.[0] ?? 0);
+            parseProblem(`line ${pos.line}: key "${key}" is given twice with different values`, key);
+          }
+          seen.set(key, shown);
+        }
+      },
+    });
+  }
+  if (problems.some((p) => p.code === 'PROXY_E_PARSE')) return undefined;
+  return value;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

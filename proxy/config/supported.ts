@@ -1,0 +1,663 @@
+/**
+ * The supported subset: every Envoy field and typed config the bundled proxy implements, as data.
+ * After strict parsing (load.ts), `checkSupported` walks the canonical config and reports every set
+ * field that is not listed here as PROXY_E_UNSUPPORTED, naming its exact path. Nothing outside this
+ * list is ever silently ignored; fields that are accepted but have no effect are listed explicitly
+ * as `ignored` with the reason, and docs/proxy-compatibility.md is generated from this file.
+ *
+ * For the runtime engineers: when you implement a field, add it here (one line) in the same
+ * commit. `issue: 6` marks resilience features (issue 6) that configs may already use.
+ */
+import type { DescField, DescMessage } from '@bufbuild/protobuf';
+import type { Problem } from '../../errors/index.js';
+import { envoyRegistry, TYPE_URL_PREFIX, typeNameOf } from './descriptors.js';
+import { type Json, joinPath, mapKeyPath } from './strict.js';
+
+/** How the proxy treats one field. */
+export interface FieldRule {
+  /** `supported`: implemented; `ignored`: accepted and has no effect (see `note` for why). */
+  readonly status: 'supported' | 'ignored';
+  /** For enum fields: the values implemented (others are PROXY_E_UNSUPPORTED). @default - every value */
+  readonly values?: readonly string[];
+  /** Caveat or reason shown in docs/proxy-compatibility.md. @default - none */
+  readonly note?: string;
+  /** The issue that brings the feature. @default - 5 (the proxy core) */
+  readonly issue?: 5 | 6 | 7;
+}
+
+/** A typed config (`google.protobuf.Any`) the proxy implements. */
+export interface TypedConfigRule {
+  /** Where it may appear (see {@link SLOTS}). */
+  readonly slot: Slot;
+  /** Envoy's extension name, as written in the `name` beside the typed config. */
+  readonly extension: string;
+  /** @default - 5 */
+  readonly issue?: 5 | 6 | 7;
+  /** Caveat shown in the docs. @default - none */
+  readonly note?: string;
+}
+
+/** Places a typed config can appear in, each with its own set of allowed types. */
+export type Slot =
+  | 'network filter'
+  | 'HTTP filter'
+  | 'listener filter'
+  | 'downstream transport socket'
+  | 'upstream transport socket'
+  | 'access logger'
+  | 'upstream protocol options'
+  | 'per-route filter config'
+  | 'retry host predicate';
+
+const S: FieldRule = { status: 'supported' };
+const S6: FieldRule = { status: 'supported', issue: 6 };
+const note = (text: string, issue?: 6): FieldRule => ({
+  status: 'supported',
+  note: text,
+  ...(issue ? { issue } : {}),
+});
+const only = (values: readonly string[], text?: string): FieldRule => ({
+  status: 'supported',
+  values,
+  ...(text ? { note: text } : {}),
+});
+const ignored = (reason: string): FieldRule => ({ status: 'ignored', note: reason });
+const all = (names: string, rule: FieldRule = S): Record<string, FieldRule> =>
+  Object.fromEntries(names.split(/\s+/).map((n) => [n, rule]));
+
+const HEADER_MUTATIONS = all(
+  'request_headers_to_add request_headers_to_remove response_headers_to_add response_headers_to_remove',
+);
+const MOVED_PROTOCOL =
+  'deprecated: the loader moves it into typed_extension_protocol_options; as in Envoy it has no effect when that already holds HttpProtocolOptions';
+const RUNTIME_KEY_IGNORED = ignored(
+  'the bundled proxy has no runtime: the configured default value always applies',
+);
+
+/** Supported fields, by message full name. A message absent here may be present but empty. */
+export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, FieldRule>>>> = {
+  // Bootstrap
+  'envoy.config.bootstrap.v3.Bootstrap': {
+    node: S,
+    static_resources: S,
+    admin: S,
+    layered_runtime: ignored(
+      'no runtime: runtime keys resolve to the default values written in the config (e.g. filter_enabled.default_value)',
+    ),
+    stats_config: ignored(
+      "stat names and tags follow Envoy's built-in tag extraction; custom stats_tags and stats_matcher are not applied",
+    ),
+    stats_flush_interval: ignored('no stats sinks: stats are read from the admin endpoints'),
+    cluster_manager: S,
+  },
+  'envoy.config.bootstrap.v3.ClusterManager': {
+    outlier_detection: S,
+  },
+  'envoy.config.bootstrap.v3.ClusterManager.OutlierDetection': {
+    event_log_path: ignored(
+      'ejections are counted in stats and shown in /clusters; no event log file is written',
+    ),
+  },
+  'envoy.config.core.v3.Node': {
+    id: note('shown in /server_info'),
+    cluster: note('shown in /server_info'),
+    metadata: ignored('only meaningful to a control plane (xDS comes with issue 7)'),
+    locality: S,
+  },
+  'envoy.config.core.v3.Locality': all('region zone sub_zone'),
+  'envoy.config.bootstrap.v3.Bootstrap.StaticResources': all('listeners clusters'),
+  'envoy.config.bootstrap.v3.Admin': {
+    address: S,
+    access_log: S,
+    access_log_path: note('deprecated form of access_log: a file access log with the default format'),
+    profile_path: ignored('no CPU profiler'),
+  },
+  'envoy.config.core.v3.Address': { socket_address: S },
+  'envoy.config.core.v3.SocketAddress': {
+    protocol: only(['TCP']),
+    address: note('an IP address; for STRICT_DNS/LOGICAL_DNS cluster endpoints a hostname'),
+    port_value: note('0 binds an ephemeral port (reported by the admin /listeners endpoint)'),
+  },
+
+  // Listeners
+  'envoy.config.listener.v3.Listener': {
+    name: S,
+    address: S,
+    filter_chains: S,
+    listener_filters: S,
+    per_connection_buffer_limit_bytes: S,
+    stat_prefix: S,
+  },
+  'envoy.config.listener.v3.ListenerFilter': all('name typed_config'),
+  'envoy.config.listener.v3.FilterChain': all('name filter_chain_match filters transport_socket'),
+  'envoy.config.listener.v3.FilterChainMatch': {
+    server_names: note('matched against the TLS SNI'),
+    transport_protocol: note('raw_buffer or tls'),
+    application_protocols: note('matched against the TLS ALPN offer'),
+  },
+  'envoy.config.listener.v3.Filter': all('name typed_config'),
+  'envoy.config.core.v3.TransportSocket': all('name typed_config'),
+
+  // HTTP connection manager
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': {
+    codec_type: only(['AUTO', 'HTTP1', 'HTTP2']),
+    stat_prefix: S,
+    route_config: S,
+    http_filters: S,
+    server_name: S,
+    common_http_protocol_options: S,
+    http2_protocol_options: S,
+    stream_idle_timeout: S,
+    request_timeout: S,
+    request_headers_timeout: S,
+    drain_timeout: S,
+    access_log: S,
+    use_remote_address: S,
+    xff_num_trusted_hops: S,
+    generate_request_id: S,
+    preserve_external_request_id: S,
+    upgrade_configs: S,
+    max_request_headers_kb: S,
+  },
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig':
+    all('upgrade_type enabled'),
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': all('name typed_config'),
+  'envoy.config.core.v3.HttpProtocolOptions': {
+    idle_timeout: S,
+    max_connection_duration: S,
+    max_headers_count: S,
+    max_stream_duration: S6,
+    max_requests_per_connection: S,
+  },
+  'envoy.config.core.v3.Http2ProtocolOptions': all(
+    'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size',
+  ),
+
+  // TCP proxy
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': all(
+    'stat_prefix cluster weighted_clusters idle_timeout',
+  ),
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster': all('clusters'),
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy.WeightedCluster.ClusterWeight': all('name weight'),
+
+  // Routes
+  'envoy.config.route.v3.RouteConfiguration': {
+    name: S,
+    virtual_hosts: S,
+    ...HEADER_MUTATIONS,
+    validate_clusters: note('route targets are always checked against the static clusters'),
+    typed_per_filter_config: S6,
+  },
+  'envoy.config.route.v3.VirtualHost': {
+    name: S,
+    domains: S,
+    routes: S,
+    ...HEADER_MUTATIONS,
+    retry_policy: S6,
+    typed_per_filter_config: S6,
+  },
+  'envoy.config.route.v3.Route': {
+    name: S,
+    match: S,
+    route: S,
+    redirect: S,
+    direct_response: S,
+    ...HEADER_MUTATIONS,
+    typed_per_filter_config: S6,
+  },
+  'envoy.config.route.v3.RouteMatch': all('prefix path safe_regex headers query_parameters grpc'),
+  'envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions': {},
+  'envoy.config.route.v3.HeaderMatcher': {
+    name: S,
+    string_match: S,
+    present_match: S,
+    range_match: S,
+    invert_match: S,
+    exact_match: note('deprecated: the loader rewrites it to string_match.exact'),
+    prefix_match: note('deprecated: the loader rewrites it to string_match.prefix'),
+    suffix_match: note('deprecated: the loader rewrites it to string_match.suffix'),
+    contains_match: note('deprecated: the loader rewrites it to string_match.contains'),
+    safe_regex_match: note('deprecated: the loader rewrites it to string_match.safe_regex'),
+  },
+  'envoy.config.route.v3.QueryParameterMatcher': all('name string_match present_match'),
+  'envoy.type.matcher.v3.StringMatcher': all('exact prefix suffix safe_regex contains ignore_case'),
+  'envoy.type.matcher.v3.RegexMatcher': {
+    regex: note('RE2 syntax, run by the JavaScript engine: RE2 and JS agree on the common subset'),
+    google_re2: S,
+  },
+  'envoy.type.matcher.v3.RegexMatcher.GoogleRE2': {
+    max_program_size: ignored('deprecated in Envoy; no program-size limit applies'),
+  },
+  'envoy.type.v3.Int64Range': all('start end'),
+  'envoy.config.route.v3.RouteAction': {
+    cluster: S,
+    weighted_clusters: S,
+    cluster_not_found_response_code: S,
+    prefix_rewrite: S,
+    host_rewrite_literal: S,
+    timeout: S,
+    idle_timeout: S6,
+    retry_policy: S6,
+    hash_policy: S,
+    max_stream_duration: S6,
+  },
+  'envoy.config.route.v3.RouteAction.MaxStreamDuration': { max_stream_duration: S6 },
+  'envoy.config.route.v3.WeightedCluster': {
+    clusters: S,
+    total_weight: note('deprecated: the sum of the weights is used'),
+    runtime_key_prefix: RUNTIME_KEY_IGNORED,
+  },
+  'envoy.config.route.v3.WeightedCluster.ClusterWeight': all('name weight'),
+  'envoy.config.route.v3.RouteAction.HashPolicy': all('header cookie connection_properties'),
+  'envoy.config.route.v3.RouteAction.HashPolicy.Header': all('header_name'),
+  'envoy.config.route.v3.RouteAction.HashPolicy.Cookie': all('name ttl path'),
+  'envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties': all('source_ip'),
+  'envoy.config.route.v3.RetryPolicy': all(
+    'retry_on num_retries per_try_timeout retry_host_predicate host_selection_retry_max_attempts retriable_status_codes retry_back_off retriable_headers',
+    S6,
+  ),
+  'envoy.config.route.v3.RetryPolicy.RetryHostPredicate': all('name typed_config', S6),
+  'envoy.config.route.v3.RetryPolicy.RetryBackOff': all('base_interval max_interval', S6),
+  'envoy.config.route.v3.RedirectAction': {
+    ...all(
+      'https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite strip_query',
+    ),
+    response_code: S,
+  },
+  'envoy.config.route.v3.DirectResponseAction': all('status body'),
+  'envoy.config.core.v3.DataSource': all('filename inline_bytes inline_string'),
+  'envoy.config.core.v3.HeaderValueOption': {
+    header: S,
+    append_action: S,
+    append: note('deprecated: the loader rewrites it to append_action'),
+  },
+  'envoy.config.core.v3.HeaderValue': all('key value'),
+
+  // HTTP filters
+  'envoy.extensions.filters.http.router.v3.Router': {
+    dynamic_stats: ignored('per-cluster request stats are always kept'),
+  },
+  'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': {
+    ...all(
+      'stat_prefix status token_bucket filter_enabled filter_enforced response_headers_to_add local_rate_limit_per_downstream_connection',
+      S6,
+    ),
+  },
+  'envoy.type.v3.HttpStatus': all('code'),
+  'envoy.type.v3.TokenBucket': all('max_tokens tokens_per_fill fill_interval', S6),
+  'envoy.config.core.v3.RuntimeFractionalPercent': {
+    default_value: S,
+    runtime_key: RUNTIME_KEY_IGNORED,
+  },
+  'envoy.type.v3.FractionalPercent': all('numerator denominator'),
+  'envoy.extensions.filters.http.fault.v3.HTTPFault': {
+    ...all('delay abort headers max_active_faults upstream_cluster', S6),
+    ...all(
+      'delay_percent_runtime abort_percent_runtime delay_duration_runtime abort_http_status_runtime max_active_faults_runtime abort_grpc_status_runtime',
+      RUNTIME_KEY_IGNORED,
+    ),
+  },
+  'envoy.extensions.filters.common.fault.v3.FaultDelay': all('fixed_delay header_delay percentage', S6),
+  'envoy.extensions.filters.http.fault.v3.FaultAbort': all(
+    'http_status grpc_status header_abort percentage',
+    S6,
+  ),
+
+  // Access logs
+  'envoy.config.accesslog.v3.AccessLog': all('name typed_config'),
+  'envoy.extensions.access_loggers.file.v3.FileAccessLog': all('path log_format'),
+  'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog': all('log_format'),
+  'envoy.extensions.access_loggers.stream.v3.StderrAccessLog': all('log_format'),
+  'envoy.config.core.v3.SubstitutionFormatString': all(
+    'text_format text_format_source json_format omit_empty_values',
+  ),
+
+  // Clusters
+  'envoy.config.cluster.v3.Cluster': {
+    name: S,
+    type: only(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS']),
+    connect_timeout: S,
+    per_connection_buffer_limit_bytes: S,
+    lb_policy: only(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV']),
+    load_assignment: S,
+    health_checks: S6,
+    circuit_breakers: S,
+    typed_extension_protocol_options: S,
+    http2_protocol_options: note(MOVED_PROTOCOL),
+    http_protocol_options: note(MOVED_PROTOCOL),
+    common_http_protocol_options: note(MOVED_PROTOCOL),
+    max_requests_per_connection: note(
+      'deprecated: the loader moves it into typed_extension_protocol_options (common_http_protocol_options)',
+    ),
+    dns_refresh_rate: S,
+    dns_lookup_family: S,
+    outlier_detection: S6,
+    ring_hash_lb_config: S,
+    maglev_lb_config: S,
+    least_request_lb_config: S,
+    common_lb_config: S,
+    transport_socket: S,
+    upstream_connection_options: S,
+  },
+  'envoy.config.cluster.v3.Cluster.RingHashLbConfig': all('minimum_ring_size maximum_ring_size'),
+  'envoy.config.cluster.v3.Cluster.MaglevLbConfig': all('table_size'),
+  'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig': all('choice_count'),
+  'envoy.config.cluster.v3.Cluster.CommonLbConfig': all(
+    'healthy_panic_threshold locality_weighted_lb_config',
+  ),
+  'envoy.type.v3.Percent': all('value'),
+  'envoy.config.cluster.v3.UpstreamConnectionOptions': all('tcp_keepalive'),
+  'envoy.config.core.v3.TcpKeepalive': {
+    keepalive_time: note(
+      'Node sets only the idle time before probes; probe count and interval are the OS defaults',
+    ),
+  },
+  'envoy.config.endpoint.v3.ClusterLoadAssignment': all('cluster_name endpoints policy'),
+  'envoy.config.endpoint.v3.ClusterLoadAssignment.Policy': all('overprovisioning_factor'),
+  'envoy.config.endpoint.v3.LocalityLbEndpoints': all('locality lb_endpoints load_balancing_weight priority'),
+  'envoy.config.endpoint.v3.LbEndpoint': all('endpoint health_status load_balancing_weight'),
+  'envoy.config.endpoint.v3.Endpoint': {
+    address: S,
+    hostname: S,
+    health_check_config: S6,
+  },
+  'envoy.config.endpoint.v3.Endpoint.HealthCheckConfig': all('port_value hostname', S6),
+  'envoy.config.cluster.v3.CircuitBreakers': all('thresholds'),
+  'envoy.config.cluster.v3.CircuitBreakers.Thresholds': {
+    priority: S,
+    ...all(
+      'max_connections max_pending_requests max_requests max_retries',
+      note('limits enforced in issue 6', 6),
+    ),
+    retry_budget: S6,
+  },
+  'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all(
+    'budget_percent min_retry_concurrency',
+    S6,
+  ),
+  'envoy.config.cluster.v3.OutlierDetection': all(
+    'consecutive_5xx consecutive_gateway_failure consecutive_local_origin_failure interval base_ejection_time max_ejection_time max_ejection_percent enforcing_consecutive_5xx enforcing_consecutive_gateway_failure enforcing_consecutive_local_origin_failure enforcing_success_rate success_rate_minimum_hosts success_rate_request_volume success_rate_stdev_factor split_external_local_origin_errors',
+    S6,
+  ),
+  'envoy.config.core.v3.HealthCheck': all(
+    'timeout interval initial_jitter interval_jitter unhealthy_threshold healthy_threshold http_health_check tcp_health_check grpc_health_check no_traffic_interval no_traffic_healthy_interval unhealthy_interval unhealthy_edge_interval healthy_edge_interval',
+    S6,
+  ),
+  'envoy.config.core.v3.HealthCheck.HttpHealthCheck': {
+    ...all('host path expected_statuses', S6),
+    codec_client_type: { status: 'supported', values: ['HTTP1', 'HTTP2'], issue: 6 },
+  },
+  'envoy.config.core.v3.HealthCheck.TcpHealthCheck': all('send receive', S6),
+  'envoy.config.core.v3.HealthCheck.Payload': all('text binary', S6),
+  'envoy.config.core.v3.HealthCheck.GrpcHealthCheck': all('service_name authority', S6),
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': all(
+    'common_http_protocol_options explicit_http_config auto_config',
+  ),
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': all(
+    'http_protocol_options http2_protocol_options',
+  ),
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.AutoHttpConfig': all(
+    'http_protocol_options http2_protocol_options',
+  ),
+
+  // TLS
+  'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': all(
+    'common_tls_context require_client_certificate',
+  ),
+  'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': all('common_tls_context sni'),
+  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext': all(
+    'tls_params tls_certificates validation_context alpn_protocols',
+  ),
+  'envoy.extensions.transport_sockets.tls.v3.TlsParameters': {
+    tls_minimum_protocol_version: only(['TLS_AUTO', 'TLSv1_2', 'TLSv1_3']),
+    tls_maximum_protocol_version: only(['TLS_AUTO', 'TLSv1_2', 'TLSv1_3']),
+    cipher_suites: note('OpenSSL cipher names (Node), which match BoringSSL names for TLS 1.2 suites'),
+    ecdh_curves: S,
+  },
+  'envoy.extensions.transport_sockets.tls.v3.TlsCertificate': all('certificate_chain private_key password'),
+  'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext': all('trusted_ca'),
+};
+
+/** Every typed config the proxy implements, by full message name. */
+export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> = {
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': {
+    slot: 'network filter',
+    extension: 'envoy.filters.network.http_connection_manager',
+  },
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': {
+    slot: 'network filter',
+    extension: 'envoy.filters.network.tcp_proxy',
+  },
+  'envoy.extensions.filters.http.router.v3.Router': {
+    slot: 'HTTP filter',
+    extension: 'envoy.filters.http.router',
+  },
+  'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': {
+    slot: 'HTTP filter',
+    extension: 'envoy.filters.http.local_ratelimit',
+    issue: 6,
+  },
+  'envoy.extensions.filters.http.fault.v3.HTTPFault': {
+    slot: 'HTTP filter',
+    extension: 'envoy.filters.http.fault',
+    issue: 6,
+  },
+  'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': {
+    slot: 'listener filter',
+    extension: 'envoy.filters.listener.tls_inspector',
+    note: 'SNI and ALPN are always inspected on TLS listeners; accepted so Envoy configs load unchanged',
+  },
+  'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': {
+    slot: 'downstream transport socket',
+    extension: 'envoy.transport_sockets.tls',
+  },
+  'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': {
+    slot: 'upstream transport socket',
+    extension: 'envoy.transport_sockets.tls',
+  },
+  'envoy.extensions.access_loggers.file.v3.FileAccessLog': {
+    slot: 'access logger',
+    extension: 'envoy.access_loggers.file',
+  },
+  'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog': {
+    slot: 'access logger',
+    extension: 'envoy.access_loggers.stdout',
+  },
+  'envoy.extensions.access_loggers.stream.v3.StderrAccessLog': {
+    slot: 'access logger',
+    extension: 'envoy.access_loggers.stderr',
+  },
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+    slot: 'upstream protocol options',
+    extension: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  },
+  'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate': {
+    slot: 'retry host predicate',
+    extension: 'envoy.retry_host_predicates.previous_hosts',
+    issue: 6,
+  },
+};
+
+/** Per-route configs are the HTTP filters' own messages, allowed for these filters only. */
+const PER_ROUTE_TYPES = new Set([
+  'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
+  'envoy.extensions.filters.http.fault.v3.HTTPFault',
+]);
+
+/**
+ * Which slot an Any field is: keyed by `<message>.<field>` of the Any field itself, or by
+ * `<field that led to the parent>/<field>` where the parent message is shared (TransportSocket).
+ */
+const SLOTS: Readonly<Record<string, Slot>> = {
+  'envoy.config.listener.v3.Filter.typed_config': 'network filter',
+  'envoy.config.listener.v3.ListenerFilter.typed_config': 'listener filter',
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter.typed_config': 'HTTP filter',
+  'envoy.config.accesslog.v3.AccessLog.typed_config': 'access logger',
+  'envoy.config.listener.v3.FilterChain.transport_socket/typed_config': 'downstream transport socket',
+  'envoy.config.cluster.v3.Cluster.transport_socket/typed_config': 'upstream transport socket',
+  'envoy.config.cluster.v3.Cluster.typed_extension_protocol_options': 'upstream protocol options',
+  'envoy.config.route.v3.RouteConfiguration.typed_per_filter_config': 'per-route filter config',
+  'envoy.config.route.v3.VirtualHost.typed_per_filter_config': 'per-route filter config',
+  'envoy.config.route.v3.Route.typed_per_filter_config': 'per-route filter config',
+  'envoy.config.route.v3.RetryPolicy.RetryHostPredicate.typed_config': 'retry host predicate',
+};
+
+/** Supported typed configs of one slot, for messages. */
+export function typedConfigsFor(slot: Slot): string[] {
+  if (slot === 'per-route filter config') return [...PER_ROUTE_TYPES].sort();
+  return Object.entries(SUPPORTED_TYPED_CONFIGS)
+    .filter(([, r]) => r.slot === slot)
+    .map(([t]) => t)
+    .sort();
+}
+
+/**
+ * Reports every set field of `json` (a canonical `desc` message) outside the supported subset.
+ * `path` prefixes the reported paths; problems are appended in document order.
+ */
+export function checkSupported(desc: DescMessage, json: Json, path: string, problems: Problem[]): void {
+  walkMessage(desc, json, path, '', problems);
+}
+
+type Obj = { readonly [key: string]: Json };
+const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function unsupported(
+  problems: Problem[],
+  path: string,
+  message: string,
+  value: unknown,
+  allowed: string,
+): void {
+  problems.push({ code: 'PROXY_E_UNSUPPORTED', path, message, value, allowed });
+}
+
+function walkMessage(desc: DescMessage, json: Json, path: string, via: string, problems: Problem[]): void {
+  if (!isObj(json)) return;
+  const rules = SUPPORTED_FIELDS[desc.typeName] ?? {};
+  for (const [key, value] of Object.entries(json)) {
+    if (key === '@type') continue;
+    const field = desc.fields.find((f) => f.name === key);
+    if (field === undefined) continue; // canonical JSON only carries known fields
+    const fieldPath = joinPath(path, key);
+    const rule = rules[key];
+    if (rule === undefined) {
+      const supported = Object.keys(rules).filter((k) => rules[k]?.status === 'supported');
+      unsupported(
+        problems,
+        fieldPath,
+        `${fieldPath}: ${desc.typeName}.${key} is not supported by the bundled proxy${
+          supported.length > 0 ? ` (supported fields here: ${supported.join(', ')})` : ''
+        }; see docs/proxy-compatibility.md`,
+        sampleOf(value),
+        supported.length > 0 ? supported.join(', ') : 'no fields',
+      );
+      continue;
+    }
+    if (rule.status === 'ignored') continue;
+    if (
+      rule.values !== undefined &&
+      rule.values.length > 0 &&
+      typeof value === 'string' &&
+      !rule.values.includes(value)
+    ) {
+      unsupported(
+        problems,
+        fieldPath,
+        `${fieldPath}: ${value} is not supported by the bundled proxy; supported: ${rule.values.join(', ')}`,
+        value,
+        rule.values.join(', '),
+      );
+      continue;
+    }
+    if (desc.typeName === 'envoy.config.listener.v3.FilterChainMatch' && key === 'transport_protocol') {
+      if (value !== 'raw_buffer' && value !== 'tls') {
+        unsupported(
+          problems,
+          fieldPath,
+          `${fieldPath}: transport protocol ${JSON.stringify(value)} is not supported; supported: raw_buffer, tls`,
+          value,
+          'raw_buffer, tls',
+        );
+      }
+      continue;
+    }
+    walkField(desc, field, value, fieldPath, via, json, problems);
+  }
+}
+
+function walkField(
+  parent: DescMessage,
+  field: DescField,
+  value: Json,
+  path: string,
+  via: string,
+  owner: Obj,
+  problems: Problem[],
+): void {
+  const fullName = `${parent.typeName}.${field.name}`;
+  const message = field.message;
+  if (message === undefined) return;
+  const slot = SLOTS[fullName] ?? SLOTS[`${via}/${field.name}`];
+  if (field.fieldKind === 'map') {
+    if (!isObj(value)) return;
+    for (const [k, v] of Object.entries(value)) {
+      const entryPath = mapKeyPath(path, k);
+      if (message.typeName === 'google.protobuf.Any') walkAny(v, entryPath, k, entryPath, slot, problems);
+      else walkMessage(message, v, entryPath, fullName, problems);
+    }
+    return;
+  }
+  const items = field.fieldKind === 'list' && Array.isArray(value) ? value : [value];
+  items.forEach((item, i) => {
+    const itemPath = field.fieldKind === 'list' ? `${path}[${i}]` : path;
+    if (message.typeName === 'google.protobuf.Any') {
+      const name = typeof owner['name'] === 'string' ? owner['name'] : undefined;
+      // Name the element holding the typed config (`filters[1] (envoy.filters.http.x)`).
+      const ownerPath = field.name === 'typed_config' ? path.slice(0, path.lastIndexOf('.')) : itemPath;
+      walkAny(item, itemPath, name, ownerPath, slot, problems);
+    } else if (!message.typeName.startsWith('google.protobuf.')) {
+      walkMessage(message, item, itemPath, fullName, problems);
+    }
+  });
+}
+
+function walkAny(
+  value: Json,
+  path: string,
+  name: string | undefined,
+  ownerPath: string,
+  slot: Slot | undefined,
+  problems: Problem[],
+): void {
+  if (!isObj(value) || typeof value['@type'] !== 'string') return;
+  const typeUrl = value['@type'];
+  const typeName = typeNameOf(typeUrl);
+  const allowed = slot === undefined ? [] : typedConfigsFor(slot);
+  if (!allowed.includes(typeName)) {
+    const label = name === undefined ? ownerPath : `${ownerPath} (${name})`;
+    const where = slot === undefined ? 'here' : `as ${article(slot)}`;
+    const names = allowed.map((t) => SUPPORTED_TYPED_CONFIGS[t]?.extension ?? t);
+    unsupported(
+      problems,
+      ownerPath,
+      `${label}: typed config ${typeUrl} is not supported by the bundled proxy ${where}${
+        names.length > 0 ? `; supported: ${names.join(', ')}` : ''
+      }`,
+      typeUrl,
+      allowed.length > 0 ? allowed.map((t) => TYPE_URL_PREFIX + t).join(', ') : 'none',
+    );
+    return;
+  }
+  const desc = envoyRegistry().getMessage(typeName);
+  if (desc !== undefined) walkMessage(desc, value, path, '', problems);
+}
+
+function article(slot: Slot): string {
+  return /^[aeiouH]/.test(slot) ? `an ${slot}` : `a ${slot}`;
+}
+
+function sampleOf(value: Json): unknown {
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'a list' : 'an object';
+  return value;
+}
