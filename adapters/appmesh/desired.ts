@@ -8,17 +8,19 @@
  * routes target virtual nodes, so two services that call each other form a cycle. Each node
  * is therefore two resources: `VirtualNode/<n>` (the spec without `backends`, created early) and
  * `VirtualNodeBackends/<n>` (the `backends` list, written by UpdateVirtualNode once the virtual
- * services exist). Order: Cloud Map namespace → Cloud Map services → mesh → virtual nodes →
- * routers → routes → virtual services → node backends → gateways → gateway routes.
+ * services exist). Order: mesh → Cloud Map namespace → Cloud Map services → virtual nodes →
+ * routers → routes → virtual services → node backends → gateways → gateway routes. The namespace
+ * depends on the mesh (not an API constraint) so that destroy deletes the mesh last: when an
+ * unmanaged resource keeps the mesh alive, everything crossmesh manages is already gone.
  */
 import type { DesiredResource, Json } from '../plan/types.js';
 import type { AppMeshResources, Backend, VirtualNodeSpec } from './types.js';
 
 /** Resource kinds, in create order. */
 export const KINDS = [
+  'Mesh',
   'CloudMapNamespace',
   'CloudMapService',
-  'Mesh',
   'VirtualNode',
   'VirtualRouter',
   'Route',
@@ -93,6 +95,13 @@ const json = (value: unknown): Json => value as Json;
 export function desiredResources(resources: AppMeshResources): DesiredResource[] {
   const out: DesiredResource[] = [];
   const meshId = ids.mesh(resources.mesh.meshName);
+  out.push({
+    kind: 'Mesh',
+    id: meshId,
+    name: resources.mesh.meshName,
+    dependsOn: [],
+    spec: json(resources.mesh.spec),
+  });
   const cloudMap = resources.cloudMap;
   if (cloudMap !== undefined) {
     const ns = cloudMap.namespace;
@@ -100,7 +109,7 @@ export function desiredResources(resources: AppMeshResources): DesiredResource[]
       kind: 'CloudMapNamespace',
       id: ids.namespace(ns.name),
       name: ns.name,
-      dependsOn: [],
+      dependsOn: [meshId],
       spec: { description: ns.description },
     });
     for (const service of cloudMap.services) {
@@ -113,13 +122,6 @@ export function desiredResources(resources: AppMeshResources): DesiredResource[]
       });
     }
   }
-  out.push({
-    kind: 'Mesh',
-    id: meshId,
-    name: resources.mesh.meshName,
-    dependsOn: [],
-    spec: json(resources.mesh.spec),
-  });
   for (const node of resources.virtualNodes) {
     const { node: spec } = splitNodeSpec(node.spec);
     const discovery =

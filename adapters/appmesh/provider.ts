@@ -227,7 +227,7 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
         id,
         name: ns.Name,
         managed,
-        dependsOn: [],
+        dependsOn: [ids.mesh(meshName)],
         spec: { description: ns.Description ?? '' },
         handle: { arn: ns.Arn, cloudMapId: ns.Id },
       });
