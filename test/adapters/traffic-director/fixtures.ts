@@ -1,13 +1,13 @@
 /**
  * Fully filled (canonical-shaped) meshes for the Traffic Director tests: every default written
  * out, as `canonicalize()` produces them, so the tests do not depend on the model engineer's
- * work in progress. `shopMesh()` mirrors examples/shop: HTTP storefront, gRPC payments with
+ * work in progress. `kitchenSink()` is a shop richer than examples/shop: HTTP storefront, gRPC payments with
  * versions and a canary, a TCP cache, an ingress gateway, strict mTLS and authorization.
  */
 import type { Mesh } from '../../../model/types.js';
 
 /** A shop mesh that exercises most of what Traffic Director can express. */
-export function shopMesh(): Mesh {
+export function kitchenSink(): Mesh {
   return {
     apiVersion: 'crossmesh/v1',
     name: 'shop',
@@ -76,7 +76,7 @@ export function shopMesh(): Mesh {
             host: 'web.shop.mesh.local',
             expectedStatuses: [[200, 300]],
           },
-          loadBalancing: { kind: 'round-robin' },
+          loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'cookie', name: 'sid', ttl: '1h' } },
         },
         authorization: { action: 'allow-all', rules: [] },
         identity: 'spiffe://cluster.local/ns/shop/sa/web',
@@ -169,7 +169,7 @@ export function shopMesh(): Mesh {
             unhealthyThreshold: 3,
             port: 6379,
           },
-          loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'cookie', name: 'sid', ttl: '1h' } },
+          loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'source-ip' } },
         },
         authorization: { action: 'allow-listed', rules: [] },
         identity: 'spiffe://cluster.local/ns/shop/sa/cache',
@@ -201,8 +201,8 @@ export function shopMesh(): Mesh {
   };
 }
 
-/** NEG inputs for the shop mesh (one zonal NEG per version). */
-export function shopNegs(project: string): Record<string, string[]> {
+/** NEG inputs for the kitchen-sink mesh (one zonal NEG per version). */
+export function kitchenSinkNegs(project: string): Record<string, string[]> {
   const neg = (name: string) => `projects/${project}/zones/us-central1-a/networkEndpointGroups/${name}`;
   return {
     'web/v1': [neg('web-v1')],

@@ -1,0 +1,408 @@
+/**
+ * The Traffic Director renderer: every model feature it expresses, mapped to the API field the
+ * capability matrix names. Pure functions only: nothing is stood in here.
+ */
+import { describe, expect, test } from 'vitest';
+import { renderTrafficDirector, trafficDirectorTarget } from '../../../adapters/traffic-director/index.js';
+import { resourceName } from '../../../adapters/traffic-director/names.js';
+import type { TdResource, TrafficDirectorManifest } from '../../../adapters/traffic-director/types.js';
+import { MeshError } from '../../../errors/index.js';
+import shop from '../../../examples/shop/mesh.js';
+import { canonicalize } from '../../../model/canonical.js';
+import { FEATURE_IDS } from '../../../model/features.js';
+import { renderWithTarget } from '../../../model/render.js';
+import type { Mesh } from '../../../model/types.js';
+import { kitchenSink, kitchenSinkNegs } from './fixtures.js';
+
+const PROJECT = 'my-project';
+
+function find(manifest: TrafficDirectorManifest, kind: string, name: string): TdResource {
+  const found = manifest.resources.find((r) => r.kind === kind && r.name === name);
+  if (found === undefined)
+    throw new Error(
+      `no ${kind}/${name} in ${manifest.resources.map((r) => `${r.kind}/${r.name}`).join(', ')}`,
+    );
+  return found;
+}
+
+function render(mesh: Mesh = kitchenSink()): TrafficDirectorManifest {
+  return renderTrafficDirector(mesh, { project: PROJECT, negs: kitchenSinkNegs(PROJECT) });
+}
+
+describe('renderTrafficDirector', () => {
+  test('the fixture is a valid canonical mesh (canonicalize accepts it unchanged in meaning)', () => {
+    // GIVEN the hand-filled fixture
+    // WHEN it is canonicalized
+    const canonical = canonicalize(kitchenSink());
+    // THEN it renders to the same manifest as the fixture itself
+    expect(render(canonical)).toEqual(render());
+  });
+
+  test('is deterministic, key-sorted and in dependency order', () => {
+    // GIVEN the kitchen-sink mesh
+    // WHEN it is rendered twice
+    const a = JSON.stringify(render());
+    const b = JSON.stringify(render());
+    // THEN the output is byte-identical and every dependency comes earlier
+    expect(a).toBe(b);
+    const manifest = render();
+    const seen = new Set<string>();
+    for (const r of manifest.resources) {
+      for (const dep of r.dependsOn) expect(seen.has(dep), `${r.kind}/${r.name} before ${dep}`).toBe(true);
+      seen.add(`${r.kind}/${r.name}`);
+      expect(Object.keys(r.body)).toEqual([...Object.keys(r.body)].sort());
+    }
+  });
+
+  test('labels every networkservices/networksecurity resource and marks compute ones by description', () => {
+    // GIVEN / WHEN
+    const manifest = render();
+    // THEN
+    for (const r of manifest.resources) {
+      if (r.kind === 'BackendService' || r.kind === 'HealthCheck') {
+        expect(r.body.description).toBe('crossmesh:mesh=shop');
+        expect(r.body.labels).toBeUndefined();
+      } else {
+        expect(r.body.labels).toEqual({ 'crossmesh-managed': 'true', 'crossmesh-mesh': 'shop' });
+      }
+    }
+  });
+
+  test('HttpRoute: hostnames, matches, weights, retries, timeouts, fault, mirror, header modifiers, rewrite, redirect', () => {
+    // GIVEN / WHEN
+    const route = find(render(), 'HttpRoute', 'shop-web-8080').body as Record<string, unknown>;
+    // THEN
+    const bs = (name: string) => `projects/${PROJECT}/global/backendServices/${name}`;
+    expect(route.meshes).toEqual([`projects/${PROJECT}/locations/global/meshes/shop`]);
+    expect(route.hostnames).toEqual(['web.shop.mesh.local', 'web.shop.mesh.local:8080']);
+    const [api, old, fallback] = route.rules as Record<string, Record<string, unknown>>[];
+    expect(api?.matches).toEqual([
+      {
+        prefixMatch: '/api',
+        headers: [
+          { header: 'x-env', exactMatch: 'prod' },
+          { header: 'x-shard', invertMatch: true, rangeMatch: { end: 10 } },
+        ],
+        queryParameters: [{ queryParameter: 'debug', presentMatch: true }],
+      },
+    ]);
+    expect(api?.action).toEqual({
+      destinations: [
+        { serviceName: bs('shop-catalog-v1'), weight: 1 },
+        { serviceName: bs('shop-catalog-v2'), weight: 1 },
+      ],
+      timeout: '3s',
+      idleTimeout: '300s',
+      retryPolicy: { numRetries: 2, perTryTimeout: '1s', retryConditions: ['gateway-error', 'reset'] },
+      faultInjectionPolicy: {
+        delay: { fixedDelay: '0.250s', percentage: 5 },
+        abort: { httpStatus: 503, percentage: 1 },
+      },
+      requestMirrorPolicy: { destination: { serviceName: bs('shop-catalog-v2') }, mirrorPercent: 10 },
+      requestHeaderModifier: { set: { 'x-from': 'web' }, remove: ['x-debug'] },
+      responseHeaderModifier: { add: { 'x-served-by': 'shop' } },
+      urlRewrite: { pathPrefixRewrite: '/' },
+    });
+    expect(old).toEqual({
+      matches: [{ fullPathMatch: '/old' }],
+      action: { redirect: { responseCode: 'PERMANENT_REDIRECT', httpsRedirect: true, pathRedirect: '/new' } },
+    });
+    expect(fallback?.action).toEqual({
+      destinations: [{ serviceName: bs('shop-web-v1'), weight: 1 }],
+      timeout: '15s',
+      idleTimeout: '300s',
+    });
+  });
+
+  test('weighted canary keeps the ratio; a destination without a version spreads over versions', () => {
+    // GIVEN catalog 90/10 and payments' default route to both versions
+    const manifest = render();
+    // WHEN / THEN
+    const catalog = find(manifest, 'HttpRoute', 'shop-catalog-9090').body.rules as {
+      action: { destinations: unknown[] };
+    }[];
+    expect(catalog[0]?.action.destinations).toEqual([
+      { serviceName: `projects/${PROJECT}/global/backendServices/shop-catalog-v1`, weight: 9 },
+      { serviceName: `projects/${PROJECT}/global/backendServices/shop-catalog-v2`, weight: 1 },
+    ]);
+  });
+
+  test('GrpcRoute: method and header matches, gRPC retry conditions only, no per-try timeout', () => {
+    // GIVEN / WHEN
+    const route = find(render(), 'GrpcRoute', 'shop-payments-50051').body as {
+      rules: Record<string, Record<string, unknown>>[];
+    };
+    // THEN
+    const [charge, rest] = route.rules;
+    expect(charge?.matches).toEqual([
+      {
+        method: { grpcService: 'shop.Payments', grpcMethod: 'Charge' },
+        headers: [{ key: 'x-tenant', value: 'a' }],
+      },
+    ]);
+    expect(charge?.action?.retryPolicy).toEqual({ numRetries: 3, retryConditions: ['unavailable'] });
+    expect(rest?.matches).toBeUndefined();
+    expect(JSON.stringify(route)).not.toContain('perTryTimeout');
+  });
+
+  test('TcpRoute matches the port on any address', () => {
+    // GIVEN / WHEN
+    const route = find(render(), 'TcpRoute', 'shop-cache-6379').body as { rules: unknown[] };
+    // THEN
+    expect(route.rules).toEqual([
+      {
+        matches: [{ address: '0.0.0.0/0', port: '6379' }],
+        action: {
+          destinations: [
+            { serviceName: `projects/${PROJECT}/global/backendServices/shop-cache-v1`, weight: 1 },
+          ],
+          idleTimeout: '3600s',
+        },
+      },
+    ]);
+  });
+
+  test('BackendService: scheme, protocol, health check, outlier detection, circuit breakers, ring hash, mTLS, NEG backends', () => {
+    // GIVEN / WHEN
+    const manifest = render();
+    const catalog = find(manifest, 'BackendService', 'shop-catalog-v2').body;
+    const cache = find(manifest, 'BackendService', 'shop-cache-v1').body as Record<string, unknown>;
+    const payments = find(manifest, 'BackendService', 'shop-payments-v1').body;
+    // THEN
+    expect(catalog).toMatchObject({
+      loadBalancingScheme: 'INTERNAL_SELF_MANAGED',
+      protocol: 'HTTP2',
+      timeoutSec: 15,
+      connectionDraining: { drainingTimeoutSec: 0 },
+      localityLbPolicy: 'RING_HASH',
+      sessionAffinity: 'HEADER_FIELD',
+      consistentHash: { httpHeaderName: 'x-user' },
+      outlierDetection: {
+        consecutiveErrors: 5,
+        interval: { seconds: '10' },
+        baseEjectionTime: { seconds: '30' },
+        maxEjectionPercent: 10,
+      },
+      circuitBreakers: { maxConnections: 100, maxPendingRequests: 50, maxRequests: 200, maxRetries: 3 },
+      securitySettings: {
+        clientTlsPolicy: `projects/${PROJECT}/locations/global/clientTlsPolicies/shop-mtls`,
+        subjectAltNames: ['spiffe://cluster.local/ns/shop/sa/catalog'],
+      },
+      backends: [
+        {
+          group: `projects/${PROJECT}/zones/us-central1-a/networkEndpointGroups/catalog-v2`,
+          balancingMode: 'RATE',
+          maxRatePerEndpoint: 1000,
+          capacityScaler: 1,
+        },
+      ],
+    });
+    expect(catalog.healthChecks).toBeUndefined();
+    expect(cache).toMatchObject({
+      protocol: 'TCP',
+      localityLbPolicy: 'RING_HASH',
+      sessionAffinity: 'CLIENT_IP',
+      healthChecks: [`projects/${PROJECT}/global/healthChecks/shop-cache-hc`],
+    });
+    expect(cache.consistentHash).toBeUndefined();
+    expect(find(manifest, 'BackendService', 'shop-web-v1').body).toMatchObject({
+      sessionAffinity: 'HTTP_COOKIE',
+      consistentHash: { httpCookie: { name: 'sid', ttl: { seconds: '3600' } } },
+    });
+    expect(payments).toMatchObject({
+      protocol: 'GRPC',
+      localityLbPolicy: 'LEAST_REQUEST',
+      sessionAffinity: 'NONE',
+      timeoutSec: 5,
+    });
+  });
+
+  test('HealthChecks: HTTP, GRPC and TCP with whole-second timing', () => {
+    // GIVEN / WHEN
+    const manifest = render();
+    // THEN
+    expect(find(manifest, 'HealthCheck', 'shop-web-hc').body).toEqual({
+      description: 'crossmesh:mesh=shop',
+      type: 'HTTP',
+      checkIntervalSec: 5,
+      timeoutSec: 2,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+      httpHealthCheck: {
+        port: 8080,
+        requestPath: '/healthz',
+        host: 'web.shop.mesh.local',
+        proxyHeader: 'NONE',
+      },
+    });
+    expect(find(manifest, 'HealthCheck', 'shop-payments-hc').body).toMatchObject({
+      type: 'GRPC',
+      checkIntervalSec: 10,
+      timeoutSec: 3,
+      grpcHealthCheck: { port: 50051, grpcServiceName: 'shop.Payments' },
+    });
+    expect(find(manifest, 'HealthCheck', 'shop-cache-hc').body).toMatchObject({
+      type: 'TCP',
+      tcpHealthCheck: { port: 6379, proxyHeader: 'NONE' },
+    });
+  });
+
+  test('mTLS and authorization: TLS policies with the SPIFFE provider, AuthorizationPolicy, EndpointPolicy by labels', () => {
+    // GIVEN / WHEN
+    const manifest = render();
+    const provider = { certificateProviderInstance: { pluginInstance: 'google_cloud_private_spiffe' } };
+    // THEN strict mTLS: no allowOpen (false is the proto3 default)
+    expect(find(manifest, 'ServerTlsPolicy', 'shop-mtls').body).toMatchObject({
+      serverCertificate: provider,
+      mtlsPolicy: { clientValidationCa: [provider] },
+    });
+    expect(find(manifest, 'ServerTlsPolicy', 'shop-mtls').body.allowOpen).toBeUndefined();
+    expect(find(manifest, 'ClientTlsPolicy', 'shop-mtls').body).toMatchObject({
+      clientCertificate: provider,
+      serverValidationCa: [provider],
+    });
+    expect(find(manifest, 'AuthorizationPolicy', 'shop-catalog').body).toMatchObject({
+      action: 'ALLOW',
+      rules: [
+        {
+          sources: [{ principals: ['spiffe://cluster.local/ns/shop/sa/web'] }],
+          destinations: [
+            {
+              hosts: ['*'],
+              ports: [9090],
+              methods: ['GET'],
+              httpHeaderMatch: { headerName: ':path', regexMatch: '^/items.*$' },
+            },
+          ],
+        },
+      ],
+    });
+    // An allow-list without rules denies everything.
+    expect(find(manifest, 'AuthorizationPolicy', 'shop-cache').body).toMatchObject({ action: 'DENY' });
+    expect(find(manifest, 'EndpointPolicy', 'shop-catalog').body).toMatchObject({
+      type: 'SIDECAR_PROXY',
+      endpointMatcher: {
+        metadataLabelMatcher: {
+          metadataLabelMatchCriteria: 'MATCH_ALL',
+          metadataLabels: [{ labelName: 'crossmesh-service', labelValue: 'catalog' }],
+        },
+      },
+      trafficPortSelector: { ports: ['9090'] },
+      authorizationPolicy: `projects/${PROJECT}/locations/global/authorizationPolicies/shop-catalog`,
+      serverTlsPolicy: `projects/${PROJECT}/locations/global/serverTlsPolicies/shop-mtls`,
+    });
+    // web allows everyone: mTLS only, no authorization policy.
+    expect(find(manifest, 'EndpointPolicy', 'shop-web').body.authorizationPolicy).toBeUndefined();
+  });
+
+  test('permissive mTLS opens the server policy; mtls off renders no TLS policies', () => {
+    // GIVEN
+    const permissive = {
+      ...kitchenSink(),
+      security: { mtls: 'permissive', trustDomain: 'cluster.local' },
+    } as const;
+    const off = { ...kitchenSink(), security: { mtls: 'off', trustDomain: 'cluster.local' } } as const;
+    // WHEN / THEN
+    expect(find(render(permissive), 'ServerTlsPolicy', 'shop-mtls').body.allowOpen).toBe(true);
+    const plain = render(off);
+    expect(plain.resources.filter((r) => r.kind.endsWith('TlsPolicy'))).toEqual([]);
+    expect(find(plain, 'BackendService', 'shop-web-v1').body.securitySettings).toBeUndefined();
+  });
+
+  test('Gateway OPEN_MESH with ports and scope; HTTP and gRPC routes attached to it', () => {
+    // GIVEN / WHEN
+    const manifest = render();
+    // THEN
+    expect(find(manifest, 'Gateway', 'shop-gw-public').body).toMatchObject({
+      type: 'OPEN_MESH',
+      ports: [80, 8443],
+      scope: 'shop-public',
+    });
+    const http = find(manifest, 'HttpRoute', 'shop-gw-public-http').body as Record<string, unknown>;
+    expect(http.gateways).toEqual([`projects/${PROJECT}/locations/global/gateways/shop-gw-public`]);
+    expect(http.hostnames).toEqual(['shop.example.com']);
+    expect(http.rules).toEqual([
+      {
+        matches: [{ prefixMatch: '/' }],
+        action: {
+          destinations: [
+            { serviceName: `projects/${PROJECT}/global/backendServices/shop-web-v1`, weight: 1 },
+          ],
+          urlRewrite: { hostRewrite: 'web.shop.mesh.local' },
+        },
+      },
+    ]);
+    const grpc = find(manifest, 'GrpcRoute', 'shop-gw-public-grpc').body as { rules: { matches: unknown }[] };
+    expect(grpc.rules[0]?.matches).toEqual([
+      { method: { grpcService: 'shop\\.Payments', grpcMethod: '.*', type: 'REGULAR_EXPRESSION' } },
+    ]);
+  });
+
+  test('without NEG inputs the backend services have no backends, and the manifest warns', () => {
+    // GIVEN no negs option
+    // WHEN
+    const manifest = renderTrafficDirector(kitchenSink(), { project: PROJECT });
+    // THEN
+    expect(find(manifest, 'BackendService', 'shop-web-v1').body.backends).toBeUndefined();
+    expect(manifest.warnings).toContain(
+      'BackendService shop-web-v1 has no backends: supply network endpoint groups for web/v1 (target option negs)',
+    );
+  });
+
+  test('bad options are rejected with every problem and its path', () => {
+    // GIVEN a bad project, an unknown service version and a malformed NEG
+    // WHEN
+    const error = (() => {
+      try {
+        renderTrafficDirector(kitchenSink(), { project: 'X', negs: { 'nope/v1': ['zones/a/negs/b'] } });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    // THEN
+    expect(error).toBeInstanceOf(MeshError);
+    expect((error as MeshError).problems.map((p) => [p.code, p.path])).toEqual([
+      ['TARGET_E_OPTION', 'options.project'],
+      ['TARGET_E_OPTION', 'options.negs.nope/v1'],
+      ['TARGET_E_OPTION', 'options.negs.nope/v1[0]'],
+    ]);
+  });
+
+  test('long names stay within 63 characters and unique', () => {
+    // GIVEN / WHEN
+    const long = resourceName('a'.repeat(40), 'b'.repeat(40), 'v1');
+    const other = resourceName('a'.repeat(40), 'b'.repeat(40), 'v2');
+    // THEN
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+    expect(long).not.toBe(other);
+  });
+});
+
+describe('trafficDirectorTarget', () => {
+  test('declares every model feature', () => {
+    // GIVEN / WHEN / THEN
+    expect(Object.keys(trafficDirectorTarget.capabilities).sort()).toEqual([...FEATURE_IDS].sort());
+    for (const capability of Object.values(trafficDirectorTarget.capabilities))
+      expect(capability.note).toBeTruthy();
+  });
+
+  test('examples/shop: refuses what it cannot express, renders the rest with --allow-drop', () => {
+    // GIVEN the shop example (JSON access logs, which Traffic Director does not configure)
+    const mesh = canonicalize(shop);
+    // WHEN / THEN without allowDrop the unsupported uses are listed
+    expect(() => renderWithTarget(trafficDirectorTarget, mesh, { project: PROJECT })).toThrow(/access-log/);
+    // WHEN dropping is allowed
+    const { output, dropped } = renderWithTarget(
+      trafficDirectorTarget,
+      mesh,
+      { project: PROJECT },
+      { allowDrop: true },
+    );
+    // THEN only the unsupported features are dropped and everything else renders
+    expect([...new Set(dropped.map((d) => d.feature))].sort()).toEqual(['access-log', 'access-log.json']);
+    expect(output.resources.map((r) => `${r.kind}/${r.name}`)).toContain('HttpRoute/shop-catalog-8080');
+    expect([...trafficDirectorTarget.files(output).keys()]).toEqual(['traffic-director.json']);
+  });
+});
