@@ -34,10 +34,13 @@ const GRPC_EVENTS = new Set([
 
 /** What the semantic pass knows about a service. */
 interface ServiceInfo {
-  readonly versions: ReadonlySet<string>;
+  /** Declared versions; `undefined` when they failed their own check (then nothing is checked against them). */
+  readonly versions: ReadonlySet<string> | undefined;
   /** Port number → protocol. */
   readonly ports: ReadonlyMap<number, Protocol>;
   readonly primary: Protocol | undefined;
+  /** Every port passed its own check, so port references can be checked. */
+  readonly portsKnown: boolean;
 }
 
 function entries<T>(value: Readonly<Record<string, T | undefined>> | undefined): [string, T][] {
@@ -70,18 +73,22 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     });
   };
 
+  // Every declared service name, even one whose declaration failed its own checks: references
+  // to it resolve, and only what is known about it is checked against.
   const services = new Map<string, ServiceInfo>();
-  for (const [name, service] of entries(mesh.services)) {
+  for (const name of Object.keys(mesh.services ?? {})) {
+    const service = mesh.services?.[name];
     const ports = new Map<number, Protocol>();
-    for (const p of service.ports ?? []) {
+    for (const p of service?.ports ?? []) {
       if (p?.port !== undefined && p.protocol !== undefined && !ports.has(p.port))
         ports.set(p.port, p.protocol);
     }
-    const first = service.ports?.[0];
+    const first = service?.ports?.[0];
     services.set(name, {
-      versions: new Set(Object.keys(service.versions ?? {})),
+      versions: service?.versions === undefined ? undefined : new Set(Object.keys(service.versions)),
       ports,
       primary: first?.protocol,
+      portsKnown: service?.ports?.every((p) => p?.port !== undefined) === true,
     });
   }
 
@@ -104,7 +111,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     info: ServiceInfo,
     version: string | undefined,
   ): void => {
-    if (version !== undefined && !info.versions.has(version)) {
+    if (version !== undefined && info.versions !== undefined && !info.versions.has(version)) {
       add(
         'MESH_E_REF',
         path,
@@ -154,7 +161,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     const servicePolicy = policy as Loose<ServicePolicy>;
     const check = servicePolicy.healthCheck;
     if (check !== undefined) {
-      if (check.port !== undefined && owner !== undefined && !owner.info.ports.has(check.port)) {
+      if (check.port !== undefined && owner?.info.portsKnown === true && !owner.info.ports.has(check.port)) {
         add(
           'MESH_E_REF',
           `${path}.healthCheck.port`,
@@ -210,7 +217,9 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     let protocol = info.primary;
     if (route.port !== undefined) {
       const p = info.ports.get(route.port);
-      if (p === undefined) {
+      if (p !== undefined) {
+        protocol = p;
+      } else if (info.portsKnown) {
         add(
           'MESH_E_REF',
           `${path}.port`,
@@ -218,8 +227,6 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
           route.port,
           'a declared port of the service',
         );
-      } else {
-        protocol = p;
       }
     }
     const match = route.match;
@@ -533,7 +540,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     });
 
     const labelSets = new Map<string, string>();
-    for (const [versionName, version] of entries(service.versions)) {
+    for (const [versionName, version] of entries(service.versions ?? {})) {
       const labels = version.labels ?? { version: versionName };
       const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       const before = labelSets.get(key);
@@ -587,7 +594,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     policyCheck(`${sPath}.policy`, service.policy, { name: serviceName, info }, protocols);
     const inheritedPort =
       service.policy?.healthCheck === undefined ? mesh.defaults?.healthCheck?.port : undefined;
-    if (inheritedPort !== undefined && !info.ports.has(inheritedPort)) {
+    if (inheritedPort !== undefined && info.portsKnown && !info.ports.has(inheritedPort)) {
       add(
         'MESH_E_REF',
         'defaults.healthCheck.port',

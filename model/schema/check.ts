@@ -254,7 +254,8 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       if (kind !== 'object') return typeProblem();
       const keys = ownKeys(value as object);
       if (keys === undefined) return typeProblem();
-      if (keys.length < (shape.minEntries ?? 0)) {
+      const tooFew = keys.length < (shape.minEntries ?? 0);
+      if (tooFew) {
         problems.push({
           code: 'MESH_E_REQUIRED',
           path,
@@ -276,11 +277,11 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
             allowed: shape.key.allowed,
           });
         }
-        // Entries with a bad name are still checked and kept, so references to them resolve.
-        const checked = readAndCheck(shape.values, value as object, key, keyPath, problems, true);
-        if (checked !== undefined) put(out, key, checked);
+        // Entries with a bad name are still checked and kept, and entries that fail stay as
+        // `undefined`, so references to them resolve and are not reported a second time.
+        put(out, key, readAndCheck(shape.values, value as object, key, keyPath, problems, true));
       }
-      return out;
+      return tooFew ? undefined : out;
     }
     case 'object':
       if (kind !== 'object') return typeProblem();
