@@ -1,0 +1,396 @@
+// The loader against Envoy's real v3 descriptors (gen/envoy.binpb, built from the protos vendored
+// in @grpc/grpc-js-xds by `npm run build`). Nothing is stood in.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { MeshError } from '../../../errors/index.js';
+import {
+  type Bootstrap,
+  type Cluster,
+  HCM_TYPE,
+  type HttpConnectionManager,
+  loadBootstrap,
+  loadBootstrapFile,
+  UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE,
+  type UpstreamHttpProtocolOptions,
+  validateEnvoyResource,
+} from '../../../proxy/config/index.js';
+
+const LISTENER = `
+static_resources:
+  listeners:
+  - name: main
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": ${HCM_TYPE}
+          stat_prefix: ingress
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: / }
+                route: { cluster: web }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+`;
+
+/** A valid config with one listener and a cluster whose body is `cluster` (YAML, indented 4). */
+function config(cluster = ''): string {
+  return `${LISTENER}
+  clusters:
+  - name: web
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: web
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 8080 } } }
+${cluster}`;
+}
+
+function rejection(run: () => unknown): MeshError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof MeshError) return err;
+    throw err;
+  }
+  throw new Error('expected a MeshError, but the config loaded');
+}
+
+function hcmOf(b: Bootstrap): HttpConnectionManager {
+  return b.static_resources?.listeners?.[0]?.filter_chains?.[0]?.filters?.[0]
+    ?.typed_config as HttpConnectionManager;
+}
+
+function clusterOf(b: Bootstrap): Cluster {
+  return b.static_resources?.clusters?.[0] as Cluster;
+}
+
+describe('loadBootstrap', () => {
+  test('a valid config loads into canonical, frozen proto3 JSON', () => {
+    // GIVEN a valid config
+    // WHEN loaded
+    const b = loadBootstrap(config());
+    // THEN names are proto names, the typed config keeps its @type, and the result is frozen
+    expect(hcmOf(b)['@type']).toBe(HCM_TYPE);
+    expect(hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0]?.route?.cluster).toBe('web');
+    expect(clusterOf(b).connect_timeout).toBe('1s');
+    expect(Object.isFrozen(clusterOf(b))).toBe(true);
+  });
+
+  test('an unknown field is named with its full path and a suggestion', () => {
+    // GIVEN a misspelt cluster field
+    // WHEN loaded
+    const err = rejection(() => loadBootstrap(config('    lb_polcy: ROUND_ROBIN\n')));
+    // THEN the error names the path, the message type and the likely intended field
+    expect(err.code).toBe('PROXY_E_UNKNOWN_FIELD');
+    expect(err.path).toBe('static_resources.clusters[0].lb_polcy');
+    expect(err.message).toContain('envoy.config.cluster.v3.Cluster');
+    expect(err.message).toContain('did you mean "lb_policy"');
+    expect(err.exitCode).toBe(5);
+  });
+
+  test('an unknown field inside a typed config is named through the typed config', () => {
+    // GIVEN a typo inside the HttpConnectionManager
+    const text = config().replace('stat_prefix: ingress', 'stat_prefix: ingress\n          codec: AUTO');
+    // WHEN loaded
+    const err = rejection(() => loadBootstrap(text));
+    // THEN the path runs through typed_config
+    expect(err.path).toBe('static_resources.listeners[0].filter_chains[0].filters[0].typed_config.codec');
+  });
+
+  test('enum names are case-insensitive and come out canonical', () => {
+    // GIVEN lowercase enum names
+    // WHEN loaded
+    const b = loadBootstrap(
+      config('    type: strict_dns\n    lb_policy: least_request\n    dns_lookup_family: v4_only\n'),
+    );
+    // THEN they are the proto's spelling
+    expect(clusterOf(b).type).toBe('STRICT_DNS');
+    expect(clusterOf(b).lb_policy).toBe('LEAST_REQUEST');
+    expect(clusterOf(b).dns_lookup_family).toBe('V4_ONLY');
+  });
+
+  test('an enum value that does not exist lists the allowed values', () => {
+    // GIVEN a made-up lb policy
+    const err = rejection(() => loadBootstrap(config('    lb_policy: FASTEST\n')));
+    // THEN the error lists the allowed names
+    expect(err.code).toBe('PROXY_E_INVALID');
+    expect(err.path).toBe('static_resources.clusters[0].lb_policy');
+    expect(err.allowed).toContain('ROUND_ROBIN');
+    expect(err.allowed).toContain('MAGLEV');
+  });
+
+  test('a single object is accepted where a list is expected', () => {
+    // GIVEN lb_endpoints and domains written as single values
+    const text = config()
+      .replace('domains: ["*"]', 'domains: "*"')
+      .replace('      - lb_endpoints:\n        - endpoint:', '      - lb_endpoints:\n          endpoint:');
+    // WHEN loaded
+    const b = loadBootstrap(text);
+    // THEN they are lists of one
+    expect(hcmOf(b).route_config?.virtual_hosts?.[0]?.domains).toEqual(['*']);
+    expect(clusterOf(b).load_assignment?.endpoints?.[0]?.lb_endpoints).toHaveLength(1);
+  });
+
+  test('durations must be strings and come out in canonical form', () => {
+    // GIVEN a fractional duration
+    // WHEN loaded
+    const b = loadBootstrap(config('    dns_refresh_rate: 1.5s\n'));
+    // THEN it is canonical proto3 JSON
+    expect(clusterOf(b).dns_refresh_rate).toBe('1.500s');
+    // AND a bare number is refused with a hint
+    const err = rejection(() => loadBootstrap(config().replace('connect_timeout: 1s', 'connect_timeout: 5')));
+    expect(err.code).toBe('PROXY_E_INVALID');
+    expect(err.path).toBe('static_resources.clusters[0].connect_timeout');
+    expect(err.message).toContain('write "5s"');
+  });
+
+  test('an unknown @type is unsupported, named with its element and extension name', () => {
+    // GIVEN an HTTP filter whose type does not exist
+    const text = config().replace(
+      'typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }',
+      'typed_config: { "@type": type.googleapis.com/example.NoSuchFilter }',
+    );
+    // WHEN loaded
+    const err = rejection(() => loadBootstrap(text));
+    // THEN the filter element is named
+    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
+    expect(err.path).toBe(
+      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]',
+    );
+    expect(err.message).toContain('(envoy.filters.http.router)');
+    expect(err.message).toContain('example.NoSuchFilter');
+  });
+
+  test('a typed config of the wrong kind is refused for its slot', () => {
+    // GIVEN a transport socket config used as an HTTP filter
+    const text = config().replace(
+      'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+      'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+    );
+    // WHEN loaded
+    const err = rejection(() => loadBootstrap(text));
+    // THEN it is unsupported as an HTTP filter, and the supported filters are listed
+    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
+    expect(err.message).toContain('as an HTTP filter');
+    expect(err.message).toContain('envoy.filters.http.router');
+  });
+
+  test('two members of one oneof are a conflict', () => {
+    // GIVEN a route with both prefix and path
+    const text = config().replace('match: { prefix: / }', 'match: { prefix: /, path: /x }');
+    // WHEN loaded
+    const err = rejection(() => loadBootstrap(text));
+    // THEN the conflict names both fields
+    expect(err.code).toBe('PROXY_E_INVALID');
+    expect(err.path).toMatch(/routes\[0\]\.match\.path$/);
+    expect(err.message).toContain('"prefix" and "path"');
+  });
+
+  test("Envoy's proto validation rules apply (PGV)", () => {
+    // GIVEN a zero connect timeout and an empty cluster name
+    const text = config('    connect_timeout: 0s\n').replace('    connect_timeout: 1s\n', '');
+    const err = rejection(() => loadBootstrap(text.replace('- name: web', '- name: ""')));
+    // THEN both problems are reported in one error
+    expect(err.problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining([
+        'static_resources.clusters[0].name',
+        'static_resources.clusters[0].connect_timeout',
+      ]),
+    );
+    expect(err.problems.find((p) => p.path.endsWith('connect_timeout'))?.message).toContain(
+      'greater than 0s',
+    );
+  });
+
+  test('a required oneof is enforced', () => {
+    // GIVEN a route with no action
+    const text = config().replace('                route: { cluster: web }\n', '');
+    // WHEN loaded
+    const err = rejection(() => loadBootstrap(text));
+    // THEN the missing action is named
+    expect(err.path).toMatch(/routes\[0\]$/);
+    expect(err.message).toContain('one of route, redirect, direct_response');
+  });
+
+  test('a supported field outside the subset names the field and the alternatives', () => {
+    // GIVEN an Envoy field the proxy does not implement
+    const err = rejection(() => loadBootstrap(config('    respect_dns_ttl: true\n')));
+    // THEN it is unsupported, at its path
+    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
+    expect(err.path).toBe('static_resources.clusters[0].respect_dns_ttl');
+    expect(err.message).toContain('docs/proxy-compatibility.md');
+  });
+
+  test('an enum value outside the subset is unsupported', () => {
+    // GIVEN an EDS cluster (xDS client not yet there)
+    const err = rejection(() => loadBootstrap(config('    type: EDS\n')));
+    // THEN the supported values are listed
+    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
+    expect(err.allowed).toBe('STATIC, STRICT_DNS, LOGICAL_DNS');
+  });
+
+  test('tolerated fields load and are documented as ignored', () => {
+    // GIVEN a runtime layer and stats tags
+    const text = `${config()}layered_runtime:\n  layers: { name: l, static_layer: { a: 1 } }\nstats_config:\n  use_all_default_tags: false\n`;
+    // WHEN loaded
+    const b = loadBootstrap(text);
+    // THEN they are kept in the canonical output (for /config_dump) and nothing fails
+    expect(b.layered_runtime).toBeDefined();
+  });
+
+  test('deprecated spellings are rewritten to their current form', () => {
+    // GIVEN a legacy header matcher, append flag and cluster protocol options
+    const text = config('    http2_protocol_options: {}\n    max_requests_per_connection: 10\n').replace(
+      'match: { prefix: / }',
+      'match: { prefix: /, headers: [{ name: x-a, exact_match: b }] }\n                request_headers_to_add: [{ header: { key: k, value: v }, append: false }]',
+    );
+    // WHEN loaded
+    const b = loadBootstrap(text);
+    // THEN the runtime sees only the current forms
+    const route = hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0];
+    expect(route?.match.headers?.[0]).toEqual({ name: 'x-a', string_match: { exact: 'b' } });
+    expect(route?.request_headers_to_add?.[0]).toEqual({
+      header: { key: 'k', value: 'v' },
+      append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+    });
+    const c = clusterOf(b);
+    expect(c.http2_protocol_options).toBeUndefined();
+    const options = c.typed_extension_protocol_options?.[
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+    ] as UpstreamHttpProtocolOptions;
+    expect(options['@type']).toBe(UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE);
+    expect(options.explicit_http_config).toEqual({ http2_protocol_options: {} });
+    expect(options.common_http_protocol_options).toEqual({ max_requests_per_connection: 10 });
+  });
+
+  test('JSON is read strictly and a key given twice with different values is refused', () => {
+    // GIVEN JSON with a conflicting duplicate key
+    const json =
+      '{"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 1}}}, "admin": {}}';
+    // WHEN loaded
+    const err = rejection(() => loadBootstrap(json, { format: 'json', source: 'envoy.json' }));
+    // THEN it is a parse error naming the key and line
+    expect(err.code).toBe('PROXY_E_PARSE');
+    expect(err.message).toContain('envoy.json: line 1: key "admin" is given twice');
+    // AND malformed JSON is a parse error too
+    expect(rejection(() => loadBootstrap('{"admin": ', { format: 'json' })).code).toBe('PROXY_E_PARSE');
+  });
+
+  test('YAML syntax errors and empty input are parse errors', () => {
+    // GIVEN broken YAML and an empty file
+    // THEN both are PROXY_E_PARSE
+    expect(rejection(() => loadBootstrap('admin: [\n')).code).toBe('PROXY_E_PARSE');
+    expect(rejection(() => loadBootstrap('  \n')).message).toContain('empty');
+    expect(rejection(() => loadBootstrap('- a\n- b\n')).code).toBe('PROXY_E_INVALID');
+  });
+
+  test('--config-yaml merges over the file as protobuf MergeFrom does', () => {
+    // GIVEN an override that adds an admin and replaces a cluster scalar
+    const override = 'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }\n';
+    // WHEN loaded
+    const b = loadBootstrap(config(), { configYaml: override });
+    // THEN both parts are present
+    expect(b.admin?.address?.socket_address?.address).toBe('127.0.0.1');
+    expect(b.static_resources?.listeners).toHaveLength(1);
+    // AND lists append, as MergeFrom appends repeated fields
+    const more = loadBootstrap(config(), {
+      configYaml: 'static_resources: { clusters: [{ name: extra, connect_timeout: 2s }] }',
+    });
+    expect(more.static_resources?.clusters?.map((c) => c.name)).toEqual(['web', 'extra']);
+    // AND problems in the override are labelled as such
+    const err = rejection(() => loadBootstrap(config(), { configYaml: 'admn: {}' }));
+    expect(err.message).toContain('--config-yaml: admn');
+  });
+});
+
+describe('loadBootstrapFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crossmesh-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('reads .yaml as YAML and .json as JSON', () => {
+    // GIVEN the same config in both syntaxes
+    const yamlPath = join(dir, 'envoy.yaml');
+    const jsonPath = join(dir, 'envoy.json');
+    writeFileSync(yamlPath, config());
+    writeFileSync(jsonPath, JSON.stringify(loadBootstrap(config())));
+    // WHEN loaded from files
+    // THEN both give the same canonical config
+    expect(loadBootstrapFile(jsonPath)).toEqual(loadBootstrapFile(yamlPath));
+  });
+
+  test('a missing file and a binary proto file are clear errors', () => {
+    // GIVEN paths that cannot be loaded
+    // THEN each has its own code and names the file
+    const missing = rejection(() => loadBootstrapFile(join(dir, 'nope.yaml')));
+    expect(missing.code).toBe('PROXY_E_FILE');
+    expect(missing.message).toContain('nope.yaml');
+    expect(rejection(() => loadBootstrapFile(join(dir, 'envoy.pb'))).code).toBe('PROXY_E_UNSUPPORTED');
+  });
+});
+
+describe('validateEnvoyResource', () => {
+  test('validates and canonicalizes an xDS Cluster', () => {
+    // GIVEN a cluster in JSON-name form with a lowercase enum
+    const cluster = {
+      name: 'c',
+      type: 'eds',
+      edsClusterConfig: { edsConfig: { ads: {} } },
+      connectTimeout: '0.25s',
+    };
+    // WHEN validated against Envoy's rules only
+    const out = validateEnvoyResource('type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster);
+    // THEN it comes back canonical
+    expect(out).toEqual({
+      name: 'c',
+      type: 'EDS',
+      eds_cluster_config: { eds_config: { ads: {} } },
+      connect_timeout: '0.250s',
+    });
+  });
+
+  test('names the path of a problem, prefixed by the caller', () => {
+    // GIVEN a route configuration with an unknown field
+    const rc = { name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routez: [] }] };
+    // WHEN validated
+    const err = rejection(() =>
+      validateEnvoyResource('type.googleapis.com/envoy.config.route.v3.RouteConfiguration', rc, {
+        path: 'routes.r',
+      }),
+    );
+    // THEN the path is complete
+    expect(err.code).toBe('PROXY_E_UNKNOWN_FIELD');
+    expect(err.path).toBe('routes.r.virtual_hosts[0].routez');
+  });
+
+  test('supportedOnly applies the bundled proxy subset', () => {
+    // GIVEN an EDS cluster, valid for Envoy
+    const cluster = { name: 'c', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } };
+    // WHEN validated for the bundled proxy
+    const err = rejection(() =>
+      validateEnvoyResource('type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster, {
+        supportedOnly: true,
+      }),
+    );
+    // THEN the unsupported parts are named
+    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
+    expect(err.problems.map((p) => p.path)).toEqual(['type', 'eds_cluster_config']);
+  });
+
+  test('refuses a type URL it does not know', () => {
+    // GIVEN a non-resource type
+    const err = rejection(() =>
+      validateEnvoyResource('type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap' as never, {}),
+    );
+    // THEN the allowed types are listed
+    expect(err.allowed).toContain('envoy.config.listener.v3.Listener');
+  });
+});
