@@ -36,6 +36,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Run the bundled Envoy-compatible proxy from an Envoy v3 bootstrap',
     load: () => import('./commands/proxy.js'),
   },
+  'control-plane': {
+    summary: 'Serve a mesh to Envoy proxies over xDS, pushing mesh-file changes live',
+    load: () => import('./commands/control-plane.js'),
+  },
 };
 
 const VERSION = '0.1.0';

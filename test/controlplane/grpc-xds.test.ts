@@ -106,7 +106,7 @@ beforeAll(async () => {
   const xds = await import('@grpc/grpc-js-xds');
   xds.register();
   const Ctor = makeGenericClientConstructor(PAYMENTS, 'Payments');
-  client = new Ctor('xds:///payments', credentials.createInsecure()) as typeof client;
+  client = new Ctor('xds:///payments', credentials.createInsecure()) as unknown as typeof client;
 });
 
 afterAll(async () => {
@@ -162,7 +162,7 @@ describe('grpc-js-xds against the control plane', () => {
     const other = new Ctor(
       'xds:///payments.shop.mesh.local:50051',
       credentials.createInsecure(),
-    ) as typeof client;
+    ) as unknown as typeof client;
     // WHEN
     const version = await new Promise<string>((resolve, reject) =>
       other.Charge({}, (err, res) => (err === null ? resolve(res?.version ?? '') : reject(err))),
