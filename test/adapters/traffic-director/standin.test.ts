@@ -142,6 +142,7 @@ describe('GcpStandin networkservices / networksecurity', () => {
   test('create answers with a long-running operation, polled until done, like the recorded exchange', async () => {
     // GIVEN the recorded mesh create: operation name under projects/P/locations/global/operations
     expect(recorded('networkservices-httproute-fixture.http.log')).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the recording's own placeholder syntax
       '"name": "projects/${projectId}/locations/global/operations/${operationID}"',
     );
     // WHEN a mesh is created with the REAL googleapis client
