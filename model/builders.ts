@@ -41,7 +41,9 @@ import {
 
 /** Declares a mesh: returns it unchanged apart from `apiVersion`, typed for the editor. */
 export function defineMesh(mesh: MeshInput): Mesh {
-  return { ...mesh, apiVersion: API_VERSION };
+  // apiVersion first, so a mesh printed as JSON or YAML reads like a file written by hand.
+  const { apiVersion: _given, ...rest } = mesh;
+  return { apiVersion: API_VERSION, ...rest };
 }
 
 /** Declares one service (identity, for typing services declared apart from the mesh). */

@@ -71,9 +71,10 @@ async function importModule(file: string): Promise<unknown> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new MeshError('MESH_E_LOAD', `${file} failed to load: ${reason}`, { path: file, cause: error });
   }
-  const exported = module.default ?? module.mesh;
+  const namespace = exportsOf(module);
+  const exported = namespace.default ?? namespace.mesh;
   if (exported === undefined) {
-    const names = Object.keys(module);
+    const names = Object.keys(namespace);
     throw new MeshError(
       'MESH_E_LOAD',
       `${file} exports no mesh: default-export it or export \`const mesh\` (found exports: ${names.length === 0 ? 'none' : names.join(', ')})`,
@@ -81,6 +82,21 @@ async function importModule(file: string): Promise<unknown> {
     );
   }
   return exported;
+}
+
+/**
+ * The module's exports. A `.ts` file outside an ESM package loads as CommonJS, and then `default`
+ * is the whole `exports` object (holding `default` and `mesh` as properties): unwrap it.
+ */
+function exportsOf(module: Record<string, unknown>): Record<string, unknown> {
+  const inner = module.default;
+  if (inner === null || typeof inner !== 'object') return module;
+  const exportsObject = inner as Record<string, unknown>;
+  const named = Object.keys(module).filter((k) => k !== 'default');
+  const isCommonJs =
+    named.every((k) => exportsObject[k] === module[k]) &&
+    (named.length > 0 || Object.hasOwn(exportsObject, 'default'));
+  return isCommonJs ? exportsObject : module;
 }
 
 /** Loads, validates and canonicalizes a mesh file. */
