@@ -93,11 +93,12 @@ export function loadBootstrap(text: string, options: LoadOptions = {}): Bootstra
   const source = options.source ?? 'config';
   const desc = envoyMessage(BOOTSTRAP);
   const problems: Problem[] = [];
-  const base = parseToMessage(desc, text, options.format ?? 'yaml', source, problems);
+  // Problems of the main text get their source from the headline; the override's are labelled.
+  const base = parseToMessage(desc, text, options.format ?? 'yaml', '', problems);
   const override =
     options.configYaml === undefined
       ? undefined
-      : parseToMessage(desc, options.configYaml, 'yaml', '--config-yaml', problems);
+      : parseToMessage(desc, options.configYaml, 'yaml', '--config-yaml: ', problems);
   if (base === undefined || (options.configYaml !== undefined && override === undefined)) {
     throw fail(source, problems);
   }
@@ -138,6 +139,12 @@ export function validateEnvoyResource<T extends XdsTypeUrl>(
   const desc = envoyMessage(typeUrl.slice(TYPE_URL_PREFIX.length));
   const path = options.path ?? '';
   const problems: Problem[] = [];
+  if (nesting(json) > MAX_DEPTH) {
+    throw new MeshError('PROXY_E_INVALID', `${path || typeUrl}: nested more than ${MAX_DEPTH} levels deep`, {
+      path,
+      allowed: `at most ${MAX_DEPTH} levels`,
+    });
+  }
   const message = toMessage(desc, json, path, problems);
   if (message === undefined) throw fail(typeUrl, problems);
   const canonical = finish(desc, message, path, options, problems);
@@ -159,12 +166,12 @@ function parseToMessage(
   desc: DescMessage,
   text: string,
   format: 'yaml' | 'json',
-  source: string,
+  label: string,
   problems: Problem[],
 ): Message | undefined {
-  const value = parseText(text, format, source, problems);
+  const value = parseText(text, format, label, problems);
   if (value === undefined) return undefined;
-  return toMessage(desc, value, '', problems, source === '--config-yaml' ? '--config-yaml: ' : '');
+  return toMessage(desc, value, '', problems, label);
 }
 
 /** Stages 2-3: strict reading, then the protobuf message. Unsupported typed configs are dropped but reported. */
@@ -218,24 +225,47 @@ function fail(source: string, problems: readonly Problem[]): MeshError {
 }
 
 /** Stage 1: YAML/JSON text to a JSON value; duplicate keys with different values are errors. */
-function parseText(text: string, format: 'yaml' | 'json', source: string, problems: Problem[]): unknown {
+function parseText(text: string, format: 'yaml' | 'json', label: string, problems: Problem[]): unknown {
   const parseProblem = (message: string, value?: unknown) =>
     problems.push({
       code: 'PROXY_E_PARSE',
       path: '',
-      message: `${source}: ${message}`,
+      message: `${label}${message}`,
       ...(value === undefined ? {} : { value }),
     });
   if (text.trim() === '') {
     parseProblem('the configuration is empty');
     return undefined;
   }
+  try {
+    return parseUnchecked(text, format, parseProblem);
+  } catch (err) {
+    // yaml's parser recurses; pathological nesting must not escape as a RangeError.
+    parseProblem(`cannot be parsed: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function parseUnchecked(
+  text: string,
+  format: 'yaml' | 'json',
+  parseProblem: (message: string, value?: unknown) => void,
+): unknown {
+  let problem = false;
+  const report = (message: string, value?: unknown) => {
+    problem = true;
+    parseProblem(message, value);
+  };
   let value: unknown;
   if (format === 'json') {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      parseProblem(`not valid JSON: ${(err as Error).message}`);
+      report(`not valid JSON: ${(err as Error).message}`);
+      return undefined;
+    }
+    if (nesting(value) > MAX_DEPTH) {
+      report(`nested more than ${MAX_DEPTH} levels deep`);
       return undefined;
     }
   }
@@ -244,13 +274,13 @@ function parseText(text: string, format: 'yaml' | 'json', source: string, proble
   if (format === 'yaml') {
     const [error] = doc.errors;
     if (error !== undefined) {
-      parseProblem(`not valid YAML: ${error.message}`);
+      report(`not valid YAML: ${error.message}`);
       return undefined;
     }
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
-      parseProblem(`not valid YAML: ${(err as Error).message}`);
+      report(`not valid YAML: ${(err as Error).message}`);
       return undefined;
     }
   }
@@ -269,15 +299,40 @@ function parseText(text: string, format: 'yaml' | 'json', source: string, proble
           const before = seen.get(key);
           if (before !== undefined && before !== shown) {
             const pos = lines.linePos(pair.key.range?.[0] ?? 0);
-            parseProblem(`line ${pos.line}: key "${key}" is given twice with different values`, key);
+            report(`line ${pos.line}: key "${key}" is given twice with different values`, key);
           }
           seen.set(key, shown);
         }
       },
     });
   }
-  if (problems.some((p) => p.code === 'PROXY_E_PARSE')) return undefined;
+  if (problem) return undefined;
+  if (nesting(value) > MAX_DEPTH) {
+    report(`nested more than ${MAX_DEPTH} levels deep`);
+    return undefined;
+  }
   return value;
+}
+
+/**
+ * Deepest nesting accepted. Real Envoy configs stay under 40 levels (objects and lists counted);
+ * protobuf's own JSON parser stops at 100 message levels. The walkers recurse, so this bound also
+ * keeps hostile input from exhausting the stack.
+ */
+const MAX_DEPTH = 100;
+
+/** Nesting depth of a JSON value, computed without recursion. */
+function nesting(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) max = d;
+    if (max > MAX_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
