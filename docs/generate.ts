@@ -3,6 +3,7 @@
  * `npm run docs` writes them, and test/docs/generated.test.ts fails when a committed page
  * differs from what the code generates. Each area adds its pages to GENERATED_DOCS.
  */
+import { appmeshTarget } from '../adapters/appmesh/target.js';
 import { jsonTarget } from '../adapters/json/index.js';
 import { ERROR_CATALOG } from '../errors/index.js';
 import { capabilityMatrixPage } from '../model/render.js';
@@ -64,4 +65,5 @@ export const GENERATED_DOCS: readonly GeneratedDoc[] = [
   { path: 'docs/mesh.schema.json', generate: () => formatJson(meshJsonSchema()) },
   { path: 'docs/model-reference.md', generate: modelReferencePage },
   { path: 'docs/targets/json.md', generate: () => capabilityMatrixPage(jsonTarget) },
+  { path: 'docs/targets/appmesh.md', generate: () => capabilityMatrixPage(appmeshTarget) },
 ];

@@ -96,7 +96,7 @@ export const APPMESH_CAPABILITIES: CapabilityMatrix = {
   'policy.rate-limit': { support: 'none', note: 'App Mesh has no rate limits on routes or listeners.' },
   'policy.health-check.http': {
     support: 'partial',
-    note: 'Interval 5s-300s and timeout 2s-60s (outside is an error); expected statuses and the Host header are not settable (App Mesh counts 200-399 healthy).',
+    note: "App Mesh takes intervals of 5s-300s and timeouts of 2s-60s: values outside move to the nearest bound. Expected statuses and the Host header are not settable (App Mesh's defaults apply).",
   },
   'policy.health-check.grpc': {
     support: 'partial',
