@@ -20,7 +20,12 @@ describe('builders', () => {
   test('return the plain data the model describes', () => {
     // GIVEN / WHEN / THEN
     expect(match.prefix('/api')).toEqual({ kind: 'prefix', value: '/api' });
-    expect(header.not(header.exact('x-canary', '1'))).toEqual({ kind: 'exact', name: 'x-canary', value: '1', invert: true });
+    expect(header.not(header.exact('x-canary', '1'))).toEqual({
+      kind: 'exact',
+      name: 'x-canary',
+      value: '1',
+      invert: true,
+    });
     expect(header.range('x-n', 1, 5)).toEqual({ kind: 'range', name: 'x-n', start: 1, end: 5 });
     expect(query.present('debug')).toEqual({ kind: 'present', name: 'debug' });
     expect(grpc.method('shop.Payments', 'Charge')).toEqual({ service: 'shop.Payments', method: 'Charge' });
@@ -29,7 +34,10 @@ describe('builders', () => {
     expect(port.grpc(9090, 'rpc')).toEqual({ port: 9090, protocol: 'grpc', name: 'rpc' });
     expect(healthCheck.http({ path: '/health' })).toEqual({ kind: 'http', path: '/health' });
     expect(healthCheck.tcp()).toEqual({ kind: 'tcp' });
-    expect(lb.ringHash(hashOn.header('x-user'))).toEqual({ kind: 'ring-hash', hashOn: { kind: 'header', name: 'x-user' } });
+    expect(lb.ringHash(hashOn.header('x-user'))).toEqual({
+      kind: 'ring-hash',
+      hashOn: { kind: 'header', name: 'x-user' },
+    });
     expect(hashOn.cookie('sid', '1h')).toEqual({ kind: 'cookie', name: 'sid', ttl: '1h' });
     expect(local.endpoints({ host: '127.0.0.1', port: 9000 })).toEqual({
       kind: 'endpoints',
@@ -55,6 +63,8 @@ describe('builders', () => {
     });
     // THEN
     expect(Object.keys(mesh)[0]).toBe('apiVersion');
-    expect(() => validate({ ...mesh, services: { api: { ...mesh.services.api, ports: [port.grpc(8080)] } } })).not.toThrow();
+    expect(() =>
+      validate({ ...mesh, services: { api: { ...mesh.services.api, ports: [port.grpc(8080)] } } }),
+    ).not.toThrow();
   });
 });

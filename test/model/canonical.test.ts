@@ -57,8 +57,13 @@ describe('canonicalize', () => {
       retries: { attempts: 1 },
       outlierDetection: { consecutive5xx: 7 },
     };
-    input.services.web.policy = { timeouts: { request: '3000ms' }, retries: { attempts: 4, perTryTimeout: '1m0s' } };
-    input.services.web.routes = [{ name: 'slow', destinations: [{}], policy: { timeouts: { request: '1m' } } }];
+    input.services.web.policy = {
+      timeouts: { request: '3000ms' },
+      retries: { attempts: 4, perTryTimeout: '1m0s' },
+    };
+    input.services.web.routes = [
+      { name: 'slow', destinations: [{}], policy: { timeouts: { request: '1m' } } },
+    ];
     // WHEN canonicalized
     const web = canonicalize(input).services.web;
     // THEN the service sees defaults under its own settings, durations normalized
@@ -70,7 +75,12 @@ describe('canonicalize', () => {
         perTryTimeout: '1m',
         backoff: { base: '25ms', max: '250ms' },
       },
-      outlierDetection: { consecutive5xx: 7, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 10 },
+      outlierDetection: {
+        consecutive5xx: 7,
+        interval: '10s',
+        baseEjectionTime: '30s',
+        maxEjectionPercent: 10,
+      },
       loadBalancing: { kind: 'round-robin' },
     });
     // AND the route sees the service policy under its own
@@ -124,7 +134,13 @@ describe('canonicalize', () => {
     const web = canonicalize(input).services.web;
     const route = web?.routes?.[0];
     // THEN
-    expect(web?.versions.v1?.local).toEqual({ kind: 'command', command: ['node', 'web.mjs'], env: {}, cwd: '.', instances: 1 });
+    expect(web?.versions.v1?.local).toEqual({
+      kind: 'command',
+      command: ['node', 'web.mjs'],
+      env: {},
+      cwd: '.',
+      instances: 1,
+    });
     expect(web?.policy?.healthCheck).toEqual({
       kind: 'http',
       path: '/health',
@@ -137,7 +153,10 @@ describe('canonicalize', () => {
       host: 'web.shop.mesh.local',
     });
     expect(web?.policy?.rateLimit).toEqual({ requests: 10, per: '1m', burst: 10 });
-    expect(web?.policy?.loadBalancing).toEqual({ kind: 'ring-hash', hashOn: { kind: 'cookie', name: 'sid', ttl: '1h' } });
+    expect(web?.policy?.loadBalancing).toEqual({
+      kind: 'ring-hash',
+      hashOn: { kind: 'cookie', name: 'sid', ttl: '1h' },
+    });
     expect(route?.match?.headers).toEqual([{ kind: 'present', name: 'x-a', invert: false }]);
     expect(route?.destinations).toEqual([{ service: 'web', version: 'v1', weight: 1 }]);
     expect(route?.headers).toEqual({
@@ -157,8 +176,14 @@ describe('canonicalize', () => {
     input.services.db = { ports: [{ port: 5432, protocol: 'tcp' }], versions: { v1: {} } };
     input.gateways = {
       edge: {
-        listeners: [{ port: 80, protocol: 'http' }, { port: 81, protocol: 'grpc' }],
-        routes: [{ name: 'web', service: 'web' }, { name: 'rpc', service: 'web', match: { grpcService: 'a.B' } }],
+        listeners: [
+          { port: 80, protocol: 'http' },
+          { port: 81, protocol: 'grpc' },
+        ],
+        routes: [
+          { name: 'web', service: 'web' },
+          { name: 'rpc', service: 'web', match: { grpcService: 'a.B' } },
+        ],
       },
     };
     // WHEN canonicalized
@@ -189,7 +214,10 @@ describe('canonicalize', () => {
   test('key order of the input does not change the output', () => {
     // GIVEN the same mesh written with keys in another order
     const a = minimal();
-    const b = { services: { web: { versions: { v1: {} }, ports: [{ protocol: 'http', port: 8080 }] } }, name: 'shop' };
+    const b = {
+      services: { web: { versions: { v1: {} }, ports: [{ protocol: 'http', port: 8080 }] } },
+      name: 'shop',
+    };
     // THEN byte-identical canonical JSON
     expect(toCanonicalJson(canonicalize(b))).toBe(toCanonicalJson(canonicalize(a)));
   });

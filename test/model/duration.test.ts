@@ -1,7 +1,13 @@
 // Pure functions; nothing stood in.
 import { describe, expect, test } from 'vitest';
 import { MeshError } from '../../errors/index.js';
-import { formatDuration, MAX_DURATION_MS, normalizeDuration, parseDuration, toMs } from '../../model/duration.js';
+import {
+  formatDuration,
+  MAX_DURATION_MS,
+  normalizeDuration,
+  parseDuration,
+  toMs,
+} from '../../model/duration.js';
 
 describe('parseDuration', () => {
   test.each([

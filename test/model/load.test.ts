@@ -32,7 +32,9 @@ async function error(promise: Promise<unknown>): Promise<MeshError> {
 describe('loadMesh', () => {
   test('the shop in TypeScript, JSON and YAML yields byte-identical canonical JSON', async () => {
     // GIVEN the three forms of the example WHEN loaded
-    const [ts, json, yaml] = await Promise.all(['mesh.ts', 'mesh.json', 'mesh.yaml'].map((f) => loadMesh(join(shop, f))));
+    const [ts, json, yaml] = await Promise.all(
+      ['mesh.ts', 'mesh.json', 'mesh.yaml'].map((f) => loadMesh(join(shop, f))),
+    );
     // THEN one canonical form
     const expected = toCanonicalJson(ts as NonNullable<typeof ts>);
     expect(toCanonicalJson(json as NonNullable<typeof json>)).toBe(expected);
@@ -90,7 +92,14 @@ describe('loadMesh', () => {
     const dupYaml = join(dir, 'dup.yml');
     await writeFile(dupYaml, 'name: a\nname: b\n');
     // WHEN loaded THEN each is CLI_E_FILE with its path
-    for (const file of [join(dir, 'missing.json'), join(dir, 'missing.ts'), badJson, badYaml, dupYaml, join(dir, 'x.toml')]) {
+    for (const file of [
+      join(dir, 'missing.json'),
+      join(dir, 'missing.ts'),
+      badJson,
+      badYaml,
+      dupYaml,
+      join(dir, 'x.toml'),
+    ]) {
       const e = await error(loadMeshInput(file));
       expect(e.code).toBe('CLI_E_FILE');
       expect(e.path).toBe(file);

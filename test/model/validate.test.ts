@@ -34,7 +34,10 @@ function pairs(input: unknown): string[] {
 }
 
 function route(mesh: Record<string, any>, service = 'catalog'): Record<string, any> {
-  return mesh.services[service].routes?.[0] ?? (mesh.services[service].routes = [{ name: 'r', destinations: [{}] }])[0];
+  return (
+    mesh.services[service].routes?.[0] ??
+    (mesh.services[service].routes = [{ name: 'r', destinations: [{}] }])[0]
+  );
 }
 
 describe('validate', () => {
@@ -90,17 +93,57 @@ describe('validate', () => {
 
   describe('structure', () => {
     test.each<[string, (m: Record<string, any>) => void, string]>([
-      ['missing required field', (m) => delete m.services.catalog.ports, 'MESH_E_REQUIRED services.catalog.ports'],
-      ['empty list where one is needed', (m) => (m.services.catalog.ports = []), 'MESH_E_REQUIRED services.catalog.ports'],
+      [
+        'missing required field',
+        (m) => delete m.services.catalog.ports,
+        'MESH_E_REQUIRED services.catalog.ports',
+      ],
+      [
+        'empty list where one is needed',
+        (m) => (m.services.catalog.ports = []),
+        'MESH_E_REQUIRED services.catalog.ports',
+      ],
       ['no versions', (m) => (m.services.catalog.versions = {}), 'MESH_E_REQUIRED services.catalog.versions'],
-      ['wrong type', (m) => (m.services.catalog.ports[0].port = '8080'), 'MESH_E_TYPE services.catalog.ports[0].port'],
-      ['not an integer', (m) => (m.services.catalog.ports[0].port = 80.5), 'MESH_E_TYPE services.catalog.ports[0].port'],
-      ['NaN', (m) => (m.services.catalog.ports[0].port = Number.NaN), 'MESH_E_TYPE services.catalog.ports[0].port'],
-      ['port out of range', (m) => (m.services.catalog.ports[0].port = 70000), 'MESH_E_RANGE services.catalog.ports[0].port'],
-      ['bad enum', (m) => (m.services.catalog.ports[0].protocol = 'udp'), 'MESH_E_ENUM services.catalog.ports[0].protocol'],
-      ['bad service name', (m) => (m.services['Bad Name'] = m.services.db), 'MESH_E_NAME services["Bad Name"]'],
-      ['bad service name (simple key)', (m) => (m.services.Bad_Name = m.services.db), 'MESH_E_NAME services.Bad_Name'],
-      ['bad version name', (m) => (m.services.db.versions['1.0'] = {}), 'MESH_E_NAME services.db.versions["1.0"]'],
+      [
+        'wrong type',
+        (m) => (m.services.catalog.ports[0].port = '8080'),
+        'MESH_E_TYPE services.catalog.ports[0].port',
+      ],
+      [
+        'not an integer',
+        (m) => (m.services.catalog.ports[0].port = 80.5),
+        'MESH_E_TYPE services.catalog.ports[0].port',
+      ],
+      [
+        'NaN',
+        (m) => (m.services.catalog.ports[0].port = Number.NaN),
+        'MESH_E_TYPE services.catalog.ports[0].port',
+      ],
+      [
+        'port out of range',
+        (m) => (m.services.catalog.ports[0].port = 70000),
+        'MESH_E_RANGE services.catalog.ports[0].port',
+      ],
+      [
+        'bad enum',
+        (m) => (m.services.catalog.ports[0].protocol = 'udp'),
+        'MESH_E_ENUM services.catalog.ports[0].protocol',
+      ],
+      [
+        'bad service name',
+        (m) => (m.services['Bad Name'] = m.services.db),
+        'MESH_E_NAME services["Bad Name"]',
+      ],
+      [
+        'bad service name (simple key)',
+        (m) => (m.services.Bad_Name = m.services.db),
+        'MESH_E_NAME services.Bad_Name',
+      ],
+      [
+        'bad version name',
+        (m) => (m.services.db.versions['1.0'] = {}),
+        'MESH_E_NAME services.db.versions["1.0"]',
+      ],
       ['null where an object goes', (m) => (m.services.db.policy = null), 'MESH_E_TYPE services.db.policy'],
       [
         'unknown union kind',
@@ -127,9 +170,17 @@ describe('validate', () => {
         (m) => (route(m).match = { path: { kind: 'prefix', value: 'api' } }),
         'MESH_E_PATTERN services.catalog.routes[0].match.path.value',
       ],
-      ['zero interval', (m) => (m.services.db.policy = { healthCheck: { kind: 'tcp', interval: '0s' } }), 'MESH_E_DURATION services.db.policy.healthCheck.interval'],
+      [
+        'zero interval',
+        (m) => (m.services.db.policy = { healthCheck: { kind: 'tcp', interval: '0s' } }),
+        'MESH_E_DURATION services.db.policy.healthCheck.interval',
+      ],
       ['huge string', (m) => (m.domain = 'a'.repeat(1_000_000)), 'MESH_E_RANGE domain'],
-      ['bad header name', (m) => (route(m).match = { headers: [{ kind: 'present', name: 'X Canary' }] }), 'MESH_E_PATTERN services.catalog.routes[0].match.headers[0].name'],
+      [
+        'bad header name',
+        (m) => (route(m).match = { headers: [{ kind: 'present', name: 'X Canary' }] }),
+        'MESH_E_PATTERN services.catalog.routes[0].match.headers[0].name',
+      ],
       ['bad identity', (m) => (m.services.db.identity = 'db'), 'MESH_E_PATTERN services.db.identity'],
     ])('%s', (_title, breakIt, expected) => {
       // GIVEN a valid mesh with one structural mistake
@@ -147,7 +198,11 @@ describe('validate', () => {
         (m) => (route(m).destinations[0].service = 'nope'),
         ['MESH_E_REF services.catalog.routes[0].destinations[0].service'],
       ],
-      ['unknown backend', (m) => m.services.frontend.backends.push('nope'), ['MESH_E_REF services.frontend.backends[1]']],
+      [
+        'unknown backend',
+        (m) => m.services.frontend.backends.push('nope'),
+        ['MESH_E_REF services.frontend.backends[1]'],
+      ],
       [
         'reference to a prototype property is not a service',
         (m) => m.services.frontend.backends.push('constructor'),
@@ -198,7 +253,11 @@ describe('validate', () => {
         (m) => (route(m).redirect = { host: 'example.com' }),
         ['MESH_E_CONFLICT services.catalog.routes[0]'],
       ],
-      ['neither destinations nor redirect', (m) => delete route(m).destinations, ['MESH_E_REQUIRED services.catalog.routes[0].destinations']],
+      [
+        'neither destinations nor redirect',
+        (m) => delete route(m).destinations,
+        ['MESH_E_REQUIRED services.catalog.routes[0].destinations'],
+      ],
       [
         'prefix rewrite without a prefix match',
         (m) => {
@@ -219,7 +278,8 @@ describe('validate', () => {
       ],
       [
         'backoff max below base',
-        (m) => (m.services.catalog.policy = { retries: { attempts: 2, backoff: { base: '1s', max: '100ms' } } }),
+        (m) =>
+          (m.services.catalog.policy = { retries: { attempts: 2, backoff: { base: '1s', max: '100ms' } } }),
         ['MESH_E_RANGE services.catalog.policy.retries.backoff.max'],
       ],
       [
@@ -230,11 +290,18 @@ describe('validate', () => {
       [
         'abort with both statuses',
         (m) => (route(m).fault = { abort: { httpStatus: 503, grpcStatus: 14, percent: 1 } }),
-        ['MESH_E_CONFLICT services.catalog.routes[0].fault.abort', 'MESH_E_PROTOCOL services.catalog.routes[0].fault.abort.grpcStatus'],
+        [
+          'MESH_E_CONFLICT services.catalog.routes[0].fault.abort',
+          'MESH_E_PROTOCOL services.catalog.routes[0].fault.abort.grpcStatus',
+        ],
       ],
       [
         'authorization from an unknown service',
-        (m) => (m.services.payments.authorization = { action: 'allow-listed', rules: [{ from: ['frontend', 'ghost'] }] }),
+        (m) =>
+          (m.services.payments.authorization = {
+            action: 'allow-listed',
+            rules: [{ from: ['frontend', 'ghost'] }],
+          }),
         ['MESH_E_REF services.payments.authorization.rules[0].from[1]'],
       ],
       [
@@ -252,12 +319,18 @@ describe('validate', () => {
       ],
       [
         'gateway route to an unknown service',
-        (m) => (m.gateways = { edge: { listeners: [{ port: 80, protocol: 'http' }], routes: [{ name: 'r', service: 'nope' }] } }),
+        (m) =>
+          (m.gateways = {
+            edge: { listeners: [{ port: 80, protocol: 'http' }], routes: [{ name: 'r', service: 'nope' }] },
+          }),
         ['MESH_E_REF gateways.edge.routes[0].service'],
       ],
       [
         'gateway route to a tcp-only service',
-        (m) => (m.gateways = { edge: { listeners: [{ port: 80, protocol: 'http' }], routes: [{ name: 'r', service: 'db' }] } }),
+        (m) =>
+          (m.gateways = {
+            edge: { listeners: [{ port: 80, protocol: 'http' }], routes: [{ name: 'r', service: 'db' }] },
+          }),
         ['MESH_E_PROTOCOL gateways.edge.routes[0].service'],
       ],
       [
@@ -301,12 +374,26 @@ describe('validate', () => {
       ['a Map', new Map()],
       ['a revoked proxy', revoked.proxy],
       ['a cycle', cyclic],
-      ['a throwing getter', { name: 'a', get services() { throw new TypeError('boom'); } }],
+      [
+        'a throwing getter',
+        {
+          name: 'a',
+          get services() {
+            throw new TypeError('boom');
+          },
+        },
+      ],
       ['a revoked proxy inside', { name: 'a', services: { x: revoked.proxy } }],
-      ['a sparse array', { name: 'a', services: { x: { ports: [, { port: 1, protocol: 'tcp' }], versions: { v: {} } } } }],
+      [
+        'a sparse array',
+        { name: 'a', services: { x: { ports: [, { port: 1, protocol: 'tcp' }], versions: { v: {} } } } },
+      ],
       ['a __proto__ key', JSON.parse('{"name":"a","services":{"__proto__":{"ports":[],"versions":{}}}}')],
       ['a symbol', { name: Symbol('x'), services: {} }],
-      ['a bigint', { name: 'a', services: { x: { ports: [{ port: 1n, protocol: 'tcp' }], versions: { v: {} } } } }],
+      [
+        'a bigint',
+        { name: 'a', services: { x: { ports: [{ port: 1n, protocol: 'tcp' }], versions: { v: {} } } } },
+      ],
     ])('%s gives MeshError', (_title, input) => {
       // GIVEN hostile input WHEN validated THEN only a MeshError, with problems
       expect(() => validate(input)).toThrow(MeshError);
