@@ -3,7 +3,10 @@ import { describe, expect, test } from 'vitest';
 import { MeshError } from '../../errors/index.js';
 import { canonicalize, toCanonicalJson } from '../../model/canonical.js';
 
-function minimal(): Record<string, any> {
+// biome-ignore lint/suspicious/noExplicitAny: tests break meshes at arbitrary depths; a typed shape would forbid the very mistakes under test.
+type Editable = Record<string, any>;
+
+function minimal(): Editable {
   return {
     name: 'shop',
     services: {

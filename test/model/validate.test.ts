@@ -3,8 +3,11 @@ import { describe, expect, test } from 'vitest';
 import { MeshError, type Problem } from '../../errors/index.js';
 import { findProblems, validate } from '../../model/validate.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests break meshes at arbitrary depths; a typed shape would forbid the very mistakes under test.
+type Editable = Record<string, any>;
+
 /** A small valid mesh; each test breaks one thing in a fresh copy. */
-function base(): Record<string, any> {
+function base(): Editable {
   return {
     name: 'shop',
     services: {
@@ -33,11 +36,10 @@ function pairs(input: unknown): string[] {
   return findProblems(input).map((p) => `${p.code} ${p.path}`);
 }
 
-function route(mesh: Record<string, any>, service = 'catalog'): Record<string, any> {
-  return (
-    mesh.services[service].routes?.[0] ??
-    (mesh.services[service].routes = [{ name: 'r', destinations: [{}] }])[0]
-  );
+function route(mesh: Editable, service = 'catalog'): Editable {
+  const s = mesh.services[service];
+  if (s.routes === undefined) s.routes = [{ name: 'r', destinations: [{}] }];
+  return s.routes[0];
 }
 
 describe('validate', () => {
@@ -92,7 +94,7 @@ describe('validate', () => {
   });
 
   describe('structure', () => {
-    test.each<[string, (m: Record<string, any>) => void, string]>([
+    test.each<[string, (m: Editable) => void, string]>([
       [
         'missing required field',
         (m) => delete m.services.catalog.ports,
@@ -192,7 +194,7 @@ describe('validate', () => {
   });
 
   describe('references and semantics', () => {
-    test.each<[string, (m: Record<string, any>) => void, string[]]>([
+    test.each<[string, (m: Editable) => void, string[]]>([
       [
         'destination to an unknown service',
         (m) => (route(m).destinations[0].service = 'nope'),
@@ -215,7 +217,9 @@ describe('validate', () => {
       ],
       [
         'weights adding up to zero',
-        (m) => route(m).destinations.forEach((d: Record<string, unknown>) => (d.weight = 0)),
+        (m) => {
+          for (const d of route(m).destinations) d.weight = 0;
+        },
         ['MESH_E_WEIGHTS_SUM services.catalog.routes[0].destinations'],
       ],
       [
@@ -361,6 +365,8 @@ describe('validate', () => {
   });
 
   describe('never a raw error', () => {
+    const sparse: unknown[] = new Array(2);
+    sparse[1] = { port: 1, protocol: 'tcp' };
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
     const cyclic: Record<string, unknown> = { name: 'a' };
@@ -384,10 +390,7 @@ describe('validate', () => {
         },
       ],
       ['a revoked proxy inside', { name: 'a', services: { x: revoked.proxy } }],
-      [
-        'a sparse array',
-        { name: 'a', services: { x: { ports: [, { port: 1, protocol: 'tcp' }], versions: { v: {} } } } },
-      ],
+      ['a sparse array', { name: 'a', services: { x: { ports: sparse, versions: { v: {} } } } }],
       ['a __proto__ key', JSON.parse('{"name":"a","services":{"__proto__":{"ports":[],"versions":{}}}}')],
       ['a symbol', { name: Symbol('x'), services: {} }],
       [

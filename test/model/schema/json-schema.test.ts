@@ -8,6 +8,9 @@ import { canonicalize, toCanonicalJson } from '../../../model/canonical.js';
 import { meshJsonSchema } from '../../../model/schema/json-schema.js';
 import { findProblems } from '../../../model/validate.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests break meshes at arbitrary depths; a typed shape would forbid the very mistakes under test.
+type Editable = Record<string, any>;
+
 const shop = JSON.parse(readFileSync(new URL('../../../examples/shop/mesh.json', import.meta.url), 'utf8'));
 
 function compile() {
@@ -25,7 +28,7 @@ describe('meshJsonSchema', () => {
     expect(check(JSON.parse(toCanonicalJson(canonicalize(shop)))), JSON.stringify(check.errors)).toBe(true);
   });
 
-  test.each<[string, (m: Record<string, any>) => void]>([
+  test.each<[string, (m: Editable) => void]>([
     ['an unknown field', (m) => (m.services.frontend.retries = 1)],
     ['a bad enum', (m) => (m.services.frontend.ports[0].protocol = 'udp')],
     ['a weight out of range', (m) => (m.services.catalog.routes[1].destinations[0].weight = 2000)],
