@@ -98,8 +98,15 @@ export class CrossmeshAppMesh extends Construct {
     const res = this.resources;
 
     Annotations.of(this).addWarningV2('crossmesh:appmesh-discontinued', APP_MESH_DISCONTINUED);
+    // One line per approximated feature, listing where it is used: per use would drown the warnings.
+    const approximated = new Map<string, { note: string; paths: string[] }>();
     for (const use of rendered.approximated) {
-      Annotations.of(this).addInfo(`${use.path}: ${use.feature} is approximated on App Mesh: ${use.note}`);
+      const entry = approximated.get(use.feature) ?? { note: use.note, paths: [] };
+      entry.paths.push(use.path);
+      approximated.set(use.feature, entry);
+    }
+    for (const [feature, { note, paths }] of [...approximated].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      Annotations.of(this).addInfo(`${feature} is approximated on App Mesh (${paths.join(', ')}): ${note}`);
     }
     for (const drop of this.dropped) {
       Annotations.of(this).addWarningV2(

@@ -2,7 +2,12 @@
  * crossmesh for aws-cdk-lib users: the mesh model as App Mesh L2 constructs, the ECS sidecar of a
  * service version, and the Traffic Director manifest in the cloud assembly. See docs/targets/cdk.md.
  */
-export { APP_MESH_DISCONTINUED, CLOUDFORMATION_MANAGED_VALUE, CrossmeshAppMesh, type CrossmeshAppMeshProps } from './crossmesh-mesh.js';
+export {
+  APP_MESH_DISCONTINUED,
+  CLOUDFORMATION_MANAGED_VALUE,
+  CrossmeshAppMesh,
+  type CrossmeshAppMeshProps,
+} from './crossmesh-mesh.js';
 export {
   APP_MESH_ENVOY_IMAGE,
   type AppMeshSidecar,

@@ -74,7 +74,9 @@ export class CrossmeshTrafficDirectorManifest extends Construct {
   constructor(scope: Construct, id: string, props: CrossmeshTrafficDirectorManifestProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const other = stack.node.findAll().find((c) => c !== this && c instanceof CrossmeshTrafficDirectorManifest);
+    const other = stack.node
+      .findAll()
+      .find((c) => c !== this && c instanceof CrossmeshTrafficDirectorManifest);
     if (other !== undefined) {
       throw new MeshError(
         'TARGET_E_OPTION',
@@ -122,7 +124,8 @@ export class CrossmeshTrafficDirectorManifest extends Construct {
       [this.manifestFile, `${JSON.stringify(this.manifest, null, 2)}\n`],
       [this.meshFile, toCanonicalJson(this.model)],
     ]);
-    if (this.negsFile !== undefined) files.set(this.negsFile, `${JSON.stringify(sortedNegs(props.negs ?? {}), null, 2)}\n`);
+    if (this.negsFile !== undefined)
+      files.set(this.negsFile, `${JSON.stringify(sortedNegs(props.negs ?? {}), null, 2)}\n`);
 
     this.node.addMetadata(TRAFFIC_DIRECTOR_METADATA, {
       manifest: this.manifestFile,
@@ -140,5 +143,9 @@ export class CrossmeshTrafficDirectorManifest extends Construct {
 }
 
 function sortedNegs(negs: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]> {
-  return Object.fromEntries(Object.keys(negs).sort().map((key) => [key, negs[key] ?? []]));
+  return Object.fromEntries(
+    Object.keys(negs)
+      .sort()
+      .map((key) => [key, negs[key] ?? []]),
+  );
 }

@@ -9,6 +9,7 @@ import { ERROR_CATALOG } from '../errors/index.js';
 import { capabilityMatrixPage } from '../model/render.js';
 import { formatJson, meshJsonSchema } from '../model/schema/json-schema.js';
 import { modelReferencePage } from '../model/schema/reference.js';
+import { proxyCompatibilityPage } from '../proxy/config/compat-doc.js';
 
 /** A generated page: path relative to the repository root, and its content. */
 export interface GeneratedDoc {
@@ -60,6 +61,8 @@ function errorsPage(): string {
 /** Every generated page. */
 export const GENERATED_DOCS: readonly GeneratedDoc[] = [
   { path: 'docs/errors.md', generate: errorsPage },
+  // The bundled proxy's Envoy subset (issue 5), from proxy/config/supported.ts and corpus.ts.
+  { path: 'docs/proxy-compatibility.md', generate: proxyCompatibilityPage },
   // The mesh model (issue 2): schema and field reference from model/schema/mesh-shape.ts, and the
   // json target's capability matrix. Other targets add `docs/targets/<name>.md` the same way.
   { path: 'docs/mesh.schema.json', generate: () => formatJson(meshJsonSchema()) },
