@@ -5,6 +5,7 @@
  */
 import { appmeshTarget } from '../adapters/appmesh/target.js';
 import { jsonTarget } from '../adapters/json/index.js';
+import { trafficDirectorTarget } from '../adapters/traffic-director/index.js';
 import { ERROR_CATALOG } from '../errors/index.js';
 import { capabilityMatrixPage } from '../model/render.js';
 import { formatJson, meshJsonSchema } from '../model/schema/json-schema.js';
@@ -69,4 +70,5 @@ export const GENERATED_DOCS: readonly GeneratedDoc[] = [
   { path: 'docs/model-reference.md', generate: modelReferencePage },
   { path: 'docs/targets/json.md', generate: () => capabilityMatrixPage(jsonTarget) },
   { path: 'docs/targets/appmesh.md', generate: () => capabilityMatrixPage(appmeshTarget) },
+  { path: 'docs/targets/traffic-director.md', generate: () => capabilityMatrixPage(trafficDirectorTarget) },
 ];

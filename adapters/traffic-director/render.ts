@@ -24,14 +24,27 @@ import {
 /** GCP project ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter. */
 const PROJECT_RE = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
+const OPTION_KEYS = ['drainingTimeoutSec', 'maxRatePerEndpoint', 'negs', 'project'];
+
 function checkOptions(mesh: Mesh, options: TrafficDirectorOptions): void {
   const problems: Problem[] = [];
-  if (typeof options.project !== 'string' || !PROJECT_RE.test(options.project)) {
+  for (const key of Object.keys(options ?? {})) {
+    if (!OPTION_KEYS.includes(key)) {
+      problems.push({
+        code: 'TARGET_E_OPTION',
+        path: `options.${key}`,
+        message: `is not an option of the traffic-director target`,
+        value: key,
+        allowed: OPTION_KEYS.join(', '),
+      });
+    }
+  }
+  if (typeof options?.project !== 'string' || !PROJECT_RE.test(options.project)) {
     problems.push({
       code: 'TARGET_E_OPTION',
       path: 'options.project',
-      message: `must be a GCP project id, got ${JSON.stringify(options.project)}`,
-      value: options.project,
+      message: `must be a GCP project id, got ${JSON.stringify(options?.project)}`,
+      value: options?.project,
       allowed:
         '6-30 lowercase letters, digits or hyphens, starting with a letter (e.g. --project my-project)',
     });
@@ -88,29 +101,55 @@ export function renderTrafficDirector(mesh: Mesh, options: TrafficDirectorOption
   checkOptions(mesh, options);
   const ctx: RenderContext = { mesh, project: options.project, warnings: [] };
   const labels = meshLabels(mesh.name);
-  const raw: { kind: TdKind; name: string; body: JsonObject; dependsOn: readonly string[] }[] = [];
+  type Raw = { kind: TdKind; name: string; body: JsonObject; dependsOn: readonly string[] };
+  const raw: Raw[] = [];
+  // Where each resource comes from in the model, to name both sides of a name collision.
+  const sources = new Map<string, string>();
+  const problems: Problem[] = [];
+  const add = (path: string, ...resources: readonly Raw[]) => {
+    for (const r of resources) {
+      const id = `${r.kind}/${r.name}`;
+      const first = sources.get(id);
+      if (first === undefined) {
+        sources.set(id, path);
+        raw.push(r);
+      } else {
+        problems.push({
+          code: 'TARGET_E_UNSUPPORTED',
+          path,
+          message: `${r.kind} name ${JSON.stringify(r.name)} is generated twice (also by ${first}); Traffic Director names must be unique per project`,
+          value: r.name,
+          allowed: 'service, version and gateway names whose hyphenated combinations do not collide',
+        });
+      }
+    }
+  };
 
-  raw.push({ kind: 'Mesh', name: mesh.name, body: {}, dependsOn: [] });
-  raw.push(...tlsPolicies(ctx));
+  add('name', { kind: 'Mesh', name: mesh.name, body: {}, dependsOn: [] });
+  add('security', ...tlsPolicies(ctx));
   for (const [serviceName, service] of Object.entries(mesh.services)) {
     const hc = healthCheck(ctx, serviceName, service);
-    if (hc !== undefined) raw.push(hc);
+    if (hc !== undefined) add(`services.${serviceName}.policy.healthCheck`, hc);
     for (const version of Object.keys(service.versions)) {
-      raw.push(backendService(ctx, options, serviceName, service, version));
+      add(
+        `services.${serviceName}.versions.${version}`,
+        backendService(ctx, options, serviceName, service, version),
+      );
     }
-    raw.push(...serviceRoutes(ctx, serviceName, service));
-    raw.push(...serviceSecurity(ctx, serviceName, service));
+    add(`services.${serviceName}.ports`, ...serviceRoutes(ctx, serviceName, service));
+    add(`services.${serviceName}.authorization`, ...serviceSecurity(ctx, serviceName, service));
   }
   for (const [key, gateway] of Object.entries(mesh.gateways ?? {})) {
     const ports = [...new Set(gateway.listeners.map((l) => l.port))].sort((a, b) => a - b);
-    raw.push({
+    add(`gateways.${key}`, {
       kind: 'Gateway',
       name: gatewayName(ctx, key),
       body: { type: 'OPEN_MESH', ports, scope: resourceName(mesh.name, key) },
       dependsOn: [],
     });
-    raw.push(...gatewayRoutes(ctx, key, gateway));
+    add(`gateways.${key}.routes`, ...gatewayRoutes(ctx, key, gateway));
   }
+  if (problems.length > 0) throw MeshError.fromProblems(problems);
 
   const order = new Map<string, number>(TD_KINDS.map((kind, i) => [kind, i]));
   const resources: TdResource[] = raw

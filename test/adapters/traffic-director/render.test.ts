@@ -369,6 +369,32 @@ describe('renderTrafficDirector', () => {
     ]);
   });
 
+  test('two model names that generate the same resource name are refused, naming both', () => {
+    // GIVEN services `a-b` (version `c`) and `a` (version `b-c`): both give BackendService shop-a-b-c
+    const mesh = kitchenSink();
+    const version = { labels: { version: 'x' } };
+    const base = mesh.services.cache as NonNullable<typeof mesh.services.cache>;
+    const clash: Mesh = {
+      ...mesh,
+      services: {
+        ...mesh.services,
+        'a-b': { ...base, versions: { c: version }, routes: [] },
+        a: { ...base, versions: { 'b-c': version }, routes: [] },
+      },
+    };
+    // WHEN / THEN
+    expect(() => renderTrafficDirector(clash, { project: PROJECT })).toThrow(
+      /BackendService name "shop-a-b-c" is generated twice \(also by services\.a-b\.versions\.c\)/,
+    );
+  });
+
+  test('unknown options are refused', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => renderTrafficDirector(kitchenSink(), { project: PROJECT, neg: {} } as never)).toThrow(
+      /options\.neg/,
+    );
+  });
+
   test('long names stay within 63 characters and unique', () => {
     // GIVEN / WHEN
     const long = resourceName('a'.repeat(40), 'b'.repeat(40), 'v1');
