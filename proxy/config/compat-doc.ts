@@ -1,0 +1,141 @@
+/**
+ * docs/proxy-compatibility.md, generated from the allow-list (supported.ts) and the recorded corpus
+ * outcomes (corpus.ts), so the page says exactly what the loader enforces.
+ */
+import { ENVOY_CORPUS } from './corpus.js';
+import {
+  type FieldRule,
+  type Slot,
+  SUPPORTED_FIELDS,
+  SUPPORTED_TYPED_CONFIGS,
+  typedConfigsFor,
+} from './supported.js';
+
+const SLOT_ORDER: readonly Slot[] = [
+  'network filter',
+  'HTTP filter',
+  'listener filter',
+  'downstream transport socket',
+  'upstream transport socket',
+  'access logger',
+  'upstream protocol options',
+  'per-route filter config',
+  'retry host predicate',
+];
+
+function issueOf(rule: { readonly issue?: number }): string {
+  return rule.issue === undefined || rule.issue === 5
+    ? 'core'
+    : rule.issue === 6
+      ? 'resilience (issue 6)'
+      : `issue ${rule.issue}`;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+function fieldRow(name: string, rule: FieldRule): string {
+  const values = rule.values === undefined ? '' : rule.values.map((v) => `\`${v}\``).join(', ');
+  return `| \`${name}\` | ${rule.status} | ${values} | ${issueOf(rule)} | ${cell(rule.note ?? '')} |`;
+}
+
+/** The page's Markdown. */
+export function proxyCompatibilityPage(): string {
+  const typed = SLOT_ORDER.flatMap((slot) =>
+    typedConfigsFor(slot).map((t) => {
+      const rule = SUPPORTED_TYPED_CONFIGS[t];
+      const ext = slot === 'per-route filter config' ? 'filter name' : `\`${rule?.extension ?? t}\``;
+      return `| ${slot} | ${ext} | \`type.googleapis.com/${t}\` | ${issueOf(rule ?? {})} | ${cell(rule?.note ?? '')} |`;
+    }),
+  );
+  const messages = Object.entries(SUPPORTED_FIELDS).flatMap(([message, fields]) => {
+    const rows = Object.entries(fields).map(([name, rule]) => fieldRow(name, rule));
+    if (rows.length === 0)
+      return [`### \`${message}\``, '', 'May be present; no field of it may be set.', ''];
+    return [
+      `### \`${message}\``,
+      '',
+      '| field | status | supported values | feature | note |',
+      '| --- | --- | --- | --- | --- |',
+      ...rows,
+      '',
+    ];
+  });
+  const ignored = Object.entries(SUPPORTED_FIELDS).flatMap(([message, fields]) =>
+    Object.entries(fields)
+      .filter(([, r]) => r.status === 'ignored')
+      .map(([name, r]) => `- \`${message}.${name}\`: ${r.note ?? ''}`),
+  );
+  const corpus = ENVOY_CORPUS.map((e) => {
+    const result =
+      e.problems.length === 0
+        ? 'loads'
+        : `rejected: ${e.problems.map((p) => `\`${p.path}\` (${p.names}, ${p.code})`).join('; ')}`;
+    return `| \`${e.file}\` | ${cell(e.summary)} | ${result} |`;
+  });
+  return [
+    '# Envoy compatibility of the bundled proxy',
+    '',
+    '<!-- Generated from proxy/config/supported.ts and proxy/config/corpus.ts by `npm run docs`; do not edit by hand. -->',
+    '',
+    '`crossmesh proxy -c envoy.yaml` reads Envoy v3 bootstrap configuration. This page lists the subset it',
+    'implements. Anything else stops start-up with `PROXY_E_UNSUPPORTED` naming the exact field path, e.g.',
+    '`static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0] (envoy.filters.http.rbac)`:',
+    'nothing is silently ignored except the fields listed as `ignored` below, each with its reason.',
+    '',
+    '## How configuration is read',
+    '',
+    "The loader reads configuration the way Envoy does, against Envoy's own v3 protos (vendored in",
+    '`@grpc/grpc-js-xds`, compiled into `gen/envoy.binpb` by `npm run build`):',
+    '',
+    '- `-c file`: `.json` is JSON, anything else YAML 1.2; `--config-yaml` is merged over the file with',
+    '  protobuf MergeFrom semantics (scalars replaced, messages merged, lists appended), as in Envoy.',
+    '- Strict proto3 JSON: an unknown field is `PROXY_E_UNKNOWN_FIELD` with its full path and the closest',
+    '  field name; wrong JSON types, unknown enum values, two members of one oneof, and malformed',
+    '  durations are `PROXY_E_INVALID`.',
+    '- Enum names are case-insensitive (`strict_dns`, `tlsv1_3`); a single object is accepted where a list',
+    '  is expected; `null` means "not set"; field names may be proto (`lb_policy`) or JSON (`lbPolicy`) names.',
+    '- Durations are strings of seconds (`"5s"`, `"0.250s"`); a bare number is refused.',
+    '- Typed configs are resolved by `@type`; a type URL outside the shipped v3 API (contrib and alpha',
+    '  extensions included) is `PROXY_E_UNSUPPORTED`, named with its element and extension name.',
+    "- Envoy's protoc-gen-validate rules are enforced: required fields and oneofs, string lengths, header",
+    '  name forms, number and duration bounds, list sizes.',
+    '- A key given twice with different values is a parse error; nesting deeper than 100 levels is refused.',
+    '- Deprecated spellings are rewritten before the runtime sees them: `HeaderMatcher.*_match` to',
+    '  `string_match`, `HeaderValueOption.append` to `append_action`, cluster-level HTTP protocol options',
+    '  to `typed_extension_protocol_options` (`envoy.extensions.upstreams.http.v3.HttpProtocolOptions`).',
+    '- The result is canonical proto3 JSON (proto field names, enum names, defaults omitted, 64-bit',
+    '  integers as strings), deeply frozen; its TypeScript shape is `proxy/config/envoy.ts`.',
+    '',
+    'Features marked `resilience (issue 6)` are accepted by the loader; check the issue 6 notes for which',
+    'the runtime enforces today.',
+    '',
+    '## Typed configs',
+    '',
+    '| where | extension | type | feature | note |',
+    '| --- | --- | --- | --- | --- |',
+    ...typed,
+    '',
+    '## Tolerated and ignored',
+    '',
+    'These fields are accepted so that existing configs load, and have no effect:',
+    '',
+    ...ignored,
+    '',
+    '## Real configs',
+    '',
+    'Each config in `../shared/envoy-corpus/` (third-party Envoy configs) through the loader; checked by',
+    '`test/proxy/config/corpus.test.ts`.',
+    '',
+    '| config | what it uses | result |',
+    '| --- | --- | --- |',
+    ...corpus,
+    '',
+    '## Supported fields by message',
+    '',
+    'A message not listed may appear only empty (e.g. `locality_weighted_lb_config: {}`).',
+    '',
+    ...messages,
+  ].join('\n');
+}
