@@ -234,6 +234,44 @@ describe('appmesh provider against moto', () => {
     expect((await computePlan(provider, changed.name, desiredOf(changed))).changes).toEqual([]);
   });
 
+  test('changing node policy and removing a version updates nodes without losing backends, then deletes the orphan', async () => {
+    // GIVEN an applied shop
+    const mesh = shopNamed('shop-evolve');
+    const provider = providerFor(mesh);
+    await apply(provider, mesh);
+    // WHEN catalog loses v2 (and its routes go to v1 only) and its timeouts change
+    const services = mesh.services as Record<string, Mesh['services'][string]>;
+    const catalog = services['catalog'];
+    const changed = canonicalize({
+      ...mesh,
+      services: {
+        ...services,
+        catalog: {
+          ...catalog,
+          versions: { v1: catalog?.versions['v1'] ?? {} },
+          routes: [{ name: 'all', destinations: [{ service: 'catalog', version: 'v1' }] }],
+          policy: { ...catalog?.policy, timeouts: { request: '3s', idle: '2m' } },
+        },
+      },
+    });
+    const plan = await computePlan(provider, changed.name, desiredOf(changed));
+    await applyPlan(provider, plan);
+
+    // THEN the routes were rewritten before catalog-v2 and its backends were deleted
+    const order = plan.changes.map((c) => `${c.action} ${c.id}`);
+    expect(order).toContain('update VirtualNode/catalog-v1');
+    expect(order.indexOf('delete Route/catalog/catalog-split')).toBeLessThan(
+      order.indexOf('delete VirtualNode/catalog-v2'),
+    );
+    expect(order.indexOf('delete VirtualNodeBackends/catalog-v2')).toBeLessThan(
+      order.indexOf('delete VirtualNode/catalog-v2'),
+    );
+    // AND the API reads back the new render, backends included, with nothing left to do
+    const rendered = renderAppMesh(changed);
+    expect(await readBack(rendered)).toEqual(rendered);
+    expect((await computePlan(provider, changed.name, desiredOf(changed))).changes).toEqual([]);
+  });
+
   test('an apply cut off half-way converges when re-run, and nothing is orphaned', async () => {
     // GIVEN an apply whose 9th write fails with an error that is not retried
     const mesh = shopNamed('shop-cut');
