@@ -13,6 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { ResponseFlag, type ResponseFlagName } from '../accesslog/flags.js';
+import type { FormatContext } from '../accesslog/substitution.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from '../http/headers.js';
 import type {
   BodyFlow,
@@ -21,54 +23,17 @@ import type {
   UpstreamCallbacks,
   UpstreamRequest,
 } from '../http/stream.js';
+import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteTable } from '../router/index.js';
 import { type ClusterStats, HttpConnectionManagerStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
-import type {
-  EngineCluster,
-  EngineClusterManager,
-  EngineHost,
-  EngineRoute,
-  EngineRouteRequest,
-  EngineRouteTable,
-} from './contracts.js';
+import type { EngineCluster, EngineClusterManager, EngineHost } from './contracts.js';
 import type { PoolRegistry } from './pools.js';
+import type { Expirable, Sweeper } from './sweeper.js';
 import type { ConnectionInfo, HttpStreamFactory, RequestMeta, StreamHandle, UpgradeSink } from './types.js';
 
-/** One finished request, as the access log needs it. */
-export interface RequestLogEntry {
-  /** Epoch ms when the request head arrived. */
-  readonly startTime: number;
-  readonly method: string;
-  /** Path as received (before rewrites). */
-  readonly path: string;
-  /** Path sent upstream, when rewritten. */
-  readonly rewrittenPath: string | undefined;
-  readonly authority: string;
-  readonly protocol: string;
-  /** Status sent downstream; 0 when none was (client gone first). */
-  readonly responseCode: number;
-  /** Envoy response flags, e.g. `['UF']`; empty when none. */
-  readonly responseFlags: readonly string[];
-  /** `%RESPONSE_CODE_DETAILS%`. */
-  readonly responseCodeDetails: string;
-  readonly bytesReceived: number;
-  readonly bytesSent: number;
-  /** Total duration in ms. */
-  readonly durationMs: number;
-  /** Request headers as forwarded (with x-request-id, x-forwarded-for). */
-  readonly requestHeaders: HeaderList;
-  readonly responseHeaders: HeaderList;
-  readonly responseTrailers: HeaderList;
-  /** `ip:port` of the upstream host, when one was picked. */
-  readonly upstreamHost: string | undefined;
-  readonly upstreamCluster: string | undefined;
-  readonly downstreamRemoteAddress: string;
-  readonly downstreamLocalAddress: string;
-}
-
-/** Receives finished requests (the compiled access logs). */
+/** Receives finished requests (the compiled access logs), one Envoy format context each. */
 export interface RequestLogger {
-  log(entry: RequestLogEntry): void;
+  log(entry: FormatContext): void;
 }
 
 /** Settings from the HttpConnectionManager config, in plain form. */
@@ -84,21 +49,13 @@ export interface HcmSettings {
   readonly upgrades: ReadonlySet<string>;
   /** Per-stream idle timeout (ms, 0 = none): Envoy's stream_idle_timeout, default 5 minutes. */
   readonly streamIdleTimeoutMs: number;
-  /** Whole-request timeout (ms, 0 = none). */
+  /** Whole-request timeout (ms, 0 = none): Envoy's request_timeout (answers 408). */
   readonly requestTimeoutMs: number;
+  /** Trusted proxies in front of us (Envoy's xff_num_trusted_hops). */
+  readonly xffNumTrustedHops: number;
 }
 
-const LOCAL_REPLY_DETAIL: Record<string, string> = {
-  UF: 'upstream_reset_before_response_started{connection_failure}',
-  UC: 'upstream_reset_before_response_started{connection_termination}',
-  UO: 'upstream_reset_before_response_started{overflow}',
-  UT: 'upstream_response_timeout',
-  UH: 'no_healthy_upstream',
-  NR: 'route_not_found',
-  NC: 'cluster_not_found',
-  URX: 'upstream_reset_before_response_started{protocol_error}',
-  SI: 'stream_idle_timeout',
-};
+const EMPTY = Buffer.alloc(0);
 
 let cachedDate = '';
 let cachedDateSecond = 0;
@@ -111,6 +68,19 @@ function httpDate(): string {
     cachedDate = new Date(now).toUTCString();
   }
   return cachedDate;
+}
+
+/**
+ * The client address Envoy trusts when `use_remote_address` is false: the address
+ * `xff_num_trusted_hops` entries from the right of x-forwarded-for (the last one by default), or
+ * the peer address when there is no such entry.
+ */
+function trustedClientAddress(headers: HeaderList, trustedHops: number, peer: string): string {
+  const xff = getHeader(headers, 'x-forwarded-for');
+  if (xff === undefined) return peer;
+  const parts = xff.split(',');
+  const entry = parts[parts.length - 1 - trustedHops];
+  return entry === undefined ? peer : entry.trim();
 }
 
 /** Maps an HTTP status to the gRPC status Envoy puts in a local reply to a gRPC request. */
@@ -141,11 +111,12 @@ export class HttpConnectionManager implements HttpStreamFactory {
 
   constructor(
     readonly settings: HcmSettings,
-    readonly routes: EngineRouteTable,
+    readonly routes: RouteTable,
     readonly clusters: EngineClusterManager,
     readonly pools: PoolRegistry,
     store: StatsStore,
     readonly logger: RequestLogger | undefined,
+    readonly sweeper: Sweeper,
   ) {
     this.stats = new HttpConnectionManagerStats(store, settings.statPrefix);
   }
@@ -167,25 +138,18 @@ export class HttpConnectionManager implements HttpStreamFactory {
     else this.stats.downstream_cx_protocol_error.inc();
     this.stats.recordResponse(status);
     this.logger?.log({
-      startTime: Date.now(),
-      method: '',
-      path: '',
-      rewrittenPath: undefined,
-      authority: '',
+      startTimeMs: Date.now(),
       protocol,
       responseCode: status,
-      responseFlags: status === 408 ? [] : ['DPE'],
+      responseFlags: status === 408 ? 0 : ResponseFlag.DownstreamProtocolError,
       responseCodeDetails: `codec_error:${detail.replaceAll(' ', '_')}`,
       bytesReceived: 0,
       bytesSent: 0,
       durationMs: 0,
-      requestHeaders: [],
-      responseHeaders: [],
-      responseTrailers: [],
-      upstreamHost: undefined,
-      upstreamCluster: undefined,
       downstreamRemoteAddress: `${conn.remoteAddress}:${conn.remotePort}`,
+      downstreamDirectRemoteAddress: `${conn.remoteAddress}:${conn.remotePort}`,
       downstreamLocalAddress: `${conn.localAddress}:${conn.localPort}`,
+      ...(conn.sni === undefined ? {} : { requestedServerName: conn.sni }),
     });
   }
 
@@ -211,7 +175,11 @@ export class HttpConnectionManager implements HttpStreamFactory {
 }
 
 /** One request through the pipeline. */
-class ActiveStream implements StreamHandle, UpstreamCallbacks {
+class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
+  /** Sweeper deadline: stream idle or whole-request timeout, whichever comes first. */
+  deadline = 0;
+  private requestDeadline = 0;
+  private swept = false;
   private readonly startMs = performance.now();
   private readonly startEpoch = Date.now();
   private upstream: UpstreamRequest | undefined;
@@ -219,8 +187,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
   private cluster: EngineCluster | undefined;
   private clusterStats: ClusterStats | undefined;
   private host: EngineHost | undefined;
-  private route: EngineRoute | undefined;
-  private flags: string[] | undefined;
+  private route: CompiledRoute | undefined;
+  private flags = 0;
+  private setCookie: HashKeyOutput | undefined;
+  private firstByteMs = 0;
+  private requestEndMs = 0;
   private details = 'via_upstream';
   private status = 0;
   private responseHeaders: HeaderList = [];
@@ -254,6 +225,12 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
     (this.meta.protocol === 'HTTP/2' ? st.downstream_rq_http2_total : st.downstream_rq_http1_total).inc();
     const s = hcm.settings;
     const headers = this.head.headers;
+    if (s.streamIdleTimeoutMs > 0 || s.requestTimeoutMs > 0) {
+      if (s.requestTimeoutMs > 0) this.requestDeadline = Date.now() + s.requestTimeoutMs;
+      this.touch();
+      this.swept = true;
+      hcm.sweeper.add(this);
+    }
     // Forwarding headers as Envoy sets them (HCM docs, "HTTP header manipulation").
     if (s.useRemoteAddress) {
       const xff = getHeader(headers, 'x-forwarded-for');
@@ -271,75 +248,94 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
       else if (s.useRemoteAddress && !s.preserveExternalRequestId)
         setHeader(headers, 'x-request-id', randomUUID());
     }
-    if (this.meta.upgrade !== undefined && !s.upgrades.has(this.meta.upgrade)) {
-      // Envoy answers 403 to an upgrade that is not configured.
-      this.localReply(403, 'upgrade not configured', 'upgrade_failed', undefined);
-      return;
-    }
-    const request: EngineRouteRequest = {
+    const request: RouteRequest = {
       authority: this.head.authority,
       path: this.head.path,
       method: this.head.method,
       scheme: this.head.scheme,
       headers,
-      sourceAddress: this.conn.remoteAddress,
+      sourceAddress: s.useRemoteAddress
+        ? this.conn.remoteAddress
+        : trustedClientAddress(headers, s.xffNumTrustedHops, this.conn.remoteAddress),
     };
     const result = hcm.routes.route(request);
     switch (result.kind) {
       case 'none':
         st.no_route.inc();
-        this.localReply(404, '', 'route_not_found', 'NR');
+        this.localReply(404, '', 'route_not_found', 'NoRouteFound');
         return;
       case 'direct': {
         st.rq_direct_response.inc();
-        const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body);
-        const out: HeaderList = result.headers === undefined ? [] : [...result.headers];
+        this.route = result.route;
+        const body = result.body ?? EMPTY;
+        const out = result.headers;
+        if (body.length > 0 && getHeader(out, 'content-type') === undefined)
+          out.push('content-type', 'text/plain');
+        result.route.applyResponseHeaders(out, this.formatContext());
         this.sendResponse(result.status, out, body, 'direct_response');
         return;
       }
       case 'redirect': {
         st.rq_redirect.inc();
-        const out: HeaderList = result.headers === undefined ? [] : [...result.headers];
-        setHeader(out, 'location', result.location);
-        this.sendResponse(result.status, out, Buffer.alloc(0), 'direct_response');
+        this.route = result.route;
+        const out: HeaderList = ['location', result.location];
+        result.route.applyResponseHeaders(out, this.formatContext());
+        this.sendResponse(result.status, out, EMPTY, 'direct_response');
         return;
       }
-      case 'cluster':
+      case 'cluster': {
         this.route = result.route;
+        const upgrade = this.meta.upgrade;
+        if (upgrade !== undefined && !(result.route.upgradeEnabled(upgrade) ?? s.upgrades.has(upgrade))) {
+          // Envoy answers 403 to an upgrade neither the route nor the connection manager enables.
+          st.downstream_rq_ws_on_non_ws_route.inc();
+          this.localReply(403, '', 'upgrade_failed', undefined);
+          return;
+        }
         this.startUpstream(result.clusterName, result.route, request);
         return;
+      }
     }
   }
 
-  private startUpstream(clusterName: string, route: EngineRoute, request: EngineRouteRequest): void {
+  private startUpstream(clusterName: string, route: CompiledRoute, request: RouteRequest): void {
     const hcm = this.hcm;
     const cluster = hcm.clusters.get(clusterName);
     if (cluster === undefined) {
       hcm.stats.no_cluster.inc();
-      this.localReply(503, '', 'cluster_not_found', 'NC');
+      this.localReply(route.clusterNotFoundStatus, '', 'cluster_not_found', 'NoClusterFound');
       return;
     }
     this.cluster = cluster;
     const cs = cluster.stats;
     this.clusterStats = cs;
     hcm.stats.rq_total.inc();
-    const hashKey = route.hashKey(request);
+    const out: HashKeyOutput = {};
+    const hashKey = route.hashKey(request, out);
+    if (out.setCookie !== undefined) this.setCookie = out;
     const host = cluster.chooseHost(hashKey === undefined ? {} : { hashKey });
     if (host === undefined) {
       cs.upstream_cx_none_healthy.inc();
-      this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'UH');
+      this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
       return;
     }
     this.host = host;
     this.pickedHost = host;
     const headers = this.head.headers;
-    route.applyRequestHeaders(headers);
-    const path = route.rewritePath(this.head.path);
+    route.applyRequestHeaders(headers, this.formatContext());
+    const path = route.hasPathRewrite ? route.rewritePath(this.head.path) : this.head.path;
     if (path !== this.head.path) {
       this.rewrittenPath = path;
       headers.push('x-envoy-original-path', this.head.path);
     }
-    const authority = route.hostRewrite ?? this.head.authority;
+    let authority = this.head.authority;
+    if (route.hostRewrite !== undefined) authority = route.hostRewrite;
+    else if (route.hostRewriteHeader !== undefined) {
+      authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
+    } else if (route.autoHostRewrite && host.hostname !== undefined && host.hostname !== '') {
+      authority = host.hostname;
+    }
+    if (authority !== this.head.authority) headers.push('x-forwarded-host', this.head.authority);
     if (route.timeoutMs > 0) {
       setHeader(headers, 'x-envoy-expected-rq-timeout-ms', String(route.timeoutMs));
       this.timer = setTimeout(() => this.onTimeout(), route.timeoutMs);
@@ -391,6 +387,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
 
   onRequestData(chunk: Buffer): void {
     this.bytesReceived += chunk.length;
+    if (this.deadline !== 0) this.touch();
     const up = this.upstream;
     if (up === undefined || this.done) return;
     if (!up.writeData(chunk)) this.flow.pause();
@@ -398,6 +395,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
 
   onRequestEnd(trailers: HeaderList | undefined): void {
     this.requestEnded = true;
+    this.requestEndMs = performance.now();
     if (this.done) return;
     this.upstream?.end(trailers);
   }
@@ -406,7 +404,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
     if (this.done) return;
     this.hcm.stats.downstream_rq_rx_reset.inc();
     this.upstream?.abort();
-    this.addFlag('DC');
+    this.addFlag('DownstreamConnectionTermination');
     this.details = 'downstream_remote_disconnect';
     this.finish();
   }
@@ -420,9 +418,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
   onHeaders(status: number, headers: HeaderList, endStream: boolean): void {
     if (this.done) return;
     this.status = status;
+    this.firstByteMs = performance.now();
     (this.clusterStats as ClusterStats).recordResponse(status);
-    headers.push('x-envoy-upstream-service-time', String(Math.round(performance.now() - this.upstreamStart)));
-    this.route?.applyResponseHeaders(headers);
+    headers.push('x-envoy-upstream-service-time', String(Math.round(this.firstByteMs - this.upstreamStart)));
+    if (this.setCookie?.setCookie !== undefined) headers.push('set-cookie', this.setCookie.setCookie);
+    this.route?.applyResponseHeaders(headers, this.formatContext());
     this.decorate(headers);
     this.responseHeaders = headers;
     this.sink.writeHead(status, headers, endStream);
@@ -431,6 +431,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
 
   onData(chunk: Buffer): void {
     if (this.done) return;
+    if (this.deadline !== 0) this.touch();
     if (!this.sink.writeData(chunk)) {
       const up = this.upstream;
       if (up !== undefined) {
@@ -451,25 +452,25 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
     if (this.done) return;
     const cs = this.clusterStats;
     if (beforeHeaders) {
-      const flag =
+      const flag: ResponseFlagName =
         reason === 'overflow'
-          ? 'UO'
+          ? 'UpstreamOverflow'
           : reason === 'connection failure' || reason === 'connection timeout'
-            ? 'UF'
+            ? 'UpstreamConnectionFailure'
             : reason === 'protocol error'
-              ? 'UPE'
-              : 'UC';
+              ? 'UpstreamProtocolError'
+              : 'UpstreamConnectionTermination';
       this.releaseHost();
       this.localReply(
         503,
         `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
-        LOCAL_REPLY_DETAIL[flag] ?? `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}}`,
+        `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}}`,
         flag,
       );
       return;
     }
     cs?.upstream_rq_rx_reset.inc();
-    this.addFlag('UR');
+    this.addFlag('UpstreamRemoteReset');
     this.details = 'upstream_reset_after_response_started';
     this.sink.reset();
     this.finish();
@@ -498,12 +499,42 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
     this.upstream?.abort();
     if (this.status === 0) {
       this.releaseHost();
-      this.localReply(504, 'upstream request timeout', 'upstream_response_timeout', 'UT');
+      this.localReply(504, 'upstream request timeout', 'upstream_response_timeout', 'UpstreamRequestTimeout');
     } else {
-      this.addFlag('UT');
+      this.addFlag('UpstreamRequestTimeout');
       this.sink.reset();
       this.finish();
     }
+  }
+
+  /** Re-arms the stream idle deadline (bounded by the whole-request deadline). */
+  private touch(): void {
+    const idle = this.hcm.settings.streamIdleTimeoutMs;
+    const byIdle = idle > 0 ? Date.now() + idle : 0;
+    const r = this.requestDeadline;
+    this.deadline = r === 0 ? byIdle : byIdle === 0 ? r : Math.min(r, byIdle);
+  }
+
+  /** Stream idle timeout (408 before a response, reset after) or request timeout (408). */
+  expire(now: number): void {
+    if (this.done) return;
+    const requestTimeout = this.requestDeadline !== 0 && now >= this.requestDeadline;
+    const st = this.hcm.stats;
+    (requestTimeout ? st.downstream_rq_timeout : st.downstream_rq_idle_timeout).inc();
+    this.upstream?.abort();
+    if (this.status === 0 && this.sink.bytesSent === 0) {
+      this.releaseHost();
+      this.localReply(
+        408,
+        requestTimeout ? 'request timeout' : 'stream timeout',
+        requestTimeout ? 'request_overall_timeout' : 'stream_idle_timeout',
+        requestTimeout ? undefined : 'StreamIdleTimeout',
+      );
+      return;
+    }
+    if (!requestTimeout) this.addFlag('StreamIdleTimeout');
+    this.sink.reset();
+    this.finish();
   }
 
   // ---- helpers ----
@@ -520,13 +551,54 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
     if (getHeader(headers, 'date') === undefined) headers.push('date', httpDate());
   }
 
-  private addFlag(flag: string): void {
-    if (this.flags === undefined) this.flags = [flag];
-    else if (!this.flags.includes(flag)) this.flags.push(flag);
+  private addFlag(flag: ResponseFlagName): void {
+    this.flags |= ResponseFlag[flag];
+  }
+
+  /** What header formatters and the access log see about this request. */
+  private formatContext(): FormatContext {
+    const c = this.conn;
+    const remote = `${c.remoteAddress}:${c.remotePort}`;
+    const now = performance.now();
+    const ctx: FormatContext = {
+      startTimeMs: this.startEpoch,
+      method: this.head.method,
+      path: this.originalPath,
+      authority: this.head.authority,
+      scheme: this.head.scheme,
+      protocol: this.meta.protocol,
+      requestHeaders: this.head.headers,
+      responseHeaders: this.responseHeaders,
+      responseTrailers: this.responseTrailers,
+      responseCode: this.status,
+      responseCodeDetails: this.details,
+      responseFlags: this.flags,
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.sink.bytesSent,
+      durationMs: now - this.startMs,
+      downstreamRemoteAddress: remote,
+      downstreamDirectRemoteAddress: remote,
+      downstreamLocalAddress: `${c.localAddress}:${c.localPort}`,
+      ...(this.requestEndMs > 0 ? { requestDurationMs: this.requestEndMs - this.startMs } : {}),
+      ...(this.firstByteMs > 0 ? { responseDurationMs: this.firstByteMs - this.startMs } : {}),
+      ...(this.firstByteMs > 0 ? { responseTxDurationMs: now - this.firstByteMs } : {}),
+      ...(this.pickedHost === undefined
+        ? {}
+        : { upstreamHost: `${this.pickedHost.address}:${this.pickedHost.port}` }),
+      ...(this.cluster === undefined ? {} : { upstreamCluster: this.cluster.name }),
+      ...(c.sni === undefined ? {} : { requestedServerName: c.sni }),
+      ...(this.route?.name === undefined ? {} : { routeName: this.route.name }),
+    };
+    return ctx;
   }
 
   /** Envoy's local reply: text body, or gRPC trailers-only with a mapped grpc-status. */
-  private localReply(status: number, body: string, details: string, flag: string | undefined): void {
+  private localReply(
+    status: number,
+    body: string,
+    details: string,
+    flag: ResponseFlagName | undefined,
+  ): void {
     if (flag !== undefined) this.addFlag(flag);
     if (this.grpc) {
       const headers: HeaderList = [
@@ -536,12 +608,12 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
         String(httpToGrpcStatus(status)),
       ];
       if (body.length > 0) headers.push('grpc-message', encodeURIComponent(body));
-      this.sendResponse(200, headers, Buffer.alloc(0), details, status);
+      this.sendResponse(200, headers, EMPTY, details, status);
       return;
     }
     const headers: HeaderList = [];
     if (body.length > 0) headers.push('content-type', 'text/plain');
-    this.sendResponse(status, headers, Buffer.from(body), details);
+    this.sendResponse(status, headers, body.length === 0 ? EMPTY : Buffer.from(body), details);
   }
 
   private sendResponse(
@@ -596,40 +668,18 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks {
     if (this.done) return;
     this.done = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.swept) {
+      this.deadline = 0;
+      this.hcm.sweeper.delete(this);
+    }
     this.releaseHost();
     const st = this.hcm.stats;
     st.downstream_rq_active.dec();
     if (this.status > 0) st.recordResponse(this.status);
     const duration = performance.now() - this.startMs;
     st.downstream_rq_time.record(duration);
-    const logger = this.hcm.logger;
-    if (logger === undefined) return;
-    logger.log({
-      startTime: this.startEpoch,
-      method: this.head.method,
-      path: this.originalPath,
-      rewrittenPath: this.rewrittenPath,
-      authority: this.head.authority,
-      protocol: this.meta.protocol,
-      responseCode: this.status,
-      responseFlags: this.flags ?? [],
-      responseCodeDetails: this.details,
-      bytesReceived: this.bytesReceived,
-      bytesSent: this.sink.bytesSent,
-      durationMs: duration,
-      requestHeaders: this.head.headers,
-      responseHeaders: this.responseHeaders,
-      responseTrailers: this.responseTrailers,
-      upstreamHost: this.hostLabel(),
-      upstreamCluster: this.cluster?.name,
-      downstreamRemoteAddress: `${this.conn.remoteAddress}:${this.conn.remotePort}`,
-      downstreamLocalAddress: `${this.conn.localAddress}:${this.conn.localPort}`,
-    });
+    this.hcm.logger?.log(this.formatContext());
   }
 
   private pickedHost: EngineHost | undefined;
-  private hostLabel(): string | undefined {
-    const h = this.pickedHost;
-    return h === undefined ? undefined : `${h.address}:${h.port}`;
-  }
 }

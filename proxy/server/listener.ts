@@ -18,9 +18,10 @@ import {
   type TcpProxy,
 } from '../config/envoy.js';
 import { parseDuration } from '../config/values.js';
+import type { RouteTable } from '../router/index.js';
 import { ListenerStats, listenerStatAddress } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
-import type { EngineClusterManager, EngineRouteTable } from './contracts.js';
+import type { EngineClusterManager } from './contracts.js';
 import { H1DownstreamConnection } from './h1-downstream.js';
 import { H2Downstream } from './h2-downstream.js';
 import { type HcmSettings, HttpConnectionManager, type RequestLogger } from './hcm.js';
@@ -37,7 +38,7 @@ export interface ListenerDeps {
   readonly pools: PoolRegistry;
   readonly sweeper: Sweeper;
   /** Compiles an inline RouteConfiguration (the router module). */
-  readonly compileRoutes: (rc: RouteConfiguration, path: string) => EngineRouteTable;
+  readonly compileRoutes: (rc: RouteConfiguration, path: string) => RouteTable;
   /** Compiles access-log configs (the accesslog module); undefined when there are none. */
   readonly compileAccessLog: (logs: readonly AccessLog[], path: string) => RequestLogger | undefined;
 }
@@ -227,6 +228,7 @@ export class ListenerRuntime {
       upgrades,
       streamIdleTimeoutMs: parseDuration(c.stream_idle_timeout, 300_000),
       requestTimeoutMs: parseDuration(c.request_timeout, 0),
+      xffNumTrustedHops: c.xff_num_trusted_hops ?? 0,
     };
     const hcm = new HttpConnectionManager(
       settings,
@@ -235,6 +237,7 @@ export class ListenerRuntime {
       this.deps.pools,
       this.deps.store,
       logger,
+      this.deps.sweeper,
     );
     const maxHeaderBytes = (c.max_request_headers_kb ?? 60) * 1024;
     return {
