@@ -4,9 +4,15 @@
  * errors, an in-memory stand-in for VirtualService/VirtualGateway/GatewayRoute, which moto lacks).
  * Credentials come from the standard AWS chain (environment variables here).
  */
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { appMeshDesired } from '../../../adapters/appmesh/index.js';
+import { createAppMeshProvider } from '../../../adapters/appmesh/provider.js';
+import { computePlan } from '../../../adapters/plan/engine.js';
 import { main } from '../../../bin/cli.js';
+import shop from '../../../examples/shop/mesh.js';
+import { canonicalize } from '../../../model/canonical.js';
 import { type AwsStandIn, startAwsStandIn } from '../../helpers/aws/moto.js';
 
 let aws: AwsStandIn;
@@ -75,5 +81,46 @@ describe('crossmesh plan|apply|destroy --target appmesh', () => {
     // AND the dropped feature was reported, not silent
     expect(plan.stderr).toContain('authorization.methods');
     expect(destroy.code).toBe(0);
+  });
+
+  test('an apply process killed mid-apply (after a write went through, before its answer) converges when re-run', async () => {
+    // GIVEN the 12th write of a `crossmesh apply` child process is performed but never answered
+    aws.inject({ nthMutating: 12, kind: 'hold' });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/crossmesh.js',
+        'apply',
+        '--target',
+        'appmesh',
+        'examples/shop/mesh.ts',
+        '--endpoint',
+        aws.endpoint,
+        '--region',
+        'us-east-1',
+        '--allow-drop',
+      ],
+      { env: { ...process.env, CROSSMESH_DEV: '1' }, stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    // WHEN the process is killed while it waits for that answer
+    await aws.held();
+    child.kill('SIGKILL');
+    expect(await exited).toBeNull();
+    aws.inject({ nthMutating: Number.POSITIVE_INFINITY, kind: 'error' });
+
+    // THEN part of the mesh exists, a re-run applies the rest, and live state equals the mesh
+    const mesh = canonicalize(shop);
+    const provider = createAppMeshProvider(mesh.name, { endpoint: aws.endpoint, region: 'us-east-1' });
+    const desired = appMeshDesired(mesh, { allowDrop: true });
+    const rest = await computePlan(provider, mesh.name, desired);
+    expect(rest.unchanged.length).toBe(12);
+    const rerun = await run('apply');
+    expect(rerun.code).toBe(0);
+    expect((await computePlan(provider, mesh.name, desired)).changes).toEqual([]);
+    const managed = (await provider.list([])).filter((l) => l.managed).map((l) => l.id);
+    expect(managed.sort()).toEqual(desired.map((d) => d.id).sort());
+    expect((await run('destroy')).code).toBe(0);
   });
 });

@@ -47,8 +47,11 @@ export interface Fault {
   readonly nthMutating: number;
   /** How many consecutive calls fail from there. @default 1 */
   readonly times?: number;
-  /** `error` answers with `status`/`type`; `hangup` destroys the connection without answering. */
-  readonly kind: 'error' | 'hangup';
+  /**
+   * `error` answers with `status`/`type`; `hangup` destroys the connection without answering;
+   * `hold` performs the call but never answers (the client dies waiting: see `held()`).
+   */
+  readonly kind: 'error' | 'hangup' | 'hold';
   /** HTTP status. @default 500 */
   readonly status?: number;
   /** Error type, e.g. `TooManyRequestsException`, `InternalServerErrorException`. @default InternalServerErrorException */
@@ -67,6 +70,8 @@ export interface AwsStandIn {
   inject(fault: Fault): void;
   /** Number of injected faults that fired. */
   faultsFired(): number;
+  /** Resolves when a `hold` fault has performed its call and is holding the answer back. */
+  held(): Promise<void>;
   /** Clears the call log. */
   resetCalls(): void;
   /** Mutating calls since the last reset. */
@@ -413,8 +418,13 @@ export async function startAwsStandIn(options: { readonly region?: string } = {}
   let fault: Fault | undefined;
   let mutatingSinceFault = 0;
   let fired = 0;
+  let markHeld: () => void = () => undefined;
+  let heldPromise = new Promise<void>((resolve) => {
+    markHeld = resolve;
+  });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, response: ServerResponse): Promise<void> => {
+    let res = response;
     const body = await readBody(req);
     const target = req.headers['x-amz-target'];
     const service =
@@ -449,14 +459,24 @@ export async function startAwsStandIn(options: { readonly region?: string } = {}
           req.socket.destroy();
           return;
         }
-        sendError(
-          res,
-          service,
-          fault.status ?? 500,
-          fault.type ?? 'InternalServerErrorException',
-          'injected fault',
-        );
-        return;
+        if (fault.kind === 'hold') {
+          // The call goes through; its answer goes nowhere and the connection stays open.
+          const swallow = {
+            writeHead: () => swallow,
+            end: () => markHeld(),
+          };
+          res = swallow as unknown as ServerResponse;
+        }
+        if (fault.kind === 'error') {
+          sendError(
+            res,
+            service,
+            fault.status ?? 500,
+            fault.type ?? 'InternalServerErrorException',
+            'injected fault',
+          );
+          return;
+        }
       }
     }
     if (
@@ -515,8 +535,12 @@ export async function startAwsStandIn(options: { readonly region?: string } = {}
     inject(next) {
       fault = next;
       mutatingSinceFault = 0;
+      heldPromise = new Promise<void>((resolve) => {
+        markHeld = resolve;
+      });
     },
     faultsFired: () => fired,
+    held: () => heldPromise,
     resetCalls() {
       calls.length = 0;
     },
