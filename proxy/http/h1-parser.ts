@@ -139,6 +139,11 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     return this.state === S_HEAD && this.pending.length === 0;
   }
 
+  /** Bytes received but not yet delivered (a partial head, or pipelined requests waiting). */
+  get bufferedBytes(): number {
+    return this.pending.length;
+  }
+
   /** True while a message head has been received and its body is still arriving. */
   get inBody(): boolean {
     return this.state >= S_BODY_LENGTH && this.state <= S_BODY_CLOSE;

@@ -21,6 +21,22 @@ import type { CodecTimeouts, ConnectionInfo, HttpStreamFactory, StreamHandle, Up
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
+/** Per-connection limits from the HttpConnectionManager and listener config. */
+export interface H1CodecOptions {
+  /** max_request_headers_kb in bytes. */
+  readonly maxHeaderBytes: number;
+  /** common_http_protocol_options.max_headers_count. */
+  readonly maxHeaderCount: number;
+  /** http_protocol_options.accept_http_10. */
+  readonly acceptHttp10: boolean;
+  /** common_http_protocol_options.max_requests_per_connection (0 = unlimited). */
+  readonly maxRequestsPerConnection: number;
+  /** common_http_protocol_options.max_connection_duration (0 = unlimited). */
+  readonly maxConnectionDurationMs: number;
+  /** Listener per_connection_buffer_limit_bytes: unread backlog that pauses reading. */
+  readonly bufferLimitBytes: number;
+}
+
 /** A downstream HTTP/1 connection. */
 export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirable, BodyFlow {
   private readonly parser: H1Parser<H1RequestHead>;
@@ -41,13 +57,19 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     private readonly factory: HttpStreamFactory,
     private readonly timeouts: CodecTimeouts,
     private readonly sweeper: Sweeper,
-    maxHeaderBytes: number,
-    private readonly acceptHttp10: boolean,
+    private readonly options: H1CodecOptions,
     private readonly onGone: (conn: H1DownstreamConnection) => void,
     initial?: Buffer,
   ) {
-    this.parser = new H1Parser('request', this, { maxHeaderBytes });
+    this.parser = new H1Parser('request', this, {
+      maxHeaderBytes: options.maxHeaderBytes,
+      maxHeaderCount: options.maxHeaderCount,
+    });
     factory.onConnectionOpen('http1');
+    if (options.maxConnectionDurationMs > 0) {
+      this.durationTimer = setTimeout(() => this.drain(), options.maxConnectionDurationMs);
+      this.durationTimer.unref();
+    }
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('error', () => undefined);
@@ -74,6 +96,10 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     if (this.stream === undefined) this.socket.destroy();
   }
 
+  private durationTimer: NodeJS.Timeout | undefined;
+  private requests = 0;
+  private backlogPaused = false;
+
   private onData(data: Buffer): void {
     if (this.closed || this.upgraded) return;
     if (this.stream === undefined && this.deadlineKind === 'idle' && this.timeouts.requestHeadersMs > 0) {
@@ -81,6 +107,12 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
       this.deadline = Date.now() + this.timeouts.requestHeadersMs;
     }
     this.runParser(data);
+    // A client pipelining faster than we answer: stop reading past the buffer limit
+    // (per_connection_buffer_limit_bytes) until the backlog is worked off.
+    if (!this.backlogPaused && this.parser.bufferedBytes > this.options.bufferLimitBytes) {
+      this.backlogPaused = true;
+      this.socket.pause();
+    }
   }
 
   private inParser = false;
@@ -136,7 +168,8 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
   onHead(head: H1RequestHead): void {
     this.deadline = 0;
     this.requestComplete = false;
-    if (head.versionMinor === 0 && !this.acceptHttp10) {
+    this.requests++;
+    if (head.versionMinor === 0 && !this.options.acceptHttp10) {
       // Envoy refuses HTTP/1.0 unless http_protocol_options.accept_http_10 is set.
       this.parser.pause();
       this.sendCodecError(426, 'http/1.0 not allowed');
@@ -168,7 +201,9 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
       headers,
     };
     const protocol = head.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
-    const sink = new H1ResponseSink(this, protocol, head.keepAlive && !this.draining, head.method === 'HEAD');
+    const max = this.options.maxRequestsPerConnection;
+    const last = this.draining || (max > 0 && this.requests >= max);
+    const sink = new H1ResponseSink(this, protocol, head.keepAlive && !last, head.method === 'HEAD');
     this.stream = sink;
     const hasBody = head.bodyKind !== 'none';
     this.handle = this.factory.newStream(
@@ -227,6 +262,10 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     this.handle = undefined;
     this.lastKeepAlive = sink.keepAlive;
     this.resume();
+    if (this.backlogPaused) {
+      this.backlogPaused = false;
+      this.socket.resume();
+    }
     if (this.inParser) this.resumeWanted = true;
     else if (this.continueAfterResponse()) this.runParser(undefined);
   }
@@ -292,6 +331,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
 
   private onClose(): void {
     this.closed = true;
+    if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.sweeper.delete(this);
     this.factory.onConnectionClose('http1');
     const handle = this.handle;

@@ -5,6 +5,7 @@
  */
 import http2 from 'node:http2';
 import type net from 'node:net';
+import type { Http2ProtocolOptions } from '../config/envoy.js';
 import { fromH2Headers, toH2Headers } from '../http/h2-common.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import type { BodyFlow, RequestHead, ResponseSink } from '../http/stream.js';
@@ -19,9 +20,18 @@ export class H2Downstream {
 
   constructor(
     private readonly factory: HttpStreamFactory,
-    maxHeaderBytes: number,
+    limits: { maxHeaderBytes: number; maxHeaderCount: number; h2: Http2ProtocolOptions | undefined },
   ) {
-    this.server = http2.createServer({ settings: { maxHeaderListSize: maxHeaderBytes } });
+    const h2 = limits.h2;
+    const settings: http2.Settings = {
+      maxHeaderListSize: limits.maxHeaderBytes,
+      // Envoy's defaults: 256 MiB windows, unlimited streams, 4 KiB HPACK table.
+      initialWindowSize: h2?.initial_stream_window_size ?? 268_435_456 - 1,
+      maxConcurrentStreams: h2?.max_concurrent_streams ?? 2_147_483_647,
+    };
+    if (h2?.hpack_table_size !== undefined) settings.headerTableSize = h2.hpack_table_size;
+    this.connectionWindow = h2?.initial_connection_window_size ?? 268_435_456;
+    this.server = http2.createServer({ settings, maxHeaderListPairs: limits.maxHeaderCount + 4 });
     this.server.on('session', (session) => this.onSession(session));
     this.server.on('sessionError', () => undefined);
     this.server.on('unknownProtocol', (socket: net.Socket) => socket.destroy());
@@ -34,7 +44,16 @@ export class H2Downstream {
     this.server.emit('connection', socket);
   }
 
+  private readonly connectionWindow: number;
+
   private onSession(session: http2.ServerHttp2Session): void {
+    session.on('connect', () => {
+      try {
+        session.setLocalWindowSize(this.connectionWindow);
+      } catch {
+        // The session closed during the handshake; nothing to size.
+      }
+    });
     const socket = session.socket as net.Socket & { crossmeshInfo?: ConnectionInfo };
     const info = socket.crossmeshInfo as ConnectionInfo;
     this.sessions.add(session);

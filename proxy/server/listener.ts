@@ -22,7 +22,7 @@ import type { RouteTable } from '../router/index.js';
 import { ListenerStats, listenerStatAddress } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import type { EngineClusterManager } from './contracts.js';
-import { H1DownstreamConnection } from './h1-downstream.js';
+import { type H1CodecOptions, H1DownstreamConnection } from './h1-downstream.js';
 import { H2Downstream } from './h2-downstream.js';
 import { type HcmSettings, HttpConnectionManager, type RequestLogger } from './hcm.js';
 import type { PoolRegistry } from './pools.js';
@@ -59,8 +59,7 @@ interface HttpChain {
   readonly codec: 'AUTO' | 'HTTP1' | 'HTTP2';
   readonly h2: H2Downstream;
   readonly timeouts: CodecTimeouts;
-  readonly maxHeaderBytes: number;
-  readonly acceptHttp10: boolean;
+  readonly codecOptions: H1CodecOptions;
 }
 
 interface TcpChain {
@@ -73,6 +72,8 @@ interface CompiledChain {
   readonly tls: DownstreamTls | undefined;
   readonly handler: HttpChain | TcpChain;
   readonly alpn: readonly string[];
+  /** filter_chain_match.application_protocols: matched against the negotiated ALPN protocol. */
+  readonly applicationProtocols: readonly string[];
 }
 
 function unsupported(path: string, message: string, value?: unknown): MeshError {
@@ -171,7 +172,29 @@ export class ListenerRuntime {
       }
       tlsCtx = compileDownstreamTls(tc as DownstreamTlsContext, `${path}.transport_socket.typed_config`);
     }
-    const serverNames = (chain.filter_chain_match?.server_names ?? []).map((n) => n.toLowerCase());
+    const match = chain.filter_chain_match;
+    const serverNames = (match?.server_names ?? []).map((n) => n.toLowerCase());
+    if (match?.transport_protocol === 'tls' && tlsCtx === undefined) {
+      throw unsupported(
+        `${path}.filter_chain_match.transport_protocol`,
+        'TLS passthrough (transport_protocol tls without a TLS transport_socket) is not supported',
+        'tls',
+      );
+    }
+    if (match?.transport_protocol === 'raw_buffer' && tlsCtx !== undefined) {
+      throw unsupported(
+        `${path}.filter_chain_match.transport_protocol`,
+        'a raw_buffer chain cannot terminate TLS',
+        'raw_buffer',
+      );
+    }
+    if ((match?.server_names ?? []).length > 0 && tlsCtx === undefined) {
+      throw unsupported(
+        `${path}.filter_chain_match.server_names`,
+        'server_names are matched against the TLS SNI, so the chain needs a TLS transport_socket',
+      );
+    }
+    const applicationProtocols = match?.application_protocols ?? [];
     const tc = last.typed_config;
     let handler: HttpChain | TcpChain;
     let alpn: readonly string[];
@@ -191,7 +214,7 @@ export class ListenerRuntime {
         last.name,
       );
     }
-    return { serverNames, tls: tlsCtx, handler, alpn };
+    return { serverNames, tls: tlsCtx, handler, alpn, applicationProtocols };
   }
 
   private compileHcm(c: HcmConfig, path: string, listenerLogs: readonly AccessLog[] | undefined): HttpChain {
@@ -240,13 +263,21 @@ export class ListenerRuntime {
       this.deps.sweeper,
     );
     const maxHeaderBytes = (c.max_request_headers_kb ?? 60) * 1024;
+    const common = c.common_http_protocol_options;
+    const maxHeaderCount = common?.max_headers_count ?? 100;
     return {
       kind: 'http',
       hcm,
       codec: c.codec_type === 'HTTP1' || c.codec_type === 'HTTP2' ? c.codec_type : 'AUTO',
-      h2: new H2Downstream(hcm, maxHeaderBytes),
-      maxHeaderBytes,
-      acceptHttp10: c.http_protocol_options?.accept_http_10 === true,
+      h2: new H2Downstream(hcm, { maxHeaderBytes, maxHeaderCount, h2: c.http2_protocol_options }),
+      codecOptions: {
+        maxHeaderBytes,
+        maxHeaderCount,
+        acceptHttp10: c.http_protocol_options?.accept_http_10 === true,
+        maxRequestsPerConnection: common?.max_requests_per_connection ?? 0,
+        maxConnectionDurationMs: parseDuration(common?.max_connection_duration, 0),
+        bufferLimitBytes: this.config.per_connection_buffer_limit_bytes ?? 1024 * 1024,
+      },
       timeouts: {
         requestHeadersMs: parseDuration(c.request_headers_timeout, DEFAULT_HEADERS_TIMEOUT_MS),
         idleMs: parseDuration(c.common_http_protocol_options?.idle_timeout, 3_600_000),
@@ -277,7 +308,10 @@ export class ListenerRuntime {
       this.server.listen({ host: sa.address, port: sa.port_value ?? 0 }, () => {
         this.server.removeListener('error', onError);
         const bound = this.server.address() as net.AddressInfo;
-        this.stats = new ListenerStats(this.deps.store, listenerStatAddress(sa.address, bound.port));
+        this.stats = new ListenerStats(
+          this.deps.store,
+          this.config.stat_prefix ?? listenerStatAddress(sa.address, bound.port),
+        );
         resolve({ address: bound.address, port: bound.port });
       });
     });
@@ -353,7 +387,11 @@ export class ListenerRuntime {
   private onSecure(socket: tls.TLSSocket): void {
     this.stats?.ssl_handshake.inc();
     const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
-    const chain = matchServerName(this.tlsChains, servername);
+    const alpn = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : '';
+    const byAlpn = this.tlsChains.filter(
+      (c) => c.applicationProtocols.length === 0 || c.applicationProtocols.includes(alpn),
+    );
+    const chain = matchServerName(byAlpn, servername);
     if (chain === undefined) {
       socket.destroy();
       return;
@@ -393,8 +431,7 @@ export class ListenerRuntime {
       h.hcm,
       h.timeouts,
       this.deps.sweeper,
-      h.maxHeaderBytes,
-      h.acceptHttp10,
+      h.codecOptions,
       (c) => this.h1Conns.delete(c),
       initial,
     );

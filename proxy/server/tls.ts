@@ -88,7 +88,7 @@ export function compileDownstreamTls(ctx: DownstreamTlsContext, path: string): D
   const { min, max } = tlsVersions(common.tls_params, { min: 'TLSv1.2', max: 'TLSv1.3' });
   const options: tls.SecureContextOptions = { minVersion: min, maxVersion: max };
   const cert: Buffer[] = [];
-  const key: Buffer[] = [];
+  const key: tls.KeyObject[] = [];
   certs.forEach((c, i) => {
     const p = `${cp}.tls_certificates[${i}]`;
     if (c.certificate_chain === undefined || c.private_key === undefined) {
@@ -98,10 +98,16 @@ export function compileDownstreamTls(ctx: DownstreamTlsContext, path: string): D
       });
     }
     cert.push(readDataSource(c.certificate_chain, `${p}.certificate_chain`));
-    key.push(readDataSource(c.private_key, `${p}.private_key`));
+    const pem = readDataSource(c.private_key, `${p}.private_key`);
+    const passphrase =
+      c.password === undefined ? undefined : readDataSource(c.password, `${p}.password`).toString();
+    key.push(passphrase === undefined ? { pem } : { pem, passphrase });
   });
   options.cert = cert;
   options.key = key;
+  if (common.tls_params?.ecdh_curves !== undefined && common.tls_params.ecdh_curves.length > 0) {
+    options.ecdhCurve = common.tls_params.ecdh_curves.join(':');
+  }
   if (common.validation_context?.trusted_ca !== undefined) {
     options.ca = readDataSource(common.validation_context.trusted_ca, `${cp}.validation_context.trusted_ca`);
   }
