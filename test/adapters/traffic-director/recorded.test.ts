@@ -64,6 +64,7 @@ const PLACEHOLDERS: Readonly<Record<string, string>> = {
 };
 
 function fill(text: string, operation: string): string {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the recordings' placeholder syntax
   let out = text.replaceAll('${operationID}', operation);
   for (const [placeholder, value] of Object.entries(PLACEHOLDERS)) out = out.replaceAll(placeholder, value);
   return out;
