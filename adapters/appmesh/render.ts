@@ -15,6 +15,7 @@ import { MeshError, type Problem } from '../../errors/index.js';
 import { toMs } from '../../model/duration.js';
 import type {
   Gateway,
+  GatewayListener,
   HeaderMatch,
   HealthCheck,
   Mesh,
@@ -654,7 +655,7 @@ function renderRoutes(ctx: Ctx, name: string, service: Service): RenderedRoute[]
           ? {
               grpcRoute: {
                 action: { weightedTargets: targets },
-                match: grpcMatch(ctx, path, route, multiPort ? portNumber : undefined),
+                match: grpcMatch(ctx, path, route, multiPort ? portNumber : undefined, portNumber),
                 ...retryPolicy(policy, route, 'grpc'),
                 timeout: httpTimeout(effectiveTimeouts(policy, route)),
               },
@@ -811,13 +812,20 @@ function httpMatch(ctx: Ctx, path: string, route: Route, port: number | undefine
   };
 }
 
-function grpcMatch(ctx: Ctx, path: string, route: Route, port: number | undefined) {
+/**
+ * App Mesh needs at least one gRPC match condition (as aws-cdk-lib also checks); a match-all
+ * route matches on its port, which every request to that listener has.
+ */
+function grpcMatch(ctx: Ctx, path: string, route: Route, port: number | undefined, routePort: number) {
   const match = route.match ?? {};
   const metadata = headers(ctx, `${path}.match.headers`, match.headers);
+  const matchAll =
+    metadata === undefined && match.grpc?.method === undefined && match.grpc?.service === undefined;
+  const portMatch = port ?? (matchAll ? routePort : undefined);
   return {
     ...(metadata === undefined ? {} : { metadata }),
     ...(match.grpc?.method === undefined ? {} : { methodName: match.grpc.method }),
-    ...(port === undefined ? {} : { port }),
+    ...(portMatch === undefined ? {} : { port: portMatch }),
     ...(match.grpc?.service === undefined ? {} : { serviceName: match.grpc.service }),
   };
 }
@@ -895,14 +903,7 @@ function renderGatewayRoutes(ctx: Ctx, name: string, gateway: Gateway): Rendered
         virtualGatewayName: name,
         gateway: name,
         route: route.name,
-        spec: gatewayRouteSpec(
-          ctx,
-          path,
-          route,
-          listener.protocol,
-          several ? listener.port : undefined,
-          index,
-        ),
+        spec: gatewayRouteSpec(ctx, path, route, listener, several, index),
       };
     }),
   );
@@ -912,10 +913,11 @@ function gatewayRouteSpec(
   ctx: Ctx,
   path: string,
   route: ModelGatewayRoute,
-  protocol: 'http' | 'http2' | 'grpc',
-  port: number | undefined,
+  listener: GatewayListener,
+  several: boolean,
   priority: number,
 ) {
+  const protocol = listener.protocol;
   const service = ctx.mesh.services[route.service];
   if (service === undefined) {
     problem(
@@ -932,15 +934,21 @@ function gatewayRouteSpec(
   };
   const match = route.match ?? {};
   const hs = headers(ctx, `${path}.match.headers`, match.headers);
-  const portMatch = port === undefined ? {} : { port };
+  const portMatch = several ? { port: listener.port } : {};
   if (protocol === 'grpc') {
+    // As on service routes, a gRPC gateway route needs one condition: match-all matches the port.
+    const matchAll = match.host === undefined || match.host === '*';
+    const grpcPort =
+      several || (matchAll && hs === undefined && match.grpcService === undefined)
+        ? { port: listener.port }
+        : {};
     return {
       grpcRoute: {
         action: { target },
         match: {
           ...hostnameMatch(match.host),
           ...(hs === undefined ? {} : { metadata: hs }),
-          ...portMatch,
+          ...grpcPort,
           ...(match.grpcService === undefined ? {} : { serviceName: match.grpcService }),
         },
       },

@@ -166,6 +166,8 @@ describe('renderAppMesh', () => {
     expect(Object.keys(route(out, 'h1-default'))).toEqual(['httpRoute', 'priority']);
     expect(Object.keys(route(out, 'h2-default'))).toEqual(['http2Route', 'priority']);
     expect(Object.keys(route(out, 'g-default'))).toEqual(['grpcRoute', 'priority']);
+    // AND a match-all gRPC route matches on its port (App Mesh needs one gRPC condition)
+    expect(route(out, 'g-default').grpcRoute?.match).toEqual({ port: 80 });
     expect(route(out, 't-default')).toEqual({
       priority: 0,
       tcpRoute: {
