@@ -178,7 +178,7 @@ function serviceOf(name: string, service: Service, ctx: MeshContext): Service {
             port: primary.port,
             match: matchOf(undefined, primary.protocol),
             destinations: [{ service: name, weight: DEFAULTS.weight }],
-            policy: resolveRoutePolicy(raw, {}),
+            policy: resolveRoutePolicy(raw, {}, primary.protocol),
           } satisfies Route,
         ]
       : service.routes.map((r) =>
@@ -263,15 +263,17 @@ function timeoutsOf(t: Timeouts | undefined): Required<Timeouts> {
   return { request: t?.request ?? DEFAULTS.requestTimeout, idle: t?.idle ?? DEFAULTS.idleTimeout };
 }
 
-function resolveRoutePolicy(raw: RoutePolicy, route: RoutePolicy): RoutePolicy {
+/** A route's policy: the service's with the route's laid over it. TCP routes never retry, so they do not inherit retries. */
+function resolveRoutePolicy(raw: RoutePolicy, route: RoutePolicy, protocol: Protocol): RoutePolicy {
   const merged = layer<RoutePolicy>(
     { timeouts: raw.timeouts, retries: raw.retries, rateLimit: raw.rateLimit },
     normalizePolicy(route),
   );
   const timeouts = timeoutsOf(merged.timeouts);
+  const retries = protocol === 'tcp' ? undefined : merged.retries;
   return {
     timeouts,
-    ...(merged.retries === undefined ? {} : { retries: withPerTry(merged.retries, timeouts.request) }),
+    ...(retries === undefined ? {} : { retries: withPerTry(retries, timeouts.request) }),
     ...(merged.rateLimit === undefined ? {} : { rateLimit: merged.rateLimit }),
   };
 }
@@ -377,7 +379,7 @@ function routeOf(route: Route, service: string, raw: ServicePolicy, port: number
     ...(route.headers === undefined ? {} : { headers: headersOf(route.headers) }),
     ...(route.fault === undefined ? {} : { fault: faultOf(route.fault) }),
     ...(route.mirror === undefined ? {} : { mirror: mirrorOf(route.mirror) }),
-    policy: resolveRoutePolicy(raw, route.policy ?? {}),
+    policy: resolveRoutePolicy(raw, route.policy ?? {}, protocol),
     ...(route.priority === undefined ? {} : { priority: route.priority }),
   };
 }
