@@ -432,3 +432,220 @@ describe('trafficDirectorTarget', () => {
     expect([...trafficDirectorTarget.files(output).keys()]).toEqual(['traffic-director.json']);
   });
 });
+
+describe('renderTrafficDirector edge cases', () => {
+  // A terse input mesh, canonicalized: the renderer sees exactly what the CLI gives it.
+  const edge = () =>
+    canonicalize({
+      name: 'edge',
+      security: { mtls: 'off' },
+      services: {
+        api: {
+          ports: [
+            { port: 8080, protocol: 'http' },
+            { port: 9000, protocol: 'http2' },
+          ],
+          versions: { v1: {}, v2: {}, v3: {} },
+          routes: [
+            {
+              name: 'moved',
+              match: { path: { kind: 'prefix', value: '/old' } },
+              redirect: { status: 302, host: 'new.example.com', port: 8443, prefix: '/new' },
+            },
+            {
+              name: 'search',
+              match: {
+                path: { kind: 'regex', value: '/s/[0-9]+' },
+                query: [
+                  { kind: 'exact', name: 'q', value: 'x' },
+                  { kind: 'regex', name: 'page', value: '[0-9]+' },
+                ],
+                headers: [
+                  { kind: 'prefix', name: 'x-a', value: 'p' },
+                  { kind: 'suffix', name: 'x-b', value: 's' },
+                  { kind: 'regex', name: 'x-c', value: 'r.*' },
+                  { kind: 'present', name: 'x-d' },
+                ],
+              },
+              destinations: [
+                { service: 'api', weight: 3 },
+                { service: 'api', version: 'v1', weight: 1 },
+              ],
+              mirror: { service: 'api' },
+              policy: { timeouts: { request: '0s' }, retries: { attempts: 0 } },
+            },
+            { name: 'admin', port: 9000, destinations: [{ service: 'api', version: 'v3' }] },
+          ],
+          policy: { loadBalancing: { kind: 'random' } },
+          authorization: {
+            action: 'allow-listed',
+            rules: [
+              {
+                from: ['*'],
+                paths: [
+                  { kind: 'exact', value: '/a.b' },
+                  { kind: 'regex', value: '/c/.*' },
+                ],
+              },
+            ],
+          },
+        },
+        rpc: {
+          ports: [{ port: 7000, protocol: 'grpc' }],
+          versions: { v1: {} },
+          routes: [
+            {
+              name: 'svc',
+              match: { grpc: { service: 'pkg.Svc' }, headers: [{ kind: 'prefix', name: 'x-p', value: 'a' }] },
+              destinations: [{ service: 'rpc' }],
+              fault: { abort: { grpcStatus: 14, percent: 50 }, delay: { duration: '1s', percent: 12.6 } },
+            },
+          ],
+        },
+      },
+      gateways: {
+        edge: {
+          listeners: [{ port: 443, protocol: 'http2' }],
+          routes: [
+            {
+              name: 'all',
+              service: 'api',
+              rewrite: { prefix: '/api' },
+              match: { path: { kind: 'prefix', value: '/' } },
+            },
+          ],
+        },
+      },
+    });
+
+  test('redirect host/port/prefix with 302, path regex, query and every header match kind', () => {
+    // GIVEN / WHEN
+    const manifest = renderTrafficDirector(edge(), { project: PROJECT });
+    const route = find(manifest, 'HttpRoute', 'edge-api-8080').body as {
+      hostnames: string[];
+      rules: Record<string, unknown>[];
+    };
+    // THEN
+    expect(route.hostnames).toEqual(['api.edge.mesh.local', 'api.edge.mesh.local:8080']);
+    expect(route.rules[0]).toEqual({
+      matches: [{ prefixMatch: '/old' }],
+      action: {
+        redirect: {
+          responseCode: 'FOUND',
+          hostRedirect: 'new.example.com',
+          portRedirect: 8443,
+          prefixRewrite: '/new',
+        },
+      },
+    });
+    expect(route.rules[1]?.matches).toEqual([
+      {
+        regexMatch: '/s/[0-9]+',
+        headers: [
+          { header: 'x-a', prefixMatch: 'p' },
+          { header: 'x-b', suffixMatch: 's' },
+          { header: 'x-c', regexMatch: 'r.*' },
+          { header: 'x-d', presentMatch: true },
+        ],
+        queryParameters: [
+          { queryParameter: 'q', exactMatch: 'x' },
+          { queryParameter: 'page', regexMatch: '[0-9]+' },
+        ],
+      },
+    ]);
+  });
+
+  test('weights over versions, mirror without a version, a disabled timeout and zero retries', () => {
+    // GIVEN / WHEN
+    const manifest = renderTrafficDirector(edge(), { project: PROJECT });
+    const rules = (
+      find(manifest, 'HttpRoute', 'edge-api-8080').body as { rules: { action: Record<string, unknown> }[] }
+    ).rules;
+    const bs = (v: string) => `projects/${PROJECT}/global/backendServices/edge-api-${v}`;
+    // THEN 3 over three versions + 1 on v1 = v1:2, v2:1, v3:1
+    expect(rules[1]?.action.destinations).toEqual([
+      { serviceName: bs('v1'), weight: 2 },
+      { serviceName: bs('v2'), weight: 1 },
+      { serviceName: bs('v3'), weight: 1 },
+    ]);
+    expect(rules[1]?.action.requestMirrorPolicy).toEqual({
+      destination: { serviceName: bs('v1') },
+      mirrorPercent: 100,
+    });
+    expect(rules[1]?.action.timeout).toBeUndefined();
+    expect(rules[1]?.action.retryPolicy).toBeUndefined();
+    expect(find(manifest, 'BackendService', 'edge-api-v1').body).toMatchObject({
+      localityLbPolicy: 'RANDOM',
+      timeoutSec: 15,
+      protocol: 'HTTP',
+    });
+  });
+
+  test('a second port gets its own route with `host:port` only', () => {
+    // GIVEN / WHEN
+    const manifest = renderTrafficDirector(edge(), { project: PROJECT });
+    const route = find(manifest, 'HttpRoute', 'edge-api-9000').body as {
+      hostnames: string[];
+      rules: { action: { destinations: unknown[] } }[];
+    };
+    // THEN
+    expect(route.hostnames).toEqual(['api.edge.mesh.local:9000']);
+    expect(route.rules).toHaveLength(1);
+    expect(route.rules[0]?.action.destinations).toEqual([
+      { serviceName: `projects/${PROJECT}/global/backendServices/edge-api-v3`, weight: 1 },
+    ]);
+  });
+
+  test('GrpcRoute: a service-only match is a regular expression; unsupported header kinds and gRPC-status aborts are left out', () => {
+    // GIVEN / WHEN
+    const rule = (
+      find(renderTrafficDirector(edge(), { project: PROJECT }), 'GrpcRoute', 'edge-rpc-7000').body as {
+        rules: Record<string, unknown>[];
+      }
+    ).rules[0];
+    // THEN
+    expect(rule?.matches).toEqual([
+      { method: { grpcService: 'pkg\\.Svc', grpcMethod: '.*', type: 'REGULAR_EXPRESSION' } },
+    ]);
+    expect((rule?.action as Record<string, unknown>).faultInjectionPolicy).toEqual({
+      delay: { fixedDelay: '1s', percentage: 13 },
+    });
+  });
+
+  test('authorization from any mesh identity, with exact and regex paths in one :path expression; no mTLS means no TLS policies', () => {
+    // GIVEN / WHEN
+    const manifest = renderTrafficDirector(edge(), { project: PROJECT });
+    // THEN
+    expect(find(manifest, 'AuthorizationPolicy', 'edge-api').body).toMatchObject({
+      action: 'ALLOW',
+      rules: [
+        {
+          sources: [{ principals: ['spiffe://cluster.local/*'] }],
+          destinations: [
+            {
+              hosts: ['*'],
+              ports: [8080, 9000],
+              httpHeaderMatch: { headerName: ':path', regexMatch: '^(/a\\.b(\\?.*)?|(/c/.*)(\\?.*)?)$' },
+            },
+          ],
+        },
+      ],
+    });
+    expect(find(manifest, 'EndpointPolicy', 'edge-api').body.serverTlsPolicy).toBeUndefined();
+    expect(manifest.resources.some((r) => r.kind === 'ServerTlsPolicy')).toBe(false);
+  });
+
+  test('an HTTP/2 gateway listener gets an HttpRoute with the rewrite', () => {
+    // GIVEN / WHEN
+    const manifest = renderTrafficDirector(edge(), { project: PROJECT });
+    // THEN
+    expect(find(manifest, 'Gateway', 'edge-gw-edge').body).toMatchObject({ ports: [443], type: 'OPEN_MESH' });
+    const route = find(manifest, 'HttpRoute', 'edge-gw-edge-http').body as {
+      hostnames: string[];
+      rules: { action: Record<string, unknown> }[];
+    };
+    expect(route.hostnames).toEqual(['*']);
+    expect(route.rules[0]?.action.urlRewrite).toEqual({ pathPrefixRewrite: '/api' });
+    expect(manifest.resources.some((r) => r.name === 'edge-gw-edge-grpc')).toBe(false);
+  });
+});
