@@ -12,7 +12,12 @@
 import { type App, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
-import { addAppMeshSidecar, type CrossmeshAppMesh, CrossmeshAppMeshStack, CrossmeshTrafficDirectorManifest } from '../../../cdk/index.js';
+import {
+  addAppMeshSidecar,
+  type CrossmeshAppMesh,
+  CrossmeshAppMeshStack,
+  CrossmeshTrafficDirectorManifest,
+} from '../../../cdk/index.js';
 import shop from '../../shop/mesh.js';
 
 /** Context key of the GCP project the Traffic Director manifest targets. */
