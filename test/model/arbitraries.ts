@@ -520,8 +520,9 @@ export const validMesh: fc.Arbitrary<Json> = fc
 /** Every path into a JSON value, as key lists (for mutating one node of a valid mesh). */
 export function nodePaths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [prefix];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...nodePaths(v, [...prefix, i])));
-  else if (value !== null && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) out.push(...nodePaths(v, [...prefix, i]));
+  } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) out.push(...nodePaths(v, [...prefix, k]));
   }
   return out;
