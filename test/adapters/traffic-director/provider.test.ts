@@ -219,6 +219,28 @@ describe('Traffic Director provider', () => {
     });
   });
 
+  test('list follows every page: managed orphans beyond the first page are planned for deletion', async () => {
+    // GIVEN 60 orphan meshes (pages of 50) and 501 orphan health checks (pages of 500) labelled for this mesh
+    for (let i = 0; i < 60; i++) {
+      standin.seed(`projects/${PROJECT}/locations/global/meshes/old-${i}`, {
+        labels: { 'crossmesh-managed': 'true', 'crossmesh-mesh': 'shop' },
+      });
+    }
+    for (let i = 0; i < 501; i++) {
+      standin.seed(`projects/${PROJECT}/global/healthChecks/old-${i}`, {
+        name: `old-${i}`,
+        description: 'crossmesh:mesh=shop',
+        type: 'TCP',
+        tcpHealthCheck: { port: 1 },
+      });
+    }
+    // WHEN
+    const plan = await computeDestroyPlan(provider(), 'shop');
+    // THEN
+    expect(plan.changes.filter((c) => c.kind === 'Mesh')).toHaveLength(60);
+    expect(plan.changes.filter((c) => c.kind === 'HealthCheck')).toHaveLength(501);
+  });
+
   test('a long-running operation that never finishes times out with TARGET_E_TIMEOUT', async () => {
     // GIVEN a stand-in whose operations stay pending far longer than the timeout
     await standin.close();
