@@ -956,13 +956,13 @@ function gatewayRouteSpec(
     };
   }
   const prefixRewrite = route.rewrite?.prefix;
-  if (prefixRewrite !== undefined && match.path !== undefined && match.path.kind !== 'prefix') {
+  if (prefixRewrite !== undefined && !/^\/(.*\/)?$/.test(prefixRewrite)) {
     problem(
       ctx,
       `${path}.rewrite.prefix`,
-      `App Mesh rewrites a prefix only after a prefix match, the match is ${match.path.kind}`,
+      `App Mesh gateway prefix rewrites must start and end with "/", got ${JSON.stringify(prefixRewrite)}`,
       prefixRewrite,
-      'a prefix path match (or no path match)',
+      'a prefix that starts and ends with "/", e.g. "/" or "/v2/"',
     );
   }
   return {

@@ -600,6 +600,33 @@ describe('renderAppMesh', () => {
     );
   });
 
+  test('a gateway prefix rewrite App Mesh would refuse is an error naming the field', () => {
+    // GIVEN a rewrite to "/v2" (App Mesh wants "/v2/")
+    const input = {
+      services: { web },
+      gateways: {
+        edge: {
+          listeners: [{ port: 80, protocol: 'http' }],
+          routes: [
+            {
+              name: 'r',
+              match: { path: { kind: 'prefix', value: '/api/' } },
+              service: 'web',
+              rewrite: { prefix: '/v2' },
+            },
+          ],
+        },
+      },
+    };
+    // WHEN / THEN
+    expect(() => render(input)).toThrow(
+      expect.objectContaining({
+        code: 'TARGET_E_UNSUPPORTED',
+        path: 'gateways.edge.routes[0].rewrite.prefix',
+      }),
+    );
+  });
+
   test('invalid options are refused with TARGET_E_OPTION', () => {
     // GIVEN / WHEN / THEN
     expect(() => render({ services: { web } }, { discovery: 'consul' } as unknown as AppMeshOptions)).toThrow(
