@@ -11,7 +11,8 @@
  *    `--config-yaml` is merged here with protobuf MergeFrom semantics, as Envoy merges it;
  * 4. protoc-gen-validate rules declared in Envoy's protos (rules.ts, PROXY_E_INVALID);
  * 5. the supported subset (supported.ts, PROXY_E_UNSUPPORTED);
- * 6. deprecated spellings rewritten to current ones (canonicalize.ts).
+ * 6. deprecated spellings rewritten to current ones (canonicalize.ts);
+ * 7. cross-field checks Envoy makes at start-up: unique names, known route clusters... (semantic.ts).
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -22,6 +23,7 @@ import { canonicalize } from './canonicalize.js';
 import { envoyMessage, envoyRegistry, TYPE_URL_PREFIX } from './descriptors.js';
 import type { Bootstrap, XdsResourceTypes, XdsTypeUrl } from './envoy.js';
 import { checkRules } from './rules.js';
+import { checkSemantics } from './semantic.js';
 import { type Json, readStrict } from './strict.js';
 import { checkSupported } from './supported.js';
 
@@ -110,6 +112,8 @@ export function loadBootstrap(text: string, options: LoadOptions = {}): Bootstra
           readUnknownFields: false,
         });
   const canonical = finish(desc, merged, '', { supportedOnly: true }, problems);
+  // The cross-field checks rely on what the earlier stages guarantee (required fields present).
+  if (problems.length === 0) checkSemantics(canonical as Bootstrap, problems);
   if (problems.length > 0) throw fail(source, problems);
   return deepFreeze(canonical) as Bootstrap;
 }

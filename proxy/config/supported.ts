@@ -129,6 +129,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     stat_prefix: S,
   },
   'envoy.config.listener.v3.ListenerFilter': all('name typed_config'),
+  'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': {},
   'envoy.config.listener.v3.FilterChain': all('name filter_chain_match filters transport_socket'),
   'envoy.config.listener.v3.FilterChainMatch': {
     server_names: note('matched against the TLS SNI'),

@@ -10,6 +10,8 @@ import { loadBootstrap, validateEnvoyResource } from '../../../proxy/config/inde
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
+// FUZZ_RUNS raises the run count for a local soak; the suite default stays small (shared CPUs).
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
 const CORPUS = new URL('../../../../shared/envoy-corpus/', import.meta.url);
 const BASES: JsonValue[] = [
   parse(readFileSync(new URL('examples__front-proxy__envoy.yaml', CORPUS), 'utf8')) as JsonValue,
@@ -84,6 +86,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
       { '@type': 42 },
       'strict_dns',
       'tlsv1_3',
+      'STATIC',
+      'LOGICAL_DNS',
+      'service1-envoy',
+      'backend',
+      '*',
+      'localhost',
+      '::1',
       [],
       {},
       [null],
@@ -125,7 +134,7 @@ describe('loader robustness', () => {
         // THEN only MeshErrors escape
         onlyMeshErrors(() => loadBootstrap(JSON.stringify(value), { format: 'json' }));
       }),
-      { numRuns: 200 },
+      { numRuns: RUNS },
     );
   });
 
@@ -140,7 +149,7 @@ describe('loader robustness', () => {
         // THEN only MeshErrors escape
         onlyMeshErrors(() => loadBootstrap(edited));
       }),
-      { numRuns: 200 },
+      { numRuns: RUNS },
     );
   });
 
@@ -154,7 +163,7 @@ describe('loader robustness', () => {
           validateEnvoyResource('type.googleapis.com/envoy.config.listener.v3.Listener', value),
         );
       }),
-      { numRuns: 200 },
+      { numRuns: RUNS },
     );
   });
 
