@@ -157,3 +157,61 @@ export function staticPlacement(mesh: Mesh): Placement {
   }));
   return { sidecars, external, gateways };
 }
+
+/**
+ * The placement of `crossmesh up`: everything on loopback, every port taken from `nextPort`
+ * (the caller hands out free ports; this function stays pure). Versions with a local command get
+ * one sidecar per instance; versions at fixed endpoints are reached directly; versions with
+ * neither are not runnable and get no endpoints. Gateways keep their declared listener ports:
+ * they are the mesh's front door, the port a user types.
+ */
+export function localPlacement(mesh: Mesh, nextPort: () => number): Placement {
+  const sidecars: SidecarPlacement[] = [];
+  const external: ExternalPlacement[] = [];
+  for (const serviceName of sortedKeys(mesh.services)) {
+    const service = mesh.services[serviceName];
+    if (service === undefined) continue;
+    for (const versionName of sortedKeys(service.versions)) {
+      const local = service.versions[versionName]?.local;
+      if (local?.kind === 'endpoints') {
+        external.push({ service: serviceName, version: versionName, endpoints: local.endpoints });
+        continue;
+      }
+      if (local?.kind !== 'command') continue;
+      for (let index = 0; index < (local.instances ?? 1); index++) {
+        sidecars.push({
+          service: serviceName,
+          version: versionName,
+          index,
+          host: '127.0.0.1',
+          bindHost: '127.0.0.1',
+          inboundPorts: Object.fromEntries(service.ports.map((p) => [p.port, nextPort()])),
+          appHost: '127.0.0.1',
+          appPorts: Object.fromEntries(service.ports.map((p) => [p.port, nextPort()])),
+          egressPort: nextPort(),
+          tcpEgressPorts: Object.fromEntries(tcpBackends(mesh, serviceName).map((key) => [key, nextPort()])),
+          adminPort: nextPort(),
+        });
+      }
+    }
+  }
+  const gateways = sortedKeys(mesh.gateways).map((name) => ({
+    name,
+    index: 0,
+    bindHost: '127.0.0.1',
+    listenerPorts: Object.fromEntries((mesh.gateways?.[name]?.listeners ?? []).map((l) => [l.port, l.port])),
+    egressPort: nextPort(),
+    adminPort: nextPort(),
+  }));
+  return { sidecars, external, gateways };
+}
+
+/** How many ports {@link localPlacement} takes from `nextPort` for a mesh. */
+export function localPortCount(mesh: Mesh): number {
+  let count = 0;
+  localPlacement(mesh, () => {
+    count += 1;
+    return 0;
+  });
+  return count;
+}

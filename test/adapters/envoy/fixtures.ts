@@ -8,21 +8,28 @@ import type { Mesh } from '../../../model/types.js';
 
 /** The shop: frontend → catalog (v1/v2 canary) → inventory; frontend → payments (gRPC, 80/20). */
 export function shopMesh(
-  overrides: { catalogWeights?: [number, number]; paymentsWeights?: [number, number] } = {},
+  overrides: {
+    catalogWeights?: [number, number];
+    paymentsWeights?: [number, number];
+    runnable?: boolean;
+  } = {},
 ): Mesh {
   const [c1, c2] = overrides.catalogWeights ?? [90, 10];
   const [p1, p2] = overrides.paymentsWeights ?? [80, 20];
+  // With `runnable`, every version has a local command, so the loopback placement gives it a sidecar.
+  const v = () =>
+    overrides.runnable === true ? { local: { kind: 'command', command: ['node', 'app.mjs'] } } : {};
   return canonicalize({
     name: 'shop',
     services: {
       frontend: {
         ports: [{ port: 8080, protocol: 'http' }],
-        versions: { v1: {} },
+        versions: { v1: v() },
         backends: ['catalog', 'payments'],
       },
       catalog: {
         ports: [{ port: 8080, protocol: 'http' }],
-        versions: { v1: {}, v2: {} },
+        versions: { v1: v(), v2: v() },
         backends: ['inventory'],
         routes: [
           {
@@ -42,12 +49,12 @@ export function shopMesh(
       },
       inventory: {
         ports: [{ port: 8080, protocol: 'http' }],
-        versions: { v1: {} },
+        versions: { v1: v() },
         policy: { rateLimit: { requests: 100, per: '1s' } },
       },
       payments: {
         ports: [{ port: 50051, protocol: 'grpc' }],
-        versions: { v1: {}, v2: {} },
+        versions: { v1: v(), v2: v() },
         routes: [
           {
             name: 'split',

@@ -1,0 +1,333 @@
+/**
+ * The proxy's xDS client: state-of-the-world ADS over one gRPC stream, as Envoy speaks it.
+ *
+ * - Subscribes to every listener (LDS) and cluster (CDS), then by name to the route
+ *   configurations the listeners name (RDS) and the endpoints the EDS clusters need (EDS).
+ * - Every resource is validated strictly against Envoy's protos before use; a response with one
+ *   bad resource is NACKed whole (version = the last accepted, `error_detail` says what and where)
+ *   and the proxy keeps running on its last good configuration.
+ * - Updates are applied as one coherent state (warming): a listener waits for its route
+ *   configuration and a cluster for its endpoints (up to `warmingTimeoutMs`, as Envoy's initial
+ *   fetch timeout), so a proxy never runs a listener pointing at a route table it has not got.
+ * - If applying fails (the bundled proxy does not support something), the response that triggered
+ *   it is NACKed and the previous state stays in force.
+ * - The stream reconnects with backoff and re-sends its subscriptions with the versions it holds.
+ */
+import { fromBinary, toJson } from '@bufbuild/protobuf';
+import { type ClientDuplexStream, credentials, makeClientConstructor } from '@grpc/grpc-js';
+import { MeshError } from '../../errors/index.js';
+import { envoyMessage, envoyRegistry, typeNameOf } from '../config/descriptors.js';
+import { validateEnvoyResource } from '../config/load.js';
+import { adsServiceDefinition } from './protos.js';
+
+/** Type URLs of the four resource types the client subscribes to (SDS is not used by the bundled proxy). */
+export const XDS = {
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+} as const;
+
+type XdsType = (typeof XDS)[keyof typeof XDS];
+const ORDER: readonly XdsType[] = [XDS.cluster, XDS.endpoint, XDS.listener, XDS.route];
+
+/** A resource in canonical proto3 JSON (proto field names). */
+export type Resource = Readonly<Record<string, unknown>>;
+
+/** One coherent configuration: every listener's routes and every EDS cluster's endpoints present. */
+export interface XdsState {
+  /** Listeners by name. */
+  readonly listeners: ReadonlyMap<string, Resource>;
+  /** Route configurations by name. */
+  readonly routes: ReadonlyMap<string, Resource>;
+  /** Clusters by name. */
+  readonly clusters: ReadonlyMap<string, Resource>;
+  /** Endpoint assignments by cluster (EDS service) name. */
+  readonly endpoints: ReadonlyMap<string, Resource>;
+  /** Accepted version per type (CDS, EDS, LDS, RDS). */
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link XdsClient}. */
+export interface XdsClientOptions {
+  /** Control plane `host:port`. */
+  readonly server: string;
+  /** The node this proxy is. */
+  readonly node: { readonly id: string; readonly cluster?: string };
+  /**
+   * Applies a coherent state. Throwing NACKs the response that led to it (the message becomes
+   * the NACK's `error_detail`); the state in force stays as it was.
+   */
+  readonly apply: (state: XdsState) => void | Promise<void>;
+  /** Longest a listener or cluster waits for its routes or endpoints before applying without. @default - 1000 ms */
+  readonly warmingTimeoutMs?: number;
+  /** Diagnostics (connects, NACKs sent, reconnects). @default - none */
+  readonly log?: (line: string) => void;
+}
+
+const SHORT: Record<XdsType, string> = {
+  [XDS.cluster]: 'CDS',
+  [XDS.endpoint]: 'EDS',
+  [XDS.listener]: 'LDS',
+  [XDS.route]: 'RDS',
+};
+
+interface TypeState {
+  /** Version accepted last ('' before any). */
+  version: string;
+  /** Nonce of the last response. */
+  nonce: string;
+  /** Names subscribed (EDS/RDS); wildcard types use []. */
+  names: string[];
+  /** Accepted resources by name. */
+  resources: Map<string, Resource>;
+}
+
+interface WireResponse {
+  readonly version_info: string;
+  readonly type_url: string;
+  readonly nonce: string;
+  readonly resources: readonly { readonly type_url: string; readonly value: Buffer }[];
+}
+
+type AdsStub = { StreamAggregatedResources(): ClientDuplexStream<unknown, WireResponse>; close(): void };
+
+/** Decodes an `Any` into canonical proto3 JSON with proto field names. */
+function decode(any: { type_url: string; value: Buffer }): Resource {
+  const desc = envoyMessage(typeNameOf(any.type_url));
+  return toJson(desc, fromBinary(desc, any.value), {
+    registry: envoyRegistry(),
+    useProtoFieldName: true,
+  }) as Resource;
+}
+
+function nameOf(type: XdsType, r: Resource): string {
+  return String((type === XDS.endpoint ? r.cluster_name : r.name) ?? '');
+}
+
+/** EDS names a cluster set needs. */
+export function edsNames(clusters: Iterable<Resource>): string[] {
+  const out = new Set<string>();
+  for (const c of clusters) {
+    if (c.type !== 'EDS') continue;
+    const config = c.eds_cluster_config as Resource | undefined;
+    out.add(
+      typeof config?.service_name === 'string' && config.service_name !== ''
+        ? config.service_name
+        : String(c.name),
+    );
+  }
+  return [...out].sort();
+}
+
+/** RDS names a listener set needs (anywhere inside: filter chains, API listeners). */
+export function rdsNames(listeners: Iterable<Resource>): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v !== null && typeof v === 'object') {
+      const o = v as Resource;
+      const rds = o.rds as Resource | undefined;
+      if (rds !== undefined && typeof rds.route_config_name === 'string') out.add(rds.route_config_name);
+      for (const x of Object.values(o)) walk(x);
+    }
+  };
+  for (const l of listeners) walk(l);
+  return [...out].sort();
+}
+
+/** A running xDS client. */
+export class XdsClient {
+  readonly #options: XdsClientOptions;
+  readonly #types = new Map<XdsType, TypeState>(
+    ORDER.map((t) => [t, { version: '', nonce: '', names: [], resources: new Map() }]),
+  );
+  #stub: AdsStub | undefined;
+  #call: ClientDuplexStream<unknown, WireResponse> | undefined;
+  #first = true;
+  #closed = false;
+  #backoffMs = 250;
+  #applied: XdsState | undefined;
+  #warmingTimer: NodeJS.Timeout | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  readonly #readyWaiters: (() => void)[] = [];
+  /** NACKs sent, newest last (type, version rejected, message). */
+  readonly nacks: { type: string; nonce: string; message: string }[] = [];
+
+  constructor(options: XdsClientOptions) {
+    this.#options = options;
+  }
+
+  /** Opens the stream and subscribes. */
+  start(): void {
+    const Ctor = makeClientConstructor(adsServiceDefinition(), 'AggregatedDiscoveryService');
+    this.#stub = new Ctor(this.#options.server, credentials.createInsecure()) as unknown as AdsStub;
+    this.#connect();
+  }
+
+  /** The state in force, if any has been applied. */
+  get applied(): XdsState | undefined {
+    return this.#applied;
+  }
+
+  /** Resolves once a first coherent state has been applied. */
+  ready(): Promise<void> {
+    if (this.#applied !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Closes the stream; no reconnect. */
+  close(): void {
+    this.#closed = true;
+    if (this.#warmingTimer !== undefined) clearTimeout(this.#warmingTimer);
+    this.#call?.cancel();
+    this.#stub?.close();
+  }
+
+  #connect(): void {
+    if (this.#closed || this.#stub === undefined) return;
+    this.#first = true;
+    const call = this.#stub.StreamAggregatedResources();
+    this.#call = call;
+    call.on('data', (response: WireResponse) => {
+      this.#queue = this.#queue
+        .then(() => this.#onResponse(response))
+        .catch((error: unknown) => {
+          this.#options.log?.(`xds: internal error handling a response: ${String(error)}`);
+        });
+    });
+    const retry = () => {
+      if (this.#closed || this.#call !== call) return;
+      this.#call = undefined;
+      const delay = this.#backoffMs;
+      this.#backoffMs = Math.min(this.#backoffMs * 2, 2000);
+      this.#options.log?.(`xds: stream to ${this.#options.server} ended; reconnecting in ${delay} ms`);
+      setTimeout(() => this.#connect(), delay).unref();
+    };
+    call.on('error', retry);
+    call.on('end', retry);
+    // Initial subscriptions, with the versions we hold after a reconnect (as Envoy does).
+    for (const type of ORDER) {
+      const t = this.#types.get(type) as TypeState;
+      if (type === XDS.cluster || type === XDS.listener || t.names.length > 0)
+        this.#send(type, t.version, '', t.names);
+    }
+  }
+
+  #send(type: XdsType, version: string, nonce: string, names: readonly string[], error?: string): void {
+    this.#call?.write({
+      ...(this.#first
+        ? { node: { id: this.#options.node.id, cluster: this.#options.node.cluster ?? '', locality: {} } }
+        : {}),
+      type_url: type,
+      version_info: version,
+      response_nonce: nonce,
+      resource_names: names,
+      ...(error === undefined ? {} : { error_detail: { code: 3, message: error } }),
+    });
+    this.#first = false;
+  }
+
+  async #onResponse(response: WireResponse): Promise<void> {
+    const type = response.type_url as XdsType;
+    const t = this.#types.get(type);
+    if (t === undefined) return;
+    this.#backoffMs = 250;
+    t.nonce = response.nonce;
+    // Decode and validate every resource; one bad resource rejects the response.
+    const next = new Map<string, Resource>();
+    try {
+      for (const any of response.resources) {
+        const json = decode(any);
+        const name = nameOf(type, json);
+        next.set(
+          name,
+          validateEnvoyResource(type, json, { path: `${SHORT[type]}[${JSON.stringify(name)}]` }) as Resource,
+        );
+      }
+    } catch (error) {
+      this.#nack(type, t, error);
+      return;
+    }
+    const previous = t.resources;
+    const previousVersion = t.version;
+    t.resources = next;
+    t.version = response.version_info;
+    // New names to subscribe to follow from clusters and listeners.
+    if (type === XDS.cluster) this.#resubscribe(XDS.endpoint, edsNames(next.values()));
+    if (type === XDS.listener) this.#resubscribe(XDS.route, rdsNames(next.values()));
+    try {
+      await this.#tryApply(false);
+    } catch (error) {
+      t.resources = previous;
+      t.version = previousVersion;
+      this.#nack(type, t, error);
+      return;
+    }
+    this.#send(type, t.version, t.nonce, t.names);
+  }
+
+  #nack(type: XdsType, t: TypeState, error: unknown): void {
+    const message =
+      error instanceof MeshError
+        ? error.problems.map((p) => `${p.path}: ${p.message}`).join('; ')
+        : String(error);
+    this.nacks.push({ type: SHORT[type], nonce: t.nonce, message });
+    this.#options.log?.(`xds: NACK ${SHORT[type]}: ${message}`);
+    this.#send(type, t.version, t.nonce, t.names, message);
+  }
+
+  #resubscribe(type: XdsType, names: string[]): void {
+    const t = this.#types.get(type) as TypeState;
+    if (names.join('\n') === t.names.join('\n')) return;
+    t.names = names;
+    // Dropped names are forgotten now: SotW responses list only what is asked for.
+    for (const name of [...t.resources.keys()]) if (!names.includes(name)) t.resources.delete(name);
+    this.#send(type, t.version, t.nonce, names);
+  }
+
+  /** Applies the accepted resources when they form a coherent state (or warming timed out). */
+  async #tryApply(force: boolean): Promise<void> {
+    const get = (type: XdsType) => (this.#types.get(type) as TypeState).resources;
+    const clusters = get(XDS.cluster);
+    const listeners = get(XDS.listener);
+    const endpoints = get(XDS.endpoint);
+    const routes = get(XDS.route);
+    const missing = [
+      ...edsNames(clusters.values()).filter((n) => !endpoints.has(n)),
+      ...rdsNames(listeners.values()).filter((n) => !routes.has(n)),
+    ];
+    const ldsSeen = (this.#types.get(XDS.listener) as TypeState).version !== '';
+    const cdsSeen = (this.#types.get(XDS.cluster) as TypeState).version !== '';
+    if (!force && (missing.length > 0 || !ldsSeen || !cdsSeen)) {
+      if (this.#warmingTimer === undefined && cdsSeen && ldsSeen) {
+        this.#warmingTimer = setTimeout(() => {
+          this.#warmingTimer = undefined;
+          this.#queue = this.#queue
+            .then(() => this.#tryApply(true))
+            .catch((e: unknown) => {
+              this.#options.log?.(`xds: applying after warming timeout failed: ${String(e)}`);
+            });
+        }, this.#options.warmingTimeoutMs ?? 1000);
+        this.#warmingTimer.unref();
+      }
+      return;
+    }
+    if (this.#warmingTimer !== undefined) {
+      clearTimeout(this.#warmingTimer);
+      this.#warmingTimer = undefined;
+    }
+    const state: XdsState = {
+      listeners: new Map(listeners),
+      routes: new Map(routes),
+      clusters: new Map(clusters),
+      endpoints: new Map(endpoints),
+      versions: Object.fromEntries(
+        ORDER.map((type) => [SHORT[type], (this.#types.get(type) as TypeState).version]),
+      ),
+    };
+    await this.#options.apply(state);
+    this.#applied = state;
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+  }
+}
