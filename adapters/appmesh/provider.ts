@@ -103,9 +103,50 @@ function prune(value: unknown): unknown {
   return value;
 }
 
-/** Projects a described spec onto the rendered shape: nulls dropped, keys sorted. */
-export function project(spec: unknown): Json {
-  return sortKeys(prune(spec ?? {})) as Json;
+type JsonObject = Record<string, unknown>;
+
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Removes values equal to documented App Mesh defaults that crossmesh never sends, should the
+ * API write them back: a gateway route's target-hostname and prefix rewrites `ENABLED` (the
+ * default; crossmesh sends only explicit prefix values) and DNS discovery's `LOADBALANCER` response
+ * type. moto echoes specs verbatim; these cover what the real API may fill.
+ */
+function dropServerDefaults(kind: string, spec: JsonObject): JsonObject {
+  if (kind === 'GatewayRoute') {
+    for (const member of ['httpRoute', 'http2Route', 'grpcRoute']) {
+      const action = isObject(spec[member]) ? (spec[member] as JsonObject)['action'] : undefined;
+      const rewrite = isObject(action) ? action['rewrite'] : undefined;
+      if (!isObject(action) || !isObject(rewrite)) continue;
+      if (isObject(rewrite['hostname']) && rewrite['hostname']['defaultTargetHostname'] === 'ENABLED')
+        delete rewrite['hostname'];
+      if (
+        isObject(rewrite['prefix']) &&
+        rewrite['prefix']['defaultPrefix'] === 'ENABLED' &&
+        rewrite['prefix']['value'] === undefined
+      ) {
+        delete rewrite['prefix'];
+      }
+      if (Object.keys(rewrite).length === 0) delete action['rewrite'];
+    }
+  }
+  if (kind === 'VirtualNode') {
+    const discovery = spec['serviceDiscovery'];
+    const dns = isObject(discovery) ? discovery['dns'] : undefined;
+    if (isObject(dns) && dns['responseType'] === 'LOADBALANCER') delete dns['responseType'];
+  }
+  return spec;
+}
+
+/**
+ * Projects a described spec onto the rendered shape: nulls dropped, documented server defaults
+ * dropped, keys sorted. The diff then compares exactly the fields crossmesh manages.
+ */
+export function project(spec: unknown, kind = ''): Json {
+  const pruned = prune(spec ?? {});
+  return sortKeys(isObject(pruned) ? dropServerDefaults(kind, pruned) : pruned) as Json;
 }
 
 function isManaged(
@@ -349,7 +390,7 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
           const { virtualNode } = await call(`DescribeVirtualNode ${name}`, () =>
             appmesh.send(new DescribeVirtualNodeCommand({ meshName, virtualNodeName: name })),
           );
-          const spec = project(virtualNode?.spec) as unknown as VirtualNodeSpec;
+          const spec = project(virtualNode?.spec, 'VirtualNode') as unknown as VirtualNodeSpec;
           const { node, backends } = splitNodeSpec(spec);
           const discovery =
             'awsCloudMap' in (spec.serviceDiscovery ?? {})
@@ -544,7 +585,7 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
                 }),
               ),
             );
-            const spec = project(gatewayRoute?.spec);
+            const spec = project(gatewayRoute?.spec, 'GatewayRoute');
             const target = gatewayRouteTarget(spec);
             return {
               kind: 'GatewayRoute',
@@ -593,7 +634,7 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
       const { virtualNode } = await call(`DescribeVirtualNode ${name}`, () =>
         appmesh.send(new DescribeVirtualNodeCommand({ meshName, virtualNodeName: name })),
       );
-      return project(virtualNode?.spec) as unknown as VirtualNodeSpec;
+      return project(virtualNode?.spec, 'VirtualNode') as unknown as VirtualNodeSpec;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

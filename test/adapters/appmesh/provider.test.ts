@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-servicediscovery';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { appMeshDesired } from '../../../adapters/appmesh/index.js';
-import { createAppMeshProvider } from '../../../adapters/appmesh/provider.js';
+import { createAppMeshProvider, project } from '../../../adapters/appmesh/provider.js';
 import { renderAppMesh } from '../../../adapters/appmesh/render.js';
 import type { AppMeshResources } from '../../../adapters/appmesh/types.js';
 import { applyPlan, computeDestroyPlan, computePlan } from '../../../adapters/plan/engine.js';
@@ -392,5 +392,45 @@ describe('appmesh provider against moto', () => {
     // THEN it is refused, naming the mesh, and nothing was written
     await expect(plan).rejects.toMatchObject({ code: 'TARGET_E_NOT_MANAGED', path: 'Mesh/shop-taken' });
     expect(aws.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('project', () => {
+  test('drops nulls and documented server defaults, and sorts keys, so live specs compare with renders', () => {
+    // GIVEN described specs carrying nulls and defaults crossmesh never sends
+    const route = {
+      priority: 0,
+      httpRoute: {
+        match: { prefix: '/', headers: null },
+        action: {
+          target: { virtualService: { virtualServiceName: 'web.local' } },
+          rewrite: { hostname: { defaultTargetHostname: 'ENABLED' }, prefix: { defaultPrefix: 'ENABLED' } },
+        },
+      },
+    };
+    const node = {
+      listeners: [],
+      serviceDiscovery: { dns: { hostname: 'a.local', responseType: 'LOADBALANCER' } },
+    };
+    // WHEN projected
+    // THEN
+    expect(JSON.stringify(project(route, 'GatewayRoute'))).toBe(
+      JSON.stringify({
+        httpRoute: {
+          action: { target: { virtualService: { virtualServiceName: 'web.local' } } },
+          match: { prefix: '/' },
+        },
+        priority: 0,
+      }),
+    );
+    expect(project(node, 'VirtualNode')).toEqual({
+      listeners: [],
+      serviceDiscovery: { dns: { hostname: 'a.local' } },
+    });
+    // AND a non-default value is kept
+    const disabled = {
+      grpcRoute: { action: { rewrite: { hostname: { defaultTargetHostname: 'DISABLED' } } } },
+    };
+    expect(project(disabled, 'GatewayRoute')).toEqual(disabled);
   });
 });
