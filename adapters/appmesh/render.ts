@@ -204,7 +204,22 @@ function checkOptions(options: AppMeshOptions): Problem[] {
       allowed: '"sds" or "file"',
     });
   }
-  if (options.namespace !== undefined && !CLOUD_MAP_HTTP_NAMESPACE.test(options.namespace)) {
+  if (
+    options.certificateDir !== undefined &&
+    (typeof options.certificateDir !== 'string' || !/^\/[!-~]*$/.test(options.certificateDir))
+  ) {
+    problems.push({
+      code: 'TARGET_E_OPTION',
+      path: 'options.certificateDir',
+      message: `App Mesh certificateDir must be an absolute path, got ${JSON.stringify(options.certificateDir)}`,
+      value: options.certificateDir,
+      allowed: 'an absolute path without spaces, e.g. "/etc/crossmesh/certs"',
+    });
+  }
+  if (
+    options.namespace !== undefined &&
+    (typeof options.namespace !== 'string' || !CLOUD_MAP_HTTP_NAMESPACE.test(options.namespace))
+  ) {
     problems.push({
       code: 'TARGET_E_OPTION',
       path: 'options.namespace',

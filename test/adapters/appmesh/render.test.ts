@@ -632,6 +632,9 @@ describe('renderAppMesh', () => {
     expect(() => render({ services: { web } }, { discovery: 'consul' } as unknown as AppMeshOptions)).toThrow(
       expect.objectContaining({ code: 'TARGET_E_OPTION', path: 'options.discovery' }),
     );
+    expect(() => render({ services: { web } }, { certificateDir: 42 } as unknown as AppMeshOptions)).toThrow(
+      expect.objectContaining({ code: 'TARGET_E_OPTION', path: 'options.certificateDir' }),
+    );
     expect(() => render({ services: { web } }, { colour: 'red' } as unknown as AppMeshOptions)).toThrow(
       expect.objectContaining({ code: 'TARGET_E_OPTION', path: 'options.colour' }),
     );
