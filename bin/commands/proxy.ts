@@ -77,7 +77,8 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         break;
       case '--mode': {
         const m = value();
-        if (m !== 'serve' && m !== 'validate') throw usage(`--mode must be serve or validate, got ${JSON.stringify(m)}`);
+        if (m !== 'serve' && m !== 'validate')
+          throw usage(`--mode must be serve or validate, got ${JSON.stringify(m)}`);
         out.mode = m;
         break;
       }
@@ -86,7 +87,9 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         const v = value();
         const level = parseLogLevel(v);
         if (level === undefined) {
-          throw usage(`--log-level must be one of trace, debug, info, warning, error, critical, off; got ${JSON.stringify(v)}`);
+          throw usage(
+            `--log-level must be one of trace, debug, info, warning, error, critical, off; got ${JSON.stringify(v)}`,
+          );
         }
         out.logLevel = level;
         break;
@@ -94,14 +97,16 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
       case '--concurrency': {
         const v = value();
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 256) throw usage(`--concurrency must be an integer from 1 to 256, got ${JSON.stringify(v)}`);
+        if (!Number.isInteger(n) || n < 1 || n > 256)
+          throw usage(`--concurrency must be an integer from 1 to 256, got ${JSON.stringify(v)}`);
         out.concurrency = n;
         break;
       }
       case '--drain-time-s': {
         const v = value();
         const n = Number(v);
-        if (!Number.isFinite(n) || n < 0) throw usage(`--drain-time-s must be a non-negative number, got ${JSON.stringify(v)}`);
+        if (!Number.isFinite(n) || n < 0)
+          throw usage(`--drain-time-s must be a non-negative number, got ${JSON.stringify(v)}`);
         out.drainTimeS = n;
         break;
       }
@@ -109,13 +114,17 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
         throw usage(`unknown option ${JSON.stringify(arg)} (see crossmesh proxy --help)`);
     }
   }
-  if (out.configPath === undefined && out.configYaml === undefined) throw usage('give a configuration with -c <file> or --config-yaml');
+  if (out.configPath === undefined && out.configYaml === undefined)
+    throw usage('give a configuration with -c <file> or --config-yaml');
   return out;
 }
 
 function load(args: ProxyArgs): Bootstrap {
   if (args.configPath !== undefined) {
-    return loadBootstrapFile(args.configPath, args.configYaml === undefined ? {} : { configYaml: args.configYaml });
+    return loadBootstrapFile(
+      args.configPath,
+      args.configYaml === undefined ? {} : { configYaml: args.configYaml },
+    );
   }
   return loadBootstrap(args.configYaml as string, { source: '--config-yaml' });
 }
@@ -197,7 +206,7 @@ export const command: Command = {
     const bootstrap = load(args);
     if (args.mode === 'validate') {
       const { validateProxyConfig } = await import('../../proxy/main.js');
-      validateProxyConfig(bootstrap);
+      await validateProxyConfig(bootstrap);
       io.stdout.write(`configuration '${args.configPath ?? '--config-yaml'}' OK\n`);
       return EXIT.ok;
     }

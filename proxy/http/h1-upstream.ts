@@ -144,7 +144,10 @@ class H1Exchange implements UpstreamRequest {
   writeData(chunk: Buffer): boolean {
     if (this.finished || chunk.length === 0) return true;
     if (this.request.body === 'chunked') {
-      return this.write(chunkHeader(chunk.length)) && this.write(chunk) && this.write(CRLF);
+      // Every piece must be written (or queued) whatever the backpressure: no short-circuit.
+      this.write(chunkHeader(chunk.length));
+      this.write(chunk);
+      return this.write(CRLF);
     }
     return this.write(chunk);
   }

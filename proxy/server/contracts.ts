@@ -3,6 +3,7 @@
  * depends on these few members only, and `proxy/main.ts` passes the real `ClusterManager`, so the
  * compiler checks the two sides agree.
  */
+import type { HostStats } from '../upstream/index.js';
 import type { PoolCluster, PoolHost } from './pools.js';
 
 /** An upstream host as the engine uses it. */
@@ -11,6 +12,8 @@ export interface EngineHost extends PoolHost {
   readonly hostname?: string | undefined;
   /** In-flight requests (the engine increments and decrements it; LEAST_REQUEST reads it). */
   activeRequests: number;
+  /** Per-host counters shown by `/clusters`. */
+  readonly stats: HostStats;
 }
 
 /** A cluster as the engine uses it. */

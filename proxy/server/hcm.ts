@@ -343,6 +343,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     cs.upstream_rq_total.inc();
     cs.upstream_rq_active.inc();
     host.activeRequests++;
+    host.stats.rq_total.inc();
+    host.stats.rq_active.inc();
     this.upstreamStart = performance.now();
     if (this.meta.expectContinue) {
       // Envoy answers 100 Continue itself and does not forward Expect (proxy_100_continue off).
@@ -363,6 +365,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       if (body === 'length' && getHeader(out, 'content-length') === undefined) {
         out.push('content-length', String(this.meta.contentLength));
       }
+      if (body === 'chunked') out.push('transfer-encoding', 'chunked');
       if (this.meta.upgrade !== undefined) out.push('connection', 'upgrade');
       this.upstream = entry.pool.request(
         { method: this.head.method, path, headers: out, body, upgrade: this.meta.upgrade !== undefined },
@@ -497,6 +500,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     if (this.done) return;
     this.clusterStats?.upstream_rq_timeout.inc();
     this.upstream?.abort();
+    this.host?.stats.rq_timeout.inc();
     if (this.status === 0) {
       this.releaseHost();
       this.localReply(504, 'upstream request timeout', 'upstream_response_timeout', 'UpstreamRequestTimeout');
@@ -645,6 +649,10 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
 
   private releaseHost(): void {
     if (this.host !== undefined) {
+      const hs = this.host.stats;
+      hs.rq_active.dec();
+      if (this.status >= 500 || this.status === 0) hs.rq_error.inc();
+      else hs.rq_success.inc();
       this.host.activeRequests--;
       this.host = undefined;
       const cs = this.clusterStats;

@@ -1,0 +1,239 @@
+/**
+ * Starting the bundled proxy from a loaded Envoy `Bootstrap`: clusters first (so routes can name
+ * them), then every listener compiled (any config error stops start-up before a port is bound:
+ * nothing half-applied), then every listener bound, then the admin server.
+ *
+ * The handle reports the real bound port of each listener (port 0 in the config means ephemeral,
+ * which tests rely on), drains gracefully and closes everything.
+ */
+import { MeshError } from '../errors/index.js';
+import type { AdminContext } from './admin/index.js';
+import type { Bootstrap } from './config/envoy.js';
+import { compileRouteConfiguration } from './router/index.js';
+import type { EngineClusterManager } from './server/contracts.js';
+import { ListenerRuntime } from './server/listener.js';
+import { type LogLevel, ProxyLog } from './server/log.js';
+import { PoolRegistry } from './server/pools.js';
+import { Sweeper } from './server/sweeper.js';
+import { ServerStats } from './stats/scopes.js';
+import { StatsStore } from './stats/store.js';
+import { ClusterManager } from './upstream/index.js';
+
+/** Options for {@link startProxy}. */
+export interface ProxyOptions {
+  /** Diagnostic log level. @default - `info` */
+  readonly logLevel?: LogLevel;
+  /** Where diagnostic lines go. @default - stderr */
+  readonly logWrite?: (line: string) => void;
+  /** Longest a drain waits for in-flight requests before closing them. @default - 5000 ms */
+  readonly drainTimeoutMs?: number;
+  /** Worker count reported as `server.concurrency`. @default - 1 */
+  readonly concurrency?: number;
+  /** Called when the admin asks to quit (`POST /quitquitquit`). @default - close the proxy */
+  readonly onQuit?: () => void;
+}
+
+/** A bound address. */
+export interface BoundAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** A running proxy. */
+export interface ProxyHandle {
+  /** Bound address of each listener, by listener name. */
+  readonly listeners: ReadonlyMap<string, BoundAddress>;
+  /** The admin server's address, when the bootstrap configures one. */
+  readonly admin: BoundAddress | undefined;
+  /** The stats store (what `/stats` shows). */
+  readonly stats: StatsStore;
+  /** Stops accepting, lets in-flight requests finish (up to the drain timeout), then closes. */
+  drain(): Promise<void>;
+  /** Closes every listener, connection, pool and the admin server now. */
+  close(): Promise<void>;
+}
+
+interface Runtime {
+  readonly store: StatsStore;
+  readonly serverStats: ServerStats;
+  readonly clusters: ClusterManager;
+  readonly pools: PoolRegistry;
+  readonly sweeper: Sweeper;
+  readonly listeners: readonly ListenerRuntime[];
+}
+
+/** Compiles clusters and listeners (no socket is bound); throws MeshError on any config problem. */
+type AccessLogModule = typeof import('./accesslog/index.js');
+
+/** True when any listener or connection manager configures an access log. */
+function usesAccessLogs(bootstrap: Bootstrap): boolean {
+  return (bootstrap.static_resources?.listeners ?? []).some(
+    (l) =>
+      (l.access_log?.length ?? 0) > 0 ||
+      [
+        ...(l.filter_chains ?? []),
+        ...(l.default_filter_chain === undefined ? [] : [l.default_filter_chain]),
+      ].some((c) =>
+        (c.filters ?? []).some((f) => {
+          const logs = (f.typed_config as { access_log?: readonly unknown[] } | undefined)?.access_log;
+          return logs !== undefined && logs.length > 0;
+        }),
+      ),
+  );
+}
+
+/**
+ * The access-log module is loaded only when a config has access logs: a proxy without them does
+ * not pay for the formatter at start-up.
+ */
+async function accessLogModule(bootstrap: Bootstrap): Promise<AccessLogModule | undefined> {
+  return usesAccessLogs(bootstrap) ? import('./accesslog/index.js') : undefined;
+}
+
+function build(bootstrap: Bootstrap, concurrency: number, logs: AccessLogModule | undefined): Runtime {
+  const store = new StatsStore();
+  const serverStats = new ServerStats(store, Date.now());
+  serverStats.setState('INITIALIZING');
+  serverStats.concurrency.set(concurrency);
+  const resources = bootstrap.static_resources ?? {};
+  const clusters = new ClusterManager(resources.clusters ?? [], store, {});
+  const engineClusters: EngineClusterManager = clusters;
+  const pools = new PoolRegistry();
+  const sweeper = new Sweeper();
+  const listeners: ListenerRuntime[] = [];
+  try {
+    (resources.listeners ?? []).forEach((config, i) => {
+      listeners.push(
+        new ListenerRuntime(
+          config,
+          {
+            store,
+            clusters: engineClusters,
+            pools,
+            sweeper,
+            compileRoutes: (rc, path) => compileRouteConfiguration(rc, { path }),
+            compileAccessLog: (configs, path) => logs?.compileAccessLog(configs, { path }),
+          },
+          `static_resources.listeners[${i}]`,
+        ),
+      );
+    });
+    const names = new Set<string>();
+    for (const [i, l] of listeners.entries()) {
+      if (names.has(l.name)) {
+        throw new MeshError(
+          'PROXY_E_INVALID',
+          `static_resources.listeners[${i}].name: duplicate listener name ${l.name}`,
+          {
+            path: `static_resources.listeners[${i}].name`,
+            value: l.name,
+            allowed: 'a name no other listener uses',
+          },
+        );
+      }
+      names.add(l.name);
+    }
+  } catch (error) {
+    clusters.close();
+    sweeper.close();
+    throw error;
+  }
+  return { store, serverStats, clusters, pools, sweeper, listeners };
+}
+
+/**
+ * Envoy's `--mode validate`: compiles every cluster, route table, TLS context and listener
+ * without binding a port. Throws MeshError naming the field at fault.
+ */
+export async function validateProxyConfig(bootstrap: Bootstrap): Promise<void> {
+  const rt = build(bootstrap, 1, await accessLogModule(bootstrap));
+  for (const l of rt.listeners) void l.close();
+  rt.clusters.close();
+  rt.sweeper.close();
+}
+
+/** Starts a proxy from a validated bootstrap (see `proxy/config`). */
+export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {}): Promise<ProxyHandle> {
+  const log = new ProxyLog(options.logLevel ?? 'info', options.logWrite);
+  const { store, serverStats, clusters, pools, sweeper, listeners } = build(
+    bootstrap,
+    options.concurrency ?? 1,
+    await accessLogModule(bootstrap),
+  );
+  const startedAt = Date.now();
+  const bound = new Map<string, BoundAddress>();
+  try {
+    // Envoy warms clusters (first DNS resolution) before its listeners take traffic.
+    await clusters.ready();
+    for (const l of listeners) {
+      const addr = await l.listen();
+      bound.set(l.name, addr);
+      log.log('info', 'config', `listener ${l.name} on ${addr.address}:${addr.port}`);
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.close()));
+    clusters.close();
+    sweeper.close();
+    throw error;
+  }
+
+  let closed = false;
+  let healthy = true;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await Promise.all(listeners.map((l) => l.close()));
+    await admin?.close();
+    pools.close();
+    clusters.close();
+    sweeper.close();
+  };
+  const drain = async (): Promise<void> => {
+    serverStats.setState('DRAINING');
+    for (const l of listeners) l.drain();
+    pools.drain();
+    const deadline = Date.now() + (options.drainTimeoutMs ?? 5000);
+    while (Date.now() < deadline && listeners.some((l) => l.openConnections > 0)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await close();
+  };
+
+  const ctx: AdminContext = {
+    stats: store,
+    clusters,
+    bootstrap,
+    listeners: () => [...bound.entries()].map(([name, a]) => ({ name, address: a.address, port: a.port })),
+    isReady: () => healthy && !closed,
+    setHealthy: (ok: boolean) => {
+      healthy = ok;
+    },
+    drainListeners: () => {
+      for (const l of listeners) l.drain();
+    },
+    quit: () => {
+      if (options.onQuit !== undefined) options.onQuit();
+      else void close();
+    },
+    startedAt,
+  };
+  let admin: { address: string; port: number; close(): Promise<void> } | undefined;
+  const adminAddress = bootstrap.admin?.address?.socket_address;
+  if (adminAddress !== undefined) {
+    try {
+      const { startAdmin } = await import('./admin/index.js');
+      admin = await startAdmin({ address: adminAddress.address, port: adminAddress.port_value ?? 0 }, ctx);
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+  serverStats.setState('LIVE');
+  return {
+    listeners: bound,
+    admin: admin === undefined ? undefined : { address: admin.address, port: admin.port },
+    stats: store,
+    drain,
+    close,
+  };
+}

@@ -1,0 +1,157 @@
+// The proxy's defences over real sockets: raw bytes from a net client into the real proxy, real
+// upstreams (node:http, and a raw net server for broken upstream responses), port 0.
+// Nothing is stood in.
+import net from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  bootstrapJson,
+  Closer,
+  httpUpstream,
+  ingressPort,
+  rawExchange,
+  request,
+  startFromJson,
+} from './helpers.js';
+
+const closer = new Closer();
+afterEach(() => closer.closeAll());
+
+async function proxyTo(ports: number[], hcm: Record<string, unknown> = {}) {
+  const proxy = await startFromJson(
+    closer,
+    bootstrapJson({
+      routeConfig: {
+        virtual_hosts: [
+          {
+            name: 'all',
+            domains: ['*'],
+            routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0.5s' } }],
+          },
+        ],
+      },
+      clusters: [{ name: 'up', ports }],
+      hcm,
+    }),
+  );
+  return { port: ingressPort(proxy), proxy };
+}
+
+describe('proxy defences', () => {
+  test.each([
+    [
+      'CL and TE together',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    [
+      'duplicate Content-Length',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcd',
+    ],
+    ['obs-fold', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n 2\r\n\r\n'],
+    ['garbage', 'HELLO THERE\r\n\r\n'],
+    ['bare LF', 'GET / HTTP/1.1\nHost: a\n\n'],
+  ])('%s gets 400 and the connection is closed; the upstream sees nothing', async (_name, bytes) => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'up');
+    const { port } = await proxyTo([up.port]);
+    // WHEN
+    const { data, closed } = await rawExchange(port, `${bytes}GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n`);
+    // THEN
+    expect(data.startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
+    expect(closed).toBe(true);
+    expect(up.seen).toHaveLength(0);
+  });
+
+  test('a request hidden in a body reaches the upstream only as body bytes', async () => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'up');
+    const { port } = await proxyTo([up.port]);
+    const hidden = 'GET /admin HTTP/1.1\r\nHost: internal\r\n\r\n';
+    // WHEN
+    await rawExchange(
+      port,
+      `POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${hidden.length}\r\n\r\n${hidden}GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`,
+    );
+    // THEN
+    expect(up.seen.map((s) => s.url)).toEqual(['/upload', '/next']);
+    expect(up.seen[0]?.body).toBe(hidden);
+  });
+
+  test('a header section over 60 KiB gets 431', async () => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'up');
+    const { port } = await proxyTo([up.port]);
+    // WHEN
+    const { data } = await rawExchange(
+      port,
+      `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(61 * 1024)}\r\n\r\n`,
+    );
+    // THEN
+    expect(data.startsWith('HTTP/1.1 431')).toBe(true);
+  });
+
+  test('a slowloris client is cut off by the request headers timeout', async () => {
+    // GIVEN a 0.3 s headers timeout
+    const up = await httpUpstream(closer, 'up');
+    const { port, proxy } = await proxyTo([up.port], { request_headers_timeout: '0.3s' });
+    // WHEN a client sends a partial head and then trickles
+    const started = Date.now();
+    const result = await new Promise<{ data: string; ms: number }>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: a\r\n'));
+      let data = '';
+      const trickle = setInterval(() => s.write('X-A: b\r\n'), 100);
+      s.on('data', (d) => {
+        data += d.toString('latin1');
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearInterval(trickle);
+        resolve({ data, ms: Date.now() - started });
+      });
+    });
+    // THEN
+    expect(result.data.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(result.ms).toBeLessThan(2000);
+    expect(proxy.stats.counter('http.ingress_http.downstream_rq_header_timeout').value).toBe(1);
+  });
+
+  test('a malformed upstream response gives 503 and the proxy keeps serving', async () => {
+    // GIVEN an upstream that answers garbage
+    const bad = net.createServer((s) => s.once('data', () => s.end('NOT HTTP AT ALL\r\n\r\n')));
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+    closer.add(() => new Promise((r) => bad.close(r)));
+    const { port } = await proxyTo([(bad.address() as net.AddressInfo).port]);
+    // WHEN
+    const first = await request(port);
+    const second = await request(port);
+    // THEN
+    expect(first.status).toBe(503);
+    expect(first.body).toContain('reset reason: protocol error');
+    expect(second.status).toBe(503);
+  });
+
+  test('a silent upstream gives 504 after the route timeout', async () => {
+    // GIVEN an upstream that accepts and never answers
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    closer.add(() => {
+      silent.close();
+    });
+    const { port, proxy } = await proxyTo([(silent.address() as net.AddressInfo).port]);
+    // WHEN
+    const res = await request(port);
+    // THEN
+    expect(res.status).toBe(504);
+    expect(res.body).toBe('upstream request timeout');
+    expect(proxy.stats.counter('cluster.up.upstream_rq_timeout').value).toBe(1);
+  });
+
+  test('HTTP/1.0 is refused with 426 unless accept_http_10 is set, as Envoy does', async () => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'up');
+    const { port } = await proxyTo([up.port]);
+    // WHEN
+    const { data } = await rawExchange(port, 'GET / HTTP/1.0\r\n\r\n');
+    // THEN
+    expect(data.startsWith('HTTP/1.1 426')).toBe(true);
+  });
+});
