@@ -122,7 +122,10 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
     support: 'full',
     note: 'compute HealthCheck type GRPC with grpcServiceName.',
   },
-  'policy.health-check.tcp': { support: 'full', note: 'compute HealthCheck type TCP.' },
+  'policy.health-check.tcp': {
+    support: 'full',
+    note: 'compute HealthCheck type TCP; also given to a service with NEG backends and no declared check, since compute requires one there.',
+  },
   'policy.outlier-detection': {
     support: 'full',
     note: 'BackendService.outlierDetection consecutiveErrors, interval, baseEjectionTime, maxEjectionPercent.',

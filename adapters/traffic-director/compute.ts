@@ -41,13 +41,39 @@ export function healthCheckName(ctx: RenderContext, service: string): string {
   return resourceName(ctx.mesh.name, service, 'hc');
 }
 
-/** The service's HealthCheck, when its effective policy declares one. */
+/** Whether any version of the service has NEG backends. */
+function hasBackends(options: TrafficDirectorOptions, serviceName: string, service: Service): boolean {
+  return Object.keys(service.versions).some((v) => (options.negs?.[`${serviceName}/${v}`] ?? []).length > 0);
+}
+
+/**
+ * The active health check of a service: its policy's, or, when it has none but has NEG backends,
+ * a TCP connect check on the primary port, because compute refuses a backend service with zonal
+ * NEG backends and no health check ("Backend services with instance group or zonal NEG backends
+ * must have a health check", compute v1 BackendService.healthChecks).
+ */
+export function effectiveHealthCheck(
+  ctx: RenderContext,
+  options: TrafficDirectorOptions,
+  serviceName: string,
+  service: Service,
+): HealthCheck | undefined {
+  const declared = servicePolicy(ctx.mesh, service).healthCheck;
+  if (declared !== undefined || !hasBackends(options, serviceName, service)) return declared;
+  ctx.warnings.push(
+    `service ${serviceName} declares no health check, which Traffic Director requires with NEG backends: a TCP check on port ${primaryPort(service)} is used`,
+  );
+  return { kind: 'tcp' };
+}
+
+/** The service's HealthCheck, when it has one (see {@link effectiveHealthCheck}). */
 export function healthCheck(
   ctx: RenderContext,
+  options: TrafficDirectorOptions,
   serviceName: string,
   service: Service,
 ): ComputeResource | undefined {
-  const check: HealthCheck | undefined = servicePolicy(ctx.mesh, service).healthCheck;
+  const check = effectiveHealthCheck(ctx, options, serviceName, service);
   if (check === undefined) return undefined;
   const port = check.port ?? primaryPort(service);
   const interval = wholeSeconds(check.interval ?? '5s');
@@ -154,7 +180,7 @@ export function backendService(
     connectionDraining: { drainingTimeoutSec: options.drainingTimeoutSec ?? 0 },
     ...loadBalancing(policy.loadBalancing),
   };
-  if (policy.healthCheck !== undefined) {
+  if (policy.healthCheck !== undefined || hasBackends(options, serviceName, service)) {
     const hc = healthCheckName(ctx, serviceName);
     body.healthChecks = [ref.compute(ctx.project, 'healthChecks', hc)];
     dependsOn.push(`HealthCheck/${hc}`);

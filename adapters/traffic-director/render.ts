@@ -128,7 +128,7 @@ export function renderTrafficDirector(mesh: Mesh, options: TrafficDirectorOption
   add('name', { kind: 'Mesh', name: mesh.name, body: {}, dependsOn: [] });
   add('security', ...tlsPolicies(ctx));
   for (const [serviceName, service] of Object.entries(mesh.services)) {
-    const hc = healthCheck(ctx, serviceName, service);
+    const hc = healthCheck(ctx, options, serviceName, service);
     if (hc !== undefined) add(`services.${serviceName}.policy.healthCheck`, hc);
     for (const version of Object.keys(service.versions)) {
       add(

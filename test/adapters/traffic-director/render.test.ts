@@ -197,7 +197,15 @@ describe('renderTrafficDirector', () => {
         },
       ],
     });
-    expect(catalog.healthChecks).toBeUndefined();
+    // catalog declares no health check but has NEG backends: compute requires one, so a TCP check stands in.
+    expect(catalog.healthChecks).toEqual([`projects/${PROJECT}/global/healthChecks/shop-catalog-hc`]);
+    expect(find(manifest, 'HealthCheck', 'shop-catalog-hc').body).toMatchObject({
+      type: 'TCP',
+      tcpHealthCheck: { port: 9090 },
+    });
+    expect(manifest.warnings).toContain(
+      'service catalog declares no health check, which Traffic Director requires with NEG backends: a TCP check on port 9090 is used',
+    );
     expect(cache).toMatchObject({
       protocol: 'TCP',
       localityLbPolicy: 'RING_HASH',
@@ -607,7 +615,8 @@ describe('renderTrafficDirector edge cases', () => {
     expect(rule?.matches).toEqual([
       { method: { grpcService: 'pkg\\.Svc', grpcMethod: '.*', type: 'REGULAR_EXPRESSION' } },
     ]);
-    expect((rule?.action as Record<string, unknown>).faultInjectionPolicy).toEqual({
+    expect(rule?.action).toBeDefined();
+    expect((rule?.action as Record<string, unknown> | undefined)?.faultInjectionPolicy).toEqual({
       delay: { fixedDelay: '1s', percentage: 13 },
     });
   });

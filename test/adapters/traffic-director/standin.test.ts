@@ -321,6 +321,15 @@ describe('GcpStandin compute', () => {
       },
     });
     expect(stale.status).toBe(412);
+    // AND zonal NEG backends need a health check (compute v1 BackendService.healthChecks)
+    const unchecked = await call('POST', `${C}/backendServices`, {
+      name: 'bs3',
+      backends: [
+        { group: 'projects/p/zones/z/networkEndpointGroups/n', balancingMode: 'RATE', maxRatePerEndpoint: 1 },
+      ],
+    });
+    expect(unchecked.status).toBe(400);
+    expect(JSON.stringify(unchecked.json)).toContain('must have a health check');
   });
 
   test('injected faults fail the chosen mutating calls and are counted', async () => {

@@ -732,6 +732,21 @@ export class GcpStandin {
         `Invalid value for field 'resource.name': ${JSON.stringify(record.name)}. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`,
       );
     }
+    if (collection === 'backendServices') {
+      const zonal = (Array.isArray(record.backends) ? record.backends : []).some((b) =>
+        /\/zones\/[^/]+\/(networkEndpointGroups|instanceGroups)\//.test(
+          String((b as JsonRecord).group ?? ''),
+        ),
+      );
+      if (zonal && (!Array.isArray(record.healthChecks) || record.healthChecks.length === 0)) {
+        // The rule as compute v1 documents it on BackendService.healthChecks.
+        throw computeError(
+          400,
+          'invalid',
+          "Invalid value for field 'resource.healthChecks': ''. Backend services with instance group or zonal NEG backends must have a health check.",
+        );
+      }
+    }
     if (collection === 'healthChecks') {
       const type = String(record.type ?? '');
       const specific = [
