@@ -1,0 +1,173 @@
+/**
+ * An upstream host: address, weight, priority, locality, Envoy's health flags and per-host stats.
+ * The engine bumps `activeRequests` (LEAST_REQUEST reads it) and the per-host stats; health
+ * checkers and outlier detection (issue 6) set and clear flags, and the owning cluster rebuilds
+ * its load balancers when a host's health changes.
+ */
+import { Counter, Gauge } from '../stats/store.js';
+
+/** Envoy's host health flags (as printed by `/clusters`). */
+export const HealthFlag = {
+  /** `/failed_active_hc`: the active health checker failed the host. */
+  FAILED_ACTIVE_HC: 1,
+  /** `/failed_outlier_check`: outlier detection ejected the host. */
+  FAILED_OUTLIER_CHECK: 2,
+  /** `/failed_eds_health`: the config (EDS or static) says unhealthy, draining or timeout. */
+  FAILED_EDS_HEALTH: 4,
+  /** `/degraded_active_hc`: the health checker reported degraded. */
+  DEGRADED_ACTIVE_HC: 8,
+  /** `/degraded_eds_health`: the config says degraded. */
+  DEGRADED_EDS_HEALTH: 16,
+  /** `/pending_active_hc`: waiting for the first health check. */
+  PENDING_ACTIVE_HC: 32,
+  /** `/active_hc_timeout`: the last active health check timed out. */
+  ACTIVE_HC_TIMEOUT: 64,
+} as const;
+
+const UNHEALTHY =
+  HealthFlag.FAILED_ACTIVE_HC | HealthFlag.FAILED_OUTLIER_CHECK | HealthFlag.FAILED_EDS_HEALTH;
+const DEGRADED = HealthFlag.DEGRADED_ACTIVE_HC | HealthFlag.DEGRADED_EDS_HEALTH;
+
+const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
+  [HealthFlag.FAILED_ACTIVE_HC, '/failed_active_hc'],
+  [HealthFlag.FAILED_OUTLIER_CHECK, '/failed_outlier_check'],
+  [HealthFlag.FAILED_EDS_HEALTH, '/failed_eds_health'],
+  [HealthFlag.DEGRADED_ACTIVE_HC, '/degraded_active_hc'],
+  [HealthFlag.DEGRADED_EDS_HEALTH, '/degraded_eds_health'],
+  [HealthFlag.PENDING_ACTIVE_HC, '/pending_active_hc'],
+  [HealthFlag.ACTIVE_HC_TIMEOUT, '/active_hc_timeout'],
+];
+
+/** Per-host counters Envoy shows in `/clusters` (kept off the stats store, like Envoy's host stats). */
+export class HostStats {
+  readonly cx_total = new Counter('cx_total');
+  readonly cx_active = new Gauge('cx_active');
+  readonly cx_connect_fail = new Counter('cx_connect_fail');
+  readonly rq_total = new Counter('rq_total');
+  readonly rq_active = new Gauge('rq_active');
+  readonly rq_success = new Counter('rq_success');
+  readonly rq_error = new Counter('rq_error');
+  readonly rq_timeout = new Counter('rq_timeout');
+
+  /** Every stat, in Envoy's `/clusters` order (alphabetical). */
+  all(): ReadonlyArray<Counter | Gauge> {
+    return [
+      this.cx_active,
+      this.cx_connect_fail,
+      this.cx_total,
+      this.rq_active,
+      this.rq_error,
+      this.rq_success,
+      this.rq_timeout,
+      this.rq_total,
+    ];
+  }
+}
+
+/** Where a host runs. */
+export interface HostLocality {
+  readonly region: string;
+  readonly zone: string;
+  readonly subZone: string;
+}
+
+/** One upstream endpoint. */
+export class Host {
+  /** IP address (for LOGICAL_DNS it changes when DNS does). */
+  address: string;
+  /** Port. */
+  readonly port: number;
+  /** Load-balancing weight (1..). */
+  readonly weight: number;
+  /** Priority level; 0 is preferred. */
+  readonly priority: number;
+  /** Locality from the config. */
+  readonly locality: HostLocality;
+  /** `endpoint.hostname`, or the DNS name for DNS clusters (used by `auto_host_rewrite`). */
+  readonly hostname: string;
+  /** Port used by active health checks (`health_check_config.port_value`), else the host's port. */
+  readonly healthCheckPort: number;
+  /** In-flight requests; the engine increments and decrements it. */
+  activeRequests = 0;
+  /** Per-host stats. */
+  readonly stats = new HostStats();
+  /** OR of {@link HealthFlag}s. */
+  private flags: number;
+  private readonly onHealthChange: (host: Host) => void;
+
+  /** @internal built by the cluster */
+  constructor(
+    init: {
+      address: string;
+      port: number;
+      weight: number;
+      priority: number;
+      locality: HostLocality;
+      hostname: string;
+      healthCheckPort: number;
+      flags: number;
+    },
+    onHealthChange: (host: Host) => void,
+  ) {
+    this.address = init.address;
+    this.port = init.port;
+    this.weight = init.weight;
+    this.priority = init.priority;
+    this.locality = init.locality;
+    this.hostname = init.hostname;
+    this.healthCheckPort = init.healthCheckPort;
+    this.flags = init.flags;
+    this.onHealthChange = onHealthChange;
+  }
+
+  /** Current health flags. */
+  get healthFlags(): number {
+    return this.flags;
+  }
+
+  /** No failure flag is set (degraded hosts are still healthy for this test). */
+  get healthy(): boolean {
+    return (this.flags & UNHEALTHY) === 0;
+  }
+
+  /** Healthy but marked degraded. */
+  get degraded(): boolean {
+    return this.healthy && (this.flags & DEGRADED) !== 0;
+  }
+
+  /** Sets a flag; the cluster rebuilds its balancers if health changed. */
+  setHealthFlag(flag: number): void {
+    this.update(this.flags | flag);
+  }
+
+  /** Clears a flag; the cluster rebuilds its balancers if health changed. */
+  clearHealthFlag(flag: number): void {
+    this.update(this.flags & ~flag);
+  }
+
+  private update(next: number): void {
+    if (next === this.flags) return;
+    this.flags = next;
+    this.onHealthChange(this);
+  }
+
+  /** Envoy's `/clusters` health_flags text: `healthy` or the `/flag` names joined. */
+  healthFlagsText(): string {
+    if (this.flags === 0) return 'healthy';
+    let out = '';
+    for (const [bit, name] of FLAG_NAMES) if ((this.flags & bit) !== 0) out += name;
+    return out;
+  }
+
+  /** Envoy's EDS health status for `/clusters?format=json`. */
+  edsHealthStatus(): 'HEALTHY' | 'UNHEALTHY' | 'DEGRADED' {
+    if ((this.flags & HealthFlag.FAILED_EDS_HEALTH) !== 0) return 'UNHEALTHY';
+    if ((this.flags & HealthFlag.DEGRADED_EDS_HEALTH) !== 0) return 'DEGRADED';
+    return 'HEALTHY';
+  }
+
+  /** `ip:port`, IPv6 in brackets. */
+  toString(): string {
+    return this.address.includes(':') ? `[${this.address}]:${this.port}` : `${this.address}:${this.port}`;
+  }
+}

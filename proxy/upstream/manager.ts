@@ -1,0 +1,82 @@
+/**
+ * The cluster manager: every static cluster by name, built and validated at start-up (a bad
+ * cluster stops start-up with its path; nothing is half-built), DNS refresh timers for DNS
+ * clusters, and Envoy's `cluster_manager.*` stats.
+ */
+import { promises as dns } from 'node:dns';
+import { MeshError, type Problem } from '../../errors/index.js';
+import type { Cluster } from '../config/envoy.js';
+import type { StatsStore } from '../stats/store.js';
+import { type LookupFn, UpstreamCluster } from './cluster.js';
+
+/** Options for {@link ClusterManager}. */
+export interface ClusterManagerOptions {
+  /** Config path of the cluster list, for errors. @default `static_resources.clusters` */
+  readonly path?: string;
+  /** Name lookup for STRICT_DNS / LOGICAL_DNS. @default - the OS resolver (`dns.lookup`, reads /etc/hosts) */
+  readonly lookup?: LookupFn;
+  /** Random source in [0, 1) for the load balancers. @default Math.random */
+  readonly random?: () => number;
+}
+
+const osLookup: LookupFn = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
+
+/** Every upstream cluster. */
+export class ClusterManager {
+  private readonly byName = new Map<string, UpstreamCluster>();
+
+  /**
+   * Builds every cluster. Problems in several clusters are reported together in one MeshError.
+   * @throws MeshError naming each field at fault
+   */
+  constructor(clusters: readonly Cluster[], stats: StatsStore, opts: ClusterManagerOptions = {}) {
+    const base = opts.path ?? 'static_resources.clusters';
+    const options = { lookup: opts.lookup ?? osLookup, random: opts.random ?? Math.random };
+    const problems: Problem[] = [];
+    const names = new Set<string>();
+    clusters.forEach((c, i) => {
+      const path = `${base}[${i}]`;
+      try {
+        if (names.has(c.name)) {
+          throw new MeshError('PROXY_E_INVALID', `cluster name ${JSON.stringify(c.name)} is used twice`, {
+            path: `${path}.name`,
+            value: c.name,
+            allowed: 'unique cluster names',
+          });
+        }
+        names.add(c.name);
+        this.byName.set(c.name, new UpstreamCluster(c, stats, path, options));
+      } catch (error) {
+        if (!(error instanceof MeshError)) throw error;
+        problems.push(...error.problems);
+      }
+    });
+    if (problems.length > 0) {
+      this.close();
+      throw MeshError.fromProblems(problems);
+    }
+    stats.gauge('cluster_manager.active_clusters').set(this.byName.size);
+    stats.counter('cluster_manager.cluster_added').add(this.byName.size);
+    stats.gauge('cluster_manager.warming_clusters').set(0);
+  }
+
+  /** The cluster called `name`, or undefined. */
+  get(name: string): UpstreamCluster | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Every cluster, in config order. */
+  all(): UpstreamCluster[] {
+    return [...this.byName.values()];
+  }
+
+  /** Resolves when every DNS cluster finished its first resolution (Envoy's cluster warming). */
+  async ready(): Promise<void> {
+    await Promise.all(this.all().map((c) => c.initialized));
+  }
+
+  /** Stops every DNS refresh timer. */
+  close(): void {
+    for (const c of this.byName.values()) c.close();
+  }
+}
