@@ -419,18 +419,10 @@ function renderVirtualNode(ctx: Ctx, name: string, service: Service, version: st
     ...(tls === undefined ? {} : { tls }),
   }));
 
-  const backends: Backend[] = [...(service.backends ?? [])].sort().map((backend, i) => {
-    if (ctx.mesh.services[backend] === undefined) {
-      problem(
-        ctx,
-        `${path}.backends[${i}]`,
-        `backend ${JSON.stringify(backend)} is not a service of this mesh`,
-        backend,
-        'a service name',
-      );
-    }
-    return { virtualService: { virtualServiceName: virtualServiceName(backend, ctx.domain) } };
-  });
+  // Backends, destinations and gateway targets name existing services: the model validates references.
+  const backends: Backend[] = [...(service.backends ?? [])].sort().map((backend) => ({
+    virtualService: { virtualServiceName: virtualServiceName(backend, ctx.domain) },
+  }));
 
   const labels = service.versions[version]?.labels ?? { version };
   const discovery: ServiceDiscovery =
@@ -701,19 +693,10 @@ function renderRoutes(ctx: Ctx, name: string, service: Service): RenderedRoute[]
  */
 function weightedTargets(ctx: Ctx, path: string, own: string, route: Route, port: number): WeightedTarget[] {
   const weights = new Map<string, { weight: number; port: number | undefined }>();
-  for (const [i, destination] of (route.destinations ?? [{}]).entries()) {
+  for (const destination of route.destinations ?? [{}]) {
     const serviceName = destination.service ?? own;
     const service = ctx.mesh.services[serviceName];
-    if (service === undefined) {
-      problem(
-        ctx,
-        `${path}.destinations[${i}].service`,
-        `service ${JSON.stringify(serviceName)} does not exist`,
-        serviceName,
-        'a service of this mesh',
-      );
-      continue;
-    }
+    if (service === undefined) continue;
     const versions =
       destination.version === undefined ? Object.keys(service.versions).sort() : [destination.version];
     const share = (destination.weight ?? 1) / Math.max(versions.length, 1);
@@ -934,15 +917,6 @@ function gatewayRouteSpec(
 ) {
   const protocol = listener.protocol;
   const service = ctx.mesh.services[route.service];
-  if (service === undefined) {
-    problem(
-      ctx,
-      `${path}.service`,
-      `service ${JSON.stringify(route.service)} does not exist`,
-      route.service,
-      'a service of this mesh',
-    );
-  }
   const target = {
     ...(service !== undefined && service.ports.length > 1 ? { port: service.ports[0]?.port } : {}),
     virtualService: { virtualServiceName: virtualServiceName(route.service, ctx.domain) },
