@@ -36,6 +36,23 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
+/**
+ * Serialization and hash per resource object. Resources are immutable once in a snapshot, and
+ * the renderer shares one object between every proxy that gets the same resource, so 2,000
+ * sidecars of 1,000 services serialize each shared cluster once, not once per proxy.
+ */
+const SERIALIZED = new WeakMap<JsonObject, { readonly text: string; readonly hash: string }>();
+
+function serialized(json: JsonObject): { readonly text: string; readonly hash: string } {
+  let entry = SERIALIZED.get(json);
+  if (entry === undefined) {
+    const text = JSON.stringify(json);
+    entry = { text, hash: hash(text) };
+    SERIALIZED.set(json, entry);
+  }
+  return entry;
+}
+
 /** The name of a resource (ClusterLoadAssignment names itself by `cluster_name`). */
 export function resourceName(type: TypeUrl, json: JsonObject): string {
   const name = type === TYPE.endpoint ? json.cluster_name : json.name;
@@ -89,8 +106,7 @@ export class Snapshot {
           });
           continue;
         }
-        const text = JSON.stringify(json);
-        items.set(name, { name, json, text, hash: hash(text) });
+        items.set(name, { name, json, ...serialized(json) });
       }
       const version = hash([...items.values()].map((r) => `${r.name}\0${r.hash}`).join('\n'));
       types.set(type, { version, items });

@@ -101,6 +101,16 @@ export const DEFAULT_CONTROL_PLANE: ControlPlaneAddress = { host: 'control-plane
 const byName = (a: Json, b: Json) =>
   String(a.name ?? a.cluster_name).localeCompare(String(b.name ?? b.cluster_name));
 
+/** Objects already key-sorted (shared between proxies by the per-render cache): sorted once. */
+const SORTED = new WeakSet<Json>();
+
+function sorted(value: Json): Json {
+  if (SORTED.has(value)) return value;
+  const out = sortKeys(value);
+  SORTED.add(out);
+  return out;
+}
+
 function resources(parts: {
   clusters: Json[];
   endpoints: Json[];
@@ -109,12 +119,42 @@ function resources(parts: {
   secrets: Json[];
 }): EnvoyResources {
   return {
-    clusters: parts.clusters.sort(byName).map(sortKeys),
-    endpoints: parts.endpoints.sort(byName).map(sortKeys),
-    listeners: parts.listeners.sort(byName).map(sortKeys),
-    routes: parts.routes.sort(byName).map(sortKeys),
-    secrets: parts.secrets.sort(byName).map(sortKeys),
+    clusters: parts.clusters.sort(byName).map(sorted),
+    endpoints: parts.endpoints.sort(byName).map(sorted),
+    listeners: parts.listeners.sort(byName).map(sorted),
+    routes: parts.routes.sort(byName).map(sorted),
+    secrets: parts.secrets.sort(byName).map(sorted),
   };
+}
+
+/**
+ * Pieces every sidecar of one service shares (its outbound routes, the clusters and endpoints it
+ * can reach), built once per render and reused as the same sorted objects: with 2,000 sidecars
+ * this is most of the render, and the snapshot builder then serializes each shared object once.
+ */
+interface ServicePieces {
+  readonly outbound: Json;
+  readonly filters: Json[];
+  readonly clusters: readonly Json[];
+  readonly endpoints: readonly Json[];
+}
+
+type RenderCache = Map<string, ServicePieces>;
+
+function endpointsFor(
+  mesh: Mesh,
+  placement: Placement,
+  services: readonly string[],
+  cache: Map<string, Json[]>,
+): Json[] {
+  return services.flatMap((name) => {
+    let list = cache.get(name);
+    if (list === undefined) {
+      list = meshEndpoints(mesh, placement, [name]).map(sorted);
+      cache.set(name, list);
+    }
+    return list;
+  });
 }
 
 /**
@@ -141,21 +181,19 @@ function httpFilters(routeConfigs: readonly Json[]): Json[] {
   return usesFault(routes) ? [faultFilter(), routerFilter()] : [routerFilter()];
 }
 
-function sidecar(
+function servicePieces(
   mesh: Mesh,
   placement: Placement,
-  s: SidecarPlacement,
-  options: EnvoyRenderOptions,
-): EnvoyProxy {
-  const service = mesh.services[s.service];
-  if (service === undefined) throw new RangeError(`placement names unknown service ${s.service}`);
-  const backends = [...(service.backends ?? [])];
+  serviceName: string,
+  endpointCache: Map<string, Json[]>,
+): ServicePieces {
+  const service = mesh.services[serviceName];
+  const backends = [...(service?.backends ?? [])];
   const reachable = reachableServices(mesh, backends);
-  const log = service.accessLog ?? mesh.accessLog;
   const outbound = outboundRouteConfig(
     mesh,
     'outbound',
-    s.service,
+    serviceName,
     reachable.filter((r) => backends.includes(r)),
   );
   // Wildcard hosts need a dynamic forward proxy, which the bundled proxy does not have: only exact
@@ -171,11 +209,36 @@ function sidecar(
       routes: [{ match: { prefix: '/' }, route: { cluster: `egress|${host}` } }],
     });
   }
-  const clusters: Json[] = [
-    ...meshClusters(mesh, placement, reachable, { workload: s.service, proxyless: false }),
-    ...egressHosts.map((h) => egressHostCluster(mesh, h)),
-  ];
-  const listeners: Json[] = [outboundListener(s.egressPort, httpFilters([outbound]), log)];
+  return {
+    outbound: sorted(outbound),
+    filters: httpFilters([outbound]),
+    clusters: [
+      ...meshClusters(mesh, placement, reachable, { workload: serviceName, proxyless: false }),
+      ...egressHosts.map((h) => egressHostCluster(mesh, h)),
+    ].map(sorted),
+    endpoints: endpointsFor(mesh, placement, reachable, endpointCache),
+  };
+}
+
+function sidecar(
+  mesh: Mesh,
+  placement: Placement,
+  s: SidecarPlacement,
+  options: EnvoyRenderOptions,
+  cache: RenderCache,
+  endpointCache: Map<string, Json[]>,
+): EnvoyProxy {
+  const service = mesh.services[s.service];
+  if (service === undefined) throw new RangeError(`placement names unknown service ${s.service}`);
+  let pieces = cache.get(s.service);
+  if (pieces === undefined) {
+    pieces = servicePieces(mesh, placement, s.service, endpointCache);
+    cache.set(s.service, pieces);
+  }
+  const log = service.accessLog ?? mesh.accessLog;
+  const outbound = pieces.outbound;
+  const clusters: Json[] = [...pieces.clusters];
+  const listeners: Json[] = [outboundListener(s.egressPort, pieces.filters, log)];
   const routes: Json[] = [outbound];
   for (const port of service.ports) {
     const inbound = s.inboundPorts[port.port];
@@ -200,7 +263,7 @@ function sidecar(
     ),
     resources: resources({
       clusters,
-      endpoints: meshEndpoints(mesh, placement, reachable),
+      endpoints: [...pieces.endpoints],
       listeners,
       routes,
       secrets: mtlsOn(mesh)
@@ -398,8 +461,10 @@ function proxyless(mesh: Mesh, placement: Placement): EnvoyResources {
 /** Renders a canonical mesh into Envoy resources for every proxy of the placement. */
 export function renderEnvoy(mesh: Mesh, options: EnvoyRenderOptions = {}): EnvoyOutput {
   const placement = options.placement ?? staticPlacement(mesh);
+  const cache: RenderCache = new Map();
+  const endpointCache = new Map<string, Json[]>();
   const proxies = [
-    ...placement.sidecars.map((s) => sidecar(mesh, placement, s, options)),
+    ...placement.sidecars.map((s) => sidecar(mesh, placement, s, options, cache, endpointCache)),
     ...placement.gateways.map((g) => gateway(mesh, placement, g, options)),
   ].sort((a, b) => a.id.localeCompare(b.id));
   return { mesh: mesh.name, proxies, proxyless: proxyless(mesh, placement) };
