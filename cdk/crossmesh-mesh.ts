@@ -13,7 +13,7 @@
 import { Annotations, Tags } from 'aws-cdk-lib';
 import * as appmesh from 'aws-cdk-lib/aws-appmesh';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { MANAGED_TAG } from '../adapters/appmesh/render.js';
 import type { AppMeshOptions, AppMeshResources } from '../adapters/appmesh/types.js';
 import { MeshError } from '../errors/index.js';
@@ -270,18 +270,35 @@ export class CrossmeshAppMesh extends Construct {
           }),
       );
       const onlyPort = spec.listeners.length === 1 ? spec.listeners[0]?.portMapping.port : undefined;
+      // aws-cdk-lib refuses every route of a gateway it owns once that gateway has several
+      // listeners, even routes that match a port (its check never reads the match). The renderer
+      // gives each such route its listener's port, so the routes attach through a reference to
+      // the same gateway, which that check skips, with the ordering made explicit.
+      const parent =
+        spec.listeners.length > 1
+          ? appmesh.VirtualGateway.fromVirtualGatewayAttributes(this, `Gateway-${gw.gateway}-Ref`, {
+              virtualGatewayName: gw.virtualGatewayName,
+              mesh: this.mesh,
+            })
+          : gateway;
       const routes = res.gatewayRoutes
         .filter((r) => r.gateway === gw.gateway)
         .map((r) => {
           const index = (this.model.gateways?.[gw.gateway]?.routes ?? []).findIndex(
             (m) => m.name === r.route,
           );
-          return this.guard(`${path}.routes[${index}]`, () =>
-            gateway.addGatewayRoute(`Route-${r.gatewayRouteName}`, {
-              gatewayRouteName: r.gatewayRouteName,
-              routeSpec: l2.gatewayRouteSpec(r.spec, resolveService, onlyPort),
-            }),
+          const route = this.guard(
+            `${path}.routes[${index}]`,
+            () =>
+              new appmesh.GatewayRoute(gateway, `Route-${r.gatewayRouteName}`, {
+                virtualGateway: parent,
+                gatewayRouteName: r.gatewayRouteName,
+                routeSpec: l2.gatewayRouteSpec(r.spec, resolveService, onlyPort),
+              }),
           );
+          // On the gateway's resource, not the construct: the routes are its children.
+          if (parent !== gateway) route.node.addDependency(gateway.node.defaultChild as IConstruct);
+          return route;
         });
       this.gateways.set(gw.gateway, { gateway, routes });
     }
@@ -372,6 +389,12 @@ export class CrossmeshAppMesh extends Construct {
   gatewayRoutes(gateway: string): readonly appmesh.GatewayRoute[] {
     this.virtualGateway(gateway);
     return this.gateways.get(gateway)?.routes ?? [];
+  }
+
+  /** The listener ports of a gateway (what its Envoy task exposes). @throws MeshError TARGET_E_OPTION for an unknown gateway */
+  gatewayPorts(gateway: string): readonly number[] {
+    this.virtualGateway(gateway);
+    return (this.model.gateways?.[gateway]?.listeners ?? []).map((l) => l.port);
   }
 
   /** The ports a service listens on, primary first (what a sidecar redirects). @throws MeshError TARGET_E_OPTION for an unknown service */

@@ -34,8 +34,22 @@ export const EGRESS_IGNORED_IPS: readonly string[] = ['169.254.170.2', '169.254.
 /** Envoy log levels the App Mesh image accepts in `ENVOY_LOG_LEVEL`. */
 export type EnvoyLogLevel = 'trace' | 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'off';
 
+/** Envoy container settings shared by sidecars and gateways. */
+export interface EnvoyContainerOptions {
+  /** Envoy container image. @default - {@link APP_MESH_ENVOY_IMAGE} */
+  readonly image?: ecs.ContainerImage;
+  /** Name of the Envoy container. @default - `envoy` */
+  readonly containerName?: string;
+  /** Soft memory limit of the Envoy container, in MiB (EC2 tasks need one). @default - 256 */
+  readonly memoryReservationMiB?: number;
+  /** Envoy log level. @default - `info` */
+  readonly logLevel?: EnvoyLogLevel;
+  /** Where Envoy's stdout/stderr go (access logs written to /dev/stdout end up there). @default - no log driver */
+  readonly logging?: ecs.LogDriver;
+}
+
 /** Options for {@link addAppMeshSidecar}. */
-export interface AppMeshSidecarOptions {
+export interface AppMeshSidecarOptions extends EnvoyContainerOptions {
   /** The mesh construct that declares the service. */
   readonly mesh: CrossmeshAppMesh;
   /** Service name in the mesh model. */
@@ -47,16 +61,6 @@ export interface AppMeshSidecarOptions {
    * @default - the task definition's default container (the first essential container added)
    */
   readonly appContainers?: readonly ecs.ContainerDefinition[];
-  /** Envoy container image. @default - {@link APP_MESH_ENVOY_IMAGE} */
-  readonly image?: ecs.ContainerImage;
-  /** Name of the Envoy container. @default - `envoy` */
-  readonly containerName?: string;
-  /** Soft memory limit of the Envoy container, in MiB (EC2 tasks need one). @default - 256 */
-  readonly memoryReservationMiB?: number;
-  /** Envoy log level. @default - `info` */
-  readonly logLevel?: EnvoyLogLevel;
-  /** Where Envoy's stdout/stderr go (access logs written to /dev/stdout end up there). @default - no log driver */
-  readonly logging?: ecs.LogDriver;
 }
 
 /** What {@link addAppMeshSidecar} added. */
@@ -127,29 +131,12 @@ export function addAppMeshSidecar(
     );
   }
 
-  const containerName = options.containerName ?? 'envoy';
-  const container = taskDefinition.addContainer(containerName, {
-    containerName,
-    image: options.image ?? ecs.ContainerImage.fromRegistry(APP_MESH_ENVOY_IMAGE),
-    essential: true,
-    user: String(ENVOY_UID),
-    memoryReservationMiB: options.memoryReservationMiB ?? 256,
-    environment: {
-      APPMESH_RESOURCE_ARN: virtualNode.virtualNodeArn,
-      ENVOY_LOG_LEVEL: options.logLevel ?? 'info',
-    },
-    // Envoy's admin answers `state: LIVE` once it has its configuration from App Mesh.
-    healthCheck: {
-      command: ['CMD-SHELL', 'curl -s http://localhost:9901/server_info | grep state | grep -q LIVE'],
-      interval: Duration.seconds(5),
-      timeout: Duration.seconds(2),
-      retries: 3,
-      startPeriod: Duration.seconds(10),
-    },
-    // AWS's sidecar guidance: Envoy holds a descriptor per upstream and downstream connection.
-    ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 15000, hardLimit: 15000 }],
-    ...(options.logging === undefined ? {} : { logging: options.logging }),
-  });
+  const { container, containerName } = addEnvoyContainer(
+    taskDefinition,
+    virtualNode.virtualNodeArn,
+    options,
+    true,
+  );
   for (const app of appContainers) {
     app.addContainerDependencies({ container, condition: ecs.ContainerDependencyCondition.HEALTHY });
   }
@@ -169,4 +156,77 @@ export function addAppMeshSidecar(
   virtualNode.grantStreamAggregatedResources(taskDefinition.taskRole);
 
   return { container, proxyConfiguration, appPorts };
+}
+
+/** Options for {@link addAppMeshGateway}. */
+export interface AppMeshGatewayOptions extends EnvoyContainerOptions {
+  /** The mesh construct that declares the gateway. */
+  readonly mesh: CrossmeshAppMesh;
+  /** Gateway name in the mesh model. */
+  readonly gateway: string;
+}
+
+/** What {@link addAppMeshGateway} added. */
+export interface AppMeshGateway {
+  /** The Envoy container, with a port mapping per gateway listener. */
+  readonly container: ecs.ContainerDefinition;
+  /** The listener ports (put a load balancer in front of them). */
+  readonly ports: readonly number[];
+}
+
+/**
+ * Runs a model gateway's App Mesh virtual gateway on ECS: a standalone Envoy container (same
+ * pinned image and health check as sidecars) serving the virtual gateway, with a port mapping
+ * per listener, and `appmesh:StreamAggregatedResources` on the gateway for the task role.
+ * A gateway is the edge itself, so it gets no proxy configuration: nothing is redirected.
+ *
+ * @throws MeshError TARGET_E_OPTION when the gateway is unknown
+ */
+export function addAppMeshGateway(
+  taskDefinition: ecs.TaskDefinition,
+  options: AppMeshGatewayOptions,
+): AppMeshGateway {
+  const gateway = options.mesh.virtualGateway(options.gateway);
+  const ports = options.mesh.gatewayPorts(options.gateway);
+  const { container } = addEnvoyContainer(taskDefinition, gateway.virtualGatewayArn, options, false);
+  container.addPortMappings(...ports.map((containerPort) => ({ containerPort })));
+  gateway.grantStreamAggregatedResources(taskDefinition.taskRole);
+  return { container, ports };
+}
+
+/**
+ * The Envoy container App Mesh documents for ECS: `APPMESH_RESOURCE_ARN` names the virtual node or
+ * gateway Envoy fetches its configuration for; the health check passes once Envoy's admin reports
+ * `state: LIVE`, i.e. once it has that configuration.
+ */
+function addEnvoyContainer(
+  taskDefinition: ecs.TaskDefinition,
+  resourceArn: string,
+  options: EnvoyContainerOptions,
+  sidecar: boolean,
+): { container: ecs.ContainerDefinition; containerName: string } {
+  const containerName = options.containerName ?? 'envoy';
+  const container = taskDefinition.addContainer(containerName, {
+    containerName,
+    image: options.image ?? ecs.ContainerImage.fromRegistry(APP_MESH_ENVOY_IMAGE),
+    essential: true,
+    // Only a sidecar needs it (its UID is exempt from redirection); a gateway runs as the image's user.
+    ...(sidecar ? { user: String(ENVOY_UID) } : {}),
+    memoryReservationMiB: options.memoryReservationMiB ?? 256,
+    environment: {
+      APPMESH_RESOURCE_ARN: resourceArn,
+      ENVOY_LOG_LEVEL: options.logLevel ?? 'info',
+    },
+    healthCheck: {
+      command: ['CMD-SHELL', 'curl -s http://localhost:9901/server_info | grep state | grep -q LIVE'],
+      interval: Duration.seconds(5),
+      timeout: Duration.seconds(2),
+      retries: 3,
+      startPeriod: Duration.seconds(10),
+    },
+    // AWS's Envoy guidance: one descriptor per upstream and downstream connection.
+    ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 15000, hardLimit: 15000 }],
+    ...(options.logging === undefined ? {} : { logging: options.logging }),
+  });
+  return { container, containerName };
 }

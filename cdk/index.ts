@@ -10,13 +10,17 @@ export {
 } from './crossmesh-mesh.js';
 export {
   APP_MESH_ENVOY_IMAGE,
+  type AppMeshGateway,
+  type AppMeshGatewayOptions,
   type AppMeshSidecar,
   type AppMeshSidecarOptions,
+  addAppMeshGateway,
   addAppMeshSidecar,
   EGRESS_IGNORED_IPS,
   ENVOY_EGRESS_PORT,
   ENVOY_INGRESS_PORT,
   ENVOY_UID,
+  type EnvoyContainerOptions,
   type EnvoyLogLevel,
 } from './ecs.js';
 export { CrossmeshAppMeshStack, type CrossmeshAppMeshStackProps } from './mesh-stack.js';

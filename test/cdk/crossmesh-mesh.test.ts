@@ -6,7 +6,7 @@
  * need no cloud, because a CloudFormation template is the artefact under test. Deployability of
  * the templates is checked by cfn-lint in examples-cdk-app.test.ts.
  */
-import { Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { renderAppMesh } from '../../adapters/appmesh/render.js';
@@ -870,6 +870,34 @@ describe('CrossmeshAppMesh maps each supported feature', () => {
       },
     });
     expect(construct.gatewayRoutes('edge').map((r) => r.gatewayRouteName)).toHaveLength(2);
+  });
+
+  test('a gateway with several listeners: one route per listener, each matching its port, after the gateway', () => {
+    // GIVEN
+    const gateways = {
+      edge: {
+        listeners: [
+          { port: 8000, protocol: 'http' },
+          { port: 8443, protocol: 'http2' },
+        ],
+        routes: [{ name: 'all', service: 'web' }],
+      },
+    };
+    // WHEN
+    const { stack, template, construct } = synth(oneService({}, { gateways }));
+    // THEN
+    template.hasResourceProperties('AWS::AppMesh::GatewayRoute', {
+      GatewayRouteName: 'edge-all-8000',
+      VirtualGatewayName: 'edge',
+      Spec: { HttpRoute: { Match: { Port: 8000 } } },
+    });
+    template.hasResourceProperties('AWS::AppMesh::GatewayRoute', {
+      GatewayRouteName: 'edge-all-8443',
+      Spec: { Http2Route: { Match: { Port: 8443 } } },
+    });
+    const gatewayId = stack.getLogicalId(construct.virtualGateway('edge').node.defaultChild as CfnElement);
+    const routes = template.findResources('AWS::AppMesh::GatewayRoute');
+    expect(Object.values(routes).map((r) => r.DependsOn)).toEqual([[gatewayId], [gatewayId]]);
   });
 
   test('gRPC gateway listener and a multi-port service: gRPC gateway route with the target port', () => {

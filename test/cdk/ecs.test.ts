@@ -10,7 +10,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { describe, expect, test } from 'vitest';
 import { CrossmeshAppMesh } from '../../cdk/crossmesh-mesh.js';
-import { APP_MESH_ENVOY_IMAGE, addAppMeshSidecar } from '../../cdk/ecs.js';
+import { APP_MESH_ENVOY_IMAGE, addAppMeshGateway, addAppMeshSidecar } from '../../cdk/ecs.js';
 import { testApp } from './helpers.js';
 
 const mesh = {
@@ -193,6 +193,64 @@ describe('addAppMeshSidecar', () => {
     );
     expect(() => addAppMeshSidecar(empty, { mesh: appMesh, service: 'db', version: 'v1' })).toThrow(
       expect.objectContaining({ code: 'TARGET_E_OPTION', path: 'services.db' }),
+    );
+  });
+});
+
+describe('addAppMeshGateway', () => {
+  const withGateway = {
+    ...mesh,
+    gateways: {
+      edge: {
+        listeners: [
+          { port: 8000, protocol: 'http' },
+          { port: 8443, protocol: 'http2' },
+        ],
+        routes: [{ name: 'all', service: 'web' }],
+      },
+    },
+  };
+
+  test('runs the virtual gateway Envoy with a port per listener, no proxy configuration, and the IAM grant', () => {
+    // GIVEN
+    const stack = new Stack(testApp(), 'S');
+    const appMesh = new CrossmeshAppMesh(stack, 'Mesh', { mesh: withGateway });
+    const task = new ecs.FargateTaskDefinition(stack, 'Edge', { cpu: 256, memoryLimitMiB: 512 });
+    // WHEN
+    const gateway = addAppMeshGateway(task, { mesh: appMesh, gateway: 'edge' });
+    // THEN
+    expect(gateway.ports).toEqual([8000, 8443]);
+    const vg = stack.getLogicalId(appMesh.virtualGateway('edge').node.defaultChild as CfnElement);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        {
+          Name: 'envoy',
+          Image: APP_MESH_ENVOY_IMAGE,
+          User: Match.absent(),
+          Environment: Match.arrayWith([{ Name: 'APPMESH_RESOURCE_ARN', Value: { Ref: vg } }]),
+          PortMappings: [
+            { ContainerPort: 8000, Protocol: 'tcp' },
+            { ContainerPort: 8443, Protocol: 'tcp' },
+          ],
+          HealthCheck: { Command: Match.arrayWith(['CMD-SHELL']) },
+        },
+      ],
+      ProxyConfiguration: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Action: 'appmesh:StreamAggregatedResources', Resource: { Ref: vg } }] },
+    });
+  });
+
+  test('an unknown gateway fails with TARGET_E_OPTION listing the gateways', () => {
+    // GIVEN
+    const stack = new Stack(testApp(), 'S');
+    const appMesh = new CrossmeshAppMesh(stack, 'Mesh', { mesh: withGateway });
+    const task = new ecs.FargateTaskDefinition(stack, 'Edge', { cpu: 256, memoryLimitMiB: 512 });
+    // WHEN / THEN
+    expect(() => addAppMeshGateway(task, { mesh: appMesh, gateway: 'nope' })).toThrow(
+      expect.objectContaining({ code: 'TARGET_E_OPTION', allowed: 'edge' }),
     );
   });
 });

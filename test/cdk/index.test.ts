@@ -22,6 +22,7 @@ describe('cdk/index.ts and docs/targets/cdk.md', () => {
       'CrossmeshAppMesh',
       'CrossmeshAppMeshStack',
       'CrossmeshTrafficDirectorManifest',
+      'addAppMeshGateway',
       'addAppMeshSidecar',
     ]);
     for (const name of callables) expect(page, name).toContain(`\`${name}(`);

@@ -3,7 +3,7 @@
  * - `ShopMesh`: the mesh as App Mesh and Cloud Map resources (CrossmeshAppMeshStack), plus the
  *   same mesh's Traffic Director manifest in the cloud assembly;
  * - `ShopWorkloads`: one Fargate task definition per service version, each with its App Mesh
- *   Envoy sidecar and proxy configuration.
+ *   Envoy sidecar and proxy configuration, and one per ingress gateway running its Envoy.
  *
  * The shop restricts callers by HTTP method, which App Mesh cannot express, so the mesh is
  * rendered with `allowDrop`: `cdk synth` prints that as a warning instead of failing.
@@ -13,6 +13,7 @@ import { type App, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import {
+  addAppMeshGateway,
   addAppMeshSidecar,
   type CrossmeshAppMesh,
   CrossmeshAppMeshStack,
@@ -29,7 +30,7 @@ interface ShopWorkloadsProps extends StackProps {
   readonly mesh: CrossmeshAppMesh;
 }
 
-/** One Fargate task definition per service version, with its Envoy sidecar. */
+/** One Fargate task definition per service version with its Envoy sidecar, and one per gateway. */
 class ShopWorkloadsStack extends Stack {
   constructor(scope: Construct, id: string, props: ShopWorkloadsProps) {
     super(scope, id, props);
@@ -50,6 +51,13 @@ class ShopWorkloadsStack extends Stack {
         });
         addAppMeshSidecar(task, { mesh: props.mesh, service, version });
       }
+    }
+    for (const gateway of Object.keys(model.gateways ?? {}).sort()) {
+      const task = new ecs.FargateTaskDefinition(this, `gateway-${gateway}`, {
+        cpu: 256,
+        memoryLimitMiB: 512,
+      });
+      addAppMeshGateway(task, { mesh: props.mesh, gateway });
     }
   }
 }
