@@ -163,8 +163,10 @@ function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
 }
 
+/** True when an API call (or the MeshError wrapping it) failed because the resource does not exist. */
 function isNotFound(error: unknown): boolean {
-  const name = errorName(error);
+  const cause = error instanceof MeshError ? error.cause : error;
+  const name = errorName(cause);
   return name === 'NotFoundException' || name === 'NamespaceNotFound' || name === 'ServiceNotFound';
 }
 
@@ -187,15 +189,17 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
           `appmesh: ${what} failed (${errorName(error) ?? String(error)}), retry ${attempt} in ${delayMs} ms`,
         ),
     }).catch((error: unknown) => {
-      if (error instanceof MeshError || isNotFound(error) || errorName(error) === 'ConflictException')
-        throw error;
+      // Every API failure leaves as a MeshError (the CLI prints it path-first, exit 4); the SDK
+      // error stays the cause, so callers can still tell "not found" apart.
+      if (error instanceof MeshError) throw error;
+      const hint =
+        errorName(error) === 'ConflictException'
+          ? ' (it was created since the plan was computed: re-run apply)'
+          : '';
       throw new MeshError(
         'TARGET_E_API',
-        `${what} failed: ${errorName(error) ?? 'Error'}: ${(error as Error).message}`,
-        {
-          path: what,
-          cause: error,
-        },
+        `${what} failed: ${errorName(error) ?? 'Error'}: ${(error as Error).message}${hint}`,
+        { path: what, cause: error },
       );
     });
 
