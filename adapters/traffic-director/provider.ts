@@ -149,6 +149,7 @@ interface CollectionApi {
     requestBody: JsonObject;
   }): Promise<{ data: LroOperation }>;
   delete(params: { name: string }): Promise<{ data: LroOperation }>;
+  get(params: { name: string }): Promise<{ data: Record<string, unknown> }>;
 }
 
 /** The methods crossmesh calls on compute backendServices / healthChecks. */
@@ -164,6 +165,12 @@ interface ComputeCollectionApi {
   }): Promise<{ data: compute_v1.Schema$Operation }>;
   update(params: Record<string, unknown>): Promise<{ data: compute_v1.Schema$Operation }>;
   delete(params: Record<string, unknown>): Promise<{ data: compute_v1.Schema$Operation }>;
+  get(params: Record<string, unknown>): Promise<{ data: Record<string, unknown> }>;
+}
+
+/** Whether an error is a failed API call that ended with HTTP `status`. */
+function failedWith(error: unknown, status: number): boolean {
+  return error instanceof MeshError && error.code === 'TARGET_E_API' && error.value === status;
 }
 
 /** The `*Id` query parameter of a networkservices/networksecurity create, e.g. `serverTlsPolicyId`. */
@@ -341,6 +348,27 @@ export function createTrafficDirectorProvider(options: TrafficDirectorProviderOp
     return items;
   };
 
+  const isManaged = (kind: TdKind, item: JsonObject): boolean =>
+    TD_COLLECTIONS[kind].api === 'compute'
+      ? hasMeshDescription(item.description as string | undefined, mesh)
+      : hasMeshLabels(item.labels as Record<string, string> | undefined, mesh);
+
+  /** One resource as the API returns it, or undefined when it does not exist. */
+  const readLive = async (kind: TdKind, id: string): Promise<JsonObject | undefined> => {
+    const what = `read ${resourceId(kind, id)}`;
+    try {
+      if (TD_COLLECTIONS[kind].api === 'compute') {
+        const key = kind === 'BackendService' ? 'backendService' : 'healthCheck';
+        return (await call(what, () => computeApi(kind).get({ project, [key]: id }))).data as JsonObject;
+      }
+      const name = ref.global(project, TD_COLLECTIONS[kind].collection, id);
+      return (await call(what, () => collectionApi(kind).get({ name }))).data as JsonObject;
+    } catch (error) {
+      if (failedWith(error, 404)) return undefined;
+      throw error;
+    }
+  };
+
   return {
     target: 'traffic-director',
 
@@ -355,9 +383,7 @@ export function createTrafficDirectorProvider(options: TrafficDirectorProviderOp
               .pop() ?? '';
           const id = resourceId(kind, name);
           const compute = TD_COLLECTIONS[kind].api === 'compute';
-          const managed = compute
-            ? hasMeshDescription(item.description as string | undefined, mesh)
-            : hasMeshLabels(item.labels as Record<string, string> | undefined, mesh);
+          const managed = isManaged(kind, item);
           if (!managed && !wanted.has(id)) continue;
           const spec = projectLive(kind, item);
           live.push({
@@ -380,22 +406,37 @@ export function createTrafficDirectorProvider(options: TrafficDirectorProviderOp
       const kind = resource.kind as TdKind;
       const what = `create ${resource.id}`;
       const spec = resource.spec as JsonObject;
-      if (TD_COLLECTIONS[kind].api === 'compute') {
+      try {
+        if (TD_COLLECTIONS[kind].api === 'compute') {
+          const { data } = await call(what, () =>
+            computeApi(kind).insert({ project, requestBody: { ...spec, name: resource.name } }),
+          );
+          await awaitCompute(what, data);
+          return;
+        }
+        const name = ref.global(project, TD_COLLECTIONS[kind].collection, resource.name);
         const { data } = await call(what, () =>
-          computeApi(kind).insert({ project, requestBody: { ...spec, name: resource.name } }),
+          collectionApi(kind).create({
+            parent,
+            [idParameter(kind)]: resource.name,
+            requestBody: { ...spec, name },
+          }),
         );
-        await awaitCompute(what, data);
-        return;
+        await awaitLro(kind, what, data);
+      } catch (error) {
+        // 409 after a retry: an earlier attempt got through but its answer was lost. It is ours
+        // only if it carries our markers; then there is nothing left to do for this step.
+        if (!failedWith(error, 409)) throw error;
+        const existing = await readLive(kind, resource.name);
+        if (existing === undefined || !isManaged(kind, existing)) {
+          throw new MeshError(
+            'TARGET_E_NOT_MANAGED',
+            `${resource.id} appeared during apply and is not managed by crossmesh for mesh ${JSON.stringify(mesh)}`,
+            { path: resource.id, value: resource.name },
+          );
+        }
+        progress(`${what}: already exists with crossmesh's markers (an earlier attempt got through)`);
       }
-      const name = ref.global(project, TD_COLLECTIONS[kind].collection, resource.name);
-      const { data } = await call(what, () =>
-        collectionApi(kind).create({
-          parent,
-          [idParameter(kind)]: resource.name,
-          requestBody: { ...spec, name },
-        }),
-      );
-      await awaitLro(kind, what, data);
     },
 
     async update(resource: DesiredResource, live: LiveResource) {
@@ -411,9 +452,28 @@ export function createTrafficDirectorProvider(options: TrafficDirectorProviderOp
           name: resource.name,
           ...(kind === 'BackendService' && handle?.fingerprint ? { fingerprint: handle.fingerprint } : {}),
         };
-        const { data } = await call(what, () =>
-          computeApi(kind).update({ project, [key]: resource.name, requestBody }),
-        );
+        let data: compute_v1.Schema$Operation;
+        try {
+          ({ data } = await call(what, () =>
+            computeApi(kind).update({ project, [key]: resource.name, requestBody }),
+          ));
+        } catch (error) {
+          // 412: the fingerprint moved (a retried PUT that got through, or a concurrent change):
+          // read the current one and replace once more with the desired spec.
+          if (!failedWith(error, 412)) throw error;
+          const current = await readLive(kind, resource.name);
+          progress(`${what}: fingerprint changed, retrying with the current one`);
+          ({ data } = await call(what, () =>
+            computeApi(kind).update({
+              project,
+              [key]: resource.name,
+              requestBody: {
+                ...requestBody,
+                fingerprint: (current?.fingerprint as string | undefined) ?? null,
+              },
+            }),
+          ));
+        }
         await awaitCompute(what, data);
         return;
       }
@@ -439,15 +499,21 @@ export function createTrafficDirectorProvider(options: TrafficDirectorProviderOp
           },
         );
       }
-      if (TD_COLLECTIONS[kind].api === 'compute') {
-        const key = kind === 'BackendService' ? 'backendService' : 'healthCheck';
-        const { data } = await call(what, () => computeApi(kind).delete({ project, [key]: live.name }));
-        await awaitCompute(what, data);
-        return;
+      try {
+        if (TD_COLLECTIONS[kind].api === 'compute') {
+          const key = kind === 'BackendService' ? 'backendService' : 'healthCheck';
+          const { data } = await call(what, () => computeApi(kind).delete({ project, [key]: live.name }));
+          await awaitCompute(what, data);
+          return;
+        }
+        const name = ref.global(project, TD_COLLECTIONS[kind].collection, live.name);
+        const { data } = await call(what, () => collectionApi(kind).delete({ name }));
+        await awaitLro(kind, what, data);
+      } catch (error) {
+        // 404: already gone (a retried delete whose first attempt got through).
+        if (!failedWith(error, 404)) throw error;
+        progress(`${what}: already deleted`);
       }
-      const name = ref.global(project, TD_COLLECTIONS[kind].collection, live.name);
-      const { data } = await call(what, () => collectionApi(kind).delete({ name }));
-      await awaitLro(kind, what, data);
     },
   };
 }

@@ -179,6 +179,45 @@ describe('Traffic Director provider', () => {
     expect(lines.some((l) => l.startsWith('waiting for create'))).toBe(true);
   });
 
+  test('lost responses: a retried create (409), compute update (412) and delete (404) still converge', async () => {
+    // GIVEN the answers to the 1st and 5th writes of the first apply are lost after the writes happened
+    const lines: string[] = [];
+    const p = provider(lines);
+    standin.loseResponse(1);
+    standin.loseResponse(5);
+    const desired = desiredOf(kitchenSink());
+    // WHEN / THEN the apply completes and nothing is left to do
+    await apply(p, desired);
+    expect((await computePlan(p, 'shop', desired)).changes).toEqual([]);
+    expect(lines.filter((l) => l.includes('an earlier attempt got through'))).toHaveLength(2);
+    // GIVEN catalog loses its outlier detection, and the answer to the first PUT is lost
+    const mesh = kitchenSink();
+    const catalog = mesh.services.catalog as NonNullable<typeof mesh.services.catalog>;
+    const changed: Mesh = {
+      ...mesh,
+      services: {
+        ...mesh.services,
+        catalog: { ...catalog, policy: { ...catalog.policy, outlierDetection: undefined } },
+      },
+    };
+    const updated = desiredOf(changed);
+    const plan = await computePlan(p, 'shop', updated);
+    expect(plan.changes.map((c) => `${c.action} ${c.id}`)).toEqual([
+      'update BackendService/shop-catalog-v1',
+      'update BackendService/shop-catalog-v2',
+    ]);
+    standin.loseResponse(1);
+    // WHEN / THEN the stale fingerprint is refreshed and the update lands
+    await applyPlan(p, plan);
+    expect((await computePlan(p, 'shop', updated)).changes).toEqual([]);
+    expect(lines.some((l) => l.includes('fingerprint changed'))).toBe(true);
+    // GIVEN the answer to the second delete of destroy is lost WHEN destroying THEN all is gone
+    standin.loseResponse(2);
+    await applyPlan(p, await computeDestroyPlan(p, 'shop'));
+    expect(standin.snapshot().size).toBe(0);
+    expect(lines.some((l) => l.endsWith('already deleted'))).toBe(true);
+  });
+
   test('destroy deletes every managed resource in reverse dependency order, and nothing else', async () => {
     // GIVEN the kitchen sink applied, plus resources crossmesh does not manage
     const p = provider();

@@ -155,6 +155,8 @@ interface Fault {
   /** How many calls it fails. `Infinity` for a stop. */
   remaining: number;
   readonly status: number;
+  /** Perform the call, then answer with the error (a lost response). */
+  readonly afterEffect: boolean;
 }
 
 const COMPUTE_COLLECTIONS: Readonly<
@@ -220,12 +222,17 @@ export class GcpStandin {
 
   /** Fails the `nth` (1-based) next mutating call with `status`, `times` times in a row. */
   failMutation(nth: number, status: 429 | 500 | 503, times = 1): void {
-    this.faults.push({ skip: nth - 1, remaining: times, status });
+    this.faults.push({ skip: nth - 1, remaining: times, status, afterEffect: false });
+  }
+
+  /** Performs the `nth` (1-based) next mutating call but answers 503, as if the response were lost. */
+  loseResponse(nth: number): void {
+    this.faults.push({ skip: nth - 1, remaining: 1, status: 503, afterEffect: true });
   }
 
   /** Lets `after` more mutating calls through, then fails every one with 503 until {@link heal}. */
   stopAfter(after: number): void {
-    this.faults.push({ skip: after, remaining: Number.POSITIVE_INFINITY, status: 503 });
+    this.faults.push({ skip: after, remaining: Number.POSITIVE_INFINITY, status: 503, afterEffect: false });
   }
 
   /** Removes every injected fault. */
@@ -316,18 +323,30 @@ export class GcpStandin {
     }
   }
 
-  /** Consumes the fault schedule for one mutating call; returns the status to fail with, if any. */
-  private injectedFault(): number | undefined {
-    let status: number | undefined;
+  /** Consumes the fault schedule for one mutating call; returns the fault that fires, if any. */
+  private injectedFault(): Fault | undefined {
+    let fired: Fault | undefined;
     for (const fault of this.faults) {
       if (fault.skip > 0) {
         fault.skip -= 1;
-      } else if (fault.remaining > 0 && status === undefined) {
+      } else if (fault.remaining > 0 && fired === undefined) {
         fault.remaining -= 1;
-        status = fault.status;
+        fired = fault;
       }
     }
-    return status;
+    return fired;
+  }
+
+  private faultError(status: number): HttpError {
+    return status === 429
+      ? new HttpError(429, {
+          error: {
+            code: 429,
+            message: "Quota exceeded for quota metric 'Mutate requests' (injected by the stand-in).",
+            status: 'RESOURCE_EXHAUSTED',
+          },
+        })
+      : googleError(status, 'The service is currently unavailable (injected by the stand-in).');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -337,23 +356,12 @@ export class GcpStandin {
     const mutating = method !== 'GET' && !isOperationCall;
     try {
       const body = await this.readBody(req);
-      if (mutating) {
-        const fault = this.injectedFault();
-        if (fault !== undefined) {
-          throw fault === 429
-            ? new HttpError(429, {
-                error: {
-                  code: 429,
-                  message: "Quota exceeded for quota metric 'Mutate requests' (injected by the stand-in).",
-                  status: 'RESOURCE_EXHAUSTED',
-                },
-              })
-            : googleError(fault, 'The service is currently unavailable (injected by the stand-in).');
-        }
-      }
+      const fault = mutating ? this.injectedFault() : undefined;
+      if (fault !== undefined && !fault.afterEffect) throw this.faultError(fault.status);
       const result = url.pathname.startsWith('/compute/v1/')
         ? this.handleCompute(method, url, body)
         : this.handleDiscovery(method, url, body);
+      if (fault !== undefined) throw this.faultError(fault.status);
       this.send(req, res, 200, result, mutating);
     } catch (error) {
       if (error instanceof HttpError) this.send(req, res, error.status, error.body, mutating);
