@@ -17,11 +17,12 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { type DescMessage, fromBinary, fromJson, type JsonValue, toBinary, toJson } from '@bufbuild/protobuf';
-import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { MeshError, type Problem } from '../../errors/index.js';
 import { canonicalize } from './canonicalize.js';
 import { envoyMessage, envoyRegistry, TYPE_URL_PREFIX } from './descriptors.js';
 import type { Bootstrap, XdsResourceTypes, XdsTypeUrl } from './envoy.js';
+import { duplicateKeys } from './json-keys.js';
 import { checkRules } from './rules.js';
 import { checkSemantics } from './semantic.js';
 import { type Json, readStrict } from './strict.js';
@@ -260,8 +261,8 @@ function parseUnchecked(
     problem = true;
     parseProblem(message, value);
   };
-  let value: unknown;
   if (format === 'json') {
+    let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (err) {
@@ -272,44 +273,42 @@ function parseUnchecked(
       report(`nested more than ${MAX_DEPTH} levels deep`);
       return undefined;
     }
+    // JSON.parse keeps the last of two equal keys; two different values for one field are refused.
+    for (const d of duplicateKeys(text))
+      report(`line ${d.line}: key "${d.key}" is given twice with different values`, d.key);
+    return problem ? undefined : value;
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: true });
-  if (format === 'yaml') {
-    const [error] = doc.errors;
-    if (error !== undefined) {
-      report(`not valid YAML: ${error.message}`);
-      return undefined;
-    }
-    try {
-      value = doc.toJS({ maxAliasCount: 1000 });
-    } catch (err) {
-      report(`not valid YAML: ${(err as Error).message}`);
-      return undefined;
-    }
+  const [error] = doc.errors;
+  if (error !== undefined) {
+    report(`not valid YAML: ${error.message}`);
+    return undefined;
   }
-  // A key given twice is an error unless both values agree (JSON.parse would silently keep the last).
-  if (doc.errors.length === 0) {
-    visit(doc, {
-      Map(_, map) {
-        const seen = new Map<string, string>();
-        for (const pair of map.items) {
-          if (!isScalar(pair.key)) continue;
-          const key = String(pair.key.value);
-          if (key === '<<') continue;
-          const shown = JSON.stringify(
-            isMap(pair.value) || pair.value ? (pair.value as { toJSON(): unknown }).toJSON() : null,
-          );
-          const before = seen.get(key);
-          if (before !== undefined && before !== shown) {
-            const pos = lines.linePos(pair.key.range?.[0] ?? 0);
-            report(`line ${pos.line}: key "${key}" is given twice with different values`, key);
-          }
-          seen.set(key, shown);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    report(`not valid YAML: ${(err as Error).message}`);
+    return undefined;
+  }
+  // A key given twice is an error unless both values agree (values are compared only then).
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Map<string, (typeof map.items)[number]>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (key === '<<') continue;
+        const before = seen.get(key);
+        if (before !== undefined && JSON.stringify(jsOf(before.value)) !== JSON.stringify(jsOf(pair.value))) {
+          const pos = lines.linePos(pair.key.range?.[0] ?? 0);
+          report(`line ${pos.line}: key "${key}" is given twice with different values`, key);
         }
-      },
-    });
-  }
+        seen.set(key, pair);
+      }
+    },
+  });
   if (problem) return undefined;
   if (nesting(value) > MAX_DEPTH) {
     report(`nested more than ${MAX_DEPTH} levels deep`);
@@ -337,6 +336,12 @@ function nesting(value: unknown): number {
     for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
   return max;
+}
+
+function jsOf(node: unknown): unknown {
+  return typeof node === 'object' && node !== null && 'toJSON' in node
+    ? (node as { toJSON(): unknown }).toJSON()
+    : node;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

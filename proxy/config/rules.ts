@@ -56,6 +56,33 @@ function isObj(v: Json | undefined): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** What checking one message type needs, computed once per type. */
+interface Plan {
+  readonly requiredOneofs: readonly (readonly string[])[];
+  readonly ruled: readonly (readonly [DescField, FieldRules])[];
+  readonly nested: ReadonlyMap<string, DescField>;
+}
+
+const plans = new Map<DescMessage, Plan>();
+
+function planFor(ext: Extensions, desc: DescMessage): Plan {
+  let plan = plans.get(desc);
+  if (plan === undefined) {
+    plan = {
+      requiredOneofs: desc.oneofs
+        .filter((o) => hasOption(o, ext.required) && getOption(o, ext.required) === true)
+        .map((o) => o.fields.map((f) => f.name)),
+      ruled: desc.fields.flatMap((f) => {
+        const rules = fieldRules(ext, f);
+        return rules === undefined ? [] : [[f, rules] as const];
+      }),
+      nested: new Map(desc.fields.filter((f) => f.message !== undefined).map((f) => [f.name, f])),
+    };
+    plans.set(desc, plan);
+  }
+  return plan;
+}
+
 function checkMessage(
   ext: Extensions,
   desc: DescMessage,
@@ -64,28 +91,28 @@ function checkMessage(
   problems: Problem[],
 ): void {
   if (desc.typeName.startsWith('google.protobuf.') || !isObj(json)) return;
-  for (const oneof of desc.oneofs) {
-    if (hasOption(oneof, ext.required) && getOption(oneof, ext.required) === true) {
-      if (!oneof.fields.some((f) => json[f.name] !== undefined)) {
-        const names = oneof.fields.map((f) => f.name).join(', ');
-        push(problems, path, `one of ${names} must be set`, undefined, `one of ${names}`);
-      }
+  const plan = planFor(ext, desc);
+  for (const names of plan.requiredOneofs) {
+    if (!names.some((n) => json[n] !== undefined)) {
+      push(problems, path, `one of ${names.join(', ')} must be set`, undefined, `one of ${names.join(', ')}`);
     }
   }
-  for (const field of desc.fields) {
-    const value = json[field.name];
-    const fieldPath = joinPath(path, field.name);
-    const rules = fieldRules(ext, field);
-    if (rules !== undefined) applyFieldRules(field, rules, value, fieldPath, problems);
-    if (value === undefined) continue;
-    if (field.fieldKind === 'message') checkNested(ext, field.message, value, fieldPath, problems);
-    else if (field.fieldKind === 'list' && field.listKind === 'message' && Array.isArray(value)) {
+  for (const [field, rules] of plan.ruled) {
+    applyFieldRules(field, rules, json[field.name], joinPath(path, field.name), problems);
+  }
+  for (const [key, value] of Object.entries(json)) {
+    const field = plan.nested.get(key);
+    const message = field?.message;
+    if (field === undefined || message === undefined) continue;
+    const fieldPath = joinPath(path, key);
+    if (field.fieldKind === 'message') checkNested(ext, message, value, fieldPath, problems);
+    else if (field.fieldKind === 'list' && Array.isArray(value)) {
       value.forEach((item, i) => {
-        checkNested(ext, field.message, item, `${fieldPath}[${i}]`, problems);
+        checkNested(ext, message, item, `${fieldPath}[${i}]`, problems);
       });
-    } else if (field.fieldKind === 'map' && field.mapKind === 'message' && isObj(value)) {
+    } else if (field.fieldKind === 'map' && isObj(value)) {
       for (const [k, v] of Object.entries(value))
-        checkNested(ext, field.message, v, mapKeyPath(fieldPath, k), problems);
+        checkNested(ext, message, v, mapKeyPath(fieldPath, k), problems);
     }
   }
 }
