@@ -19,6 +19,8 @@ export interface H2OutgoingRequest {
   readonly headers: HeaderList;
   /** True when the request has no body (END_STREAM on the HEADERS frame). */
   readonly endStream: boolean;
+  /** The request may end with trailers (it carries `te: trailers`, as gRPC does). */
+  readonly trailers: boolean;
 }
 
 type Waiter = (session: http2.ClientHttp2Session | undefined, reason: string) => void;
@@ -142,7 +144,12 @@ class H2Exchange implements UpstreamRequest {
     });
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session.request(headers, { endStream: r.endStream, waitForTrailers: !r.endStream });
+      // Request trailers are only sent for gRPC-style requests (te: trailers); waiting for trailers on
+      // every request would end plain bodies with an empty HEADERS frame.
+      stream = session.request(headers, {
+        endStream: r.endStream,
+        waitForTrailers: !r.endStream && r.trailers,
+      });
     } catch {
       this.connectFailed('connection failure');
       return;
@@ -172,8 +179,11 @@ class H2Exchange implements UpstreamRequest {
     });
     stream.on('wantTrailers', () => {
       const t = this.endPending?.trailers;
-      if (t !== undefined && t.length > 0) stream.sendTrailers(toH2Headers(t, {}));
-      else stream.close();
+      try {
+        stream.sendTrailers(t === undefined ? {} : toH2Headers(t, {}));
+      } catch {
+        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
     });
     stream.on('drain', () => this.callbacks.onDrain());
     stream.on('error', () => undefined);

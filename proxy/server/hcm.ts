@@ -380,6 +380,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
           scheme: this.head.scheme,
           headers,
           endStream: !hasBody,
+          trailers: getHeader(headers, 'te') === 'trailers',
         },
         this,
       );
