@@ -18,9 +18,18 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
     support: 'partial',
     note: "One route per port (hostnames `host:port` for non-primary ports), but one BackendService per version whose protocol is the primary port's.",
   },
-  'route.match.path.exact': { support: 'full', note: 'HttpRouteRouteMatch.fullPathMatch.' },
-  'route.match.path.prefix': { support: 'full', note: 'HttpRouteRouteMatch.prefixMatch.' },
-  'route.match.path.regex': { support: 'full', note: 'HttpRouteRouteMatch.regexMatch (RE2).' },
+  'route.match.path.exact': {
+    support: 'partial',
+    note: 'HttpRouteRouteMatch.fullPathMatch; GrpcRoute matches methods, not paths (dropped on gRPC ports).',
+  },
+  'route.match.path.prefix': {
+    support: 'partial',
+    note: 'HttpRouteRouteMatch.prefixMatch; dropped on gRPC ports (GrpcRoute has no path match).',
+  },
+  'route.match.path.regex': {
+    support: 'partial',
+    note: 'HttpRouteRouteMatch.regexMatch (RE2); dropped on gRPC ports (GrpcRoute has no path match).',
+  },
   'route.match.header.exact': { support: 'full', note: 'HttpRoute exactMatch; GrpcRoute type EXACT.' },
   'route.match.header.prefix': {
     support: 'partial',
@@ -43,9 +52,18 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
     support: 'partial',
     note: 'HttpRoute invertMatch; GrpcRoute cannot invert (the match is dropped).',
   },
-  'route.match.query.exact': { support: 'full', note: 'HttpRouteQueryParameterMatch.exactMatch.' },
-  'route.match.query.regex': { support: 'full', note: 'HttpRouteQueryParameterMatch.regexMatch.' },
-  'route.match.query.present': { support: 'full', note: 'HttpRouteQueryParameterMatch.presentMatch.' },
+  'route.match.query.exact': {
+    support: 'partial',
+    note: 'HttpRouteQueryParameterMatch.exactMatch; GrpcRoute has no query match (dropped on gRPC ports).',
+  },
+  'route.match.query.regex': {
+    support: 'partial',
+    note: 'HttpRouteQueryParameterMatch.regexMatch; dropped on gRPC ports.',
+  },
+  'route.match.query.present': {
+    support: 'partial',
+    note: 'HttpRouteQueryParameterMatch.presentMatch; dropped on gRPC ports.',
+  },
   'route.match.method': {
     support: 'none',
     note: 'HttpRouteRouteMatch has no method field in networkservices v1.',
@@ -63,12 +81,18 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
     support: 'partial',
     note: 'HttpRouteRedirect: host, port, path, prefix, 301/302/303/307/308; `scheme: http` cannot force plain http (only httpsRedirect exists); not on gRPC ports.',
   },
-  'route.rewrite.prefix': { support: 'full', note: 'urlRewrite.pathPrefixRewrite (HttpRoute only).' },
+  'route.rewrite.prefix': {
+    support: 'partial',
+    note: 'urlRewrite.pathPrefixRewrite on HttpRoute; GrpcRoute has no rewrite (dropped on gRPC ports).',
+  },
   'route.rewrite.path': {
     support: 'none',
     note: 'HttpRouteURLRewrite has only pathPrefixRewrite and hostRewrite: no full-path rewrite.',
   },
-  'route.rewrite.host': { support: 'full', note: 'urlRewrite.hostRewrite (HttpRoute only).' },
+  'route.rewrite.host': {
+    support: 'partial',
+    note: 'urlRewrite.hostRewrite on HttpRoute; GrpcRoute has no rewrite (dropped on gRPC ports).',
+  },
   'route.headers.request': {
     support: 'partial',
     note: 'requestHeaderModifier set/add/remove on HttpRoute; GrpcRoute has no header modifiers.',
