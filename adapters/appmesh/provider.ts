@@ -192,6 +192,25 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
       // Every API failure leaves as a MeshError (the CLI prints it path-first, exit 4); the SDK
       // error stays the cause, so callers can still tell "not found" apart.
       if (error instanceof MeshError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (message === 'Region is missing') {
+        throw new MeshError(
+          'TARGET_E_OPTION',
+          'no AWS region: pass --region, or set AWS_REGION or a profile region',
+          {
+            path: '--region',
+            allowed: 'an AWS region such as us-east-1',
+            cause: error,
+          },
+        );
+      }
+      if (errorName(error) === 'CredentialsProviderError') {
+        throw new MeshError(
+          'TARGET_E_OPTION',
+          `no AWS credentials in the standard chain (environment, shared config or SSO profile, container or instance role): ${message}`,
+          { path: 'credentials', allowed: 'credentials the AWS SDK default chain can find', cause: error },
+        );
+      }
       const hint =
         errorName(error) === 'ConflictException'
           ? ' (it was created since the plan was computed: re-run apply)'

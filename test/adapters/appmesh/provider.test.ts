@@ -395,6 +395,35 @@ describe('appmesh provider against moto', () => {
   });
 });
 
+describe('provider configuration errors', () => {
+  test('a missing region or missing credentials is a TARGET_E_OPTION naming what to set', async () => {
+    // GIVEN no region and no credentials anywhere in the standard chain
+    const saved = { ...process.env };
+    try {
+      for (const key of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[key];
+      process.env['AWS_CONFIG_FILE'] = '/nonexistent/crossmesh-config';
+      process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/crossmesh-credentials';
+      process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
+      const noRegion = createAppMeshProvider('m', { endpoint: aws.endpoint, retry: { retries: 0 } });
+      // WHEN / THEN
+      await expect(noRegion.list([])).rejects.toMatchObject({ code: 'TARGET_E_OPTION', path: '--region' });
+      delete process.env['AWS_ACCESS_KEY_ID'];
+      delete process.env['AWS_SECRET_ACCESS_KEY'];
+      const noCredentials = createAppMeshProvider('m', {
+        endpoint: aws.endpoint,
+        region: REGION,
+        retry: { retries: 0 },
+      });
+      await expect(noCredentials.list([])).rejects.toMatchObject({
+        code: 'TARGET_E_OPTION',
+        path: 'credentials',
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
 describe('project', () => {
   test('drops nulls and documented server defaults, and sorts keys, so live specs compare with renders', () => {
     // GIVEN described specs carrying nulls and defaults crossmesh never sends
