@@ -437,7 +437,17 @@ describe('trafficDirectorTarget', () => {
     // THEN only the unsupported features are dropped and everything else renders
     expect([...new Set(dropped.map((d) => d.feature))].sort()).toEqual(['access-log', 'access-log.json']);
     expect(output.resources.map((r) => `${r.kind}/${r.name}`)).toContain('HttpRoute/shop-catalog-8080');
-    expect([...trafficDirectorTarget.files(output).keys()]).toEqual(['traffic-director.json']);
+    const files = trafficDirectorTarget.files(output);
+    expect(files.get('traffic-director.json')).toBe(`${JSON.stringify(output, null, 2)}\n`);
+    expect(JSON.parse(files.get('httpRoutes/shop-catalog-8080.json') ?? '{}')).toEqual(
+      output.resources.find((r) => r.name === 'shop-catalog-8080')?.body,
+    );
+    expect(files.size).toBe(output.resources.length + 2);
+    const readme = files.get('README.md') ?? '';
+    expect(readme).toContain('gcloud network-services meshes import NAME --location=global --source=FILE');
+    expect(readme.indexOf('meshes/shop.json')).toBeLessThan(
+      readme.indexOf('httpRoutes/shop-catalog-8080.json'),
+    );
   });
 });
 
