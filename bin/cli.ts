@@ -40,6 +40,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Serve a mesh to Envoy proxies over xDS, pushing mesh-file changes live',
     load: () => import('./commands/control-plane.js'),
   },
+  compose: {
+    summary: 'Write the mesh as a docker-compose file (same topology as up)',
+    load: () => import('./commands/compose.js'),
+  },
 };
 
 const VERSION = '0.1.0';

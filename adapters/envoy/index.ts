@@ -5,17 +5,14 @@
 import type { Target } from '../../model/target.js';
 import type { Mesh } from '../../model/types.js';
 import { ENVOY_CAPABILITIES } from './capabilities.js';
+import { proxyDirectory } from './files.js';
 import { type EnvoyOutput, type EnvoyRenderOptions, renderEnvoy } from './render.js';
 
 export { ENVOY_CAPABILITIES } from './capabilities.js';
+export { proxyDirectory } from './files.js';
 export * from './names.js';
 export * from './placement.js';
 export * from './render.js';
-
-/** Directory name of a proxy's files: its node id with `/` turned into `-`. */
-export function proxyDirectory(id: string): string {
-  return id.replaceAll('/', '-');
-}
 
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;

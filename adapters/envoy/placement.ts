@@ -112,10 +112,14 @@ export function instanceCount(mesh: Mesh, service: string, version: string): num
 
 /**
  * The placement of `crossmesh render` and `crossmesh compose`: each instance is its own host
- * (`<service>-<version>-<index>`) with the application on its declared ports and the sidecar on
- * the well-known ones. Versions declared as fixed endpoints are reached directly.
+ * (`<service>-<version>-<index>`, or what `hostOf` says given the sidecar's ordinal `n`) with the
+ * application on its declared ports and the sidecar on the well-known ones. Versions declared as
+ * fixed endpoints are reached directly.
  */
-export function staticPlacement(mesh: Mesh): Placement {
+export function staticPlacement(
+  mesh: Mesh,
+  hostOf: (service: string, version: string, index: number, n: number) => string = staticSidecarHost,
+): Placement {
   const sidecars: SidecarPlacement[] = [];
   const external: ExternalPlacement[] = [];
   for (const serviceName of sortedKeys(mesh.services)) {
@@ -135,7 +139,7 @@ export function staticPlacement(mesh: Mesh): Placement {
           service: serviceName,
           version: versionName,
           index,
-          host: staticSidecarHost(serviceName, versionName, index),
+          host: hostOf(serviceName, versionName, index, sidecars.length),
           bindHost: '0.0.0.0',
           inboundPorts: Object.fromEntries(service.ports.map((p, i) => [p.port, STATIC_PORTS.inbound + i])),
           appHost: '127.0.0.1',
