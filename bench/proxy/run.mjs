@@ -7,7 +7,7 @@
 // log off), nginx, haproxy, a node:http pipe proxy and an undici Pool proxy. Then the RSS of the
 // crossmesh proxy holding 1,000 idle keep-alive connections. Writes bench/proxy/RESULTS.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,7 +167,6 @@ async function main() {
   const upstreamPort = await freePort();
   const ports = {
     crossmesh: await freePort(),
-    crossmeshAdmin: await freePort(),
     nginx: await freePort(),
     haproxy: await freePort(),
     nodeHttp: await freePort(),
@@ -190,9 +189,7 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
   const cmConf = path.join(tmp, 'crossmesh.yaml');
   writeFileSync(
     cmConf,
-    `admin:
-  address: { socket_address: { address: 127.0.0.1, port_value: ${ports.crossmeshAdmin} } }
-static_resources:
+    `static_resources:
   listeners:
   - name: ingress
     address: { socket_address: { address: 127.0.0.1, port_value: ${ports.crossmesh} } }
@@ -223,9 +220,9 @@ static_resources:
         - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
 `,
   );
-  const cliEnv = { ...process.env };
-  const useDist = existsSync(path.join(root, 'dist/bin/cli.js')) && process.env.CROSSMESH_DEV !== '1';
-  console.log(`crossmesh runs from ${useDist ? 'dist/ (compiled)' : 'TypeScript sources via tsx'}`);
+  // The sources run through tsx: it transpiles each module once at load, so the request path runs
+  // the same JavaScript a dist/ build would (and a stale dist/ cannot skew the numbers).
+  const cliEnv = { ...process.env, CROSSMESH_DEV: '1' };
 
   const nginxConf = path.join(tmp, 'nginx-proxy.conf');
   writeFileSync(
@@ -242,7 +239,7 @@ http { access_log off; keepalive_requests 100000000;
     haConf,
     `global
   nbthread 1
-  maxconn 10000
+  maxconn 4000
 defaults
   mode http
   timeout connect 5s
@@ -355,7 +352,7 @@ backend be
 Run on ${new Date().toISOString()}, ${cpus} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}.
 wrk -t1 -c${connections} -d${duration}s pinned to CPU ${WRK_CPU}; each proxy pinned to CPU ${PROXY_CPU};
 upstream: nginx \`return 200\` (1 worker, not pinned). crossmesh runs with routing and stats on
-(one route, one STATIC cluster, admin enabled, no access log).
+(one route, one STATIC cluster, stats recorded per request, no access log).
 
 ${table}
 
