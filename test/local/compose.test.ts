@@ -42,7 +42,7 @@ function composeErrors(doc: unknown): string[] {
   // The schema uses draft-04 style `id` keywords and Compose-specific formats (duration,
   // subnet_ip_address...): strict mode off and formats not asserted, structure fully checked.
   const ajv = new Ajv2019({ strict: false, validateFormats: false, allErrors: true });
-  const validate = ajv.compile(forAjv(schema));
+  const validate = ajv.compile(forAjv(schema) as Record<string, unknown>);
   return validate(doc)
     ? []
     : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
