@@ -10,7 +10,7 @@
  */
 import type { Mesh } from '../../model/types.js';
 import { proxyDirectory } from './files.js';
-import { meshDomain, sortedKeys } from './names.js';
+import { meshDomain } from './names.js';
 import { type Placement, staticGatewayHost, staticPlacement, staticSidecarHost } from './placement.js';
 import { type EnvoyOutput, renderEnvoy } from './render.js';
 
