@@ -375,8 +375,10 @@ export function createTrafficDirectorProvider(options: TrafficDirectorProviderOp
     async list(desired) {
       const wanted = new Set(desired.map((d) => d.id));
       const live: LiveResource[] = [];
-      for (const kind of TD_KINDS) {
-        for (const item of await listKind(kind)) {
+      // The eleven collections are independent: read them concurrently, use them in kind order.
+      const pages = await Promise.all(TD_KINDS.map((kind) => listKind(kind)));
+      for (const [index, kind] of TD_KINDS.entries()) {
+        for (const item of pages[index] ?? []) {
           const name =
             relativeName(String(item.name ?? ''))
               .split('/')
