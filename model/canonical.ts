@@ -72,39 +72,80 @@ const d = (text: string): string => normalizeDuration(text) ?? text;
  * deeply frozen, keys sorted, every default explicit.
  */
 export function canonicalize(input: unknown): Mesh {
-  return deepFreeze(sortKeys(build(validate(input))) as Mesh);
+  return inCanonicalOrder(build(validate(input)), true) as Mesh;
 }
 
 /** Deterministic JSON of a mesh: sorted keys, 2-space indent, trailing newline. */
 export function toCanonicalJson(mesh: Mesh): string {
-  return `${JSON.stringify(sortKeys(mesh), null, 2)}\n`;
+  return `${JSON.stringify(inCanonicalOrder(mesh, false), null, 2)}\n`;
 }
 
-/** Returns a copy of plain data with object keys in code-unit order (arrays keep their order). */
+/** Returns plain data with object keys in code-unit order (arrays keep their order); never changes its argument. */
 export function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
+  return inCanonicalOrder(value, false);
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/**
+ * Puts keys in code-unit order and drops `undefined` members. With `own` (data that `build` just
+ * made, reachable by nobody else) it works in place and freezes as it goes, copying only objects
+ * whose keys are out of order; otherwise it copies whatever it must change. A canonical mesh is
+ * already in order, so serializing one copies nothing.
+ */
+function inCanonicalOrder(value: unknown, own: boolean): unknown {
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) {
-      Object.defineProperty(out, key, {
-        value: sortKeys(v),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+  const mutable = own && !Object.isFrozen(value);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const next = inCanonicalOrder(item, own);
+      if (copy !== undefined) copy.push(next);
+      else if (next !== item) {
+        if (mutable) value[i] = next;
+        else copy = [...value.slice(0, i), next];
+      }
+    }
+    const result = copy ?? value;
+    return own ? Object.freeze(result) : result;
+  }
+  const source = value as Record<string, unknown>;
+  const keys = Object.keys(source);
+  let ordered = true;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (source[key] === undefined || (i > 0 && (keys[i - 1] as string) >= key)) {
+      ordered = false;
+      break;
     }
   }
-  return out;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
+  if (ordered) {
+    let copy: Record<string, unknown> | undefined;
+    for (const key of keys) {
+      const child = source[key];
+      const next = inCanonicalOrder(child, own);
+      if (next !== child && copy === undefined) {
+        if (mutable) setOwn(source, key, next);
+        else copy = { ...source };
+      }
+      if (copy !== undefined) setOwn(copy, key, next);
+    }
+    const result = copy ?? source;
+    return own ? Object.freeze(result) : result;
   }
-  return value;
+  const out: Record<string, unknown> = {};
+  for (const key of keys.sort()) {
+    const child = source[key];
+    if (child !== undefined) setOwn(out, key, inCanonicalOrder(child, own));
+  }
+  return own ? Object.freeze(out) : out;
 }
 
 function build(mesh: MeshInput): Mesh {
@@ -137,7 +178,7 @@ function build(mesh: MeshInput): Mesh {
 }
 
 function put<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  setOwn(target as Record<string, unknown>, key, value);
 }
 
 interface MeshContext {
@@ -150,14 +191,15 @@ interface MeshContext {
 
 function accessLogOf(log: AccessLog | undefined): AccessLog | undefined {
   if (log === undefined) return undefined;
-  return { enabled: log.enabled, path: log.path ?? DEFAULTS.accessLog.path, format: log.format ?? 'text' };
+  return { enabled: log.enabled, format: log.format ?? 'text', path: log.path ?? DEFAULTS.accessLog.path };
 }
 
 function serviceOf(name: string, service: Service, ctx: MeshContext): Service {
+  // Object literals below list keys in code-unit order: inCanonicalOrder then freezes them in place.
   const ports = service.ports.map((p) => ({
+    name: p.name ?? `${p.protocol}-${p.port}`,
     port: p.port,
     protocol: p.protocol,
-    name: p.name ?? `${p.protocol}-${p.port}`,
   }));
   const primary = ports[0];
   if (primary === undefined) throw new RangeError('validated service without ports');
@@ -174,25 +216,25 @@ function serviceOf(name: string, service: Service, ctx: MeshContext): Service {
     service.routes === undefined
       ? [
           {
-            name: 'default',
-            port: primary.port,
-            match: matchOf(undefined, primary.protocol),
             destinations: [{ service: name, weight: DEFAULTS.weight }],
+            match: matchOf(undefined, primary.protocol),
+            name: 'default',
             policy: resolveRoutePolicy(raw, {}, primary.protocol),
+            port: primary.port,
           } satisfies Route,
         ]
       : service.routes.map((r) =>
           routeOf(r, name, raw, r.port ?? primary.port, protocolOf(r.port ?? primary.port)),
         );
   return {
-    ports,
-    versions,
-    routes,
-    backends: [...(service.backends ?? [])],
-    policy,
-    authorization: authorizationOf(service.authorization),
-    identity: service.identity ?? `spiffe://${ctx.security.trustDomain}/ns/${ctx.mesh.name}/sa/${name}`,
     accessLog: accessLogOf(service.accessLog) ?? ctx.accessLog,
+    authorization: authorizationOf(service.authorization),
+    backends: [...(service.backends ?? [])],
+    identity: service.identity ?? `spiffe://${ctx.security.trustDomain}/ns/${ctx.mesh.name}/sa/${name}`,
+    policy,
+    ports,
+    routes,
+    versions,
   };
 }
 
@@ -260,7 +302,7 @@ function layer<P extends RoutePolicy>(lower: P, upper: P): P {
 }
 
 function timeoutsOf(t: Timeouts | undefined): Required<Timeouts> {
-  return { request: t?.request ?? DEFAULTS.requestTimeout, idle: t?.idle ?? DEFAULTS.idleTimeout };
+  return { idle: t?.idle ?? DEFAULTS.idleTimeout, request: t?.request ?? DEFAULTS.requestTimeout };
 }
 
 /** A route's policy: the service's with the route's laid over it. TCP routes never retry, so they do not inherit retries. */
@@ -272,24 +314,24 @@ function resolveRoutePolicy(raw: RoutePolicy, route: RoutePolicy, protocol: Prot
   const timeouts = timeoutsOf(merged.timeouts);
   const retries = protocol === 'tcp' ? undefined : merged.retries;
   return {
-    timeouts,
-    ...(retries === undefined ? {} : { retries: withPerTry(retries, timeouts.request) }),
     ...(merged.rateLimit === undefined ? {} : { rateLimit: merged.rateLimit }),
+    ...(retries === undefined ? {} : { retries: withPerTry(retries, timeouts.request) }),
+    timeouts,
   };
 }
 
 function resolveServicePolicy(raw: ServicePolicy, primaryPort: number, host: string): ServicePolicy {
   const timeouts = timeoutsOf(raw.timeouts);
   return {
-    timeouts,
-    ...(raw.retries === undefined ? {} : { retries: withPerTry(raw.retries, timeouts.request) }),
-    ...(raw.rateLimit === undefined ? {} : { rateLimit: raw.rateLimit }),
+    ...(raw.connectionPool === undefined ? {} : { connectionPool: raw.connectionPool }),
     ...(raw.healthCheck === undefined
       ? {}
       : { healthCheck: healthCheckOf(raw.healthCheck, primaryPort, host) }),
-    ...(raw.outlierDetection === undefined ? {} : { outlierDetection: raw.outlierDetection }),
-    ...(raw.connectionPool === undefined ? {} : { connectionPool: raw.connectionPool }),
     loadBalancing: raw.loadBalancing ?? { kind: 'round-robin' },
+    ...(raw.outlierDetection === undefined ? {} : { outlierDetection: raw.outlierDetection }),
+    ...(raw.rateLimit === undefined ? {} : { rateLimit: raw.rateLimit }),
+    ...(raw.retries === undefined ? {} : { retries: withPerTry(raw.retries, timeouts.request) }),
+    timeouts,
   };
 }
 
@@ -303,9 +345,9 @@ function retriesOf(r: Retries): Retries {
   const backoff = r.backoff ?? DEFAULTS.backoff;
   return {
     attempts: r.attempts,
+    backoff: { base: d(backoff.base), max: d(backoff.max) },
     on: [...(r.on ?? DEFAULTS.retryOn)],
     ...(r.perTryTimeout === undefined ? {} : { perTryTimeout: d(r.perTryTimeout) }),
-    backoff: { base: d(backoff.base), max: d(backoff.max) },
   };
 }
 
@@ -316,9 +358,9 @@ function rateLimitOf(r: RateLimit): RateLimit {
 function outlierOf(o: OutlierDetection): OutlierDetection {
   const x = DEFAULTS.outlierDetection;
   return {
+    baseEjectionTime: d(o.baseEjectionTime ?? x.baseEjectionTime),
     consecutive5xx: o.consecutive5xx ?? x.consecutive5xx,
     interval: d(o.interval ?? x.interval),
-    baseEjectionTime: d(o.baseEjectionTime ?? x.baseEjectionTime),
     maxEjectionPercent: o.maxEjectionPercent ?? x.maxEjectionPercent,
   };
 }
@@ -368,30 +410,30 @@ function healthCheckOf(h: HealthCheck, primaryPort: number, host: string): Healt
 
 function routeOf(route: Route, service: string, raw: ServicePolicy, port: number, protocol: Protocol): Route {
   return {
-    name: route.name,
-    port,
-    match: matchOf(route.match, protocol),
     ...(route.destinations === undefined
       ? {}
       : { destinations: route.destinations.map((x) => destinationOf(x, service)) }),
+    ...(route.fault === undefined ? {} : { fault: faultOf(route.fault) }),
+    ...(route.headers === undefined ? {} : { headers: headersOf(route.headers) }),
+    match: matchOf(route.match, protocol),
+    ...(route.mirror === undefined ? {} : { mirror: mirrorOf(route.mirror) }),
+    name: route.name,
+    policy: resolveRoutePolicy(raw, route.policy ?? {}, protocol),
+    port,
+    ...(route.priority === undefined ? {} : { priority: route.priority }),
     ...(route.redirect === undefined ? {} : { redirect: redirectOf(route.redirect) }),
     ...(route.rewrite === undefined ? {} : { rewrite: { ...route.rewrite } }),
-    ...(route.headers === undefined ? {} : { headers: headersOf(route.headers) }),
-    ...(route.fault === undefined ? {} : { fault: faultOf(route.fault) }),
-    ...(route.mirror === undefined ? {} : { mirror: mirrorOf(route.mirror) }),
-    policy: resolveRoutePolicy(raw, route.policy ?? {}, protocol),
-    ...(route.priority === undefined ? {} : { priority: route.priority }),
   };
 }
 
 function matchOf(match: RouteMatch | undefined, protocol: Protocol): RouteMatch {
   if (protocol === 'tcp') return {};
   return {
-    path: match?.path === undefined ? { kind: 'prefix', value: '/' } : { ...match.path },
-    headers: (match?.headers ?? []).map(headerMatchOf),
-    query: (match?.query ?? []).map((q) => ({ ...q })),
-    ...(match?.method === undefined ? {} : { method: match.method }),
     ...(match?.grpc === undefined ? {} : { grpc: { ...match.grpc } }),
+    headers: (match?.headers ?? []).map(headerMatchOf),
+    ...(match?.method === undefined ? {} : { method: match.method }),
+    path: match?.path === undefined ? { kind: 'prefix', value: '/' } : { ...match.path },
+    query: (match?.query ?? []).map((q) => ({ ...q })),
   };
 }
 

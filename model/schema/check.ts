@@ -6,7 +6,14 @@
  * one pass. Array items that fail stay as `undefined` holes, so indices in later paths stay true.
  */
 import { describeValue as describeAny, type Problem } from '../../errors/index.js';
-import { describeShape, MAX_STRING, type ObjectShape, type Shape, type UnionShape } from './shape.js';
+import {
+  describeShape,
+  type Field,
+  MAX_STRING,
+  type ObjectShape,
+  type Shape,
+  type UnionShape,
+} from './shape.js';
 
 /** `T` after structural checking: every field may be missing, every list item may be a hole. */
 export type Loose<T> = T extends readonly (infer E)[]
@@ -17,9 +24,20 @@ export type Loose<T> = T extends readonly (infer E)[]
 
 /** Appends `key` to a model path: `a.b` for simple keys, `a["odd key"]` otherwise. */
 export function childPath(path: string, key: string): string {
-  if (/^[A-Za-z0-9_-]+$/.test(key)) return path === '' ? key : `${path}.${key}`;
+  if (isSimpleKey(key)) return path === '' ? key : `${path}.${key}`;
   const shown = key.length > 64 ? `${key.slice(0, 61)}...` : key;
   return `${path}[${JSON.stringify(shown)}]`;
+}
+
+// Field names repeat across a mesh (ports, protocol, ...): remember which are simple.
+const simpleKeys = new Map<string, boolean>();
+function isSimpleKey(key: string): boolean {
+  let simple = simpleKeys.get(key);
+  if (simple === undefined) {
+    simple = /^[A-Za-z0-9_-]+$/.test(key);
+    if (simpleKeys.size < 10_000) simpleKeys.set(key, simple);
+  }
+  return simple;
 }
 
 /** Appends a list index to a model path. */
@@ -84,13 +102,16 @@ function wordFor(kind: Kind, value: unknown): string {
   }
 }
 
-type Read = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+/** Returned by {@link read} when a property getter or proxy throws; the reason is in `lastReadError`. */
+const UNREADABLE = Symbol('unreadable');
+let lastReadError = '';
 
-function read(container: object, key: string | number): Read {
+function read(container: object, key: string | number): unknown {
   try {
-    return { ok: true, value: (container as Record<string | number, unknown>)[key] };
+    return (container as Record<string | number, unknown>)[key];
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    lastReadError = error instanceof Error ? error.message : String(error);
+    return UNREADABLE;
   }
 }
 
@@ -130,27 +151,33 @@ function suggestion(key: string, allowed: readonly string[]): string {
   return close === undefined ? '' : ` (did you mean "${close}"?)`;
 }
 
-/** Defines an own property even for keys such as `__proto__`, which plain assignment would not. */
+/** Sets an own property, even `__proto__` (which plain assignment would turn into a prototype change). */
 function put(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function typeProblem(shape: Shape, kind: Kind, value: unknown, path: string, problems: Problem[]): undefined {
+  const allowed = describeShape(shape);
+  problems.push({
+    code: 'MESH_E_TYPE',
+    path,
+    message: `must be ${allowed}, got ${wordFor(kind, value)}`,
+    value: safeValue(value),
+    allowed,
+  });
+  return undefined;
 }
 
 /** Checks `value` against `shape`, appending problems; returns the clean copy, or `undefined` when unusable. */
 export function checkShape(shape: Shape, value: unknown, path: string, problems: Problem[]): unknown {
   const kind = kindOf(value);
-  const typeProblem = (): undefined => {
-    problems.push({
-      code: 'MESH_E_TYPE',
-      path,
-      message: `must be ${describeShape(shape)}, got ${wordFor(kind, value)}`,
-      value: safeValue(value),
-      allowed: describeShape(shape),
-    });
-    return undefined;
-  };
   switch (shape.type) {
     case 'string': {
-      if (kind !== 'string') return typeProblem();
+      if (kind !== 'string') return typeProblem(shape, kind, value, path, problems);
       const text = value as string;
       const min = shape.minLength ?? 1;
       const max = shape.maxLength ?? MAX_STRING;
@@ -181,7 +208,8 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       return text;
     }
     case 'number': {
-      if (kind !== 'number' || !Number.isFinite(value)) return typeProblem();
+      if (kind !== 'number' || !Number.isFinite(value))
+        return typeProblem(shape, kind, value, path, problems);
       const n = value as number;
       const allowed = describeShape(shape);
       if (shape.integer && !Number.isInteger(n)) {
@@ -207,9 +235,9 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       return n;
     }
     case 'boolean':
-      return kind === 'boolean' ? value : typeProblem();
+      return kind === 'boolean' ? value : typeProblem(shape, kind, value, path, problems);
     case 'enum': {
-      if (kind !== 'string' && kind !== 'number') return typeProblem();
+      if (kind !== 'string' && kind !== 'number') return typeProblem(shape, kind, value, path, problems);
       if (!shape.values.includes(value as string | number)) {
         const allowed = describeShape(shape);
         problems.push({
@@ -225,10 +253,10 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
     }
     case 'array':
     case 'tuple': {
-      if (kind !== 'array') return typeProblem();
+      if (kind !== 'array') return typeProblem(shape, kind, value, path, problems);
       const list = value as readonly unknown[];
       const length = lengthOf(list);
-      if (length === undefined) return typeProblem();
+      if (length === undefined) return typeProblem(shape, kind, value, path, problems);
       const allowed = describeShape(shape);
       const min = shape.type === 'tuple' ? shape.items.length : (shape.minItems ?? 0);
       const max = shape.type === 'tuple' ? shape.items.length : (shape.maxItems ?? Number.POSITIVE_INFINITY);
@@ -251,9 +279,9 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       return out;
     }
     case 'record': {
-      if (kind !== 'object') return typeProblem();
+      if (kind !== 'object') return typeProblem(shape, kind, value, path, problems);
       const keys = ownKeys(value as object);
-      if (keys === undefined) return typeProblem();
+      if (keys === undefined) return typeProblem(shape, kind, value, path, problems);
       const tooFew = keys.length < (shape.minEntries ?? 0);
       if (tooFew) {
         problems.push({
@@ -284,10 +312,10 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       return tooFew ? undefined : out;
     }
     case 'object':
-      if (kind !== 'object') return typeProblem();
-      return checkObject(shape, value as object, path, problems, []);
+      if (kind !== 'object') return typeProblem(shape, kind, value, path, problems);
+      return checkObject(shape, value as object, path, problems, false);
     case 'union':
-      if (kind !== 'object') return typeProblem();
+      if (kind !== 'object') return typeProblem(shape, kind, value, path, problems);
       return checkUnion(shape, value as object, path, problems);
   }
 }
@@ -301,16 +329,16 @@ function readAndCheck(
   required: boolean,
 ): unknown {
   const got = read(container, key);
-  if (!got.ok) {
+  if (got === UNREADABLE) {
     problems.push({
       code: 'MESH_E_TYPE',
       path,
-      message: `could not be read: ${got.error}`,
+      message: `could not be read: ${lastReadError}`,
       allowed: describeShape(shape),
     });
     return undefined;
   }
-  if (got.value === undefined) {
+  if (got === undefined) {
     if (required) {
       problems.push({
         code: 'MESH_E_REQUIRED',
@@ -321,7 +349,17 @@ function readAndCheck(
     }
     return undefined;
   }
-  return checkShape(shape, got.value, path, problems);
+  return checkShape(shape, got, path, problems);
+}
+
+const fieldLists = new WeakMap<ObjectShape, readonly (readonly [string, Field])[]>();
+function fieldsOf(shape: ObjectShape): readonly (readonly [string, Field])[] {
+  let fields = fieldLists.get(shape);
+  if (fields === undefined) {
+    fields = Object.entries(shape.fields);
+    fieldLists.set(shape, fields);
+  }
+  return fields;
 }
 
 function checkObject(
@@ -329,21 +367,22 @@ function checkObject(
   value: object,
   path: string,
   problems: Problem[],
-  extraAllowed: readonly string[],
+  discriminated: boolean,
 ): Record<string, unknown> | undefined {
   const keys = ownKeys(value);
   if (keys === undefined) {
     problems.push({ code: 'MESH_E_TYPE', path, message: 'could not be read', allowed: 'an object' });
     return undefined;
   }
-  const allowed = [...extraAllowed, ...Object.keys(shape.fields)];
   for (const key of keys) {
-    if (!allowed.includes(key)) {
+    if (!Object.hasOwn(shape.fields, key) && !(discriminated && key === 'kind')) {
+      const allowed = [...(discriminated ? ['kind'] : []), ...Object.keys(shape.fields)];
+      const given = read(value, key);
       problems.push({
         code: 'MESH_E_UNKNOWN_FIELD',
         path: childPath(path, key),
         message: `is not a field here${suggestion(key, allowed)}; allowed: ${allowed.join(', ')}`,
-        value: safeValue(read(value, key).ok ? (value as Record<string, unknown>)[key] : undefined),
+        value: safeValue(given === UNREADABLE ? undefined : given),
         allowed: allowed.join(', '),
       });
     }
@@ -351,22 +390,30 @@ function checkObject(
   // A field that was given but failed stays as an own `undefined` property, so the semantic checks
   // can tell "missing" (`!('f' in o)`) from "given but invalid" and do not report it twice.
   const out: Record<string, unknown> = {};
-  const present = new Set(
-    keys.filter((key) => {
-      const got = read(value, key);
-      return !got.ok || got.value !== undefined;
-    }),
-  );
-  for (const [field, description] of Object.entries(shape.fields)) {
-    const checked = readAndCheck(
-      description.shape,
-      value,
-      field,
-      childPath(path, field),
-      problems,
-      description.required === true,
-    );
-    if (checked !== undefined || present.has(field)) out[field] = checked;
+  for (const [field, description] of fieldsOf(shape)) {
+    const got = read(value, field);
+    const fieldPath = childPath(path, field);
+    if (got === UNREADABLE) {
+      problems.push({
+        code: 'MESH_E_TYPE',
+        path: fieldPath,
+        message: `could not be read: ${lastReadError}`,
+        allowed: describeShape(description.shape),
+      });
+      out[field] = undefined;
+    } else if (got === undefined) {
+      if (description.required === true) {
+        const allowed = describeShape(description.shape);
+        problems.push({
+          code: 'MESH_E_REQUIRED',
+          path: fieldPath,
+          message: `is required: ${allowed}`,
+          allowed,
+        });
+      }
+    } else {
+      out[field] = checkShape(description.shape, got, fieldPath, problems);
+    }
   }
   return out;
 }
@@ -375,7 +422,7 @@ function checkUnion(shape: UnionShape, value: object, path: string, problems: Pr
   const kinds = Object.keys(shape.variants);
   const allowed = `one of ${kinds.map((k) => JSON.stringify(k)).join(', ')}`;
   const got = read(value, 'kind');
-  const kind = got.ok ? got.value : undefined;
+  const kind = got === UNREADABLE ? undefined : got;
   if (kind === undefined) {
     problems.push({
       code: 'MESH_E_REQUIRED',
@@ -397,6 +444,6 @@ function checkUnion(shape: UnionShape, value: object, path: string, problems: Pr
     });
     return undefined;
   }
-  const out = checkObject(variant, value, path, problems, ['kind']);
+  const out = checkObject(variant, value, path, problems, true);
   return out === undefined ? undefined : { kind, ...out };
 }

@@ -14,6 +14,7 @@ function patterned(name: string, code: StringFormat['code'], allowed: string, pa
 const LABEL = '[a-z]([-a-z0-9]{0,61}[a-z0-9])?';
 const HOST_LABEL = '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?';
 const DNS_NAME = `${HOST_LABEL}(\\.${HOST_LABEL})*`;
+const DNS_NAME_RE = new RegExp(`^${DNS_NAME}$`);
 
 /** A DNS label: the form of every name in the model (mesh, services, versions, routes, ports, gateways). */
 export const DNS_LABEL = patterned(
@@ -30,7 +31,7 @@ export const DNS_NAME_FORMAT: StringFormat = {
   allowed:
     'a lowercase DNS name such as shop.mesh.local (labels of letters, digits and hyphens, at most 253 characters)',
   pattern: `^(?=.{1,253}$)${DNS_NAME}$`,
-  check: (v) => (v.length <= 253 && new RegExp(`^${DNS_NAME}$`).test(v) ? undefined : ''),
+  check: (v) => (v.length <= 253 && DNS_NAME_RE.test(v) ? undefined : ''),
 };
 
 /** A host name or `*.suffix` wildcard, or `*` alone. */
@@ -46,8 +47,7 @@ export const HOST: StringFormat = {
   name: 'host',
   code: 'MESH_E_PATTERN',
   allowed: 'a host name or an IPv4/IPv6 address',
-  check: (v) =>
-    isIP(v) !== 0 || (v.length <= 253 && new RegExp(`^${DNS_NAME}$`).test(v.toLowerCase())) ? undefined : '',
+  check: (v) => (isIP(v) !== 0 || (v.length <= 253 && DNS_NAME_RE.test(v.toLowerCase())) ? undefined : ''),
 };
 
 /** A duration: `250ms`, `2s`, `1m30s`. */
