@@ -85,7 +85,10 @@ export const MESH_TAG = 'crossmesh:mesh';
 /** App Mesh limits from the botocore model that a render can exceed. */
 const LIMITS = { weightedTargets: 10, headers: 10, queryParameters: 10 } as const;
 
-/** Envoy's default text format is what App Mesh uses when no format is given; json gets these fields. */
+/**
+ * The `json` access log: Envoy's default fields, one JSON object a line. `text` renders no format,
+ * which App Mesh takes as Envoy's default text format (the aws-cdk-lib constructs do the same).
+ */
 const JSON_LOG_FORMAT: readonly { readonly key: string; readonly value: string }[] = [
   { key: 'authority', value: '%REQ(:AUTHORITY)%' },
   { key: 'bytes_received', value: '%BYTES_RECEIVED%' },

@@ -496,7 +496,7 @@ describe('renderAppMesh', () => {
     expect(dns.cloudMap).toBeUndefined();
   });
 
-  test('access logs: a file log, JSON format as key/value pairs, text as Envoy default', () => {
+  test('access logs: a file log, JSON format as key/value pairs, text as Envoy default (no format)', () => {
     // GIVEN / WHEN
     const json = render({
       accessLog: { enabled: true, format: 'json', path: '/var/log/envoy.log' },
