@@ -84,6 +84,8 @@ describe('Traffic Director provider', () => {
     standin.resetCalls();
     await apply(p, desired);
     expect(standin.mutatingCalls).toBe(0);
+    // AND the stand-in accepted every request (nothing failed validation along the way)
+    expect(standin.calls.filter((c) => c.status >= 400)).toEqual([]);
     // AND the user was told what was dropped and that backends are missing
     expect(warnings.some((w) => w.includes('access-log'))).toBe(true);
     expect(warnings.some((w) => w.includes('has no backends'))).toBe(true);
@@ -100,6 +102,7 @@ describe('Traffic Director provider', () => {
     for (const resource of desired)
       expect(live.find((r) => r.id === resource.id)?.spec, resource.id).toEqual(resource.spec);
     expect(new Set(desired.map((d) => d.kind)).size).toBe(11);
+    expect(standin.calls.filter((c) => c.status >= 400)).toEqual([]);
     expect((await computePlan(p, 'shop', desired)).changes).toEqual([]);
   });
 
