@@ -59,6 +59,30 @@ describe('crossmesh plan|apply|destroy --target traffic-director', () => {
     expect(standin.snapshot().size).toBe(0);
   });
 
+  test('render writes the manifest, one file per resource and a README', async () => {
+    // GIVEN / WHEN
+    const stdout = new Sink();
+    const stderr = new Sink();
+    const code = await main(
+      [
+        'render',
+        '--target',
+        'traffic-director',
+        '--allow-drop',
+        '--options',
+        '{"project":"my-project"}',
+        'examples/shop/mesh.ts',
+      ],
+      { stdout, stderr },
+    );
+    // THEN
+    expect(code, stderr.text).toBe(0);
+    expect(stdout.text).toContain('--- traffic-director.json ---');
+    expect(stdout.text).toContain('--- meshes/shop.json ---');
+    expect(stdout.text).toContain('--- README.md ---');
+    expect(stderr.text).toMatch(/warning: dropped accessLog: access-log/);
+  });
+
   test('without --project it fails with a usage error naming the option', async () => {
     // GIVEN / WHEN
     const result = await run('plan', '--endpoint', standin.url, '--allow-drop');
