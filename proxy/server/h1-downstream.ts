@@ -395,7 +395,14 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
     }
     if (!this.keepAlive) out.push('connection', 'close');
     else if (this.protocol === 'HTTP/1.0') out.push('connection', 'keep-alive');
-    this.conn.socket.write(encodeResponseHead(status, out), 'latin1');
+    const socket = this.conn.socket;
+    if (!endStream && socket.writableCorked === 0) {
+      // The body usually follows in the same tick (same upstream read): cork so head and body
+      // leave in one writev instead of one syscall each.
+      socket.cork();
+      process.nextTick(uncork, socket);
+    }
+    socket.write(encodeResponseHead(status, out), 'latin1');
     if (endStream) this.finish();
   }
 
@@ -474,6 +481,10 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
     this.conn.socket.write(encodeResponseHead(101, out), 'latin1');
     this.conn.tunnel(upstream, upstreamRest);
   }
+}
+
+function uncork(socket: net.Socket): void {
+  socket.uncork();
 }
 
 function codecErrorBody(status: number): string {
