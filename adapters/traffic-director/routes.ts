@@ -376,9 +376,14 @@ export function serviceRoutes(ctx: RenderContext, serviceName: string, service: 
     } else {
       // Clients name the primary port's service by host alone; other ports need `host:port`.
       const hostnames = port.port === primary ? [host, `${host}:${port.port}`] : [`${host}:${port.port}`];
+      // GrpcRoute cannot redirect; if nothing else is left the port keeps the default rule
+      // (the API requires at least one rule).
+      const forwarding = routes.filter((r) => r.redirect === undefined);
       const rules =
         kind === 'GrpcRoute'
-          ? routes.filter((r) => r.redirect === undefined).map((r) => grpcRule(ctx, serviceName, service, r))
+          ? (forwarding.length > 0 ? forwarding : [{ name: 'default' }]).map((r) =>
+              grpcRule(ctx, serviceName, service, r),
+            )
           : routes.map((r) => httpRule(ctx, serviceName, service, r));
       body = { meshes: [meshRef], hostnames, rules };
     }

@@ -668,3 +668,33 @@ describe('renderTrafficDirector edge cases', () => {
     expect(manifest.resources.some((r) => r.name === 'edge-gw-edge-grpc')).toBe(false);
   });
 });
+
+describe('renderTrafficDirector on gRPC redirects', () => {
+  test('a gRPC port whose only route redirects keeps a default rule (GrpcRoute needs one and cannot redirect)', () => {
+    // GIVEN
+    const mesh = canonicalize({
+      name: 'x',
+      services: {
+        g: {
+          ports: [{ port: 7000, protocol: 'grpc' }],
+          versions: { v1: {} },
+          routes: [{ name: 'r', redirect: { host: 'a.b' } }],
+        },
+      },
+    });
+    // WHEN
+    const route = find(renderTrafficDirector(mesh, { project: PROJECT }), 'GrpcRoute', 'x-g-7000').body as {
+      rules: unknown[];
+    };
+    // THEN
+    expect(route.rules).toEqual([
+      {
+        action: {
+          destinations: [{ serviceName: `projects/${PROJECT}/global/backendServices/x-g-v1`, weight: 1 }],
+          timeout: '15s',
+          idleTimeout: '300s',
+        },
+      },
+    ]);
+  });
+});
