@@ -3,13 +3,15 @@
  * hand-over to `crossmesh apply --target traffic-director`.
  *
  * Real parts: aws-cdk-lib synthesizes into a temporary directory, the Traffic Director renderer
- * and cloud target are the real ones, and the mesh file is read back with the CLI's own loader.
- * Nothing talks to GCP: the hand-over is checked by comparing what `apply` would create from the
- * assembly (the cloud target's desired resources) with the manifest written there.
+ * and cloud target are the real ones, the mesh file is read back with the CLI's own loader, and
+ * the real `crossmesh apply` runs on the assembly. Stood in: the Google Cloud networkservices,
+ * networksecurity and compute REST APIs (test/helpers/gcp/standin.ts, which validates every
+ * request against the discovery documents), because there is no GCP here.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,6 +22,7 @@ import {
   trafficDirectorCloudTargetFromEnv,
 } from '../../adapters/traffic-director/index.js';
 import type { TrafficDirectorManifest } from '../../adapters/traffic-director/types.js';
+import { main } from '../../bin/cli.js';
 import {
   CrossmeshTrafficDirectorManifest,
   TRAFFIC_DIRECTOR_METADATA,
@@ -27,9 +30,19 @@ import {
 import shop from '../../examples/shop/mesh.js';
 import { canonicalize, toCanonicalJson } from '../../model/canonical.js';
 import { loadMesh } from '../../model/load.js';
+import { GcpStandin } from '../helpers/gcp/standin.js';
 import { testApp } from './helpers.js';
 
 const PROJECT = 'crossmesh-test';
+
+/** Collects what the CLI writes. */
+class Sink extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
 const NEGS = {
   'catalog/v1': ['projects/crossmesh-test/zones/europe-west1-b/networkEndpointGroups/catalog-v1'],
 };
@@ -112,6 +125,46 @@ describe('CrossmeshTrafficDirectorManifest in a synthesized assembly', () => {
       readFileSync(join(outdir, 'ShopGcp.crossmesh-traffic-director.json'), 'utf8'),
     ) as TrafficDirectorManifest;
     expect(desired).toEqual(desiredResources(manifest));
+  });
+
+  test('the documented flow: crossmesh apply on the assembly creates the manifest, and a re-plan is empty', async () => {
+    // GIVEN the Google Cloud APIs stood in (test/helpers/gcp/standin.ts: no GCP here) and the NEG file in the environment
+    const standin = await GcpStandin.start({ pendingPolls: 0 });
+    const previous = process.env[NEGS_ENV];
+    process.env[NEGS_ENV] = `@${join(outdir, 'ShopGcp.crossmesh-traffic-director.negs.json')}`;
+    try {
+      const cli = async (...argv: string[]) => {
+        const stdout = new Sink();
+        const stderr = new Sink();
+        const code = await main(
+          [
+            ...argv,
+            '--target',
+            'traffic-director',
+            '--project',
+            PROJECT,
+            '--endpoint',
+            standin.url,
+            '--allow-drop',
+            join(outdir, 'ShopGcp.crossmesh-mesh.json'),
+          ],
+          { stdout, stderr },
+        );
+        return { code, stdout: stdout.text, stderr: stderr.text };
+      };
+      // WHEN apply, then plan, run on the assembly's mesh file
+      const apply = await cli('apply');
+      const plan = await cli('plan', '--json');
+      // THEN every manifest resource exists and nothing is left to change
+      expect(apply.code, apply.stderr).toBe(0);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(JSON.parse(plan.stdout)).toMatchObject({ changes: [] });
+      expect(standin.snapshot().size).toBe(construct.manifest.resources.length);
+    } finally {
+      if (previous === undefined) delete process.env[NEGS_ENV];
+      else process.env[NEGS_ENV] = previous;
+      await standin.close();
+    }
   });
 
   test('a stack without NEGs gets no NEG file and a warning that backends route nowhere', () => {
