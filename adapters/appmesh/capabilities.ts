@@ -73,8 +73,8 @@ export const APPMESH_CAPABILITIES: CapabilityMatrix = {
   'route.fault.abort': { support: 'none', note: 'App Mesh has no fault injection.' },
   'route.mirror': { support: 'none', note: 'App Mesh has no request mirroring.' },
   'route.priority': {
-    support: 'partial',
-    note: 'RouteSpec.priority 0-1000; routes without one get their position. App Mesh does not define the order of equal priorities, the model keeps declaration order.',
+    support: 'full',
+    note: 'RouteSpec.priority as written; when two routes of a service share a priority (App Mesh leaves their order undefined), every route gets its rank in (priority, declaration) order instead, which keeps the model order.',
   },
   'policy.timeouts.request': {
     support: 'full',

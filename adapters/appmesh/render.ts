@@ -642,6 +642,17 @@ function renderRoutes(ctx: Ctx, name: string, service: Service): RenderedRoute[]
   const primary = service.ports[0];
   const routes: readonly Route[] = service.routes ?? [{ name: 'default' }];
   const multiPort = service.ports.length > 1;
+  // App Mesh leaves the order of equal priorities undefined; the model keeps declaration order.
+  // Priorities are rendered as written unless two are equal; then each route gets its rank in
+  // (priority, position) order, which keeps the model's order exactly.
+  const effective = routes.map((route, index) => route.priority ?? index);
+  const tied = new Set(effective).size !== effective.length;
+  const rank = new Map(
+    effective
+      .map((priority, index) => ({ index, priority }))
+      .sort((a, b) => a.priority - b.priority || a.index - b.index)
+      .map((entry, position) => [entry.index, position]),
+  );
   return routes.flatMap((route, index) => {
     // A redirect route has no App Mesh form (capability none): it is not rendered at all.
     if (route.destinations === undefined && route.redirect !== undefined) return [];
@@ -649,7 +660,7 @@ function renderRoutes(ctx: Ctx, name: string, service: Service): RenderedRoute[]
     const portNumber = route.port ?? primary?.port ?? 0;
     const port = service.ports.find((p) => p.port === portNumber) ?? primary;
     const targets = weightedTargets(ctx, path, name, route, portNumber);
-    const priority = route.priority ?? index;
+    const priority = tied ? (rank.get(index) ?? index) : (effective[index] ?? index);
     const protocol = port?.protocol ?? 'http';
     const spec: RouteSpec =
       protocol === 'tcp'

@@ -240,6 +240,31 @@ describe('renderAppMesh', () => {
     expect(violations(out)).toEqual([]);
   });
 
+  test('route priorities become ranks, so equal priorities keep declaration order', () => {
+    // GIVEN routes with priorities 5, 5, 1 and none (its position, 3)
+    const to = [{ service: 'web' }];
+    const out = render({
+      services: {
+        web: {
+          ...web,
+          routes: [
+            { name: 'a', priority: 5, match: { path: { kind: 'prefix', value: '/a' } }, destinations: to },
+            { name: 'b', priority: 5, match: { path: { kind: 'prefix', value: '/b' } }, destinations: to },
+            { name: 'c', priority: 1, match: { path: { kind: 'prefix', value: '/c' } }, destinations: to },
+            { name: 'd', destinations: to },
+          ],
+        },
+      },
+    });
+    // WHEN / THEN c first, then d (3), then a and b in declaration order
+    expect(Object.fromEntries(out.routes.map((r) => [r.route, r.spec.priority]))).toEqual({
+      a: 2,
+      b: 3,
+      c: 0,
+      d: 1,
+    });
+  });
+
   test('gRPC routes match service, method and metadata', () => {
     // GIVEN / WHEN
     const out = render({
