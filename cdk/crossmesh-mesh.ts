@@ -125,7 +125,7 @@ export class CrossmeshAppMesh extends Construct {
               ? appmesh.MeshFilterType.DROP_ALL
               : appmesh.MeshFilterType.ALLOW_ALL,
           serviceDiscovery: {
-            ipPreference: res.mesh.spec.serviceDiscovery.ipPreference as appmesh.IpPreference,
+            ipPreference: l2.ipPreference(res.mesh.spec.serviceDiscovery.ipPreference),
           },
         }),
     );

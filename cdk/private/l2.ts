@@ -23,6 +23,18 @@ export function duration(d: am.AmDuration): Duration {
   return d.unit === 's' ? Duration.seconds(d.value) : Duration.millis(d.value);
 }
 
+const IP_PREFERENCES: Readonly<Record<am.AmIpPreference, appmesh.IpPreference>> = {
+  IPv4_ONLY: appmesh.IpPreference.IPV4_ONLY,
+  IPv4_PREFERRED: appmesh.IpPreference.IPV4_PREFERRED,
+  IPv6_ONLY: appmesh.IpPreference.IPV6_ONLY,
+  IPv6_PREFERRED: appmesh.IpPreference.IPV6_PREFERRED,
+};
+
+/** A rendered IP preference as the L2 enum. */
+export function ipPreference(preference: am.AmIpPreference): appmesh.IpPreference {
+  return IP_PREFERENCES[preference];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gap fillers (see the header comment)
 
