@@ -43,10 +43,11 @@ function fieldRow(name: string, rule: FieldRule): string {
 /** The page's Markdown. */
 export function proxyCompatibilityPage(): string {
   const typed = SLOT_ORDER.flatMap((slot) =>
-    typedConfigsFor(slot).map((t) => {
+    typedConfigsFor(slot, true).map((t) => {
       const rule = SUPPORTED_TYPED_CONFIGS[t];
       const ext = slot === 'per-route filter config' ? 'filter name' : `\`${rule?.extension ?? t}\``;
-      return `| ${slot} | ${ext} | \`type.googleapis.com/${t}\` | ${issueOf(rule ?? {})} | ${cell(rule?.note ?? '')} |`;
+      const status = rule?.status ?? 'supported';
+      return `| ${slot} | ${ext} | \`type.googleapis.com/${t}\` | ${status} | ${issueOf(rule ?? {})} | ${cell(rule?.note ?? '')} |`;
     }),
   );
   const messages = Object.entries(SUPPORTED_FIELDS).flatMap(([message, fields]) => {
@@ -67,6 +68,17 @@ export function proxyCompatibilityPage(): string {
       .filter(([, r]) => r.status === 'ignored')
       .map(([name, r]) => `- \`${message}.${name}\`: ${r.note ?? ''}`),
   );
+  // Planned entry points only: planned fields of messages that are otherwise usable (the fields
+  // inside an entirely planned message, e.g. RetryPolicy, come with their parent).
+  const planned = Object.entries(SUPPORTED_FIELDS).flatMap(([message, fields]) =>
+    Object.entries(fields)
+      .filter(([, r]) => r.status === 'planned')
+      .filter(() => Object.values(fields).some((r) => r.status === 'supported'))
+      .map(([name, r]) => ({ name: `\`${message}.${name}\``, rule: r })),
+  );
+  const plannedTyped = Object.values(SUPPORTED_TYPED_CONFIGS)
+    .filter((r) => r.status === 'planned')
+    .map((r) => `\`${r.extension}\``);
   const corpus = ENVOY_CORPUS.map((e) => {
     const result =
       e.problems.length === 0
@@ -112,13 +124,14 @@ export function proxyCompatibilityPage(): string {
     '- The result is canonical proto3 JSON (proto field names, enum names, defaults omitted, 64-bit',
     '  integers as strings), deeply frozen; its TypeScript shape is `proxy/config/envoy.ts`.',
     '',
-    'Features marked `resilience (issue 6)` are accepted by the loader; check the issue 6 notes for which',
-    'the runtime enforces today.',
+    'Status `planned` marks the next features (mostly resilience, issue 6): their shape is settled here, but',
+    'they are refused with `PROXY_E_UNSUPPORTED` ("not supported by the bundled proxy yet") until the',
+    'runtime honours them, so a config never loads with a feature silently missing.',
     '',
     '## Typed configs',
     '',
-    '| where | extension | type | feature | note |',
-    '| --- | --- | --- | --- | --- |',
+    '| where | extension | type | status | feature | note |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...typed,
     '',
     '## Tolerated and ignored',
@@ -126,6 +139,16 @@ export function proxyCompatibilityPage(): string {
     'These fields are accepted so that existing configs load, and have no effect:',
     '',
     ...ignored,
+    '',
+    '## Planned',
+    '',
+    'Refused today, listed with the work that brings them:',
+    '',
+    `- resilience (issue 6): typed configs ${plannedTyped.join(', ')}; fields ${planned
+      .filter((p) => p.rule.issue === 6)
+      .map((p) => p.name)
+      .join(', ')}`,
+    ...planned.filter((p) => p.rule.issue !== 6).map((p) => `- ${p.name}: ${p.rule.note ?? ''}`),
     '',
     '## Real configs',
     '',

@@ -53,7 +53,13 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
     file: 'examples__fault-injection__envoy.yaml',
     summary:
       'HTTP listener, stdout access log, fault filter (abort + delay), STRICT_DNS cluster, disk runtime layer',
-    problems: [],
+    problems: [
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]',
+        names: 'envoy.filters.http.fault',
+      },
+    ],
   },
   {
     file: 'examples__front-proxy__envoy.yaml',
@@ -65,12 +71,54 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
     file: 'examples__local_ratelimit__envoy.yaml',
     summary:
       'local_ratelimit filter (token bucket, runtime-keyed enable/enforce, response header), STATIC + STRICT_DNS',
-    problems: [],
+    problems: [
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]',
+        names: 'envoy.filters.http.local_ratelimit',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.listeners[1].filter_chains[0].filters[0].typed_config.http_filters[0]',
+        names: 'envoy.filters.http.local_ratelimit',
+      },
+    ],
   },
   {
     file: 'examples__locality-load-balancing__envoy.yaml',
     summary: 'Locality-weighted LB over priorities 0-2, HTTP active health checks, health_check_config port',
-    problems: [],
+    problems: [
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[0].health_checks',
+        names: 'Cluster.health_checks',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[0].common_lb_config.locality_weighted_lb_config',
+        names: 'CommonLbConfig.locality_weighted_lb_config',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.health_check_config',
+        names: 'Endpoint.health_check_config',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[0].load_assignment.endpoints[1].lb_endpoints[0].endpoint.health_check_config',
+        names: 'Endpoint.health_check_config',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[0].load_assignment.endpoints[2].lb_endpoints[0].endpoint.health_check_config',
+        names: 'Endpoint.health_check_config',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[0].load_assignment.endpoints[3].lb_endpoints[0].endpoint.health_check_config',
+        names: 'Endpoint.health_check_config',
+      },
+    ],
   },
   {
     file: 'examples__rbac__envoy.yaml',
@@ -97,6 +145,16 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
         code: 'PROXY_E_UNSUPPORTED',
         path: 'static_resources.clusters[2].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe',
         names: 'Address.pipe',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[3].circuit_breakers.thresholds[0].max_requests',
+        names: 'Thresholds.max_requests',
+      },
+      {
+        code: 'PROXY_E_UNSUPPORTED',
+        path: 'static_resources.clusters[3].circuit_breakers.thresholds[1].max_requests',
+        names: 'Thresholds.max_requests',
       },
       {
         code: 'PROXY_E_UNSUPPORTED',

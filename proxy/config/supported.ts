@@ -6,7 +6,9 @@
  * as `ignored` with the reason, and docs/proxy-compatibility.md is generated from this file.
  *
  * For the runtime engineers: when you implement a field, add it here (one line) in the same
- * commit. `issue: 6` marks resilience features (issue 6) that configs may already use.
+ * commit. Fields and typed configs marked `planned` (the resilience features of issue 6) are
+ * listed so their shape is settled, but are still refused with PROXY_E_UNSUPPORTED ("planned"):
+ * flip `P6` to `S` (or drop `status: 'planned'`) in the commit that makes the runtime honour them.
  */
 import type { DescField, DescMessage } from '@bufbuild/protobuf';
 import type { Problem } from '../../errors/index.js';
@@ -15,8 +17,11 @@ import { type Json, joinPath, mapKeyPath } from './strict.js';
 
 /** How the proxy treats one field. */
 export interface FieldRule {
-  /** `supported`: implemented; `ignored`: accepted and has no effect (see `note` for why). */
-  readonly status: 'supported' | 'ignored';
+  /**
+   * `supported`: implemented; `ignored`: accepted and has no effect (see `note` for why);
+   * `planned`: a known next step, refused until the runtime implements it.
+   */
+  readonly status: 'supported' | 'ignored' | 'planned';
   /** For enum fields: the values implemented (others are PROXY_E_UNSUPPORTED). @default - every value */
   readonly values?: readonly string[];
   /** Caveat or reason shown in docs/proxy-compatibility.md. @default - none */
@@ -33,6 +38,8 @@ export interface TypedConfigRule {
   readonly extension: string;
   /** @default - 5 */
   readonly issue?: 5 | 6 | 7;
+  /** `planned`: refused until implemented (see {@link FieldRule.status}). @default - supported */
+  readonly status?: 'planned';
   /** Caveat shown in the docs. @default - none */
   readonly note?: string;
 }
@@ -50,12 +57,9 @@ export type Slot =
   | 'retry host predicate';
 
 const S: FieldRule = { status: 'supported' };
-const S6: FieldRule = { status: 'supported', issue: 6 };
-const note = (text: string, issue?: 6): FieldRule => ({
-  status: 'supported',
-  note: text,
-  ...(issue ? { issue } : {}),
-});
+/** Planned with the resilience work (issue 6): refused today, with that reason. */
+const P6: FieldRule = { status: 'planned', issue: 6 };
+const note = (text: string): FieldRule => ({ status: 'supported', note: text });
 const only = (values: readonly string[], text?: string): FieldRule => ({
   status: 'supported',
   values,
@@ -109,7 +113,6 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.bootstrap.v3.Admin': {
     address: S,
     access_log: S,
-    access_log_path: note('deprecated form of access_log: a file access log with the default format'),
     profile_path: ignored('no CPU profiler'),
   },
   'envoy.config.core.v3.Address': { socket_address: S },
@@ -151,7 +154,6 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     stream_idle_timeout: S,
     request_timeout: S,
     request_headers_timeout: S,
-    drain_timeout: S,
     access_log: S,
     use_remote_address: S,
     xff_num_trusted_hops: S,
@@ -167,7 +169,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     idle_timeout: S,
     max_connection_duration: S,
     max_headers_count: S,
-    max_stream_duration: S6,
+    max_stream_duration: P6,
     max_requests_per_connection: S,
   },
   'envoy.config.core.v3.Http2ProtocolOptions': all(
@@ -187,15 +189,15 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     virtual_hosts: S,
     ...HEADER_MUTATIONS,
     validate_clusters: note('route targets are always checked against the static clusters'),
-    typed_per_filter_config: S6,
+    typed_per_filter_config: P6,
   },
   'envoy.config.route.v3.VirtualHost': {
     name: S,
     domains: S,
     routes: S,
     ...HEADER_MUTATIONS,
-    retry_policy: S6,
-    typed_per_filter_config: S6,
+    retry_policy: P6,
+    typed_per_filter_config: P6,
   },
   'envoy.config.route.v3.Route': {
     name: S,
@@ -204,7 +206,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     redirect: S,
     direct_response: S,
     ...HEADER_MUTATIONS,
-    typed_per_filter_config: S6,
+    typed_per_filter_config: P6,
   },
   'envoy.config.route.v3.RouteMatch': all('prefix path safe_regex headers query_parameters grpc'),
   'envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions': {},
@@ -237,12 +239,12 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     prefix_rewrite: S,
     host_rewrite_literal: S,
     timeout: S,
-    idle_timeout: S6,
-    retry_policy: S6,
+    idle_timeout: P6,
+    retry_policy: P6,
     hash_policy: S,
-    max_stream_duration: S6,
+    max_stream_duration: P6,
   },
-  'envoy.config.route.v3.RouteAction.MaxStreamDuration': { max_stream_duration: S6 },
+  'envoy.config.route.v3.RouteAction.MaxStreamDuration': { max_stream_duration: P6 },
   'envoy.config.route.v3.WeightedCluster': {
     clusters: S,
     total_weight: note('deprecated: the sum of the weights is used'),
@@ -255,10 +257,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties': all('source_ip'),
   'envoy.config.route.v3.RetryPolicy': all(
     'retry_on num_retries per_try_timeout retry_host_predicate host_selection_retry_max_attempts retriable_status_codes retry_back_off retriable_headers',
-    S6,
+    P6,
   ),
-  'envoy.config.route.v3.RetryPolicy.RetryHostPredicate': all('name typed_config', S6),
-  'envoy.config.route.v3.RetryPolicy.RetryBackOff': all('base_interval max_interval', S6),
+  'envoy.config.route.v3.RetryPolicy.RetryHostPredicate': all('name typed_config', P6),
+  'envoy.config.route.v3.RetryPolicy.RetryBackOff': all('base_interval max_interval', P6),
   'envoy.config.route.v3.RedirectAction': {
     ...all(
       'https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite strip_query',
@@ -281,27 +283,27 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': {
     ...all(
       'stat_prefix status token_bucket filter_enabled filter_enforced response_headers_to_add local_rate_limit_per_downstream_connection',
-      S6,
+      P6,
     ),
   },
   'envoy.type.v3.HttpStatus': all('code'),
-  'envoy.type.v3.TokenBucket': all('max_tokens tokens_per_fill fill_interval', S6),
+  'envoy.type.v3.TokenBucket': all('max_tokens tokens_per_fill fill_interval', P6),
   'envoy.config.core.v3.RuntimeFractionalPercent': {
     default_value: S,
     runtime_key: RUNTIME_KEY_IGNORED,
   },
   'envoy.type.v3.FractionalPercent': all('numerator denominator'),
   'envoy.extensions.filters.http.fault.v3.HTTPFault': {
-    ...all('delay abort headers max_active_faults upstream_cluster', S6),
+    ...all('delay abort headers max_active_faults upstream_cluster', P6),
     ...all(
       'delay_percent_runtime abort_percent_runtime delay_duration_runtime abort_http_status_runtime max_active_faults_runtime abort_grpc_status_runtime',
       RUNTIME_KEY_IGNORED,
     ),
   },
-  'envoy.extensions.filters.common.fault.v3.FaultDelay': all('fixed_delay header_delay percentage', S6),
+  'envoy.extensions.filters.common.fault.v3.FaultDelay': all('fixed_delay header_delay percentage', P6),
   'envoy.extensions.filters.http.fault.v3.FaultAbort': all(
     'http_status grpc_status header_abort percentage',
-    S6,
+    P6,
   ),
 
   // Access logs
@@ -321,7 +323,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     per_connection_buffer_limit_bytes: S,
     lb_policy: only(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV']),
     load_assignment: S,
-    health_checks: S6,
+    health_checks: P6,
     circuit_breakers: S,
     typed_extension_protocol_options: S,
     http2_protocol_options: note(MOVED_PROTOCOL),
@@ -332,7 +334,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ),
     dns_refresh_rate: S,
     dns_lookup_family: S,
-    outlier_detection: S6,
+    outlier_detection: P6,
     ring_hash_lb_config: S,
     maglev_lb_config: S,
     least_request_lb_config: S,
@@ -343,9 +345,13 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.cluster.v3.Cluster.RingHashLbConfig': all('minimum_ring_size maximum_ring_size'),
   'envoy.config.cluster.v3.Cluster.MaglevLbConfig': all('table_size'),
   'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig': all('choice_count'),
-  'envoy.config.cluster.v3.Cluster.CommonLbConfig': all(
-    'healthy_panic_threshold locality_weighted_lb_config',
-  ),
+  'envoy.config.cluster.v3.Cluster.CommonLbConfig': {
+    healthy_panic_threshold: S,
+    locality_weighted_lb_config: {
+      status: 'planned',
+      note: 'locality-weighted load balancing is not implemented yet',
+    },
+  },
   'envoy.type.v3.Percent': all('value'),
   'envoy.config.cluster.v3.UpstreamConnectionOptions': all('tcp_keepalive'),
   'envoy.config.core.v3.TcpKeepalive': {
@@ -355,42 +361,45 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   },
   'envoy.config.endpoint.v3.ClusterLoadAssignment': all('cluster_name endpoints policy'),
   'envoy.config.endpoint.v3.ClusterLoadAssignment.Policy': all('overprovisioning_factor'),
-  'envoy.config.endpoint.v3.LocalityLbEndpoints': all('locality lb_endpoints load_balancing_weight priority'),
+  'envoy.config.endpoint.v3.LocalityLbEndpoints': {
+    ...all('locality lb_endpoints priority'),
+    load_balancing_weight: ignored(
+      'as in Envoy, locality weights only matter with locality_weighted_lb_config, which is not supported yet',
+    ),
+  },
   'envoy.config.endpoint.v3.LbEndpoint': all('endpoint health_status load_balancing_weight'),
   'envoy.config.endpoint.v3.Endpoint': {
     address: S,
     hostname: S,
-    health_check_config: S6,
+    health_check_config: P6,
   },
-  'envoy.config.endpoint.v3.Endpoint.HealthCheckConfig': all('port_value hostname', S6),
+  'envoy.config.endpoint.v3.Endpoint.HealthCheckConfig': all('port_value hostname', P6),
   'envoy.config.cluster.v3.CircuitBreakers': all('thresholds'),
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds': {
     priority: S,
-    ...all(
-      'max_connections max_pending_requests max_requests max_retries',
-      note('limits enforced in issue 6', 6),
-    ),
-    retry_budget: S6,
+    ...all('max_connections max_pending_requests', note('enforced by the upstream connection pools')),
+    ...all('max_requests max_retries', P6),
+    retry_budget: P6,
   },
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all(
     'budget_percent min_retry_concurrency',
-    S6,
+    P6,
   ),
   'envoy.config.cluster.v3.OutlierDetection': all(
     'consecutive_5xx consecutive_gateway_failure consecutive_local_origin_failure interval base_ejection_time max_ejection_time max_ejection_percent enforcing_consecutive_5xx enforcing_consecutive_gateway_failure enforcing_consecutive_local_origin_failure enforcing_success_rate success_rate_minimum_hosts success_rate_request_volume success_rate_stdev_factor split_external_local_origin_errors',
-    S6,
+    P6,
   ),
   'envoy.config.core.v3.HealthCheck': all(
     'timeout interval initial_jitter interval_jitter unhealthy_threshold healthy_threshold http_health_check tcp_health_check grpc_health_check no_traffic_interval no_traffic_healthy_interval unhealthy_interval unhealthy_edge_interval healthy_edge_interval',
-    S6,
+    P6,
   ),
   'envoy.config.core.v3.HealthCheck.HttpHealthCheck': {
-    ...all('host path expected_statuses', S6),
-    codec_client_type: { status: 'supported', values: ['HTTP1', 'HTTP2'], issue: 6 },
+    ...all('host path expected_statuses', P6),
+    codec_client_type: { status: 'planned', values: ['HTTP1', 'HTTP2'], issue: 6 },
   },
-  'envoy.config.core.v3.HealthCheck.TcpHealthCheck': all('send receive', S6),
-  'envoy.config.core.v3.HealthCheck.Payload': all('text binary', S6),
-  'envoy.config.core.v3.HealthCheck.GrpcHealthCheck': all('service_name authority', S6),
+  'envoy.config.core.v3.HealthCheck.TcpHealthCheck': all('send receive', P6),
+  'envoy.config.core.v3.HealthCheck.Payload': all('text binary', P6),
+  'envoy.config.core.v3.HealthCheck.GrpcHealthCheck': all('service_name authority', P6),
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': all(
     'common_http_protocol_options explicit_http_config auto_config',
   ),
@@ -437,11 +446,13 @@ export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> 
     slot: 'HTTP filter',
     extension: 'envoy.filters.http.local_ratelimit',
     issue: 6,
+    status: 'planned',
   },
   'envoy.extensions.filters.http.fault.v3.HTTPFault': {
     slot: 'HTTP filter',
     extension: 'envoy.filters.http.fault',
     issue: 6,
+    status: 'planned',
   },
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': {
     slot: 'listener filter',
@@ -476,6 +487,7 @@ export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> 
     slot: 'retry host predicate',
     extension: 'envoy.retry_host_predicates.previous_hosts',
     issue: 6,
+    status: 'planned',
   },
 };
 
@@ -503,13 +515,20 @@ const SLOTS: Readonly<Record<string, Slot>> = {
   'envoy.config.route.v3.RetryPolicy.RetryHostPredicate.typed_config': 'retry host predicate',
 };
 
-/** Supported typed configs of one slot, for messages. */
-export function typedConfigsFor(slot: Slot): string[] {
-  if (slot === 'per-route filter config') return [...PER_ROUTE_TYPES].sort();
-  return Object.entries(SUPPORTED_TYPED_CONFIGS)
-    .filter(([, r]) => r.slot === slot)
-    .map(([t]) => t)
-    .sort();
+/** Typed configs of one slot (full message names), optionally with the planned ones. */
+export function typedConfigsFor(slot: Slot, withPlanned = false): string[] {
+  const planned = (t: string) => SUPPORTED_TYPED_CONFIGS[t]?.status === 'planned';
+  const all =
+    slot === 'per-route filter config'
+      ? [...PER_ROUTE_TYPES]
+      : Object.entries(SUPPORTED_TYPED_CONFIGS)
+          .filter(([, r]) => r.slot === slot)
+          .map(([t]) => t);
+  return all.filter((t) => withPlanned || !planned(t)).sort();
+}
+
+function plannedText(rule: { readonly issue?: number; readonly note?: string }): string {
+  return rule.issue === 6 ? 'planned with the resilience work (issue 6)' : (rule.note ?? 'planned');
 }
 
 /**
@@ -556,6 +575,16 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, p
       continue;
     }
     if (rule.status === 'ignored') continue;
+    if (rule.status === 'planned') {
+      unsupported(
+        problems,
+        fieldPath,
+        `${fieldPath}: ${desc.typeName}.${key} is not supported by the bundled proxy yet (${plannedText(rule)}); see docs/proxy-compatibility.md`,
+        sampleOf(value),
+        'leave it out for now',
+      );
+      continue;
+    }
     if (
       rule.values !== undefined &&
       rule.values.length > 0 &&
@@ -635,6 +664,18 @@ function walkAny(
   const typeUrl = value['@type'];
   const typeName = typeNameOf(typeUrl);
   const allowed = slot === undefined ? [] : typedConfigsFor(slot);
+  const rule = SUPPORTED_TYPED_CONFIGS[typeName];
+  if (slot !== undefined && rule?.status === 'planned' && typedConfigsFor(slot, true).includes(typeName)) {
+    const label = name === undefined ? ownerPath : `${ownerPath} (${name})`;
+    unsupported(
+      problems,
+      ownerPath,
+      `${label}: ${rule.extension} is not supported by the bundled proxy yet (${plannedText(rule)}); see docs/proxy-compatibility.md`,
+      typeUrl,
+      'leave it out for now',
+    );
+    return;
+  }
   if (!allowed.includes(typeName)) {
     const label = name === undefined ? ownerPath : `${ownerPath} (${name})`;
     const where = slot === undefined ? 'here' : `as ${article(slot)}`;
