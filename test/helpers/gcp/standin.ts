@@ -168,6 +168,27 @@ const COMPUTE_COLLECTIONS: Readonly<
 
 const COMPUTE_BASE = 'https://www.googleapis.com/compute/v1/';
 
+let cachedSchemas:
+  | { readonly routes: readonly Route[]; readonly compute: Readonly<Record<string, DiscoverySchema>> }
+  | undefined;
+
+/** The discovery routes and the compute schema, loaded once per process (read-only data). */
+function loadSchemas(): NonNullable<typeof cachedSchemas> {
+  if (cachedSchemas !== undefined) return cachedSchemas;
+  const routes: Route[] = [];
+  for (const file of ['networkservices-v1.json', 'networksecurity-v1.json']) {
+    const doc = loadDiscovery(file);
+    for (const method of methodsOf(doc)) {
+      const pattern = method.flatPath
+        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\\?\{[^}]+\\?\}/g, '([^/:]+)');
+      routes.push({ doc, method, regex: new RegExp(`^/${pattern}$`) });
+    }
+  }
+  cachedSchemas = { routes, compute: buildComputeSchemas(['BackendService', 'HealthCheck']).schemas };
+  return cachedSchemas;
+}
+
 /** The GCP stand-in server. */
 export class GcpStandin {
   /** Every call answered, in order. */
@@ -185,16 +206,9 @@ export class GcpStandin {
 
   private constructor(options: StandinOptions) {
     this.pendingPolls = options.pendingPolls ?? 1;
-    for (const file of ['networkservices-v1.json', 'networksecurity-v1.json']) {
-      const doc = loadDiscovery(file);
-      for (const method of methodsOf(doc)) {
-        const pattern = method.flatPath
-          .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-          .replace(/\\?\{[^}]+\\?\}/g, '([^/:]+)');
-        this.routes.push({ doc, method, regex: new RegExp(`^/${pattern}$`) });
-      }
-    }
-    this.computeSchemas = buildComputeSchemas(['BackendService', 'HealthCheck']).schemas;
+    const schemas = loadSchemas();
+    this.routes.push(...schemas.routes);
+    this.computeSchemas = schemas.compute;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         this.send(req, res, 500, { error: { code: 500, message: String(error), status: 'INTERNAL' } }, false);
