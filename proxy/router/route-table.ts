@@ -305,7 +305,9 @@ function compileHashSource(h: HashPolicy, path: string): HashSource {
       if (ttlMs === undefined) return false;
       // Envoy generates the cookie from the peer address and time, hashes it, and sets it on the response.
       xxHash64String(`${req.sourceAddress}${Date.now()}`);
-      const value = XXH_OUT.hi.toString(16).padStart(8, '0') + XXH_OUT.lo.toString(16).padStart(8, '0');
+      const value =
+        (XXH_OUT[0] as number).toString(16).padStart(8, '0') +
+        (XXH_OUT[1] as number).toString(16).padStart(8, '0');
       if (out !== undefined) {
         const maxAge = ttlMs > 0 ? `; Max-Age=${Math.floor(ttlMs / 1000)}` : '';
         out.setCookie = `${name}="${value}"${maxAge}${cookiePath === undefined ? '' : `; Path=${cookiePath}`}; HttpOnly`;
@@ -358,7 +360,7 @@ interface RouteCore {
   readonly typedPerFilterConfig: Readonly<Record<string, unknown>>;
 }
 
-const hashAcc = { hi: 0, lo: 0 };
+const hashAcc = new Uint32Array(2);
 
 /**
  * A matched route as the engine sees it: header mutations, rewrites, timeouts, retry policy and
@@ -452,16 +454,16 @@ export class CompiledRoute {
     const sources = this.core.hashSources;
     if (sources.length === 0) return undefined;
     let any = false;
-    hashAcc.hi = 0;
-    hashAcc.lo = 0;
+    hashAcc[0] = 0;
+    hashAcc[1] = 0;
     for (const { source, terminal } of sources) {
       if (source(req, out)) {
-        combineInto(hashAcc, XXH_OUT.hi, XXH_OUT.lo);
+        combineInto(hashAcc, XXH_OUT[0] as number, XXH_OUT[1] as number);
         any = true;
       }
       if (terminal && any) break;
     }
-    return any ? to53(hashAcc.hi, hashAcc.lo) : undefined;
+    return any ? to53(hashAcc[0] as number, hashAcc[1] as number) : undefined;
   }
 
   /** Whether an upgrade type (lowercase, e.g. `websocket`) is enabled or disabled on this route; undefined = the connection manager decides. */

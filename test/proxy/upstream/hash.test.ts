@@ -84,7 +84,7 @@ describe('xxHash64', () => {
         // GIVEN a string and a 32-bit seed
         // WHEN
         xxHash64String(s, 0, seed);
-        const fast = (BigInt(XXH_OUT.hi) << 32n) | BigInt(XXH_OUT.lo);
+        const fast = (BigInt(XXH_OUT[0] as number) << 32n) | BigInt(XXH_OUT[1] as number);
         // THEN
         expect(fast).toBe(referenceXxh64(Buffer.from(s, 'utf8'), BigInt(seed)));
       }),
@@ -95,7 +95,7 @@ describe('xxHash64', () => {
   test('the 53-bit form keeps the top bits and ordering', () => {
     // GIVEN
     xxHash64String('abc');
-    const full = (BigInt(XXH_OUT.hi) << 32n) | BigInt(XXH_OUT.lo);
+    const full = (BigInt(XXH_OUT[0] as number) << 32n) | BigInt(XXH_OUT[1] as number);
     // WHEN
     const short = hashString('abc');
     // THEN
@@ -106,10 +106,10 @@ describe('xxHash64', () => {
 
   test('combining rotates left by one then xors, like Envoy', () => {
     // GIVEN
-    const acc = { hi: 0x80000000, lo: 1 };
+    const acc = Uint32Array.of(0x80000000, 1);
     // WHEN
     combineInto(acc, 0, 0xff);
     // THEN rotl(0x8000000000000001, 1) = 0x0000000000000003, ^ 0xff = 0xfc
-    expect(acc).toEqual({ hi: 0, lo: 0xfc });
+    expect([...acc]).toEqual([0, 0xfc]);
   });
 });
