@@ -245,8 +245,10 @@ export function outboundRoute(
       : { weighted_clusters: { clusters: weights.map(([name, weight]) => ({ name, weight })) } };
   const policy = routePolicy(mesh, serviceName, route);
   if (policy.timeouts?.request !== undefined) action.timeout = envoyDuration(policy.timeouts.request);
-  if (policy.timeouts?.idle !== undefined && !proxyless)
-    action.idle_timeout = envoyDuration(policy.timeouts.idle);
+  // Envoy's stream idle timeout already defaults to 5 minutes, the model's default: say it only when
+  // it differs, so dumps stay short and proxies without per-route idle timeouts run the default.
+  const idle = policy.timeouts?.idle === undefined ? undefined : envoyDuration(policy.timeouts.idle);
+  if (idle !== undefined && idle !== '300s' && !proxyless) action.idle_timeout = idle;
   if (policy.retries !== undefined && policy.retries.attempts > 0) {
     const backoff = policy.retries.backoff ?? { base: '25ms', max: '250ms' };
     action.retry_policy = {

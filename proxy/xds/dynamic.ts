@@ -11,6 +11,7 @@
  * admin port; later ones bind an ephemeral admin port while the previous one drains, reported by
  * {@link XdsProxyHandle.admin}.
  */
+import { MeshError } from '../../errors/index.js';
 import {
   type BoundAddress,
   type ProxyHandle,
@@ -36,10 +37,14 @@ export interface XdsProxyHandle {
   close(): Promise<void>;
 }
 
-/** Starts a proxy from a dynamic bootstrap; resolves once the first state is running. */
+/**
+ * Starts a proxy from a dynamic bootstrap; resolves once the first state is running.
+ * @throws MeshError PROXY_E_INVALID when no runnable state arrives within `readyTimeoutMs`
+ *   (the message carries the NACKs the client sent, which name the fields at fault)
+ */
 export async function startXdsProxy(
   json: unknown,
-  options: ProxyOptions & { log?: (line: string) => void } = {},
+  options: ProxyOptions & { log?: (line: string) => void; readyTimeoutMs?: number } = {},
 ): Promise<XdsProxyHandle> {
   const { base, server, node } = readDynamicBootstrap(json);
   let runtime: ProxyHandle | undefined;
@@ -70,7 +75,24 @@ export async function startXdsProxy(
     },
   });
   client.start();
-  await client.ready();
+  const timeoutMs = options.readyTimeoutMs ?? 10_000;
+  let timer: NodeJS.Timeout | undefined;
+  const ready = await Promise.race([
+    client.ready().then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!ready) {
+    client.close();
+    const nacks = client.nacks.map((n) => `${n.type}: ${n.message}`);
+    throw new MeshError(
+      'PROXY_E_INVALID',
+      `${node.id}: no configuration it can run arrived from ${server} within ${timeoutMs} ms${nacks.length === 0 ? '' : `; rejected: ${nacks.join(' | ')}`}`,
+      { path: node.id },
+    );
+  }
   return {
     client,
     runtime: () => runtime,
