@@ -13,6 +13,7 @@ import {
   CreateVirtualRouterCommand,
   CreateVirtualServiceCommand,
   DeleteVirtualGatewayCommand,
+  DeleteVirtualServiceCommand,
   DescribeVirtualNodeCommand,
   ListTagsForResourceCommand,
   NotFoundException,
@@ -95,7 +96,7 @@ describe('moto behind the shim', () => {
     expect((await client.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual([]);
   });
 
-  test('a virtual gateway with routes cannot be deleted', async () => {
+  test('a virtual gateway with routes, and a virtual service a gateway route targets, cannot be deleted', async () => {
     // GIVEN a gateway with a route
     await client.send(
       new CreateVirtualGatewayCommand({
@@ -118,6 +119,9 @@ describe('moto behind the shim', () => {
       }),
     );
     // WHEN / THEN
+    await expect(
+      client.send(new DeleteVirtualServiceCommand({ meshName: 'h', virtualServiceName: 'vs.local' })),
+    ).rejects.toBeInstanceOf(ResourceInUseException);
     await expect(
       client.send(new DeleteVirtualGatewayCommand({ meshName: 'h', virtualGatewayName: 'gw' })),
     ).rejects.toBeInstanceOf(ResourceInUseException);

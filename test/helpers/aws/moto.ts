@@ -695,6 +695,21 @@ async function standIn(
     }
     case 'DeleteVirtualService': {
       const r = store.get('virtualService', mesh, String(input['virtualServiceName']));
+      // As the API does: a virtual service a gateway route targets cannot be deleted.
+      const referencing = store
+        .list('gatewayRoute', mesh)
+        .filter((route) =>
+          Object.values(route.spec as Record<string, unknown>).some((member) =>
+            JSON.stringify(member).includes(`"virtualServiceName":${JSON.stringify(r.name)}`),
+          ),
+        );
+      if (referencing.length > 0) {
+        throw new StandInError(
+          409,
+          'ResourceInUseException',
+          `VirtualService ${r.name} is being referenced in the following: GATEWAY_ROUTE: [${referencing.map((g) => g.name).join(', ')}]`,
+        );
+      }
       store.delete(r);
       return { ...store.data(r), status: { status: 'DELETED' } };
     }
