@@ -111,6 +111,11 @@ export function serviceSecurity(
   const dependsOn: string[] = [];
   if (listed) {
     const rules = service.authorization?.rules ?? [];
+    if (mtls === 'off' && rules.length > 0) {
+      ctx.warnings.push(
+        `service ${serviceName} allows callers by identity, but mTLS is off: sidecars cannot verify principals, so its AuthorizationPolicy admits nobody until security.mtls is strict or permissive`,
+      );
+    }
     out.push({
       kind: 'AuthorizationPolicy',
       name,

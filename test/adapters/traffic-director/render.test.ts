@@ -651,6 +651,9 @@ describe('renderTrafficDirector edge cases', () => {
       ],
     });
     expect(find(manifest, 'EndpointPolicy', 'edge-api').body.serverTlsPolicy).toBeUndefined();
+    expect(manifest.warnings).toContain(
+      'service api allows callers by identity, but mTLS is off: sidecars cannot verify principals, so its AuthorizationPolicy admits nobody until security.mtls is strict or permissive',
+    );
     expect(manifest.resources.some((r) => r.kind === 'ServerTlsPolicy')).toBe(false);
   });
 
