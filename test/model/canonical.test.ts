@@ -225,6 +225,20 @@ describe('canonicalize', () => {
     expect(toCanonicalJson(canonicalize(b))).toBe(toCanonicalJson(canonicalize(a)));
   });
 
+  test('regression: a tcp service inheriting retries from the mesh defaults stays valid once canonical', () => {
+    // GIVEN mesh-wide retries and a tcp-only service (found by the property tests: its default
+    // route inherited the retries, and the canonical form then failed the tcp rules)
+    const input = minimal();
+    input.defaults = { retries: { attempts: 2 } };
+    input.services.db = { ports: [{ port: 5432, protocol: 'tcp' }], versions: { v1: {} } };
+    // WHEN canonicalized, and canonicalized again
+    const mesh = canonicalize(input);
+    // THEN tcp routes carry no retries, http routes do, and the canonical form is valid
+    expect(mesh.services.db?.routes?.[0]?.policy?.retries).toBeUndefined();
+    expect(mesh.services.web?.routes?.[0]?.policy?.retries?.attempts).toBe(2);
+    expect(() => canonicalize(mesh)).not.toThrow();
+  });
+
   test('invalid input throws the validation MeshError', () => {
     expect(() => canonicalize({ name: 'x' })).toThrow(MeshError);
   });

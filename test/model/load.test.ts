@@ -37,8 +37,9 @@ describe('loadMesh', () => {
     );
     // THEN one canonical form
     const expected = toCanonicalJson(ts as NonNullable<typeof ts>);
-    expect(toCanonicalJson(json as NonNullable<typeof json>)).toBe(expected);
-    expect(toCanonicalJson(yaml as NonNullable<typeof yaml>)).toBe(expected);
+    const hint = 'mesh.json/mesh.yaml are stale: run `npx tsx examples/shop/generate.ts`';
+    expect(toCanonicalJson(json as NonNullable<typeof json>), hint).toBe(expected);
+    expect(toCanonicalJson(yaml as NonNullable<typeof yaml>), hint).toBe(expected);
   });
 
   test('a TypeScript module may export `mesh` instead of a default export', async () => {

@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, test } from 'vitest';
 import { canonicalize, toCanonicalJson } from '../../../model/canonical.js';
-import { meshJsonSchema } from '../../../model/schema/json-schema.js';
+import { formatJson, meshJsonSchema } from '../../../model/schema/json-schema.js';
 import { findProblems } from '../../../model/validate.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests break meshes at arbitrary depths; a typed shape would forbid the very mistakes under test.
@@ -51,5 +51,21 @@ describe('meshJsonSchema', () => {
       readFileSync(new URL('../../../docs/mesh.schema.json', import.meta.url), 'utf8'),
     );
     expect(published).toEqual(meshJsonSchema());
+  });
+
+  test('formatJson lays JSON out like the repository formatter and parses back unchanged', () => {
+    // GIVEN nested data with short and long scalar lists
+    const value = {
+      a: [1, 2],
+      b: { c: [] as number[], d: {} },
+      e: Array.from({ length: 40 }, (_, i) => `item-${i}`),
+    };
+    // WHEN formatted
+    const text = formatJson(value);
+    // THEN short lists stay on one line, long ones break, and the data is unchanged
+    expect(text).toContain('"a": [1, 2],');
+    expect(text).toContain('"c": [],');
+    expect(text).toContain('"e": [\n    "item-0",');
+    expect(JSON.parse(text)).toEqual(value);
   });
 });
