@@ -195,6 +195,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     name: S,
     domains: S,
     routes: S,
+    require_tls: note('EXTERNAL_ONLY treats a request as internal only when it carries x-envoy-internal: true'),
     ...HEADER_MUTATIONS,
     retry_policy: P6,
     typed_per_filter_config: P6,
@@ -208,7 +209,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...HEADER_MUTATIONS,
     typed_per_filter_config: P6,
   },
-  'envoy.config.route.v3.RouteMatch': all('prefix path safe_regex headers query_parameters grpc'),
+  'envoy.config.route.v3.RouteMatch': all(
+    'prefix path safe_regex path_separated_prefix case_sensitive headers query_parameters grpc runtime_fraction',
+  ),
   'envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions': {},
   'envoy.config.route.v3.HeaderMatcher': {
     name: S,
@@ -216,6 +219,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     present_match: S,
     range_match: S,
     invert_match: S,
+    treat_missing_header_as_empty: S,
     exact_match: note('deprecated: the loader rewrites it to string_match.exact'),
     prefix_match: note('deprecated: the loader rewrites it to string_match.prefix'),
     suffix_match: note('deprecated: the loader rewrites it to string_match.suffix'),
@@ -236,7 +240,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     cluster: S,
     weighted_clusters: S,
     cluster_not_found_response_code: S,
+    cluster_header: S,
     prefix_rewrite: S,
+    regex_rewrite: note('RE2 pattern run by the JavaScript engine; \\1-style groups in the substitution'),
     host_rewrite_literal: S,
     timeout: S,
     idle_timeout: P6,
@@ -250,8 +256,12 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     total_weight: note('deprecated: the sum of the weights is used'),
     runtime_key_prefix: RUNTIME_KEY_IGNORED,
   },
-  'envoy.config.route.v3.WeightedCluster.ClusterWeight': all('name weight'),
-  'envoy.config.route.v3.RouteAction.HashPolicy': all('header cookie connection_properties'),
+  'envoy.config.route.v3.WeightedCluster.ClusterWeight': all(
+    'name weight request_headers_to_add request_headers_to_remove response_headers_to_add response_headers_to_remove host_rewrite_literal',
+  ),
+  'envoy.type.matcher.v3.RegexMatchAndSubstitute': all('pattern substitution'),
+  'envoy.config.route.v3.RouteAction.HashPolicy': all('header cookie connection_properties query_parameter terminal'),
+  'envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter': all('name'),
   'envoy.config.route.v3.RouteAction.HashPolicy.Header': all('header_name'),
   'envoy.config.route.v3.RouteAction.HashPolicy.Cookie': all('name ttl path'),
   'envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties': all('source_ip'),
@@ -263,7 +273,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.route.v3.RetryPolicy.RetryBackOff': all('base_interval max_interval', P6),
   'envoy.config.route.v3.RedirectAction': {
     ...all(
-      'https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite strip_query',
+      'https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite regex_rewrite strip_query',
     ),
     response_code: S,
   },
@@ -272,6 +282,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.core.v3.HeaderValueOption': {
     header: S,
     append_action: S,
+    keep_empty_value: S,
     append: note('deprecated: the loader rewrites it to append_action'),
   },
   'envoy.config.core.v3.HeaderValue': all('key value'),
