@@ -17,7 +17,7 @@ import { PoolRegistry } from './server/pools.js';
 import { Sweeper } from './server/sweeper.js';
 import { ServerStats } from './stats/scopes.js';
 import { StatsStore } from './stats/store.js';
-import { ClusterManager } from './upstream/index.js';
+import { ClusterManager, type LookupFn } from './upstream/index.js';
 
 /** Options for {@link startProxy}. */
 export interface ProxyOptions {
@@ -31,6 +31,11 @@ export interface ProxyOptions {
   readonly concurrency?: number;
   /** Called when the admin asks to quit (`POST /quitquitquit`). @default - close the proxy */
   readonly onQuit?: () => void;
+  /**
+   * Resolves STRICT_DNS / LOGICAL_DNS hostnames. @default - the operating system's resolver
+   * (tests map the hostnames of real configs to loopback with it)
+   */
+  readonly dnsLookup?: LookupFn;
 }
 
 /** A bound address. */
@@ -90,13 +95,22 @@ async function accessLogModule(bootstrap: Bootstrap): Promise<AccessLogModule | 
   return usesAccessLogs(bootstrap) ? import('./accesslog/index.js') : undefined;
 }
 
-function build(bootstrap: Bootstrap, concurrency: number, logs: AccessLogModule | undefined): Runtime {
+function build(
+  bootstrap: Bootstrap,
+  concurrency: number,
+  logs: AccessLogModule | undefined,
+  lookup?: LookupFn,
+): Runtime {
   const store = new StatsStore();
   const serverStats = new ServerStats(store, Date.now());
   serverStats.setState('INITIALIZING');
   serverStats.concurrency.set(concurrency);
   const resources = bootstrap.static_resources ?? {};
-  const clusters = new ClusterManager(resources.clusters ?? [], store, {});
+  const clusters = new ClusterManager(
+    resources.clusters ?? [],
+    store,
+    lookup === undefined ? {} : { lookup },
+  );
   const engineClusters: EngineClusterManager = clusters;
   const pools = new PoolRegistry();
   const sweeper = new Sweeper();
@@ -159,6 +173,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
     bootstrap,
     options.concurrency ?? 1,
     await accessLogModule(bootstrap),
+    options.dnsLookup,
   );
   const startedAt = Date.now();
   const bound = new Map<string, BoundAddress>();
@@ -216,6 +231,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
       else void close();
     },
     startedAt,
+    commandLineOptions: { concurrency: options.concurrency ?? 1, log_level: options.logLevel ?? 'info' },
   };
   let admin: { address: string; port: number; close(): Promise<void> } | undefined;
   const adminAddress = bootstrap.admin?.address?.socket_address;

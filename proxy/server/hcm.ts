@@ -34,6 +34,8 @@ import type { ConnectionInfo, HttpStreamFactory, RequestMeta, StreamHandle, Upgr
 /** Receives finished requests (the compiled access logs), one Envoy format context each. */
 export interface RequestLogger {
   log(entry: FormatContext): void;
+  /** Flushes buffered lines and closes files (on shutdown). */
+  close(): Promise<void>;
 }
 
 /** Settings from the HttpConnectionManager config, in plain form. */

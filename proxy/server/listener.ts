@@ -89,6 +89,7 @@ export class ListenerRuntime {
   private readonly rawChains: CompiledChain[];
   private readonly tlsChains: CompiledChain[];
   private readonly h1Conns = new Set<H1DownstreamConnection>();
+  private readonly loggers: RequestLogger[] = [];
   private readonly sockets = new Set<net.Socket>();
   private stats: ListenerStats | undefined;
   private draining = false;
@@ -119,7 +120,8 @@ export class ListenerRuntime {
         this.tlsChains.find((c) => c.serverNames.length === 0) ?? (this.tlsChains[0] as CompiledChain);
       const firstTls = first.tls as DownstreamTls;
       this.tlsServer = tls.createServer({
-        secureContext: firstTls.secureContext,
+        // tls.Server builds its default context (used when the client sends no SNI) from these.
+        ...firstTls.contextOptions,
         requestCert: this.tlsChains.some((c) => c.tls?.requireClientCertificate === true),
         rejectUnauthorized: this.tlsChains.some((c) => c.tls?.requireClientCertificate === true),
         SNICallback: (servername, cb) => {
@@ -131,10 +133,10 @@ export class ListenerRuntime {
           }
           cb(null, (chain.tls as DownstreamTls).secureContext);
         },
-        ALPNCallback: ({ servername, protocols }) => {
-          const chain = matchServerName(this.tlsChains, servername) ?? first;
-          return chain.alpn.find((p) => protocols.includes(p));
-        },
+        // One server-wide preference list (the union of the chains' lists): with a static list a
+        // client offering nothing we speak still connects without ALPN, as with Envoy, where an
+        // ALPNCallback returning nothing would abort the handshake.
+        ALPNProtocols: [...new Set(this.tlsChains.flatMap((c) => c.alpn))],
       });
       this.tlsServer.on('secureConnection', (socket: tls.TLSSocket) => this.onSecure(socket));
       this.tlsServer.on('tlsClientError', (_error, socket) => {
@@ -238,6 +240,7 @@ export class ListenerRuntime {
     const routes = this.deps.compileRoutes(c.route_config, `${path}.route_config`);
     const logs = [...(listenerLogs ?? []), ...(c.access_log ?? [])];
     const logger = logs.length === 0 ? undefined : this.deps.compileAccessLog(logs, `${path}.access_log`);
+    if (logger !== undefined) this.loggers.push(logger);
     const upgrades = new Set<string>();
     for (const u of c.upgrade_configs ?? [])
       if (u.enabled !== false) upgrades.add(u.upgrade_type.toLowerCase());
@@ -453,13 +456,14 @@ export class ListenerRuntime {
   }
 
   /** Closes the listener and every connection. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.draining = true;
     for (const s of this.sockets) s.destroy();
     for (const chain of this.chains) {
       if (chain.handler.kind === 'http') chain.handler.h2.close();
       else chain.handler.tcp.close();
     }
+    await Promise.all(this.loggers.map((l) => l.close()));
     return new Promise((resolve) => {
       if (!this.server.listening) {
         resolve();

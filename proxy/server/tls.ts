@@ -65,6 +65,8 @@ export function tlsVersions(
 /** A compiled downstream TLS context. */
 export interface DownstreamTls {
   readonly secureContext: tls.SecureContext;
+  /** The options the context was built from (a tls.Server's default context needs them). */
+  readonly contextOptions: tls.SecureContextOptions;
   /** ALPN protocols from the config, when it lists them. */
   readonly alpn: readonly string[] | undefined;
   readonly requireClientCertificate: boolean;
@@ -125,6 +127,7 @@ export function compileDownstreamTls(ctx: DownstreamTlsContext, path: string): D
   }
   return {
     secureContext,
+    contextOptions: options,
     alpn: common.alpn_protocols,
     requireClientCertificate: ctx.require_client_certificate === true,
   };

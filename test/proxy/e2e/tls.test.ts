@@ -95,7 +95,7 @@ function httpsGet(
           resolve({
             status: res.statusCode ?? 0,
             body,
-            cert: (res.socket as tls.TLSSocket).getPeerCertificate().subject?.CN ?? '',
+            cert: String((res.socket as tls.TLSSocket).getPeerCertificate().subject?.CN ?? ''),
           }),
         );
       },
