@@ -196,6 +196,92 @@ describe('appmesh provider against moto', () => {
     expect(aws.mutatingCalls()).toEqual([]);
   });
 
+  test('a kitchen-sink mesh (every protocol, multi-port, DNS discovery, file certificates, two-listener gateway) round-trips', async () => {
+    // GIVEN a mesh using what the shop does not
+    const mesh = canonicalize({
+      name: 'sink',
+      security: { mtls: 'permissive' },
+      accessLog: { enabled: true },
+      egress: { mode: 'deny-unknown' },
+      ipPreference: 'ipv6-preferred',
+      services: {
+        multi: {
+          ports: [
+            { port: 8080, protocol: 'http2' },
+            { port: 9000, protocol: 'tcp' },
+          ],
+          versions: { v1: {}, v2: {} },
+          backends: ['rpc'],
+          routes: [
+            {
+              name: 'h2',
+              port: 8080,
+              match: {
+                path: { kind: 'regex', value: '/x/.*' },
+                headers: [{ kind: 'range', name: 'x-n', start: 1, end: 5, invert: true }],
+                query: [{ kind: 'present', name: 'q' }],
+                method: 'PUT',
+              },
+              destinations: [
+                { service: 'multi', version: 'v2', weight: 3 },
+                { service: 'rpc', weight: 1 },
+              ],
+            },
+            { name: 'raw', port: 9000, destinations: [{ service: 'multi', version: 'v1' }] },
+          ],
+          policy: {
+            connectionPool: { maxConnections: 20, maxRequests: 40 },
+            healthCheck: { kind: 'tcp', port: 9000 },
+          },
+        },
+        rpc: {
+          ports: [{ port: 50051, protocol: 'grpc' }],
+          versions: { v1: {} },
+          routes: [
+            {
+              name: 'get',
+              match: {
+                grpc: { service: 'pkg.Svc', method: 'Get' },
+                headers: [{ kind: 'suffix', name: 'tenant', value: '-a' }],
+              },
+              destinations: [{ service: 'rpc' }],
+              policy: { retries: { attempts: 2, on: ['unavailable', 'reset'] } },
+            },
+            { name: 'rest', destinations: [{ service: 'rpc' }] },
+          ],
+          policy: { healthCheck: { kind: 'grpc' } },
+        },
+      },
+      gateways: {
+        edge: {
+          listeners: [
+            {
+              port: 443,
+              protocol: 'http',
+              tls: { certificateFile: '/tls/c.pem', privateKeyFile: '/tls/k.pem' },
+            },
+            { port: 50051, protocol: 'grpc' },
+          ],
+          routes: [{ name: 'rpc', match: { host: 'api.example.com' }, service: 'rpc' }],
+        },
+      },
+    } as Parameters<typeof canonicalize>[0]);
+    const options = { discovery: 'dns', certificates: 'file' } as const;
+    const desired = appMeshDesired(mesh, { allowDrop: false }, options);
+    const provider = providerFor(mesh);
+
+    // WHEN applied
+    await applyPlan(provider, await computePlan(provider, mesh.name, desired));
+
+    // THEN the API reads back the render, and nothing is left to do
+    const rendered = renderAppMesh(mesh, options);
+    const { cloudMap: _none, ...readable } = await readBack(rendered);
+    expect(readable).toEqual(rendered);
+    expect((await computePlan(provider, mesh.name, desired)).changes).toEqual([]);
+    await applyPlan(provider, await computeDestroyPlan(provider, mesh.name));
+    expect(await provider.list([])).toEqual([]);
+  });
+
   test('a changed weight is planned as one route update and applied', async () => {
     // GIVEN an applied shop
     const mesh = shopNamed('shop-change');
