@@ -1,6 +1,7 @@
 /**
- * compute v1 resources: one HealthCheck per service that declares an active health check, and
- * one BackendService per service version (`INTERNAL_SELF_MANAGED`, the Traffic Director scheme).
+ * compute v1 resources: one HealthCheck per service that declares an active health check (or
+ * has NEG backends, which compute only accepts with one), and one BackendService per service
+ * version (`INTERNAL_SELF_MANAGED`, the Traffic Director scheme).
  *
  * Compute is not proto3-JSON: the server echoes zeros and fills defaults (`sessionAffinity`,
  * `connectionDraining`, `port`...). So every field crossmesh manages is rendered explicitly, and
