@@ -40,6 +40,14 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'Serve a mesh to Envoy proxies over xDS, pushing mesh-file changes live',
     load: () => import('./commands/control-plane.js'),
   },
+  up: {
+    summary: 'Run the mesh locally: control plane, sidecars, services; pushes mesh edits live',
+    load: () => import('./commands/up.js'),
+  },
+  status: {
+    summary: 'Show what crossmesh up runs, with xDS and upstream health',
+    load: () => import('./commands/status.js'),
+  },
   compose: {
     summary: 'Write the mesh as a docker-compose file (same topology as up)',
     load: () => import('./commands/compose.js'),
