@@ -20,7 +20,7 @@ import { MeshError } from '../errors/index.js';
 import type { DroppedFeature } from '../model/target.js';
 import type { Mesh } from '../model/types.js';
 import * as l2 from './private/l2.js';
-import { renderAppMeshForCdk } from './private/render.js';
+import { type AppMeshRender, renderAppMeshForCdk } from './private/render.js';
 
 /** The warning every App Mesh construct tree carries, once. */
 export const APP_MESH_DISCONTINUED =
@@ -95,25 +95,8 @@ export class CrossmeshAppMesh extends Construct {
     this.model = rendered.mesh;
     this.resources = rendered.resources;
     this.dropped = rendered.dropped;
+    this.annotate(rendered.approximated);
     const res = this.resources;
-
-    Annotations.of(this).addWarningV2('crossmesh:appmesh-discontinued', APP_MESH_DISCONTINUED);
-    // One line per approximated feature, listing where it is used: per use would drown the warnings.
-    const approximated = new Map<string, { note: string; paths: string[] }>();
-    for (const use of rendered.approximated) {
-      const entry = approximated.get(use.feature) ?? { note: use.note, paths: [] };
-      entry.paths.push(use.path);
-      approximated.set(use.feature, entry);
-    }
-    for (const [feature, { note, paths }] of [...approximated].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      Annotations.of(this).addInfo(`${feature} is approximated on App Mesh (${paths.join(', ')}): ${note}`);
-    }
-    for (const drop of this.dropped) {
-      Annotations.of(this).addWarningV2(
-        `crossmesh:dropped:${drop.feature}:${drop.path}`,
-        `${drop.path}: ${drop.feature} dropped (App Mesh cannot express it: ${drop.reason})`,
-      );
-    }
 
     this.mesh = this.guard(
       '',
@@ -130,178 +113,14 @@ export class CrossmeshAppMesh extends Construct {
         }),
     );
 
-    const cloudMapServices = new Map<string, servicediscovery.Service>();
-    if (res.cloudMap !== undefined) {
-      const cloudMap = res.cloudMap;
-      const namespace = new servicediscovery.HttpNamespace(this, 'Namespace', {
-        name: cloudMap.namespace.name,
-        description: cloudMap.namespace.description,
-      });
-      this.namespace = namespace;
-      for (const svc of cloudMap.services) {
-        cloudMapServices.set(
-          svc.name,
-          namespace.createService(`Service-${svc.name}`, { name: svc.name, description: svc.description }),
-        );
-      }
-    }
-
-    // Routers and virtual services first: node backends refer to virtual services, routes to nodes.
-    const serviceByVsName = new Map<string, appmesh.VirtualService>();
-    for (const router of res.virtualRouters) {
-      const path = `services.${router.service}`;
-      const scope = new Construct(this, `Service-${router.service}`);
-      const virtualRouter = this.guard(
-        path,
-        () =>
-          new appmesh.VirtualRouter(scope, 'Router', {
-            mesh: this.mesh,
-            virtualRouterName: router.virtualRouterName,
-            listeners: router.spec.listeners.map((l) => l2.virtualRouterListener(l.portMapping)),
-          }),
-      );
-      const rendered = res.virtualServices.find((vs) => vs.service === router.service);
-      if (rendered === undefined)
-        throw new RangeError(`the App Mesh render has no virtual service for ${router.service}`);
-      const virtualService = new appmesh.VirtualService(scope, 'VirtualService', {
-        virtualServiceName: rendered.virtualServiceName,
-        virtualServiceProvider: appmesh.VirtualServiceProvider.virtualRouter(virtualRouter),
-      });
-      serviceByVsName.set(rendered.virtualServiceName, virtualService);
-      const cloudMapService = cloudMapServices.get(router.service);
-      this.services.set(router.service, {
-        scope,
-        router: virtualRouter,
-        virtualService,
-        nodes: new Map(),
-        routes: new Map(),
-        ...(cloudMapService === undefined ? {} : { cloudMapService }),
-      });
-    }
-    const resolveService = (name: string): appmesh.VirtualService => {
-      const vs = serviceByVsName.get(name);
-      if (vs === undefined)
-        throw new RangeError(`the App Mesh render refers to an unknown virtual service ${name}`);
-      return vs;
-    };
-
-    const nodeByName = new Map<string, appmesh.VirtualNode>();
-    for (const node of res.virtualNodes) {
-      const path = `services.${node.service}.versions.${node.version}`;
-      const service = this.serviceConstructs(node.service);
-      const spec = node.spec;
-      const discovery = spec.serviceDiscovery;
-      const serviceDiscovery =
-        'dns' in discovery
-          ? appmesh.ServiceDiscovery.dns(discovery.dns.hostname)
-          : appmesh.ServiceDiscovery.cloudMap(
-              this.cloudMapService(node.service),
-              Object.fromEntries((discovery.awsCloudMap.attributes ?? []).map((a) => [a.key, a.value])),
-            );
-      const defaultsPolicy = l2.tlsClientPolicy(spec.backendDefaults?.clientPolicy);
-      const virtualNode = this.guard(
-        path,
-        () =>
-          new appmesh.VirtualNode(service.scope, `Node-${node.version}`, {
-            mesh: this.mesh,
-            virtualNodeName: node.virtualNodeName,
-            serviceDiscovery,
-            listeners: spec.listeners.map(l2.virtualNodeListener),
-            backends: (spec.backends ?? []).map((b) => {
-              const policy = l2.tlsClientPolicy(b.virtualService.clientPolicy);
-              return appmesh.Backend.virtualService(
-                resolveService(b.virtualService.virtualServiceName),
-                policy === undefined ? {} : { tlsClientPolicy: policy },
-              );
-            }),
-            ...(defaultsPolicy === undefined ? {} : { backendDefaults: { tlsClientPolicy: defaultsPolicy } }),
-            ...(spec.logging === undefined ? {} : { accessLog: l2.accessLog(spec.logging) }),
-          }),
-      );
-      // The L2 writes backend names as plain strings; App Mesh wants the virtual service to exist.
-      for (const backend of spec.backends ?? []) {
-        virtualNode.node.addDependency(resolveService(backend.virtualService.virtualServiceName));
-      }
-      service.nodes.set(node.version, virtualNode);
-      nodeByName.set(node.virtualNodeName, virtualNode);
-    }
-    const resolveNode = (name: string): appmesh.VirtualNode => {
-      const vn = nodeByName.get(name);
-      if (vn === undefined)
-        throw new RangeError(`the App Mesh render refers to an unknown virtual node ${name}`);
-      return vn;
-    };
-
-    for (const route of res.routes) {
-      const service = this.serviceConstructs(route.service);
-      const index = (this.model.services[route.service]?.routes ?? []).findIndex(
-        (r) => r.name === route.route,
-      );
-      const path = `services.${route.service}.routes[${index}]`;
-      const listeners = res.virtualRouters.find((r) => r.service === route.service)?.spec.listeners ?? [];
-      const onlyPort = listeners.length === 1 ? listeners[0]?.portMapping.port : undefined;
-      // Not `router.addRoute()`: it names the route after its construct id, ignoring routeName.
-      const built = this.guard(
-        path,
-        () =>
-          new appmesh.Route(service.router, `Route-${route.route}`, {
-            mesh: this.mesh,
-            virtualRouter: service.router,
-            routeName: route.routeName,
-            routeSpec: l2.routeSpec(route.spec, resolveNode, onlyPort),
-          }),
-      );
-      service.routes.set(route.route, built);
-    }
-
-    for (const gw of res.virtualGateways) {
-      const path = `gateways.${gw.gateway}`;
-      const spec = gw.spec;
-      const defaultsPolicy = l2.tlsClientPolicy(spec.backendDefaults?.clientPolicy);
-      const gateway = this.guard(
-        path,
-        () =>
-          new appmesh.VirtualGateway(this, `Gateway-${gw.gateway}`, {
-            mesh: this.mesh,
-            virtualGatewayName: gw.virtualGatewayName,
-            listeners: spec.listeners.map(l2.virtualGatewayListener),
-            ...(defaultsPolicy === undefined ? {} : { backendDefaults: { tlsClientPolicy: defaultsPolicy } }),
-            ...(spec.logging === undefined ? {} : { accessLog: l2.accessLog(spec.logging) }),
-          }),
-      );
-      const onlyPort = spec.listeners.length === 1 ? spec.listeners[0]?.portMapping.port : undefined;
-      // aws-cdk-lib refuses every route of a gateway it owns once that gateway has several
-      // listeners, even routes that match a port (its check never reads the match). The renderer
-      // gives each such route its listener's port, so the routes attach through a reference to
-      // the same gateway, which that check skips, with the ordering made explicit.
-      const parent =
-        spec.listeners.length > 1
-          ? appmesh.VirtualGateway.fromVirtualGatewayAttributes(this, `Gateway-${gw.gateway}-Ref`, {
-              virtualGatewayName: gw.virtualGatewayName,
-              mesh: this.mesh,
-            })
-          : gateway;
-      const routes = res.gatewayRoutes
-        .filter((r) => r.gateway === gw.gateway)
-        .map((r) => {
-          const index = (this.model.gateways?.[gw.gateway]?.routes ?? []).findIndex(
-            (m) => m.name === r.route,
-          );
-          const route = this.guard(
-            `${path}.routes[${index}]`,
-            () =>
-              new appmesh.GatewayRoute(gateway, `Route-${r.gatewayRouteName}`, {
-                virtualGateway: parent,
-                gatewayRouteName: r.gatewayRouteName,
-                routeSpec: l2.gatewayRouteSpec(r.spec, resolveService, onlyPort),
-              }),
-          );
-          // On the gateway's resource, not the construct: the routes are its children.
-          if (parent !== gateway) route.node.addDependency(gateway.node.defaultChild as IConstruct);
-          return route;
-        });
-      this.gateways.set(gw.gateway, { gateway, routes });
-    }
+    // Creation order follows references: Cloud Map services before the nodes that discover
+    // through them, routers and virtual services before node backends, nodes before routes.
+    const cloudMap = this.buildCloudMap();
+    if (cloudMap !== undefined) this.namespace = cloudMap.namespace;
+    const resolveService = this.buildServices(cloudMap?.services ?? new Map());
+    const resolveNode = this.buildNodes(resolveService);
+    this.buildRoutes(resolveNode);
+    this.buildGateways(resolveService);
 
     for (const tag of res.tags) {
       Tags.of(this).add(tag.key, tag.key === MANAGED_TAG ? CLOUDFORMATION_MANAGED_VALUE : tag.value);
@@ -401,6 +220,221 @@ export class CrossmeshAppMesh extends Construct {
   servicePorts(service: string): readonly number[] {
     this.serviceConstructs(service);
     return (this.model.services[service]?.ports ?? []).map((p) => p.port);
+  }
+
+  /** The discontinuation, each dropped use (warnings) and each approximated feature (info). */
+  private annotate(approximatedUses: AppMeshRender['approximated']): void {
+    Annotations.of(this).addWarningV2('crossmesh:appmesh-discontinued', APP_MESH_DISCONTINUED);
+    // One line per approximated feature, listing where it is used: per use would drown the warnings.
+    const approximated = new Map<string, { note: string; paths: string[] }>();
+    for (const use of approximatedUses) {
+      const entry = approximated.get(use.feature) ?? { note: use.note, paths: [] };
+      entry.paths.push(use.path);
+      approximated.set(use.feature, entry);
+    }
+    for (const [feature, { note, paths }] of [...approximated].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      Annotations.of(this).addInfo(`${feature} is approximated on App Mesh (${paths.join(', ')}): ${note}`);
+    }
+    for (const drop of this.dropped) {
+      Annotations.of(this).addWarningV2(
+        `crossmesh:dropped:${drop.feature}:${drop.path}`,
+        `${drop.path}: ${drop.feature} dropped (App Mesh cannot express it: ${drop.reason})`,
+      );
+    }
+  }
+
+  /** The Cloud Map namespace and one service per model service (Cloud Map discovery only). */
+  private buildCloudMap():
+    | { namespace: servicediscovery.HttpNamespace; services: Map<string, servicediscovery.Service> }
+    | undefined {
+    const cloudMap = this.resources.cloudMap;
+    if (cloudMap === undefined) return undefined;
+    const namespace = new servicediscovery.HttpNamespace(this, 'Namespace', {
+      name: cloudMap.namespace.name,
+      description: cloudMap.namespace.description,
+    });
+    const services = new Map<string, servicediscovery.Service>();
+    for (const svc of cloudMap.services) {
+      services.set(
+        svc.name,
+        namespace.createService(`Service-${svc.name}`, { name: svc.name, description: svc.description }),
+      );
+    }
+    return { namespace, services };
+  }
+
+  /** Per service: its construct scope, virtual router and virtual service. Returns a resolver by virtual service name. */
+  private buildServices(
+    cloudMapServices: ReadonlyMap<string, servicediscovery.Service>,
+  ): l2.Resolve<appmesh.VirtualService> {
+    const res = this.resources;
+    // Routers and virtual services first: node backends refer to virtual services, routes to nodes.
+    const serviceByVsName = new Map<string, appmesh.VirtualService>();
+    for (const router of res.virtualRouters) {
+      const path = `services.${router.service}`;
+      const scope = new Construct(this, `Service-${router.service}`);
+      const virtualRouter = this.guard(
+        path,
+        () =>
+          new appmesh.VirtualRouter(scope, 'Router', {
+            mesh: this.mesh,
+            virtualRouterName: router.virtualRouterName,
+            listeners: router.spec.listeners.map((l) => l2.virtualRouterListener(l.portMapping)),
+          }),
+      );
+      const rendered = res.virtualServices.find((vs) => vs.service === router.service);
+      if (rendered === undefined)
+        throw new RangeError(`the App Mesh render has no virtual service for ${router.service}`);
+      const virtualService = new appmesh.VirtualService(scope, 'VirtualService', {
+        virtualServiceName: rendered.virtualServiceName,
+        virtualServiceProvider: appmesh.VirtualServiceProvider.virtualRouter(virtualRouter),
+      });
+      serviceByVsName.set(rendered.virtualServiceName, virtualService);
+      const cloudMapService = cloudMapServices.get(router.service);
+      this.services.set(router.service, {
+        scope,
+        router: virtualRouter,
+        virtualService,
+        nodes: new Map(),
+        routes: new Map(),
+        ...(cloudMapService === undefined ? {} : { cloudMapService }),
+      });
+    }
+    return (name: string): appmesh.VirtualService => {
+      const vs = serviceByVsName.get(name);
+      if (vs === undefined)
+        throw new RangeError(`the App Mesh render refers to an unknown virtual service ${name}`);
+      return vs;
+    };
+  }
+
+  /** One virtual node per version. Returns a resolver by virtual node name. */
+  private buildNodes(resolveService: l2.Resolve<appmesh.VirtualService>): l2.Resolve<appmesh.VirtualNode> {
+    const nodeByName = new Map<string, appmesh.VirtualNode>();
+    for (const node of this.resources.virtualNodes) {
+      const path = `services.${node.service}.versions.${node.version}`;
+      const service = this.serviceConstructs(node.service);
+      const spec = node.spec;
+      const discovery = spec.serviceDiscovery;
+      const serviceDiscovery =
+        'dns' in discovery
+          ? appmesh.ServiceDiscovery.dns(discovery.dns.hostname)
+          : appmesh.ServiceDiscovery.cloudMap(
+              this.cloudMapService(node.service),
+              Object.fromEntries((discovery.awsCloudMap.attributes ?? []).map((a) => [a.key, a.value])),
+            );
+      const defaultsPolicy = l2.tlsClientPolicy(spec.backendDefaults?.clientPolicy);
+      const virtualNode = this.guard(
+        path,
+        () =>
+          new appmesh.VirtualNode(service.scope, `Node-${node.version}`, {
+            mesh: this.mesh,
+            virtualNodeName: node.virtualNodeName,
+            serviceDiscovery,
+            listeners: spec.listeners.map(l2.virtualNodeListener),
+            backends: (spec.backends ?? []).map((b) => {
+              const policy = l2.tlsClientPolicy(b.virtualService.clientPolicy);
+              return appmesh.Backend.virtualService(
+                resolveService(b.virtualService.virtualServiceName),
+                policy === undefined ? {} : { tlsClientPolicy: policy },
+              );
+            }),
+            ...(defaultsPolicy === undefined ? {} : { backendDefaults: { tlsClientPolicy: defaultsPolicy } }),
+            ...(spec.logging === undefined ? {} : { accessLog: l2.accessLog(spec.logging) }),
+          }),
+      );
+      // The L2 writes backend names as plain strings; App Mesh wants the virtual service to exist.
+      for (const backend of spec.backends ?? []) {
+        virtualNode.node.addDependency(resolveService(backend.virtualService.virtualServiceName));
+      }
+      service.nodes.set(node.version, virtualNode);
+      nodeByName.set(node.virtualNodeName, virtualNode);
+    }
+    return (name: string): appmesh.VirtualNode => {
+      const vn = nodeByName.get(name);
+      if (vn === undefined)
+        throw new RangeError(`the App Mesh render refers to an unknown virtual node ${name}`);
+      return vn;
+    };
+  }
+
+  /** The routes of every virtual router. */
+  private buildRoutes(resolveNode: l2.Resolve<appmesh.VirtualNode>): void {
+    const res = this.resources;
+    for (const route of res.routes) {
+      const service = this.serviceConstructs(route.service);
+      const index = (this.model.services[route.service]?.routes ?? []).findIndex(
+        (r) => r.name === route.route,
+      );
+      const path = `services.${route.service}.routes[${index}]`;
+      const listeners = res.virtualRouters.find((r) => r.service === route.service)?.spec.listeners ?? [];
+      const onlyPort = listeners.length === 1 ? listeners[0]?.portMapping.port : undefined;
+      // Not `router.addRoute()`: it names the route after its construct id, ignoring routeName.
+      const built = this.guard(
+        path,
+        () =>
+          new appmesh.Route(service.router, `Route-${route.route}`, {
+            mesh: this.mesh,
+            virtualRouter: service.router,
+            routeName: route.routeName,
+            routeSpec: l2.routeSpec(route.spec, resolveNode, onlyPort),
+          }),
+      );
+      service.routes.set(route.route, built);
+    }
+  }
+
+  /** One virtual gateway per model gateway, with its routes. */
+  private buildGateways(resolveService: l2.Resolve<appmesh.VirtualService>): void {
+    const res = this.resources;
+    for (const gw of res.virtualGateways) {
+      const path = `gateways.${gw.gateway}`;
+      const spec = gw.spec;
+      const defaultsPolicy = l2.tlsClientPolicy(spec.backendDefaults?.clientPolicy);
+      const gateway = this.guard(
+        path,
+        () =>
+          new appmesh.VirtualGateway(this, `Gateway-${gw.gateway}`, {
+            mesh: this.mesh,
+            virtualGatewayName: gw.virtualGatewayName,
+            listeners: spec.listeners.map(l2.virtualGatewayListener),
+            ...(defaultsPolicy === undefined ? {} : { backendDefaults: { tlsClientPolicy: defaultsPolicy } }),
+            ...(spec.logging === undefined ? {} : { accessLog: l2.accessLog(spec.logging) }),
+          }),
+      );
+      const onlyPort = spec.listeners.length === 1 ? spec.listeners[0]?.portMapping.port : undefined;
+      // aws-cdk-lib refuses every route of a gateway it owns once that gateway has several
+      // listeners, even routes that match a port (its check never reads the match). The renderer
+      // gives each such route its listener's port, so the routes attach through a reference to
+      // the same gateway, which that check skips, with the ordering made explicit.
+      const parent =
+        spec.listeners.length > 1
+          ? appmesh.VirtualGateway.fromVirtualGatewayAttributes(this, `Gateway-${gw.gateway}-Ref`, {
+              virtualGatewayName: gw.virtualGatewayName,
+              mesh: this.mesh,
+            })
+          : gateway;
+      const routes = res.gatewayRoutes
+        .filter((r) => r.gateway === gw.gateway)
+        .map((r) => {
+          const index = (this.model.gateways?.[gw.gateway]?.routes ?? []).findIndex(
+            (m) => m.name === r.route,
+          );
+          const route = this.guard(
+            `${path}.routes[${index}]`,
+            () =>
+              new appmesh.GatewayRoute(gateway, `Route-${r.gatewayRouteName}`, {
+                virtualGateway: parent,
+                gatewayRouteName: r.gatewayRouteName,
+                routeSpec: l2.gatewayRouteSpec(r.spec, resolveService, onlyPort),
+              }),
+          );
+          // On the gateway's resource, not the construct: the routes are its children.
+          if (parent !== gateway) route.node.addDependency(gateway.node.defaultChild as IConstruct);
+          return route;
+        });
+      this.gateways.set(gw.gateway, { gateway, routes });
+    }
   }
 
   private serviceConstructs(service: string): ServiceConstructs {
