@@ -702,6 +702,78 @@ describe('appmeshTarget', () => {
     expect(output.routes.map((r) => r.routeName)).toEqual(['web-chaos']);
   });
 
+  test('every feature App Mesh cannot express is refused, and under --allow-drop leaves no trace', () => {
+    // GIVEN a mesh using each unsupported feature, each carrying a recognisable marker
+    const to = [{ service: 'web' }];
+    const m = mesh({
+      egress: { mode: 'deny-unknown', hosts: ['marker-egress.example.com'] },
+      services: {
+        web: {
+          ...web,
+          routes: [
+            {
+              name: 'q',
+              match: { query: [{ kind: 'regex', name: 'marker-query', value: '.*' }] },
+              destinations: to,
+            },
+            {
+              name: 'marker-redirect',
+              match: { path: { kind: 'prefix', value: '/old' } },
+              redirect: { path: '/new' },
+            },
+            {
+              name: 'rw',
+              match: { path: { kind: 'prefix', value: '/rw' } },
+              rewrite: { prefix: '/marker-rewrite' },
+              headers: {
+                request: { add: [{ name: 'marker-header', value: 'x' }] },
+                response: { remove: ['marker-resp'] },
+              },
+              fault: { delay: { duration: '1s', percent: 5 } },
+              mirror: { service: 'web', percent: 10 },
+              policy: { rateLimit: { requests: 10, per: '1s' } },
+              destinations: to,
+            },
+          ],
+          policy: { loadBalancing: { kind: 'least-request' } },
+          authorization: {
+            action: 'allow-listed',
+            rules: [{ from: ['*'], paths: [{ kind: 'prefix', value: '/marker-authz' }] }],
+          },
+        },
+      },
+      security: { mtls: 'strict' },
+    });
+    // WHEN rendered without and with --allow-drop
+    let refused: unknown;
+    try {
+      renderWithTarget(appmeshTarget, m, {});
+    } catch (error) {
+      refused = error;
+    }
+    const { output, dropped } = renderWithTarget(appmeshTarget, m, {}, { allowDrop: true });
+
+    // THEN every use was named, each is a `none` feature, and no marker reached the render
+    expect(refused).toBeInstanceOf(MeshError);
+    expect((refused as MeshError).problems.length).toBe(dropped.length);
+    expect([...new Set(dropped.map((d) => d.feature))].sort()).toEqual([
+      'authorization.paths',
+      'egress.hosts',
+      'policy.load-balancing.least-request',
+      'policy.rate-limit',
+      'route.fault.delay',
+      'route.headers.request',
+      'route.headers.response',
+      'route.match.query.regex',
+      'route.mirror',
+      'route.redirect',
+      'route.rewrite.prefix',
+    ]);
+    for (const d of dropped) expect(APPMESH_CAPABILITIES[d.feature].support).toBe('none');
+    expect(JSON.stringify(output)).not.toMatch(/marker|mirror|rateLimit|least/);
+    expect(output.routes.map((r) => r.route)).toEqual(['q', 'rw']);
+  });
+
   test('writes one create-input JSON per resource and a README with the notice', () => {
     // GIVEN the shop
     const files = appMeshFiles(renderAppMesh(canonicalize(shop)));
