@@ -188,9 +188,13 @@ function apiError(error: unknown, what: string): MeshError {
   const status = errorStatus(error);
   const data = (error as { response?: { data?: { error?: { message?: string } } } }).response?.data;
   const message = data?.error?.message ?? (error instanceof Error ? error.message : String(error));
+  // google-auth-library's message does not say what to do on a workstation or in CI.
+  const hint = /default credentials/i.test(message)
+    ? ' (Application Default Credentials: run `gcloud auth application-default login`, set GOOGLE_APPLICATION_CREDENTIALS, or pass --endpoint to use a stand-in)'
+    : '';
   return new MeshError(
     'TARGET_E_API',
-    `${what} failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`,
+    `${what} failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}${hint}`,
     {
       path: what,
       value: status,

@@ -299,6 +299,28 @@ describe('Traffic Director provider', () => {
     await expect(p.create(mesh as DesiredResource)).rejects.toMatchObject({ code: 'TARGET_E_TIMEOUT' });
   });
 
+  test('without an endpoint and without credentials the error says how to provide them', async () => {
+    // GIVEN Application Default Credentials that cannot be found (no key file, no gcloud config, no metadata server)
+    const keys = ['GOOGLE_APPLICATION_CREDENTIALS', 'CLOUDSDK_CONFIG', 'METADATA_SERVER_DETECTION'] as const;
+    const saved = keys.map((key) => [key, process.env[key]] as const);
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = '';
+    process.env.CLOUDSDK_CONFIG = '/nonexistent-crossmesh-test';
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    try {
+      const p = createTrafficDirectorProvider({ project: PROJECT, mesh: 'shop', retry: { retries: 0 } });
+      // WHEN / THEN
+      await expect(p.list([])).rejects.toMatchObject({
+        code: 'TARGET_E_API',
+        message: expect.stringContaining('gcloud auth application-default login'),
+      });
+    } finally {
+      for (const [key, value] of saved) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   test('the cloud target needs --project, and reads NEG inputs from CROSSMESH_TD_NEGS', () => {
     // GIVEN
     const mesh = kitchenSink();
