@@ -122,15 +122,21 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     }
   };
 
-  const retriesCheck = (path: string, retries: Loose<Retries> | undefined, grpcAllowed: boolean): void => {
+  const retriesCheck = (
+    path: string,
+    retries: Loose<Retries> | undefined,
+    grpcAllowed: boolean,
+    inheritedBy: string | undefined,
+  ): void => {
     if (retries === undefined) return;
+    const note = inheritedBy === undefined ? '' : ` (inherited by service ${JSON.stringify(inheritedBy)})`;
     if (!grpcAllowed) {
       (retries.on ?? []).forEach((event, i) => {
         if (event !== undefined && GRPC_EVENTS.has(event)) {
           add(
             'MESH_E_PROTOCOL',
             indexPath(childPath(path, 'on'), i),
-            `retry event ${JSON.stringify(event)} is a gRPC status; it needs a grpc port`,
+            `retry event ${JSON.stringify(event)} is a gRPC status; it needs a grpc port${note}`,
             event,
             'HTTP retry events on non-gRPC ports',
           );
@@ -138,7 +144,8 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       });
     }
     const { base, max } = retries.backoff ?? {};
-    if (base !== undefined && max !== undefined && toMs(max) < toMs(base)) {
+    // Checked where the policy is written, not again for each service that inherits it.
+    if (inheritedBy === undefined && base !== undefined && max !== undefined && toMs(max) < toMs(base)) {
       add(
         'MESH_E_RANGE',
         `${path}.backoff.max`,
@@ -154,9 +161,11 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     policy: Loose<ServicePolicy> | Loose<RoutePolicy> | undefined,
     owner: { readonly name: string; readonly info: ServiceInfo } | undefined,
     protocols: ReadonlySet<Protocol>,
+    inheritedBy?: string,
   ): void => {
     if (policy === undefined) return;
-    retriesCheck(`${path}.retries`, policy.retries, protocols.has('grpc'));
+    const note = inheritedBy === undefined ? '' : ` (inherited by service ${JSON.stringify(inheritedBy)})`;
+    retriesCheck(`${path}.retries`, policy.retries, protocols.has('grpc'), inheritedBy);
     if (!('healthCheck' in policy || 'loadBalancing' in policy)) return;
     const servicePolicy = policy as Loose<ServicePolicy>;
     const check = servicePolicy.healthCheck;
@@ -165,12 +174,12 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
         add(
           'MESH_E_REF',
           `${path}.healthCheck.port`,
-          `service ${JSON.stringify(owner.name)} has no port ${check.port}; must be ${list([...owner.info.ports.keys()].map(String))}`,
+          `service ${JSON.stringify(owner.name)} has no port ${check.port}; must be ${list([...owner.info.ports.keys()].map(String))}${note}`,
           check.port,
           'a declared port of the service',
         );
       }
-      if (check.kind === 'http') {
+      if (check.kind === 'http' && inheritedBy === undefined) {
         (check.expectedStatuses ?? []).forEach((range, i) => {
           const [start, end] = range ?? [];
           if (start !== undefined && end !== undefined && start >= end) {
@@ -188,7 +197,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
         add(
           'MESH_E_PROTOCOL',
           `${path}.healthCheck.kind`,
-          'a grpc health check needs a grpc or http2 port',
+          `a grpc health check needs a grpc or http2 port${note}`,
           'grpc',
           'http or tcp for this service',
         );
@@ -204,7 +213,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       add(
         'MESH_E_PROTOCOL',
         `${path}.loadBalancing.hashOn.kind`,
-        `hashing on a ${lb.hashOn.kind} needs an HTTP port; this service only has tcp ports`,
+        `hashing on a ${lb.hashOn.kind} needs an HTTP port; this service only has tcp ports${note}`,
         lb.hashOn.kind,
         'source-ip',
       );
@@ -592,16 +601,19 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
     });
 
     policyCheck(`${sPath}.policy`, service.policy, { name: serviceName, info }, protocols);
-    const inheritedPort =
-      service.policy?.healthCheck === undefined ? mesh.defaults?.healthCheck?.port : undefined;
-    if (inheritedPort !== undefined && info.portsKnown && !info.ports.has(inheritedPort)) {
-      add(
-        'MESH_E_REF',
-        'defaults.healthCheck.port',
-        `service ${JSON.stringify(serviceName)} inherits this health check but has no port ${inheritedPort}`,
-        inheritedPort,
-        'a port every inheriting service declares',
-      );
+    // What the service inherits from the mesh defaults must suit it too: checked here, reported
+    // at the defaults with the service named, so the canonical (merged) form is valid as well.
+    const defaults = mesh.defaults;
+    if (defaults !== undefined) {
+      const own = service.policy;
+      const inherited: { -readonly [K in keyof Loose<ServicePolicy>]: Loose<ServicePolicy>[K] } = {};
+      if (own?.retries === undefined && defaults.retries !== undefined) inherited.retries = defaults.retries;
+      if (own?.healthCheck === undefined && defaults.healthCheck !== undefined)
+        inherited.healthCheck = defaults.healthCheck;
+      if (own?.loadBalancing === undefined && defaults.loadBalancing !== undefined) {
+        inherited.loadBalancing = defaults.loadBalancing;
+      }
+      policyCheck('defaults', inherited, { name: serviceName, info }, protocols, serviceName);
     }
     authorizationCheck(`${sPath}.authorization`, service.authorization, protocols);
 
@@ -629,9 +641,9 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
   }
 
   if (mesh.defaults !== undefined) {
-    const all = new Set<Protocol>();
-    for (const info of services.values()) for (const p of info.ports.values()) all.add(p);
-    policyCheck('defaults', mesh.defaults, undefined, all);
+    // Here only what holds whatever the service (backoff order, status ranges): the protocol
+    // rules are checked for each service that inherits the defaults, above.
+    policyCheck('defaults', mesh.defaults, undefined, new Set<Protocol>(['http', 'grpc']));
   }
 
   for (const [gatewayName, gateway] of entries(mesh.gateways)) {

@@ -343,6 +343,27 @@ describe('validate', () => {
         ['MESH_E_PATTERN services.db.identity'],
       ],
       [
+        'mesh defaults that do not suit a service inheriting them',
+        (m) => {
+          m.defaults = {
+            retries: { attempts: 1, on: ['unavailable'] },
+            loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'header', name: 'x-user' } },
+          };
+          m.services.payments.policy = { retries: { attempts: 1 } };
+          m.services.catalog.policy = { retries: { attempts: 1 } };
+          m.services.frontend.policy = { retries: { attempts: 1 } };
+        },
+        ['MESH_E_PROTOCOL defaults.retries.on[0]', 'MESH_E_PROTOCOL defaults.loadBalancing.hashOn.kind'],
+      ],
+      [
+        'a defaults health check on a port a service lacks',
+        (m) => {
+          m.defaults = { healthCheck: { kind: 'tcp', port: 8080 } };
+          m.services.payments.policy = { healthCheck: { kind: 'grpc' } };
+        },
+        ['MESH_E_REF defaults.healthCheck.port'],
+      ],
+      [
         'egress hosts with allow-all',
         (m) => (m.egress = { mode: 'allow-all', hosts: ['example.com'] }),
         ['MESH_E_CONFLICT egress.hosts'],
