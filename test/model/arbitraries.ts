@@ -507,7 +507,18 @@ export const validMesh: fc.Arbitrary<Json> = fc
             timeouts,
             retries: retries('http'),
             outlierDetection: fc.record({ consecutive5xx: fc.integer({ min: 1, max: 10 }) }),
-            loadBalancing: fc.constantFrom({ kind: 'round-robin' }, { kind: 'random' }),
+            // Only what suits every service: the defaults are checked against each one inheriting them.
+            loadBalancing: fc.constantFrom(
+              { kind: 'round-robin' },
+              { kind: 'random' },
+              { kind: 'ring-hash', hashOn: { kind: 'source-ip' } },
+            ),
+            healthCheck: fc.record(
+              { kind: fc.constant('tcp'), interval: duration },
+              { requiredKeys: ['kind'] },
+            ),
+            rateLimit,
+            connectionPool: fc.record({ maxConnections: fc.integer({ min: 1, max: 100 }) }),
           },
           { requiredKeys: [] },
         ),
