@@ -157,7 +157,7 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   if (cluster.isWorker) process.on('message', (m) => m === 'crossmesh:drain' && stop());
-  if (!cluster.isWorker && args.logLevel !== 'off') {
+  if (first && args.logLevel !== 'off') {
     const parts = [...handle.listeners].map(([n, a]) => `${n}=${a.address}:${a.port}`);
     if (handle.admin !== undefined) parts.push(`admin=${handle.admin.address}:${handle.admin.port}`);
     io.stderr.write(`crossmesh proxy: listening ${parts.join(' ')}\n`);

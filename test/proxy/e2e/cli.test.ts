@@ -1,0 +1,159 @@
+// `crossmesh proxy` as a user runs it: a real child process (the CLI through tsx), a real upstream,
+// real signals. Listener ports are 0; the CLI reports the bound port on stderr. Nothing stood in.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { Closer, httpUpstream, request } from './helpers.js';
+
+const closer = new Closer();
+afterEach(() => closer.closeAll());
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+function config(upstreamPort: number, extraListener = ''): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'crossmesh-cli-'));
+  const file = path.join(dir, 'envoy.yaml');
+  writeFileSync(
+    file,
+    `static_resources:
+  listeners:
+  - name: ingress
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: up }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+${extraListener}  clusters:
+  - name: up
+    type: STATIC
+    load_assignment:
+      cluster_name: up
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
+`,
+  );
+  return file;
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly ports: Map<string, number>;
+  readonly exit: Promise<number | null>;
+  stderr(): string;
+}
+
+function run(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', ...args], {
+    env: { ...process.env, CROSSMESH_DEV: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  closer.add(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    child.stderr?.on('data', (d) => {
+      err += d;
+      const m = /listening (.*)\n/.exec(err);
+      if (m !== null) {
+        const ports = new Map<string, number>();
+        for (const part of (m[1] as string).split(' ')) {
+          const [name, addr] = part.split('=');
+          ports.set(name as string, Number(addr?.split(':').pop()));
+        }
+        resolve({ child, ports, exit, stderr: () => err });
+      }
+    });
+    void exit.then((code) => reject(new Error(`proxy exited ${code}: ${err}`)));
+  });
+}
+
+describe('crossmesh proxy CLI', () => {
+  test('--mode validate accepts a good config and names the field of a bad one', async () => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'up');
+    const good = config(up.port);
+    const bad = readFileSync(good, 'utf8').replace(
+      'stat_prefix: ingress_http',
+      'stat_prefix: ingress_http\n          bogus_field: 1',
+    );
+    const badFile = path.join(path.dirname(good), 'bad.yaml');
+    writeFileSync(badFile, bad);
+    // WHEN
+    const ok = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', '-c', good, '--mode', 'validate'],
+      {
+        env: { ...process.env, CROSSMESH_DEV: '1' },
+      },
+    );
+    const okCode = await new Promise((r) => ok.on('exit', r));
+    const no = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', '-c', badFile, '--mode', 'validate'],
+      {
+        env: { ...process.env, CROSSMESH_DEV: '1' },
+      },
+    );
+    let noErr = '';
+    no.stderr.on('data', (d) => {
+      noErr += d;
+    });
+    const noCode = await new Promise((r) => no.on('exit', r));
+    // THEN
+    expect(okCode).toBe(0);
+    expect(noCode).toBe(5);
+    expect(noErr).toContain('bogus_field');
+  });
+
+  test('SIGTERM drains: an in-flight request completes, then the process exits 0', async () => {
+    // GIVEN an upstream that takes 400 ms to answer
+    const up = await httpUpstream(closer, 'slow', (_req, res) => {
+      setTimeout(() => res.end('late but fine'), 400);
+    });
+    const proxy = await run(['-c', config(up.port), '--log-level', 'error']);
+    const port = proxy.ports.get('ingress') as number;
+    // WHEN a request is in flight and SIGTERM arrives
+    const inFlight = request(port);
+    await new Promise((r) => setTimeout(r, 100));
+    proxy.child.kill('SIGTERM');
+    // THEN
+    const res = await inFlight;
+    expect(res.body).toBe('late but fine');
+    expect(await proxy.exit).toBe(0);
+  });
+
+  test('--concurrency 2 runs two workers on one listening port', async () => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'up');
+    const proxy = await run(['-c', config(up.port), '--concurrency', '2', '--log-level', 'info']);
+    const port = proxy.ports.get('ingress') as number;
+    // WHEN
+    const results = await Promise.all(Array.from({ length: 20 }, () => request(port)));
+    proxy.child.kill('SIGTERM');
+    // THEN every request is served, and both workers bound the same port
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(await proxy.exit).toBe(0);
+    const bound = [
+      ...proxy.stderr().matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on 127\.0\.0\.1:(\d+)/g),
+    ];
+    expect(new Set(bound.map((m) => m[1])).size).toBe(2);
+    expect(new Set(bound.map((m) => m[2]))).toEqual(new Set([String(port)]));
+  }, 60_000);
+});
