@@ -984,7 +984,11 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
     }
   };
 
-  return {
+  /** The route member a route or gateway route spec sets (`httpRoute`, `grpcRoute`, ...). */
+  const routeType = (spec: Json): string | undefined =>
+    Object.keys(spec as Record<string, unknown>).find((key) => key.endsWith('Route'));
+
+  const provider: Provider = {
     target: 'appmesh',
     async list(desired) {
       const wanted = new Set(desired.map((d) => d.id));
@@ -1003,6 +1007,16 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
           ),
         );
         await waitOperation(OperationId, `UpdateService ${resource.name}`);
+        return;
+      }
+      // App Mesh does not change a route's type in place (e.g. httpRoute to grpcRoute when a port
+      // changes protocol): such a route is replaced instead.
+      if (
+        (resource.kind === 'Route' || resource.kind === 'GatewayRoute') &&
+        routeType(resource.spec) !== routeType(live.spec)
+      ) {
+        await provider.delete(live);
+        await write(resource, 'create');
         return;
       }
       await write(resource, 'update');
@@ -1109,4 +1123,5 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
       }
     },
   };
+  return provider;
 }

@@ -320,6 +320,31 @@ describe('appmesh provider against moto', () => {
     expect((await computePlan(provider, changed.name, desiredOf(changed))).changes).toEqual([]);
   });
 
+  test('a port changing protocol replaces its routes (App Mesh does not change a route type in place)', async () => {
+    // GIVEN an applied shop
+    const mesh = shopNamed('shop-proto');
+    const provider = providerFor(mesh);
+    await apply(provider, mesh);
+    // WHEN inventory's port moves from HTTP/1.1 to HTTP/2
+    const services = mesh.services as Record<string, Mesh['services'][string]>;
+    const inventory = services['inventory'];
+    const changed = canonicalize({
+      ...mesh,
+      services: { ...services, inventory: { ...inventory, ports: [{ port: 8080, protocol: 'http2' }] } },
+    } as Parameters<typeof canonicalize>[0]);
+    aws.resetCalls();
+    await apply(provider, changed);
+
+    // THEN its route was deleted and created again as an http2Route; router and node were updated
+    const writes = aws.mutatingCalls().map((c) => c.operation);
+    expect(writes).toContain('DeleteRoute');
+    expect(writes).toContain('CreateRoute');
+    expect(writes).not.toContain('UpdateRoute');
+    const rendered = renderAppMesh(changed);
+    expect(await readBack(rendered)).toEqual(rendered);
+    expect((await computePlan(provider, changed.name, desiredOf(changed))).changes).toEqual([]);
+  });
+
   test('changing node policy and removing a version updates nodes without losing backends, then deletes the orphan', async () => {
     // GIVEN an applied shop
     const mesh = shopNamed('shop-evolve');
