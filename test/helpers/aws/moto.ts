@@ -306,12 +306,22 @@ function translateMotoError(type: string): { readonly type: string; readonly sta
   return undefined;
 }
 
-/** `25/11/2026, 12:54:20` → epoch seconds (moto formats local time; the test machine runs UTC). */
+/**
+ * `25/11/2026, 12:54:20` → epoch seconds. moto formats `datetime.now()`, the local time of the
+ * machine both processes run on, so the text is read as local time.
+ */
 function motoTimestamp(text: string): number | string {
   const m = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/.exec(text);
   if (m === null) return text;
-  const [, dd, mm, yyyy, hh, mi, ss] = m.map(Number) as number[];
-  return Date.UTC(yyyy as number, (mm as number) - 1, dd, hh, mi, ss) / 1000;
+  const [dd, mm, yyyy, hh, mi, ss] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return new Date(yyyy, mm - 1, dd, hh, mi, ss).getTime() / 1000;
 }
 
 function fixTimestamps(value: unknown): unknown {
