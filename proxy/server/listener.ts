@@ -412,8 +412,8 @@ export class ListenerRuntime {
   ): void {
     const h = chain.handler;
     if (h.kind === 'tcp') {
+      // tcp_proxy resumes reading itself once the upstream is connected.
       h.tcp.handle(socket, initial);
-      socket.resume();
       return;
     }
     const info: ConnectionInfo = {
