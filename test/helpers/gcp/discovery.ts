@@ -122,6 +122,12 @@ export function validateValue(
             ? []
             : bad(`Invalid value at '${field}' (TYPE_INT64), ${JSON.stringify(value)}`);
       }
+      // proto3 JSON also accepts an enum by number (clients asking `enum-encoding=int` send them).
+      if (resolved.enum !== undefined && typeof value === 'number' && Number.isInteger(value)) {
+        return value >= 0 && value < resolved.enum.length
+          ? []
+          : bad(`Invalid value at '${field}' (${resolved.id ?? 'enum'}), ${value}`);
+      }
       if (typeof value !== 'string')
         return bad(`Invalid value at '${field}' (TYPE_STRING), ${JSON.stringify(value)}`);
       if (resolved.enum !== undefined && !resolved.enum.includes(value)) {
@@ -217,6 +223,10 @@ export function normalizeProto3(
   const resolved = schema.$ref === undefined ? schema : schemas[schema.$ref];
   if (resolved === undefined || value === null || value === undefined) return undefined;
   if (value === false || value === 0 || value === '') return undefined;
+  if (resolved.enum !== undefined && typeof value === 'number') {
+    // Stored by name, as the server holds the enum; index 0 is the unset default.
+    return resolved.enum[value];
+  }
   if (resolved.type === 'string' && resolved.format === 'google-duration' && typeof value === 'string') {
     return canonicalDuration(value);
   }
@@ -258,4 +268,31 @@ export function canonicalDuration(text: string): string {
       ? nanos.slice(0, 6)
       : nanos;
   return `${sign}${Number(seconds)}.${digits}s`;
+}
+
+/** Rewrites enum values as their numbers (answers to `enum-encoding=int`); other values unchanged. */
+export function enumsAsNumbers(
+  schemas: Readonly<Record<string, DiscoverySchema>>,
+  schema: DiscoverySchema,
+  value: unknown,
+): unknown {
+  const resolved = schema.$ref === undefined ? schema : schemas[schema.$ref];
+  if (resolved === undefined || value === null || value === undefined) return value;
+  if (resolved.enum !== undefined && typeof value === 'string') {
+    const index = resolved.enum.indexOf(value);
+    return index === -1 ? value : index;
+  }
+  if (resolved.type === 'array' && Array.isArray(value) && resolved.items !== undefined) {
+    const items = resolved.items;
+    return value.map((item) => enumsAsNumbers(schemas, items, item));
+  }
+  if (resolved.type === 'object' && typeof value === 'object' && !Array.isArray(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const property = resolved.additionalProperties ?? resolved.properties?.[key];
+      out[key] = property === undefined ? item : enumsAsNumbers(schemas, property, item);
+    }
+    return out;
+  }
+  return value;
 }

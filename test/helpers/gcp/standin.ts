@@ -37,6 +37,7 @@ import {
   type DiscoveryDocument,
   type DiscoveryMethod,
   type DiscoverySchema,
+  enumsAsNumbers,
   isRequired,
   loadDiscovery,
   methodsOf,
@@ -392,7 +393,9 @@ export class GcpStandin {
     const params = method.parameters ?? {};
     const violations: Violation[] = [];
     for (const key of url.searchParams.keys()) {
-      if (!STANDARD_QUERY.has(key) && params[key]?.location !== 'query') {
+      // System parameters also come `$`-prefixed (`$alt=json;enum-encoding=int`, seen in recordings).
+      const system = STANDARD_QUERY.has(key) || STANDARD_QUERY.has(key.replace(/^\$/, ''));
+      if (!system && params[key]?.location !== 'query') {
         violations.push({
           field: key,
           description: `Invalid JSON payload received. Unknown name "${key}": Cannot bind query parameter.`,
@@ -425,12 +428,28 @@ export class GcpStandin {
       throw googleError(400, violations[0]?.description ?? 'Invalid argument', violations);
 
     const schemaName = method.request?.$ref;
-    if (method.id.endsWith('operations.get')) return this.pollOperation(relative, false);
+    // `alt=json;enum-encoding=int` (also as `$alt`): enums travel as numbers in the answer too.
+    const alt = url.searchParams.get('$alt') ?? url.searchParams.get('alt') ?? '';
+    const ints = (value: JsonRecord, schema: string): JsonRecord =>
+      alt.includes('enum-encoding=int')
+        ? (enumsAsNumbers(doc.schemas, { $ref: schema }, value) as JsonRecord)
+        : value;
+    if (method.id.endsWith('operations.get')) {
+      const op = this.pollOperation(relative, false);
+      const response = op.response as JsonRecord | undefined;
+      const type =
+        typeof response?.['@type'] === 'string' ? (response['@type'] as string).split('.').pop() : undefined;
+      return response === undefined || type === undefined || doc.schemas[type] === undefined
+        ? op
+        : { ...op, response: { ...ints(response, type), '@type': response['@type'] } };
+    }
     switch (verb) {
       case 'create':
         return this.discoveryCreate(doc, method, relative, url, body, schemaName as string);
-      case 'get':
-        return this.present(this.mustExist(relative));
+      case 'get': {
+        const name = this.mustExist(relative);
+        return ints(this.present(name), (this.resources.get(name) as StoredResource).schema);
+      }
       case 'list':
         return this.discoveryList(doc, method, relative, url);
       case 'patch':
@@ -461,14 +480,20 @@ export class GcpStandin {
     if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw googleError(400, 'Invalid JSON payload received: expected an object body.');
     }
-    const violations = validateValue(doc.schemas, { $ref: schemaName }, body, '', { required });
+    // The resource name comes from the URL: the servers ignore `name` in the body (recordings show
+    // a PATCH without it and a create with `projects/*/...` both succeeding), so it is never required.
+    const violations = validateValue(doc.schemas, { $ref: schemaName }, body, '', { required }).filter(
+      (v) => v.field !== 'name',
+    );
     if (violations.length > 0)
       throw googleError(400, violations[0]?.description ?? 'Invalid argument', violations);
     return body as JsonRecord;
   }
 
-  private checkReferences(owner: string, body: unknown): void {
-    for (const match of JSON.stringify(body).matchAll(REFERENCE_RE)) {
+  private checkReferences(owner: string, body: JsonRecord): void {
+    // `name` names the resource itself (and is ignored by the servers), not a reference.
+    const { name: _self, ...references } = body;
+    for (const match of JSON.stringify(references).matchAll(REFERENCE_RE)) {
       const target = match[0];
       const collection = target.split('/').slice(-2)[0] as string;
       const served =
@@ -639,7 +664,9 @@ export class GcpStandin {
         throw googleError(400, `Field 'type' is immutable`);
       }
     }
-    const violations = validateValue(doc.schemas, { $ref: schemaName }, next, '', { required: true });
+    const violations = validateValue(doc.schemas, { $ref: schemaName }, next, '', { required: true }).filter(
+      (v) => v.field !== 'name',
+    );
     if (violations.length > 0)
       throw googleError(400, violations[0]?.description ?? 'Invalid argument', violations);
     this.checkReferences(name, next);
