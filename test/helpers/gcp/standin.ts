@@ -25,7 +25,10 @@
  *   `https://www.googleapis.com/compute/v1/...` URLs; BackendService updates need the current
  *   fingerprint (412 conditionNotMet otherwise);
  * - references must exist (404) and a referenced resource cannot be deleted (400 in use), so
- *   dependency order is enforced as the real APIs do.
+ *   dependency order is enforced as the real APIs do; a zonal NEG backend needs a health check;
+ * - as the recordings show: `name` in a body is ignored (the URL names the resource), system
+ *   parameters may be `$`-prefixed, and `enum-encoding=int` sends and answers enums by number.
+ * test/adapters/traffic-director/recorded.test.ts replays 11 recorded sessions against it.
  * Fault injection: fail chosen mutating calls with 429/503, or every mutating call after N (an
  * apply cut off mid-way). Every call is counted.
  */
