@@ -154,9 +154,7 @@ class H2ResponseSink implements ResponseSink {
     const ct = getHeader(headers, 'content-type');
     const end = endStream || this.isHead;
     this.waitsForTrailers =
-      !end &&
-      ((ct !== undefined && ct.startsWith('application/grpc')) ||
-        getHeader(headers, 'trailer') !== undefined);
+      !end && (ct?.startsWith('application/grpc') === true || getHeader(headers, 'trailer') !== undefined);
     const out = toH2Headers(headers, { ':status': status });
     try {
       stream.respond(out, { endStream: end, waitForTrailers: this.waitsForTrailers });

@@ -202,7 +202,6 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   private done = false;
   private requestEnded = false;
   private timer: NodeJS.Timeout | undefined;
-  private rewrittenPath: string | undefined;
   private readonly grpc: boolean;
   private readonly originalPath: string;
 
@@ -216,7 +215,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   ) {
     this.originalPath = head.path;
     const ct = getHeader(head.headers, 'content-type');
-    this.grpc = ct !== undefined && ct.startsWith('application/grpc');
+    this.grpc = ct?.startsWith('application/grpc') === true;
   }
 
   start(): void {
@@ -327,7 +326,6 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     route.applyRequestHeaders(headers, this.formatContext());
     const path = route.hasPathRewrite ? route.rewritePath(this.head.path) : this.head.path;
     if (path !== this.head.path) {
-      this.rewrittenPath = path;
       headers.push('x-envoy-original-path', this.head.path);
     }
     let authority = this.head.authority;
