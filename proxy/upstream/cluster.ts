@@ -415,9 +415,11 @@ export class UpstreamCluster {
   private readonly dnsFamily: 'AUTO' | 'V4_ONLY' | 'V6_ONLY' | 'V4_PREFERRED' | 'ALL';
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  // Health changes are rare and the gauges should show them at once, so rebuild eagerly.
+  // A health change marks the balancers stale (rebuilt on the next pick, so a burst of changes,
+  // e.g. every host's first health check, costs one rebuild) and updates the gauges at once.
   private readonly onHealth = (): void => {
-    if (!this.closed) this.rebuild();
+    this.dirty = true;
+    this.updateMembership();
   };
   /** Resolves once the first resolution finished (immediately for STATIC). */
   readonly initialized: Promise<void>;
@@ -548,6 +550,21 @@ export class UpstreamCluster {
     this.dirty = true;
     if (changed && before.length > 0) this.stats.membership_change.inc();
     this.rebuild();
+    if (changed) for (const listener of this.hostListeners) listener(hosts);
+  }
+
+  private readonly hostListeners: Array<(hosts: readonly Host[]) => void> = [];
+
+  /**
+   * Calls `listener` whenever the host set changes (DNS), so health checkers follow new hosts.
+   * @returns a function that removes the listener
+   */
+  onHostsChanged(listener: (hosts: readonly Host[]) => void): () => void {
+    this.hostListeners.push(listener);
+    return () => {
+      const i = this.hostListeners.indexOf(listener);
+      if (i >= 0) this.hostListeners.splice(i, 1);
+    };
   }
 
   /** Picks the address(es) DNS returned according to `dns_lookup_family`. */
@@ -631,14 +648,10 @@ export class UpstreamCluster {
     }
     const levels: Level[] = [];
     const health: number[] = [];
-    let healthyCount = 0;
-    let degradedCount = 0;
     for (const all of byPriority) {
       if (all === undefined) continue;
       // Degraded hosts only take traffic through panic mode (Envoy's degraded load is not modelled).
       const healthy = all.filter((h) => h.healthy && !h.degraded);
-      healthyCount += healthy.length;
-      degradedCount += all.filter((h) => h.degraded).length;
       const share = (healthy.length / all.length) * 100;
       levels.push({
         all,
@@ -670,10 +683,23 @@ export class UpstreamCluster {
     }
     this.levels = levels;
     this.cumulativeLoad = cumulative;
+    this.updateMembership();
+  }
+
+  /** `membership_*` and `max_host_weight` gauges from the current hosts. */
+  private updateMembership(): void {
+    let healthy = 0;
+    let degraded = 0;
+    let maxWeight = 0;
+    for (const h of this.hostList) {
+      if (h.degraded) degraded++;
+      else if (h.healthy) healthy++;
+      if (h.weight > maxWeight) maxWeight = h.weight;
+    }
     this.stats.membership_total.set(this.hostList.length);
-    this.stats.membership_healthy.set(healthyCount);
-    this.stats.membership_degraded.set(degradedCount);
-    this.stats.max_host_weight.set(this.hostList.reduce((m, h) => Math.max(m, h.weight), 0));
+    this.stats.membership_healthy.set(healthy);
+    this.stats.membership_degraded.set(degraded);
+    this.stats.max_host_weight.set(maxWeight);
   }
 
   /** Share of traffic (0..100) each priority level gets now, in level order. */

@@ -146,9 +146,11 @@ export class Host {
   }
 
   private update(next: number): void {
-    if (next === this.flags) return;
+    const before = this.flags;
+    if (next === before) return;
     this.flags = next;
-    this.onHealthChange(this);
+    // Only a change of healthy/degraded state matters to the balancers (not e.g. PENDING_ACTIVE_HC).
+    if ((before & (UNHEALTHY | DEGRADED)) !== (next & (UNHEALTHY | DEGRADED))) this.onHealthChange(this);
   }
 
   /** Envoy's `/clusters` health_flags text: `healthy` or the `/flag` names joined. */

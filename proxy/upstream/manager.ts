@@ -8,6 +8,7 @@ import { MeshError, type Problem } from '../../errors/index.js';
 import type { Cluster } from '../config/envoy.js';
 import type { StatsStore } from '../stats/store.js';
 import { type LookupFn, UpstreamCluster } from './cluster.js';
+import { HealthChecker } from './health/checker.js';
 
 /** Options for {@link ClusterManager}. */
 export interface ClusterManagerOptions {
@@ -15,8 +16,13 @@ export interface ClusterManagerOptions {
   readonly path?: string;
   /** Name lookup for STRICT_DNS / LOGICAL_DNS. @default - the OS resolver (`dns.lookup`, reads /etc/hosts) */
   readonly lookup?: LookupFn;
-  /** Random source in [0, 1) for the load balancers. @default Math.random */
+  /** Random source in [0, 1) for the load balancers and health check jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Run the clusters' `health_checks` (Envoy's active health checking). Off for config
+   * validation, where no timer or socket should start. @default true
+   */
+  readonly healthChecks?: boolean;
 }
 
 const osLookup: LookupFn = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
@@ -24,6 +30,7 @@ const osLookup: LookupFn = (hostname) => dns.lookup(hostname, { all: true, verba
 /** Every upstream cluster. */
 export class ClusterManager {
   private readonly byName = new Map<string, UpstreamCluster>();
+  private readonly checkers: HealthChecker[] = [];
 
   /**
    * Builds every cluster. Problems in several clusters are reported together in one MeshError.
@@ -45,7 +52,15 @@ export class ClusterManager {
           });
         }
         names.add(c.name);
-        this.byName.set(c.name, new UpstreamCluster(c, stats, path, options));
+        const cluster = new UpstreamCluster(c, stats, path, options);
+        this.byName.set(c.name, cluster);
+        if (opts.healthChecks !== false) {
+          (c.health_checks ?? []).forEach((hc, hi) => {
+            this.checkers.push(
+              new HealthChecker(cluster, hc, `${path}.health_checks[${hi}]`, { random: options.random }),
+            );
+          });
+        }
       } catch (error) {
         if (!(error instanceof MeshError)) throw error;
         problems.push(...error.problems);
@@ -70,13 +85,23 @@ export class ClusterManager {
     return [...this.byName.values()];
   }
 
-  /** Resolves when every DNS cluster finished its first resolution (Envoy's cluster warming). */
+  /**
+   * Resolves when every DNS cluster finished its first resolution and every health-checked host
+   * had its first check (Envoy's cluster warming).
+   */
   async ready(): Promise<void> {
     await Promise.all(this.all().map((c) => c.initialized));
+    await Promise.all(this.checkers.map((h) => h.initialized()));
   }
 
-  /** Stops every DNS refresh timer. */
+  /** The active health checkers, one per cluster `health_checks` entry. */
+  healthCheckers(): readonly HealthChecker[] {
+    return this.checkers;
+  }
+
+  /** Stops every DNS refresh timer and health checker. */
   close(): void {
+    for (const h of this.checkers) h.stop();
     for (const c of this.byName.values()) c.close();
   }
 }
