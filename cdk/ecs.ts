@@ -7,9 +7,10 @@
  * Amazon VPC Lattice (docs/targets/cdk.md). This helper exists for stacks that still run App Mesh
  * and for migrations.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { MeshError } from '../errors/index.js';
+import type { Mesh, MeshInput } from '../model/types.js';
 import type { CrossmeshAppMesh } from './crossmesh-mesh.js';
 
 /**
@@ -30,6 +31,52 @@ export const ENVOY_EGRESS_PORT = 15001;
  * the EC2 instance metadata service. Redirecting them breaks IAM credentials for the app.
  */
 export const EGRESS_IGNORED_IPS: readonly string[] = ['169.254.170.2', '169.254.169.254'];
+
+/**
+ * The only attributes ECS service discovery puts on the Cloud Map instances it registers for a
+ * task (ECS developer guide, "Service discovery"). A virtual node that selects instances by any
+ * other attribute (the model's default label `version`) finds no ECS task at all.
+ */
+export const ECS_CLOUD_MAP_ATTRIBUTES: readonly string[] = [
+  'AVAILABILITY_ZONE',
+  'AWS_INSTANCE_IPV4',
+  'AWS_INSTANCE_IPV6',
+  'AWS_INSTANCE_PORT',
+  'EC2_INSTANCE_ID',
+  'ECS_CLUSTER_NAME',
+  'ECS_SERVICE_NAME',
+  'ECS_TASK_DEFINITION_FAMILY',
+  'REGION',
+];
+
+/** The task definition family {@link withEcsVersionLabels} gives a version: `<mesh>-<service>-<version>`. */
+export function ecsTaskFamily(mesh: string, service: string, version: string): string {
+  return `${mesh}-${service}-${version}`;
+}
+
+/**
+ * Returns a copy of a mesh whose versions are told apart by the task definition family ECS
+ * registers (`ECS_TASK_DEFINITION_FAMILY: <mesh>-<service>-<version>`) instead of their labels,
+ * so App Mesh's Cloud Map discovery finds tasks that ECS service discovery registered. Create each
+ * version's task definition with `family: ecsTaskFamily(mesh, service, version)`.
+ */
+export function withEcsVersionLabels<T extends MeshInput | Mesh>(mesh: T): T {
+  const services = Object.fromEntries(
+    Object.entries(mesh.services).map(([name, service]) => [
+      name,
+      {
+        ...service,
+        versions: Object.fromEntries(
+          Object.entries(service.versions).map(([version, spec]) => [
+            version,
+            { ...spec, labels: { ECS_TASK_DEFINITION_FAMILY: ecsTaskFamily(mesh.name, name, version) } },
+          ]),
+        ),
+      },
+    ]),
+  );
+  return { ...mesh, services };
+}
 
 /** Envoy log levels the App Mesh image accepts in `ENVOY_LOG_LEVEL`. */
 export type EnvoyLogLevel = 'trace' | 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'off';
@@ -131,6 +178,8 @@ export function addAppMeshSidecar(
     );
   }
 
+  checkCloudMapAttributes(taskDefinition, options);
+
   const { container, containerName } = addEnvoyContainer(
     taskDefinition,
     virtualNode.virtualNodeArn,
@@ -156,6 +205,44 @@ export function addAppMeshSidecar(
   virtualNode.grantStreamAggregatedResources(taskDefinition.taskRole);
 
   return { container, proxyConfiguration, appPorts };
+}
+
+/**
+ * With Cloud Map discovery, the version's virtual node only sees instances carrying all of its
+ * attributes. ECS registers tasks with a fixed set of attributes, so a selector ECS never writes
+ * is a warning (tasks registered by other means may still match), and a family selector that
+ * names another family than this task definition's is an error: it can never match this task.
+ */
+function checkCloudMapAttributes(taskDefinition: ecs.TaskDefinition, options: AppMeshSidecarOptions): void {
+  const rendered = options.mesh.resources.virtualNodes.find(
+    (n) => n.service === options.service && n.version === options.version,
+  );
+  const discovery = rendered?.spec.serviceDiscovery;
+  if (discovery === undefined || !('awsCloudMap' in discovery)) return;
+  const attributes = discovery.awsCloudMap.attributes ?? [];
+  const path = `services.${options.service}.versions.${options.version}.labels`;
+  const family = attributes.find((a) => a.key === 'ECS_TASK_DEFINITION_FAMILY')?.value;
+  if (family !== undefined && family !== taskDefinition.family) {
+    throw new MeshError(
+      'TARGET_E_OPTION',
+      `${taskDefinition.node.path}: the virtual node of ${options.service}/${options.version} selects ECS_TASK_DEFINITION_FAMILY=${family}, but this task definition's family is ${JSON.stringify(taskDefinition.family)}`,
+      {
+        path,
+        value: taskDefinition.family,
+        allowed: `a task definition created with family ${JSON.stringify(family)}`,
+      },
+    );
+  }
+  const foreign = attributes.filter((a) => !ECS_CLOUD_MAP_ATTRIBUTES.includes(a.key));
+  if (foreign.length > 0) {
+    Annotations.of(taskDefinition).addWarningV2(
+      'crossmesh:ecs-cloud-map-attributes',
+      `${path}: the virtual node selects Cloud Map instances by ${foreign.map((a) => `${a.key}=${a.value}`).join(', ')}, ` +
+        'which ECS service discovery never registers, so it will find no task ECS registers; ' +
+        'label versions with withEcsVersionLabels() and create task definitions with family ecsTaskFamily(), ' +
+        'or register the instances with these attributes yourself',
+    );
+  }
 }
 
 /** Options for {@link addAppMeshGateway}. */

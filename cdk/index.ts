@@ -16,12 +16,15 @@ export {
   type AppMeshSidecarOptions,
   addAppMeshGateway,
   addAppMeshSidecar,
+  ECS_CLOUD_MAP_ATTRIBUTES,
   EGRESS_IGNORED_IPS,
   ENVOY_EGRESS_PORT,
   ENVOY_INGRESS_PORT,
   ENVOY_UID,
   type EnvoyContainerOptions,
   type EnvoyLogLevel,
+  ecsTaskFamily,
+  withEcsVersionLabels,
 } from './ecs.js';
 export { CrossmeshAppMeshStack, type CrossmeshAppMeshStackProps } from './mesh-stack.js';
 export {

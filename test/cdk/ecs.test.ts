@@ -6,11 +6,19 @@
  * artefact under test is the template; no container runs here, and no Docker engine exists).
  */
 import { type CfnElement, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { describe, expect, test } from 'vitest';
 import { CrossmeshAppMesh } from '../../cdk/crossmesh-mesh.js';
-import { APP_MESH_ENVOY_IMAGE, addAppMeshGateway, addAppMeshSidecar } from '../../cdk/ecs.js';
+import {
+  APP_MESH_ENVOY_IMAGE,
+  addAppMeshGateway,
+  addAppMeshSidecar,
+  ECS_CLOUD_MAP_ATTRIBUTES,
+  ecsTaskFamily,
+  withEcsVersionLabels,
+} from '../../cdk/ecs.js';
+import type { MeshInput } from '../../model/types.js';
 import { testApp } from './helpers.js';
 
 const mesh = {
@@ -25,7 +33,7 @@ const mesh = {
       versions: { v1: {}, v2: {} },
     },
   },
-};
+} satisfies MeshInput;
 
 /** A stack with the mesh and a Fargate task definition holding an app container. */
 function setup(taskProps: Partial<ecs.FargateTaskDefinitionProps> = {}) {
@@ -194,6 +202,87 @@ describe('addAppMeshSidecar', () => {
     expect(() => addAppMeshSidecar(empty, { mesh: appMesh, service: 'db', version: 'v1' })).toThrow(
       expect.objectContaining({ code: 'TARGET_E_OPTION', path: 'services.db' }),
     );
+  });
+});
+
+describe('Cloud Map attributes ECS registers', () => {
+  test('the default version labels draw a warning: ECS never registers them, so the node would find no task', () => {
+    // GIVEN the model's default labels (version=v1) and Cloud Map discovery
+    const { stack, appMesh, task } = setup();
+    // WHEN
+    addAppMeshSidecar(task, { mesh: appMesh, service: 'web', version: 'v1' });
+    // THEN
+    Annotations.fromStack(stack).hasWarning(
+      '/S/Task',
+      Match.stringLikeRegexp(
+        'services.web.versions.v1.labels: .* by version=v1, which ECS service discovery never registers',
+      ),
+    );
+  });
+
+  test('withEcsVersionLabels selects by task definition family, which a task created with ecsTaskFamily matches', () => {
+    // GIVEN versions labelled by family, and a task definition with that family
+    const stack = new Stack(testApp(), 'S');
+    const labelled = withEcsVersionLabels(mesh);
+    const appMesh = new CrossmeshAppMesh(stack, 'Mesh', { mesh: labelled });
+    const task = new ecs.FargateTaskDefinition(stack, 'Task', {
+      family: ecsTaskFamily('m', 'web', 'v2'),
+      cpu: 256,
+      memoryLimitMiB: 512,
+    });
+    task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('example/app:1') });
+    // WHEN
+    addAppMeshSidecar(task, { mesh: appMesh, service: 'web', version: 'v2' });
+    // THEN the node selects the family, and nothing is left to warn about
+    expect(labelled.services.web.versions).toEqual({
+      v1: { labels: { ECS_TASK_DEFINITION_FAMILY: 'm-web-v1' } },
+      v2: { labels: { ECS_TASK_DEFINITION_FAMILY: 'm-web-v2' } },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AppMesh::VirtualNode', {
+      VirtualNodeName: 'web-v2',
+      Spec: {
+        ServiceDiscovery: {
+          AWSCloudMap: { Attributes: [{ Key: 'ECS_TASK_DEFINITION_FAMILY', Value: 'm-web-v2' }] },
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Family: 'm-web-v2' });
+    Annotations.fromStack(stack).hasNoWarning('/S/Task', Match.anyValue());
+  });
+
+  test('a task definition of another family than the node selects is refused', () => {
+    // GIVEN
+    const stack = new Stack(testApp(), 'S');
+    const appMesh = new CrossmeshAppMesh(stack, 'Mesh', { mesh: withEcsVersionLabels(mesh) });
+    const task = new ecs.FargateTaskDefinition(stack, 'Task', {
+      family: 'something-else',
+      cpu: 256,
+      memoryLimitMiB: 512,
+    });
+    task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('example/app:1') });
+    // WHEN / THEN
+    expect(() => addAppMeshSidecar(task, { mesh: appMesh, service: 'web', version: 'v1' })).toThrow(
+      expect.objectContaining({
+        code: 'TARGET_E_OPTION',
+        path: 'services.web.versions.v1.labels',
+        value: 'something-else',
+        message: expect.stringMatching(/^S\/Task: .*ECS_TASK_DEFINITION_FAMILY=m-web-v1/),
+      }),
+    );
+  });
+
+  test('DNS discovery has no attributes to check', () => {
+    // GIVEN
+    const stack = new Stack(testApp(), 'S');
+    const appMesh = new CrossmeshAppMesh(stack, 'Mesh', { mesh, options: { discovery: 'dns' } });
+    const task = new ecs.FargateTaskDefinition(stack, 'Task', { cpu: 256, memoryLimitMiB: 512 });
+    task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('example/app:1') });
+    // WHEN
+    addAppMeshSidecar(task, { mesh: appMesh, service: 'web', version: 'v1' });
+    // THEN
+    Annotations.fromStack(stack).hasNoWarning('/S/Task', Match.anyValue());
+    expect(ECS_CLOUD_MAP_ATTRIBUTES).toContain('ECS_TASK_DEFINITION_FAMILY');
   });
 });
 

@@ -24,6 +24,8 @@ describe('cdk/index.ts and docs/targets/cdk.md', () => {
       'CrossmeshTrafficDirectorManifest',
       'addAppMeshGateway',
       'addAppMeshSidecar',
+      'ecsTaskFamily',
+      'withEcsVersionLabels',
     ]);
     for (const name of callables) expect(page, name).toContain(`\`${name}(`);
   });

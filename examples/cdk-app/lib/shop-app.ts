@@ -5,6 +5,9 @@
  * - `ShopWorkloads`: one Fargate task definition per service version, each with its App Mesh
  *   Envoy sidecar and proxy configuration, and one per ingress gateway running its Envoy.
  *
+ * Versions are labelled with their ECS task definition family (`withEcsVersionLabels`): ECS service
+ * discovery registers tasks in Cloud Map with that attribute and never with custom labels.
+ *
  * The shop restricts callers by HTTP method, which App Mesh cannot express, so the mesh is
  * rendered with `allowDrop`: `cdk synth` prints that as a warning instead of failing.
  * AWS discontinued App Mesh on 2026-09-30; see docs/targets/cdk.md for migrating.
@@ -18,6 +21,8 @@ import {
   type CrossmeshAppMesh,
   CrossmeshAppMeshStack,
   CrossmeshTrafficDirectorManifest,
+  ecsTaskFamily,
+  withEcsVersionLabels,
 } from '../../../cdk/index.js';
 import shop from '../../shop/mesh.js';
 
@@ -39,6 +44,8 @@ class ShopWorkloadsStack extends Stack {
       const ports = props.mesh.servicePorts(service);
       for (const version of Object.keys(model.services[service]?.versions ?? {}).sort()) {
         const task = new ecs.FargateTaskDefinition(this, `${service}-${version}`, {
+          // The family is what ECS service discovery registers and the virtual node selects.
+          family: ecsTaskFamily(model.name, service, version),
           cpu: 256,
           memoryLimitMiB: 512,
         });
@@ -64,7 +71,11 @@ class ShopWorkloadsStack extends Stack {
 
 /** Adds the shop's stacks to `app`. */
 export function buildShopApp(app: App): { readonly mesh: CrossmeshAppMeshStack; readonly workloads: Stack } {
-  const mesh = new CrossmeshAppMeshStack(app, 'ShopMesh', { mesh: shop, allowDrop: true });
+  // ECS registers tasks in Cloud Map by task definition family, not by the shop's version labels.
+  const mesh = new CrossmeshAppMeshStack(app, 'ShopMesh', {
+    mesh: withEcsVersionLabels(shop),
+    allowDrop: true,
+  });
   const project = String(app.node.tryGetContext(GCP_PROJECT_CONTEXT) ?? 'crossmesh-example');
   new CrossmeshTrafficDirectorManifest(mesh, 'TrafficDirector', { mesh: shop, project, allowDrop: true });
   const workloads = new ShopWorkloadsStack(app, 'ShopWorkloads', { mesh: mesh.appMesh });
