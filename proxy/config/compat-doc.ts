@@ -80,10 +80,13 @@ export function proxyCompatibilityPage(): string {
     .filter((r) => r.status === 'planned')
     .map((r) => `\`${r.extension}\``);
   const corpus = ENVOY_CORPUS.map((e) => {
+    const warned = (e.warnings ?? []).map((w) => `\`${w.feature}\``).join(', ');
     const result =
-      e.problems.length === 0
-        ? 'loads'
-        : `rejected: ${e.problems.map((p) => `\`${p.path}\` (${p.names}, ${p.code})`).join('; ')}`;
+      e.problems.length > 0
+        ? `rejected: ${e.problems.map((p) => `\`${p.path}\` (${p.names}, ${p.code})`).join('; ')}`
+        : warned === ''
+          ? 'loads'
+          : `loads, warning that ${warned} is not enforced yet (issue 6)`;
     return `| \`${e.file}\` | ${cell(e.summary)} | ${result} |`;
   });
   return [
@@ -124,9 +127,11 @@ export function proxyCompatibilityPage(): string {
     '- The result is canonical proto3 JSON (proto field names, enum names, defaults omitted, 64-bit',
     '  integers as strings), deeply frozen; its TypeScript shape is `proxy/config/envoy.ts`.',
     '',
-    'Status `planned` marks the next features (mostly resilience, issue 6): their shape is settled here, but',
-    'they are refused with `PROXY_E_UNSUPPORTED` ("not supported by the bundled proxy yet") until the',
-    'runtime honours them, so a config never loads with a feature silently missing.',
+    'Status `planned` marks resilience features (issue 6) the runtime does not enforce yet. By default the',
+    'loader accepts them, so real Envoy configs and the local mesh load, and reports each feature once as a',
+    'start-up warning naming where it is used (`[PROXY_W_PLANNED] CrossmeshProxyConfigWarning: ...`);',
+    "with `planned: 'reject'` they are refused with `PROXY_E_UNSUPPORTED` instead. Either way a planned",
+    'feature is never dropped silently.',
     '',
     '## Typed configs',
     '',
@@ -142,13 +147,10 @@ export function proxyCompatibilityPage(): string {
     '',
     '## Planned',
     '',
-    'Refused today, listed with the work that brings them:',
+    'Accepted with a warning (or refused when strict) until the runtime enforces them:',
     '',
-    `- resilience (issue 6): typed configs ${plannedTyped.join(', ')}; fields ${planned
-      .filter((p) => p.rule.issue === 6)
-      .map((p) => p.name)
-      .join(', ')}`,
-    ...planned.filter((p) => p.rule.issue !== 6).map((p) => `- ${p.name}: ${p.rule.note ?? ''}`),
+    `- typed configs: ${plannedTyped.join(', ')}`,
+    ...planned.map((p) => `- ${p.name}`),
     '',
     '## Real configs',
     '',

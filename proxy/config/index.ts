@@ -4,11 +4,12 @@
  */
 export * from './envoy.js';
 export {
+  type ConfigWarning,
   type LoadOptions,
   loadBootstrap,
   loadBootstrapFile,
   type ValidateOptions,
   validateEnvoyResource,
 } from './load.js';
-export { SUPPORTED_FIELDS, SUPPORTED_TYPED_CONFIGS } from './supported.js';
+export { type PlannedUse, SUPPORTED_FIELDS, SUPPORTED_TYPED_CONFIGS } from './supported.js';
 export { parseDuration, parseInt64 } from './values.js';

@@ -26,7 +26,7 @@ import { duplicateKeys } from './json-keys.js';
 import { checkRules } from './rules.js';
 import { checkSemantics } from './semantic.js';
 import { type Json, readStrict } from './strict.js';
-import { checkSupported } from './supported.js';
+import { checkSupported, type PlannedUse } from './supported.js';
 
 /** Options for {@link loadBootstrap}. */
 export interface LoadOptions {
@@ -39,12 +39,41 @@ export interface LoadOptions {
    * semantics (scalars replaced, messages merged, lists appended). @default - no override
    */
   readonly configYaml?: string;
+  /**
+   * Features planned with issue 6 (retries, health checks, outlier detection, fault, local rate
+   * limit...) that the runtime does not enforce yet: `warn` loads the config and reports each
+   * feature once through `onWarning`; `reject` refuses them with PROXY_E_UNSUPPORTED.
+   * @default - `warn`
+   */
+  readonly planned?: 'warn' | 'reject';
+  /**
+   * Receives one warning per planned feature used. @default - `process.emitWarning` (printed on
+   * stderr as `[PROXY_W_PLANNED] CrossmeshProxyConfigWarning: ...`)
+   */
+  readonly onWarning?: (warning: ConfigWarning) => void;
+}
+
+/** A planned (issue 6) feature the config uses, which the proxy accepts but does not enforce yet. */
+export interface ConfigWarning {
+  /** `PROXY_W_PLANNED`. */
+  readonly code: 'PROXY_W_PLANNED';
+  /** The feature, e.g. `envoy.config.route.v3.RouteAction.retry_policy` or `envoy.filters.http.fault`. */
+  readonly feature: string;
+  /** Every place the config uses it. */
+  readonly paths: readonly string[];
+  /** One line naming the feature, the first place and the count. */
+  readonly message: string;
 }
 
 /** Options for {@link validateEnvoyResource}. */
 export interface ValidateOptions {
-  /** Also require the bundled proxy's supported subset. @default - false (Envoy's rules only) */
+  /**
+   * Also require the bundled proxy's supported subset. Planned (issue 6) features are then
+   * refused unless `planned` collects them. @default - false (Envoy's rules only)
+   */
   readonly supportedOnly?: boolean;
+  /** With `supportedOnly`: collects planned features instead of refusing them. @default - refused */
+  readonly planned?: PlannedUse[];
   /** Prefix for reported paths, e.g. the resource's name. @default - `''` */
   readonly path?: string;
 }
@@ -112,10 +141,12 @@ export function loadBootstrap(text: string, options: LoadOptions = {}): Bootstra
       : fromBinary(desc, concat(toBinary(desc, base), toBinary(desc, override)), {
           readUnknownFields: false,
         });
-  const canonical = finish(desc, merged, '', { supportedOnly: true }, problems);
+  const planned: PlannedUse[] | undefined = options.planned === 'reject' ? undefined : [];
+  const canonical = finish(desc, merged, '', { supportedOnly: true, planned }, problems);
   // The cross-field checks rely on what the earlier stages guarantee (required fields present).
   if (problems.length === 0) checkSemantics(canonical as Bootstrap, problems);
   if (problems.length > 0) throw fail(source, problems);
+  warn(source, planned ?? [], options.onWarning ?? emitWarning);
   return deepFreeze(canonical) as Bootstrap;
 }
 
@@ -213,9 +244,41 @@ function finish(
 ): Json {
   const canonical = toJson(desc, message, { registry: envoyRegistry(), useProtoFieldName: true }) as Json;
   checkRules(desc, canonical, path, problems);
-  if (options.supportedOnly === true) checkSupported(desc, canonical, path, problems);
+  if (options.supportedOnly === true) {
+    checkSupported(
+      desc,
+      canonical,
+      path,
+      problems,
+      options.planned === undefined ? {} : { planned: options.planned },
+    );
+  }
   canonicalize(desc, canonical, path, problems);
   return canonical;
+}
+
+/** One warning per planned feature, in order of first use. */
+function warn(source: string, uses: readonly PlannedUse[], sink: (w: ConfigWarning) => void): void {
+  const byFeature = new Map<string, PlannedUse[]>();
+  for (const u of uses) {
+    const list = byFeature.get(u.feature) ?? [];
+    list.push(u);
+    byFeature.set(u.feature, list);
+  }
+  for (const [feature, list] of byFeature) {
+    const first = list[0] as PlannedUse;
+    const more = list.length > 1 ? ` and ${list.length - 1} more place${list.length > 2 ? 's' : ''}` : '';
+    sink({
+      code: 'PROXY_W_PLANNED',
+      feature,
+      paths: list.map((u) => u.path),
+      message: `${source}: ${first.label}${more}: ${feature} is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+    });
+  }
+}
+
+function emitWarning(w: ConfigWarning): void {
+  process.emitWarning(w.message, { type: 'CrossmeshProxyConfigWarning', code: w.code });
 }
 
 function fail(source: string, problems: readonly Problem[]): MeshError {

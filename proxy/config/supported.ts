@@ -6,9 +6,11 @@
  * as `ignored` with the reason, and docs/proxy-compatibility.md is generated from this file.
  *
  * For the runtime engineers: when you implement a field, add it here (one line) in the same
- * commit. Fields and typed configs marked `planned` (the resilience features of issue 6) are
- * listed so their shape is settled, but are still refused with PROXY_E_UNSUPPORTED ("planned"):
- * flip `P6` to `S` (or drop `status: 'planned'`) in the commit that makes the runtime honour them.
+ * commit. Fields and typed configs marked `planned` are the resilience features of issue 6 that the
+ * runtime does not enforce yet. The loader accepts them (so Envoy configs and the local mesh's
+ * rendered resources load) but reports each as a warning naming its path, or refuses them when
+ * asked to be strict (`planned: 'reject'`). Flip `P6` to `S` (or drop `status: 'planned'`) in the
+ * commit that makes the runtime honour one.
  */
 import type { DescField, DescMessage } from '@bufbuild/protobuf';
 import type { Problem } from '../../errors/index.js';
@@ -19,7 +21,7 @@ import { type Json, joinPath, mapKeyPath } from './strict.js';
 export interface FieldRule {
   /**
    * `supported`: implemented; `ignored`: accepted and has no effect (see `note` for why);
-   * `planned`: a known next step, refused until the runtime implements it.
+   * `planned`: issue 6, not enforced yet: accepted with a warning, or refused when strict.
    */
   readonly status: 'supported' | 'ignored' | 'planned';
   /** For enum fields: the values implemented (others are PROXY_E_UNSUPPORTED). @default - every value */
@@ -38,7 +40,7 @@ export interface TypedConfigRule {
   readonly extension: string;
   /** @default - 5 */
   readonly issue?: 5 | 6 | 7;
-  /** `planned`: refused until implemented (see {@link FieldRule.status}). @default - supported */
+  /** `planned`: not enforced yet (see {@link FieldRule.status}). @default - supported */
   readonly status?: 'planned';
   /** Caveat shown in the docs. @default - none */
   readonly note?: string;
@@ -57,7 +59,7 @@ export type Slot =
   | 'retry host predicate';
 
 const S: FieldRule = { status: 'supported' };
-/** Planned with the resilience work (issue 6): refused today, with that reason. */
+/** Planned with the resilience work (issue 6): accepted with a warning, not enforced yet. */
 const P6: FieldRule = { status: 'planned', issue: 6 };
 const note = (text: string): FieldRule => ({ status: 'supported', note: text });
 const only = (values: readonly string[], text?: string): FieldRule => ({
@@ -195,7 +197,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     name: S,
     domains: S,
     routes: S,
-    require_tls: note('EXTERNAL_ONLY treats a request as internal only when it carries x-envoy-internal: true'),
+    require_tls: note(
+      'EXTERNAL_ONLY treats a request as internal only when it carries x-envoy-internal: true',
+    ),
     ...HEADER_MUTATIONS,
     retry_policy: P6,
     typed_per_filter_config: P6,
@@ -260,7 +264,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     'name weight request_headers_to_add request_headers_to_remove response_headers_to_add response_headers_to_remove host_rewrite_literal',
   ),
   'envoy.type.matcher.v3.RegexMatchAndSubstitute': all('pattern substitution'),
-  'envoy.config.route.v3.RouteAction.HashPolicy': all('header cookie connection_properties query_parameter terminal'),
+  'envoy.config.route.v3.RouteAction.HashPolicy': all(
+    'header cookie connection_properties query_parameter terminal',
+  ),
   'envoy.config.route.v3.RouteAction.HashPolicy.QueryParameter': all('name'),
   'envoy.config.route.v3.RouteAction.HashPolicy.Header': all('header_name'),
   'envoy.config.route.v3.RouteAction.HashPolicy.Cookie': all('name ttl path'),
@@ -358,10 +364,6 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig': all('choice_count'),
   'envoy.config.cluster.v3.Cluster.CommonLbConfig': {
     healthy_panic_threshold: S,
-    locality_weighted_lb_config: {
-      status: 'planned',
-      note: 'locality-weighted load balancing is not implemented yet',
-    },
   },
   'envoy.type.v3.Percent': all('value'),
   'envoy.config.cluster.v3.UpstreamConnectionOptions': all('tcp_keepalive'),
@@ -538,16 +540,45 @@ export function typedConfigsFor(slot: Slot, withPlanned = false): string[] {
   return all.filter((t) => withPlanned || !planned(t)).sort();
 }
 
-function plannedText(rule: { readonly issue?: number; readonly note?: string }): string {
-  return rule.issue === 6 ? 'planned with the resilience work (issue 6)' : (rule.note ?? 'planned');
+/** One use of a planned feature in a config. */
+export interface PlannedUse {
+  /** Path of the field or of the element holding the typed config. */
+  readonly path: string;
+  /** `path`, plus the element's name for typed configs (`http_filters[0] (envoy.filters.http.fault)`). */
+  readonly label: string;
+  /** The feature: `<message>.<field>` or an extension name. */
+  readonly feature: string;
+}
+
+/** How {@link checkSupported} treats `planned` features. */
+export interface SupportedOptions {
+  /**
+   * Where planned features (issue 6) go: `undefined` refuses them like any unsupported field;
+   * a list collects them instead, for warnings (their subtree is still checked for fields that
+   * are not supported at all). @default - refused
+   */
+  readonly planned?: PlannedUse[];
+}
+
+interface Walk {
+  readonly problems: Problem[];
+  readonly planned: PlannedUse[] | undefined;
+  /** True under an accepted planned feature: its own planned parts are not reported again. */
+  readonly inPlanned: boolean;
 }
 
 /**
  * Reports every set field of `json` (a canonical `desc` message) outside the supported subset.
  * `path` prefixes the reported paths; problems are appended in document order.
  */
-export function checkSupported(desc: DescMessage, json: Json, path: string, problems: Problem[]): void {
-  walkMessage(desc, json, path, '', problems);
+export function checkSupported(
+  desc: DescMessage,
+  json: Json,
+  path: string,
+  problems: Problem[],
+  options: SupportedOptions = {},
+): void {
+  walkMessage(desc, json, path, '', { problems, planned: options.planned, inPlanned: false });
 }
 
 type Obj = { readonly [key: string]: Json };
@@ -563,7 +594,31 @@ function unsupported(
   problems.push({ code: 'PROXY_E_UNSUPPORTED', path, message, value, allowed });
 }
 
-function walkMessage(desc: DescMessage, json: Json, path: string, via: string, problems: Problem[]): void {
+/** Reports a planned feature; returns the walk to continue under it, or undefined to stop. */
+function plannedFeature(
+  walk: Walk,
+  path: string,
+  label: string,
+  what: string,
+  value: unknown,
+): Walk | undefined {
+  if (walk.inPlanned) return walk;
+  const text = 'planned with the resilience work, issue 6';
+  if (walk.planned === undefined) {
+    unsupported(
+      walk.problems,
+      path,
+      `${label}: ${what} is not supported by the bundled proxy yet (${text}); see docs/proxy-compatibility.md`,
+      value,
+      'leave it out for now',
+    );
+    return undefined;
+  }
+  walk.planned.push({ path, label, feature: what });
+  return { ...walk, inPlanned: true };
+}
+
+function walkMessage(desc: DescMessage, json: Json, path: string, via: string, walk: Walk): void {
   if (!isObj(json)) return;
   const rules = SUPPORTED_FIELDS[desc.typeName] ?? {};
   for (const [key, value] of Object.entries(json)) {
@@ -575,7 +630,7 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, p
     if (rule === undefined) {
       const supported = Object.keys(rules).filter((k) => rules[k]?.status === 'supported');
       unsupported(
-        problems,
+        walk.problems,
         fieldPath,
         `${fieldPath}: ${desc.typeName}.${key} is not supported by the bundled proxy${
           supported.length > 0 ? ` (supported fields here: ${supported.join(', ')})` : ''
@@ -586,15 +641,11 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, p
       continue;
     }
     if (rule.status === 'ignored') continue;
+    let under = walk;
     if (rule.status === 'planned') {
-      unsupported(
-        problems,
-        fieldPath,
-        `${fieldPath}: ${desc.typeName}.${key} is not supported by the bundled proxy yet (${plannedText(rule)}); see docs/proxy-compatibility.md`,
-        sampleOf(value),
-        'leave it out for now',
-      );
-      continue;
+      const next = plannedFeature(walk, fieldPath, fieldPath, `${desc.typeName}.${key}`, sampleOf(value));
+      if (next === undefined) continue;
+      under = next;
     }
     if (
       rule.values !== undefined &&
@@ -603,7 +654,7 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, p
       !rule.values.includes(value)
     ) {
       unsupported(
-        problems,
+        walk.problems,
         fieldPath,
         `${fieldPath}: ${value} is not supported by the bundled proxy; supported: ${rule.values.join(', ')}`,
         value,
@@ -614,7 +665,7 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, p
     if (desc.typeName === 'envoy.config.listener.v3.FilterChainMatch' && key === 'transport_protocol') {
       if (value !== 'raw_buffer' && value !== 'tls') {
         unsupported(
-          problems,
+          walk.problems,
           fieldPath,
           `${fieldPath}: transport protocol ${JSON.stringify(value)} is not supported; supported: raw_buffer, tls`,
           value,
@@ -623,7 +674,7 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, p
       }
       continue;
     }
-    walkField(desc, field, value, fieldPath, via, json, problems);
+    walkField(desc, field, value, fieldPath, via, json, under);
   }
 }
 
@@ -634,7 +685,7 @@ function walkField(
   path: string,
   via: string,
   owner: Obj,
-  problems: Problem[],
+  walk: Walk,
 ): void {
   const fullName = `${parent.typeName}.${field.name}`;
   const message = field.message;
@@ -644,8 +695,8 @@ function walkField(
     if (!isObj(value)) return;
     for (const [k, v] of Object.entries(value)) {
       const entryPath = mapKeyPath(path, k);
-      if (message.typeName === 'google.protobuf.Any') walkAny(v, entryPath, k, entryPath, slot, problems);
-      else walkMessage(message, v, entryPath, fullName, problems);
+      if (message.typeName === 'google.protobuf.Any') walkAny(v, entryPath, k, entryPath, slot, walk);
+      else walkMessage(message, v, entryPath, fullName, walk);
     }
     return;
   }
@@ -656,9 +707,9 @@ function walkField(
       const name = typeof owner['name'] === 'string' ? owner['name'] : undefined;
       // Name the element holding the typed config (`filters[1] (envoy.filters.http.x)`).
       const ownerPath = field.name === 'typed_config' ? path.slice(0, path.lastIndexOf('.')) : itemPath;
-      walkAny(item, itemPath, name, ownerPath, slot, problems);
+      walkAny(item, itemPath, name, ownerPath, slot, walk);
     } else if (!message.typeName.startsWith('google.protobuf.')) {
-      walkMessage(message, item, itemPath, fullName, problems);
+      walkMessage(message, item, itemPath, fullName, walk);
     }
   });
 }
@@ -669,30 +720,24 @@ function walkAny(
   name: string | undefined,
   ownerPath: string,
   slot: Slot | undefined,
-  problems: Problem[],
+  walk: Walk,
 ): void {
   if (!isObj(value) || typeof value['@type'] !== 'string') return;
   const typeUrl = value['@type'];
   const typeName = typeNameOf(typeUrl);
   const allowed = slot === undefined ? [] : typedConfigsFor(slot);
   const rule = SUPPORTED_TYPED_CONFIGS[typeName];
+  const label = name === undefined ? ownerPath : `${ownerPath} (${name})`;
+  let under = walk;
   if (slot !== undefined && rule?.status === 'planned' && typedConfigsFor(slot, true).includes(typeName)) {
-    const label = name === undefined ? ownerPath : `${ownerPath} (${name})`;
-    unsupported(
-      problems,
-      ownerPath,
-      `${label}: ${rule.extension} is not supported by the bundled proxy yet (${plannedText(rule)}); see docs/proxy-compatibility.md`,
-      typeUrl,
-      'leave it out for now',
-    );
-    return;
-  }
-  if (!allowed.includes(typeName)) {
-    const label = name === undefined ? ownerPath : `${ownerPath} (${name})`;
+    const next = plannedFeature(walk, ownerPath, label, rule.extension, typeUrl);
+    if (next === undefined) return;
+    under = next;
+  } else if (!allowed.includes(typeName)) {
     const where = slot === undefined ? 'here' : `as ${article(slot)}`;
     const names = allowed.map((t) => SUPPORTED_TYPED_CONFIGS[t]?.extension ?? t);
     unsupported(
-      problems,
+      walk.problems,
       ownerPath,
       `${label}: typed config ${typeUrl} is not supported by the bundled proxy ${where}${
         names.length > 0 ? `; supported: ${names.join(', ')}` : ''
@@ -703,7 +748,7 @@ function walkAny(
     return;
   }
   const desc = envoyRegistry().getMessage(typeName);
-  if (desc !== undefined) walkMessage(desc, value, path, '', problems);
+  if (desc !== undefined) walkMessage(desc, value, path, '', under);
 }
 
 function article(slot: Slot): string {

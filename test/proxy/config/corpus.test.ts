@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { MeshError } from '../../../errors/index.js';
 import { ENVOY_CORPUS } from '../../../proxy/config/corpus.js';
-import { loadBootstrapFile } from '../../../proxy/config/index.js';
+import { type ConfigWarning, loadBootstrapFile } from '../../../proxy/config/index.js';
 
 const DIR = new URL('../../../../shared/envoy-corpus/', import.meta.url);
 
@@ -26,12 +26,14 @@ describe('envoy corpus', () => {
       const path = new URL(entry.file, DIR).pathname;
       // WHEN loaded
       let error: unknown;
+      const warnings: ConfigWarning[] = [];
       try {
-        const bootstrap = loadBootstrapFile(path);
-        // THEN (loads) it has what the summary promises and is frozen
+        const bootstrap = loadBootstrapFile(path, { onWarning: (w) => warnings.push(w) });
+        // THEN (loads) it is frozen, and every planned feature it uses is warned about, with its paths
         expect(entry.problems).toEqual([]);
         expect(Object.isFrozen(bootstrap)).toBe(true);
         expect(bootstrap.static_resources?.clusters?.length).toBeGreaterThan(0);
+        expect(warnings.map((w) => ({ feature: w.feature, paths: w.paths }))).toEqual(entry.warnings ?? []);
         return;
       } catch (err) {
         error = err;

@@ -132,7 +132,9 @@ describe('loader robustness', () => {
           value = mutate(value, all[pick % all.length] as (string | number)[], m);
         }
         // THEN only MeshErrors escape
-        onlyMeshErrors(() => loadBootstrap(JSON.stringify(value), { format: 'json' }));
+        onlyMeshErrors(() =>
+          loadBootstrap(JSON.stringify(value), { format: 'json', onWarning: () => undefined }),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -147,7 +149,7 @@ describe('loader robustness', () => {
         const i = at % text.length;
         const edited = text.slice(0, i) + insert + text.slice(i + cut);
         // THEN only MeshErrors escape
-        onlyMeshErrors(() => loadBootstrap(edited));
+        onlyMeshErrors(() => loadBootstrap(edited, { onWarning: () => undefined }));
       }),
       { numRuns: RUNS },
     );

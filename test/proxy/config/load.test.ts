@@ -8,10 +8,12 @@ import { MeshError } from '../../../errors/index.js';
 import {
   type Bootstrap,
   type Cluster,
+  type ConfigWarning,
   HCM_TYPE,
   type HttpConnectionManager,
   loadBootstrap,
   loadBootstrapFile,
+  type PlannedUse,
   UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE,
   type UpstreamHttpProtocolOptions,
   validateEnvoyResource,
@@ -238,6 +240,74 @@ describe('loadBootstrap', () => {
     expect(err.allowed).toBe('STATIC, STRICT_DNS, LOGICAL_DNS');
   });
 
+  test('a planned (issue 6) feature loads with one warning naming every place it is used', () => {
+    // GIVEN retry policies on two routes
+    const text = config().replace(
+      'route: { cluster: web }',
+      'route: { cluster: web, retry_policy: { retry_on: 5xx, num_retries: 2 } }\n              - match: { prefix: /b }\n                route: { cluster: web, retry_policy: { retry_on: reset } }',
+    );
+    // WHEN loaded with a warning sink
+    const warnings: ConfigWarning[] = [];
+    const b = loadBootstrap(text, { source: 'envoy.yaml', onWarning: (w) => warnings.push(w) });
+    // THEN it loads (the policy is kept for when the runtime enforces it) and one warning names both
+    expect(hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0]?.route?.retry_policy?.num_retries).toBe(2);
+    expect(warnings).toHaveLength(1);
+    const routes =
+      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes';
+    expect(warnings[0]?.paths).toEqual([
+      `${routes}[0].route.retry_policy`,
+      `${routes}[1].route.retry_policy`,
+    ]);
+    expect(warnings[0]?.message).toBe(
+      `envoy.yaml: ${routes}[0].route.retry_policy and 1 more place: envoy.config.route.v3.RouteAction.retry_policy is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+    );
+  });
+
+  test('without a sink, planned features are reported as process warnings', async () => {
+    // GIVEN a config with the fault filter and no onWarning
+    const text = config().replace(
+      '          http_filters:\n',
+      '          http_filters:\n          - name: envoy.filters.http.fault\n            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault }\n',
+    );
+    // WHEN loaded
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    loadBootstrap(text);
+    // THEN Node's warning channel carries it, with its code
+    const w = (await warned) as Error & { code?: string };
+    expect(w.name).toBe('CrossmeshProxyConfigWarning');
+    expect(w.code).toBe('PROXY_W_PLANNED');
+    expect(w.message).toContain(
+      '(envoy.filters.http.fault): envoy.filters.http.fault is accepted but not enforced yet',
+    );
+  });
+
+  test("planned: 'reject' refuses planned features", () => {
+    // GIVEN outlier detection on a cluster
+    // WHEN loaded strictly
+    const err = rejection(() =>
+      loadBootstrap(config('    outlier_detection: { consecutive_5xx: 3 }\n'), { planned: 'reject' }),
+    );
+    // THEN it is unsupported, with the reason
+    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
+    expect(err.path).toBe('static_resources.clusters[0].outlier_detection');
+    expect(err.message).toContain(
+      'not supported by the bundled proxy yet (planned with the resilience work, issue 6)',
+    );
+  });
+
+  test('inside an accepted planned feature, fields outside the plan are still refused', () => {
+    // GIVEN a retry policy using a field that is not even planned
+    const text = config().replace(
+      'route: { cluster: web }',
+      'route: { cluster: web, retry_policy: { retry_on: 5xx, retry_priority: { name: p } } }',
+    );
+    // WHEN loaded (planned features accepted)
+    const err = rejection(() => loadBootstrap(text, { onWarning: () => undefined }));
+    // THEN the unplanned field is named
+    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
+    expect(err.path).toMatch(/retry_policy\.retry_priority$/);
+  });
+
   test('tolerated fields load and are documented as ignored', () => {
     // GIVEN a runtime layer and stats tags
     const text = `${config()}layered_runtime:\n  layers: { name: l, static_layer: { a: 1 } }\nstats_config:\n  use_all_default_tags: false\n`;
@@ -369,6 +439,30 @@ describe('validateEnvoyResource', () => {
     // THEN the path is complete
     expect(err.code).toBe('PROXY_E_UNKNOWN_FIELD');
     expect(err.path).toBe('routes.r.virtual_hosts[0].routez');
+  });
+
+  test('supportedOnly can collect planned features instead of refusing them', () => {
+    // GIVEN a cluster with health checks (planned)
+    const cluster = {
+      name: 'c',
+      health_checks: [
+        { timeout: '1s', interval: '5s', unhealthy_threshold: 2, healthy_threshold: 2, tcp_health_check: {} },
+      ],
+    };
+    const planned: PlannedUse[] = [];
+    // WHEN validated with a collector
+    validateEnvoyResource('type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster, {
+      supportedOnly: true,
+      planned,
+    });
+    // THEN the use is collected
+    expect(planned).toEqual([
+      {
+        path: 'health_checks',
+        label: 'health_checks',
+        feature: 'envoy.config.cluster.v3.Cluster.health_checks',
+      },
+    ]);
   });
 
   test('supportedOnly applies the bundled proxy subset', () => {
