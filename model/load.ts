@@ -19,13 +19,14 @@ async function readText(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
-    throw new MeshError('CLI_E_FILE', `cannot read ${file}: ${reason}`, { path: file, value: file });
+    throw new MeshError('CLI_E_FILE', `cannot be read: ${reason}`, { path: file, value: file });
   }
 }
 
 /**
  * Reads a mesh file and returns what it declares, unvalidated. Throws `CLI_E_FILE` when the file
- * cannot be read or parsed and `MESH_E_LOAD` when a module fails or exports no mesh.
+ * cannot be read or parsed and `MESH_E_LOAD` when a module fails or exports no mesh; the error's
+ * `path` is the file (the CLI prints it first), the message says what is wrong with it.
  */
 export async function loadMeshInput(file: string): Promise<unknown> {
   const ext = extname(file).toLowerCase();
@@ -35,7 +36,7 @@ export async function loadMeshInput(file: string): Promise<unknown> {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new MeshError('CLI_E_FILE', `${file} is not valid JSON: ${(error as Error).message}`, {
+      throw new MeshError('CLI_E_FILE', `is not valid JSON: ${(error as Error).message}`, {
         path: file,
       });
     }
@@ -45,19 +46,15 @@ export async function loadMeshInput(file: string): Promise<unknown> {
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     const [first] = doc.errors;
     if (first !== undefined) {
-      throw new MeshError('CLI_E_FILE', `${file} is not valid YAML: ${first.message}`, { path: file });
+      throw new MeshError('CLI_E_FILE', `is not valid YAML: ${first.message}`, { path: file });
     }
     return doc.toJS({ maxAliasCount: 1000 }) as unknown;
   }
-  throw new MeshError(
-    'CLI_E_FILE',
-    `${file}: unknown mesh file type ${JSON.stringify(ext)}; use ${ALLOWED}`,
-    {
-      path: file,
-      value: ext,
-      allowed: ALLOWED,
-    },
-  );
+  throw new MeshError('CLI_E_FILE', `has an unknown mesh file type ${JSON.stringify(ext)}; use ${ALLOWED}`, {
+    path: file,
+    value: ext,
+    allowed: ALLOWED,
+  });
 }
 
 async function importModule(file: string): Promise<unknown> {
@@ -69,7 +66,7 @@ async function importModule(file: string): Promise<unknown> {
     module = (await tsImport(pathToFileURL(absolute).href, import.meta.url)) as Record<string, unknown>;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new MeshError('MESH_E_LOAD', `${file} failed to load: ${reason}`, { path: file, cause: error });
+    throw new MeshError('MESH_E_LOAD', `failed to load: ${reason}`, { path: file, cause: error });
   }
   const namespace = exportsOf(module);
   const exported = namespace.default ?? namespace.mesh;
@@ -77,7 +74,7 @@ async function importModule(file: string): Promise<unknown> {
     const names = Object.keys(namespace);
     throw new MeshError(
       'MESH_E_LOAD',
-      `${file} exports no mesh: default-export it or export \`const mesh\` (found exports: ${names.length === 0 ? 'none' : names.join(', ')})`,
+      `exports no mesh: default-export it or export \`const mesh\` (found exports: ${names.length === 0 ? 'none' : names.join(', ')})`,
       { path: file, allowed: 'a default export or an export named mesh' },
     );
   }

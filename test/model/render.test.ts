@@ -83,6 +83,117 @@ describe('detectFeatures', () => {
   });
 });
 
+describe('detectFeatures covers the whole feature list', () => {
+  test('every feature id is detected in a mesh that uses everything', () => {
+    // GIVEN a kitchen-sink mesh (and a permissive twin, since a mesh has one mTLS mode)
+    const sink = {
+      name: 'sink',
+      security: { mtls: 'strict' },
+      egress: { mode: 'deny-unknown', hosts: ['api.example.com'] },
+      accessLog: { enabled: true, format: 'json' },
+      ipPreference: 'ipv6-preferred',
+      services: {
+        web: {
+          ports: [
+            { port: 80, protocol: 'http' },
+            { port: 81, protocol: 'http2' },
+            { port: 82, protocol: 'grpc' },
+            { port: 83, protocol: 'tcp' },
+          ],
+          versions: { v1: {}, v2: {} },
+          routes: [
+            {
+              name: 'a',
+              match: {
+                path: { kind: 'regex', value: '/a.*' },
+                headers: [
+                  { kind: 'exact', name: 'x-a', value: '1', invert: true },
+                  { kind: 'prefix', name: 'x-b', value: '1' },
+                  { kind: 'suffix', name: 'x-c', value: '1' },
+                  { kind: 'regex', name: 'x-d', value: '1+' },
+                  { kind: 'present', name: 'x-e' },
+                  { kind: 'range', name: 'x-f', start: 1, end: 9 },
+                ],
+                query: [
+                  { kind: 'exact', name: 'q', value: '1' },
+                  { kind: 'regex', name: 'r', value: '1+' },
+                  { kind: 'present', name: 's' },
+                ],
+                method: 'GET',
+              },
+              destinations: [{ version: 'v1' }, { service: 'api' }],
+              rewrite: { path: '/x', host: 'h.example.com' },
+              headers: { request: { remove: ['x-a'] }, response: { add: [{ name: 'x-r', value: '1' }] } },
+              fault: { delay: { duration: '1s', percent: 1 }, abort: { httpStatus: 503, percent: 1 } },
+              mirror: { service: 'api' },
+              priority: 1,
+              policy: { rateLimit: { requests: 1, per: '1s' } },
+            },
+            { name: 'b', match: { path: { kind: 'exact', value: '/b' } }, redirect: { path: '/c' } },
+            {
+              name: 'c',
+              match: { path: { kind: 'prefix', value: '/p' } },
+              rewrite: { prefix: '/q' },
+              destinations: [{}],
+            },
+            { name: 'd', port: 82, match: { grpc: { service: 'a.B' } }, destinations: [{}] },
+          ],
+          policy: {
+            timeouts: { request: '1s', idle: '1m' },
+            retries: { attempts: 1, perTryTimeout: '100ms', backoff: { base: '1ms', max: '2ms' } },
+            healthCheck: { kind: 'http', path: '/h' },
+            outlierDetection: {},
+            connectionPool: { maxConnections: 1 },
+            loadBalancing: { kind: 'least-request' },
+          },
+          authorization: {
+            action: 'allow-listed',
+            rules: [{ from: ['api'], paths: [{ kind: 'prefix', value: '/' }], methods: ['GET'] }],
+          },
+        },
+        api: {
+          ports: [{ port: 80, protocol: 'grpc' }],
+          versions: { v1: {} },
+          policy: { healthCheck: { kind: 'grpc' }, loadBalancing: { kind: 'random' } },
+        },
+        db: {
+          ports: [{ port: 5432, protocol: 'tcp' }],
+          versions: { v1: {} },
+          policy: {
+            healthCheck: { kind: 'tcp' },
+            loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'source-ip' } },
+          },
+        },
+        plain: { ports: [{ port: 80, protocol: 'http' }], versions: { v1: {} } },
+      },
+      gateways: {
+        edge: {
+          listeners: [
+            { port: 443, protocol: 'http', tls: { certificateFile: 'c.pem', privateKeyFile: 'k.pem' } },
+          ],
+          routes: [
+            {
+              name: 'r',
+              match: { path: { kind: 'prefix', value: '/' }, headers: [{ kind: 'present', name: 'x' }] },
+              service: 'web',
+              rewrite: { prefix: '/' },
+            },
+          ],
+        },
+      },
+    };
+    const permissive = { ...sink, security: { mtls: 'permissive' } };
+    // WHEN detected
+    const found = new Set(
+      [...detectFeatures(canonicalize(sink)), ...detectFeatures(canonicalize(permissive))].map(
+        (u) => u.feature,
+      ),
+    );
+    // THEN no feature id is missing
+    expect(FEATURE_IDS.filter((f) => !found.has(f))).toEqual([]);
+  });
+});
+
 describe('renderWithTarget', () => {
   test('fails with one TARGET_E_UNSUPPORTED listing every unsupported use', () => {
     // GIVEN a target without three features the mesh uses WHEN rendered
