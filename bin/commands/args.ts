@@ -14,7 +14,11 @@ export function parseStrict<T>(command: string, allowed: readonly string[], pars
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const list = [...allowed, '--help'].join(', ');
-    throw new MeshError('CLI_E_USAGE', `${command}: ${reason}; allowed options: ${list}`, { allowed: list });
+    // The path is the command, so the CLI prints `crossmesh: validate: Unknown option ...`.
+    throw new MeshError('CLI_E_USAGE', `${reason}; allowed options: ${list}`, {
+      path: command,
+      allowed: list,
+    });
   }
 }
 
@@ -24,8 +28,8 @@ export function onePositional(command: string, positionals: readonly string[], w
   if (first === undefined || rest.length > 0) {
     throw new MeshError(
       'CLI_E_USAGE',
-      `${command}: expected exactly one ${what}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}; see crossmesh ${command} --help`,
-      { allowed: `one ${what}` },
+      `expected exactly one ${what}, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}; see crossmesh ${command} --help`,
+      { path: command, allowed: `one ${what}` },
     );
   }
   return first;

@@ -19,18 +19,14 @@ function targetOptions(text: string | undefined): object {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new MeshError(
-      'CLI_E_USAGE',
-      `render: --options must be a JSON object: ${(error as Error).message}`,
-      {
-        path: '--options',
-        value: text,
-        allowed: 'a JSON object',
-      },
-    );
+    throw new MeshError('CLI_E_USAGE', `must be a JSON object: ${(error as Error).message}`, {
+      path: '--options',
+      value: text,
+      allowed: 'a JSON object',
+    });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new MeshError('CLI_E_USAGE', 'render: --options must be a JSON object', {
+    throw new MeshError('CLI_E_USAGE', 'must be a JSON object', {
       path: '--options',
       value: text,
       allowed: 'a JSON object',
@@ -77,7 +73,7 @@ Exit codes: 0 rendered, 1 invalid mesh or file, 2 usage or unknown target,
     const file = onePositional('render', positionals, 'mesh file');
     const names = Object.keys(TARGETS);
     if (values.target === undefined) {
-      throw new MeshError('CLI_E_USAGE', `render: --target is required; targets: ${names.join(', ')}`, {
+      throw new MeshError('CLI_E_USAGE', `is required; targets: ${names.join(', ')}`, {
         path: '--target',
         allowed: names.join(', '),
       });
@@ -86,8 +82,12 @@ Exit codes: 0 rendered, 1 invalid mesh or file, 2 usage or unknown target,
     if (load === undefined) {
       throw new MeshError(
         'TARGET_E_UNKNOWN',
-        `render: unknown target ${JSON.stringify(values.target)}; targets: ${names.join(', ')}`,
-        { path: '--target', value: values.target, allowed: names.join(', ') },
+        `unknown target ${JSON.stringify(values.target)}; targets: ${names.join(', ')}`,
+        {
+          path: '--target',
+          value: values.target,
+          allowed: names.join(', '),
+        },
       );
     }
     const options = targetOptions(values.options);

@@ -47,7 +47,7 @@ describe('crossmesh render', () => {
     expect(unknown.stderr).toContain('json');
     const missing = await crossmesh('render', 'examples/shop/mesh.ts');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('--target is required');
+    expect(missing.stderr).toContain('--target: is required');
   });
 
   test('bad --options exit 2; options the target refuses exit 2 with TARGET_E_OPTION', async () => {
