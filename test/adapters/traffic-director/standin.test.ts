@@ -232,7 +232,11 @@ describe('GcpStandin networkservices / networksecurity', () => {
     const inUse = await call('DELETE', `v1/${P}/meshes/m1`);
     // THEN it is refused until the route is gone
     expect(inUse.status).toBe(400);
-    expect((await call('DELETE', `v1/${P}/tcpRoutes/t1`)).status).toBe(200);
+    const routeDelete = await call('DELETE', `v1/${P}/tcpRoutes/t1`);
+    expect(routeDelete.status).toBe(200);
+    // AND, as in the recorded grpcRoute session, the mesh stays in use until that operation is done
+    expect((await call('DELETE', `v1/${P}/meshes/m1`)).status).toBe(400);
+    expect((await call('GET', `v1/${routeDelete.json.name as string}`)).json.done).toBe(true);
     expect((await call('DELETE', `v1/${P}/meshes/m1`)).status).toBe(200);
   });
 

@@ -222,6 +222,15 @@ export function normalizeProto3(
 ): unknown {
   const resolved = schema.$ref === undefined ? schema : schemas[schema.$ref];
   if (resolved === undefined || value === null || value === undefined) return undefined;
+  // A boolean whose default is true has explicit presence (proto3 `optional`): its false is kept
+  // and echoed (GrpcRouteMethodMatch.caseSensitive; seen in the recorded gRPC route session).
+  if (
+    value === false &&
+    resolved.type === 'boolean' &&
+    /default value is true/i.test(resolved.description ?? '')
+  ) {
+    return false;
+  }
   if (value === false || value === 0 || value === '') return undefined;
   if (resolved.enum !== undefined && typeof value === 'number') {
     // Stored by name, as the server holds the enum; index 0 is the unset default.

@@ -151,6 +151,10 @@ interface StoredOperation {
   readonly body: JsonRecord;
   polls: number;
   readonly compute: boolean;
+  /** The resource it works on. */
+  readonly target: string;
+  /** What happens when it completes (a delete removes its resource then); run once. */
+  effect?: () => void;
 }
 
 interface Fault {
@@ -525,6 +529,7 @@ export class GcpStandin {
     target: string,
     verb: string,
     response: JsonRecord | undefined,
+    effect?: () => void,
   ): JsonRecord {
     const api = doc.name;
     const name = `${target.split('/').slice(0, 4).join('/')}/operations/operation-${this.nextId()}`;
@@ -543,8 +548,32 @@ export class GcpStandin {
       metadata: { ...metadata, endTime: this.now() },
       response: response ?? { '@type': 'type.googleapis.com/google.protobuf.Empty' },
     };
-    this.operations.set(name, { body: finished, polls: 0, compute: false });
+    const op: StoredOperation = {
+      body: finished,
+      polls: 0,
+      compute: false,
+      target,
+      ...(effect === undefined ? {} : { effect }),
+    };
+    this.operations.set(name, op);
+    if (done) this.complete(op);
     return done ? finished : { name, done: false, metadata };
+  }
+
+  /** Runs an operation's effect, once. */
+  private complete(op: StoredOperation): void {
+    const effect = op.effect;
+    op.effect = undefined;
+    effect?.();
+  }
+
+  /**
+   * Completes the pending operations on `name` before another write to it. A real operation
+   * finishes on its own; here it finishes when polled, or when the next write to the same
+   * resource shows that time has passed (a client that lost the answer and retries).
+   */
+  private settle(name: string): void {
+    for (const op of this.operations.values()) if (op.target === name) this.complete(op);
   }
 
   private pollOperation(name: string, wait: boolean): JsonRecord {
@@ -556,7 +585,10 @@ export class GcpStandin {
       throw googleError(404, `Operation '${name}' was not found`);
     }
     op.polls += 1;
-    if (wait || op.polls >= this.pendingPolls) return op.body;
+    if (wait || op.polls >= this.pendingPolls) {
+      this.complete(op);
+      return op.body;
+    }
     return op.compute
       ? { ...op.body, status: 'RUNNING', progress: 0, endTime: undefined }
       : { name: op.body.name, done: false, metadata: op.body.metadata };
@@ -588,6 +620,7 @@ export class GcpStandin {
     }
     const validated = this.validateBody(doc, schemaName, body, true);
     const name = `${parent}/${id}`;
+    this.settle(name);
     if (this.resources.has(name)) throw googleError(409, `Resource '${name}' already exists`);
     this.checkReferences(name, validated);
     const now = this.now();
@@ -635,6 +668,7 @@ export class GcpStandin {
     body: unknown,
     schemaName: string,
   ): JsonRecord {
+    this.settle(name);
     const stored = this.resources.get(this.mustExist(name)) as StoredResource;
     const schema = this.schemaOf(doc, schemaName);
     const mask = url.searchParams.get('updateMask');
@@ -682,11 +716,13 @@ export class GcpStandin {
   }
 
   private discoveryDelete(doc: DiscoveryDocument, name: string): JsonRecord {
+    this.settle(name);
     this.mustExist(name);
     const user = this.userOf(name);
     if (user !== undefined) throw googleError(400, `Resource '${name}' is in use by '${user}'`);
-    this.resources.delete(name);
-    return this.operation(doc, name, 'delete', undefined);
+    // The resource goes when the operation completes (the recorded grpcRoute session shows a
+    // mesh still in use, and still readable, until its route's delete operation is done).
+    return this.operation(doc, name, 'delete', undefined, () => this.resources.delete(name));
   }
 
   /** A stored resource as GET returns it. */
@@ -749,6 +785,7 @@ export class GcpStandin {
         case 'PATCH':
           return this.computeWrite(name, collection, body, 'patch');
         case 'DELETE': {
+          this.settle(name);
           this.mustExist(name);
           const user = this.userOf(name);
           if (user !== undefined) {
@@ -758,8 +795,7 @@ export class GcpStandin {
               `The ${info.label} resource '${name}' is already being used by '${user}'`,
             );
           }
-          this.resources.delete(name);
-          return this.computeOperation(name, 'delete');
+          return this.computeOperation(name, 'delete', () => this.resources.delete(name));
         }
       }
     }
@@ -879,7 +915,7 @@ export class GcpStandin {
     return out;
   }
 
-  private computeOperation(target: string, operationType: string): JsonRecord {
+  private computeOperation(target: string, operationType: string, effect?: () => void): JsonRecord {
     const project = target.split('/')[1] as string;
     const opName = `operation-${this.nextId()}`;
     const name = `projects/${project}/global/operations/${opName}`;
@@ -899,13 +935,22 @@ export class GcpStandin {
       user: 'user@example.com',
     };
     const done = { ...running, status: 'DONE', progress: 100, endTime: this.now() };
-    this.operations.set(name, { body: done, polls: 0, compute: true });
+    const op: StoredOperation = {
+      body: done,
+      polls: 0,
+      compute: true,
+      target,
+      ...(effect === undefined ? {} : { effect }),
+    };
+    this.operations.set(name, op);
+    if (this.pendingPolls === 0) this.complete(op);
     return this.pendingPolls === 0 ? done : running;
   }
 
   private computeInsert(base: string, collection: string, body: unknown): JsonRecord {
     const record = this.validateCompute(collection, body);
     const name = `${base}/${record.name as string}`;
+    this.settle(name);
     if (this.resources.has(name))
       throw computeError(409, 'alreadyExists', `The resource '${name}' already exists`);
     this.checkReferences(name, record);
@@ -927,6 +972,7 @@ export class GcpStandin {
     body: unknown,
     mode: 'update' | 'patch',
   ): JsonRecord {
+    this.settle(name);
     const stored = this.resources.get(this.mustExist(name)) as StoredResource;
     const incoming = (
       typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}
