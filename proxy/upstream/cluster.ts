@@ -25,6 +25,7 @@ import { ClusterStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import { HealthFlag, Host } from './host.js';
 import { buildPicker, type HostPicker, type LbPolicyName, type LbSettings } from './lb.js';
+import type { OutlierDetector } from './outlier.js';
 
 /** TLS settings for upstream connections, in the shape `node:tls.connect` wants. */
 export interface UpstreamTlsOptions {
@@ -403,6 +404,12 @@ export class UpstreamCluster {
   readonly dnsRefreshRateMs: number;
   /** The cluster as configured (for `/config_dump`). */
   readonly config: Cluster;
+  /**
+   * Outlier detection, when the cluster configures it (set by the ClusterManager). The engine
+   * reports results: `outlierDetector?.reportResponse(host, status)` and
+   * `reportLocalOrigin(host, 'connect_failed' | 'timeout' | 'reset' | 'success')`.
+   */
+  outlierDetector: OutlierDetector | undefined;
 
   private hostList: Host[] = [];
   private levels: Level[] = [];

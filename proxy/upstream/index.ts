@@ -26,9 +26,12 @@ export {
   xxHash64Hex,
   xxHash64String,
 } from './hash.js';
+export { HealthChecker } from './health/checker.js';
 export type { HostLocality } from './host.js';
 export { HealthFlag, Host, HostStats } from './host.js';
 export type { HostPicker, LbPolicyName, LbSettings } from './lb.js';
 export { buildPicker, MaglevPicker, RingHashPicker } from './lb.js';
 export type { ClusterManagerOptions } from './manager.js';
 export { ClusterManager } from './manager.js';
+export type { EjectionReason, LocalOriginResult } from './outlier.js';
+export { OutlierDetector } from './outlier.js';

@@ -9,6 +9,7 @@ import type { Cluster } from '../config/envoy.js';
 import type { StatsStore } from '../stats/store.js';
 import { type LookupFn, UpstreamCluster } from './cluster.js';
 import { HealthChecker } from './health/checker.js';
+import { OutlierDetector } from './outlier.js';
 
 /** Options for {@link ClusterManager}. */
 export interface ClusterManagerOptions {
@@ -19,8 +20,8 @@ export interface ClusterManagerOptions {
   /** Random source in [0, 1) for the load balancers and health check jitter. @default Math.random */
   readonly random?: () => number;
   /**
-   * Run the clusters' `health_checks` (Envoy's active health checking). Off for config
-   * validation, where no timer or socket should start. @default true
+   * Run the clusters' `health_checks` and `outlier_detection`. Off for config validation, where
+   * no timer or socket should start. @default true
    */
   readonly healthChecks?: boolean;
 }
@@ -55,9 +56,24 @@ export class ClusterManager {
         const cluster = new UpstreamCluster(c, stats, path, options);
         this.byName.set(c.name, cluster);
         if (opts.healthChecks !== false) {
+          if (c.outlier_detection !== undefined) {
+            cluster.outlierDetector = new OutlierDetector(
+              cluster,
+              c.outlier_detection,
+              stats,
+              `${path}.outlier_detection`,
+              {
+                random: options.random,
+              },
+            );
+          }
+          const detector = cluster.outlierDetector;
           (c.health_checks ?? []).forEach((hc, hi) => {
             this.checkers.push(
-              new HealthChecker(cluster, hc, `${path}.health_checks[${hi}]`, { random: options.random }),
+              new HealthChecker(cluster, hc, `${path}.health_checks[${hi}]`, {
+                random: options.random,
+                hooks: detector === undefined ? {} : { onSuccess: (h) => detector.onHealthCheckSuccess(h) },
+              }),
             );
           });
         }
@@ -99,9 +115,12 @@ export class ClusterManager {
     return this.checkers;
   }
 
-  /** Stops every DNS refresh timer and health checker. */
+  /** Stops every DNS refresh timer, health checker and outlier detector. */
   close(): void {
     for (const h of this.checkers) h.stop();
-    for (const c of this.byName.values()) c.close();
+    for (const c of this.byName.values()) {
+      c.outlierDetector?.stop();
+      c.close();
+    }
   }
 }
