@@ -4,7 +4,8 @@
  * replayed request by request against the stand-in, which must answer with the recorded status,
  * the recorded operation progression and, for resource reads, at least the recorded fields.
  * Stood in: the Google Cloud REST APIs (no GCP here). The v1beta1 networksecurity recordings are
- * replayed against v1, whose AuthorizationPolicy has the same fields.
+ * replayed against v1, whose resources have the same fields. The go-vcr cassette of a GrpcRoute
+ * session is replayed too, with its operation names mapped to the stand-in's.
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';

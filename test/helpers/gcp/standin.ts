@@ -27,8 +27,13 @@
  * - references must exist (404) and a referenced resource cannot be deleted (400 in use), so
  *   dependency order is enforced as the real APIs do; a zonal NEG backend needs a health check;
  * - as the recordings show: `name` in a body is ignored (the URL names the resource), system
- *   parameters may be `$`-prefixed, and `enum-encoding=int` sends and answers enums by number.
- * test/adapters/traffic-director/recorded.test.ts replays 11 recorded sessions against it.
+ *   parameters may be `$`-prefixed, `enum-encoding=int` sends and answers enums by number, a
+ *   delete takes effect when its operation completes (until then the resource still holds its
+ *   references), and a boolean whose default is true keeps an explicit false;
+ * - operations complete when polled (`pendingPolls`) or when the next write to the same resource
+ *   arrives (time has passed: a client retrying after a lost answer).
+ * test/adapters/traffic-director/recorded.test.ts replays 11 recorded logs and the recorded gRPC
+ * route cassette against it.
  * Fault injection: fail chosen mutating calls with 429/503, or every mutating call after N (an
  * apply cut off mid-way). Every call is counted.
  */
