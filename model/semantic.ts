@@ -6,7 +6,7 @@
  */
 import type { Problem } from '../errors/index.js';
 import { toMs } from './duration.js';
-import { childPath, indexPath, type Loose } from './schema/check.js';
+import { childPath, indexPath, type Loose, suggestion } from './schema/check.js';
 import type {
   Authorization,
   Fault,
@@ -99,7 +99,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       add(
         'MESH_E_REF',
         path,
-        `names no service; must be ${list(services.keys())}`,
+        `names no service${suggestion(name, services.keys())}; must be ${list(services.keys())}`,
         name,
         'a declared service',
       );
@@ -115,7 +115,7 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
       add(
         'MESH_E_REF',
         path,
-        `service ${JSON.stringify(service)} has no version ${JSON.stringify(version)}; must be ${list(info.versions)}`,
+        `service ${JSON.stringify(service)} has no version ${JSON.stringify(version)}${suggestion(version, info.versions)}; must be ${list(info.versions)}`,
         version,
         `a version of ${service}`,
       );

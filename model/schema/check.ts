@@ -145,9 +145,16 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? 3;
 }
 
-function suggestion(key: string, allowed: readonly string[]): string {
+/** ` (did you mean "x"?)` for the first allowed name within two edits of `key`, else `''`. */
+export function suggestion(key: string, allowed: Iterable<string>): string {
   const lower = key.toLowerCase();
-  const close = allowed.find((a) => a.toLowerCase() === lower || editDistance(a, key) <= 2);
+  let close: string | undefined;
+  for (const a of allowed) {
+    if (a.toLowerCase() === lower || editDistance(a, key) <= 2) {
+      close = a;
+      break;
+    }
+  }
   return close === undefined ? '' : ` (did you mean "${close}"?)`;
 }
 

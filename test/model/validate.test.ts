@@ -84,6 +84,16 @@ describe('validate', () => {
     expect((error as MeshError).message).toContain('5 problems');
   });
 
+  test('unknown services and versions suggest the name that was probably meant', () => {
+    // GIVEN misspelt references WHEN validated THEN the messages name the close matches
+    const mesh = base();
+    mesh.services.frontend.backends = ['catalgo'];
+    mesh.services.catalog.routes[0].destinations[1].version = 'v3';
+    const messages = findProblems(mesh).map((p) => p.message);
+    expect(messages[0]).toContain('(did you mean "catalog"?)');
+    expect(messages[1]).toContain('(did you mean "v1"?)');
+  });
+
   test('unknown fields suggest the field that was probably meant', () => {
     // GIVEN a misspelt field WHEN validated THEN the message names the close match
     const mesh = base();
