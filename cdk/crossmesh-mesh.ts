@@ -18,7 +18,7 @@ import { MANAGED_TAG } from '../adapters/appmesh/render.js';
 import type { AppMeshOptions, AppMeshResources } from '../adapters/appmesh/types.js';
 import { MeshError } from '../errors/index.js';
 import type { DroppedFeature } from '../model/target.js';
-import type { Mesh } from '../model/types.js';
+import type { Mesh, MeshInput } from '../model/types.js';
 import * as l2 from './private/l2.js';
 import { type AppMeshRender, renderAppMeshForCdk } from './private/render.js';
 
@@ -38,10 +38,11 @@ export const CLOUDFORMATION_MANAGED_VALUE = 'cloudformation';
 /** Props of {@link CrossmeshAppMesh}. */
 export interface CrossmeshAppMeshProps {
   /**
-   * The mesh, as written (`defineMesh({...})`, a parsed JSON/YAML mesh) or already canonical.
-   * It is validated and canonicalized here; problems throw one MeshError naming every field.
+   * The mesh, as written (`defineMesh({...})`) or already canonical. A mesh parsed from JSON or
+   * YAML is typed `MeshInput` by the caller: it is validated and canonicalized here either way,
+   * and problems throw one MeshError naming every field.
    */
-  readonly mesh: Mesh | unknown;
+  readonly mesh: MeshInput | Mesh;
   /** App Mesh render options: discovery (`cloudmap` or `dns`), namespace, certificate source. @default - Cloud Map discovery, SDS certificates */
   readonly options?: AppMeshOptions;
   /**

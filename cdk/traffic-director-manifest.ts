@@ -27,7 +27,7 @@ import { MeshError } from '../errors/index.js';
 import { canonicalize, toCanonicalJson } from '../model/canonical.js';
 import { type RenderOutcome, renderWithTarget } from '../model/render.js';
 import type { DroppedFeature } from '../model/target.js';
-import type { Mesh } from '../model/types.js';
+import type { Mesh, MeshInput } from '../model/types.js';
 
 /** Metadata type on the construct naming the files it adds (visible in the assembly's manifest.json). */
 export const TRAFFIC_DIRECTOR_METADATA = 'crossmesh:traffic-director-manifest';
@@ -35,7 +35,7 @@ export const TRAFFIC_DIRECTOR_METADATA = 'crossmesh:traffic-director-manifest';
 /** Props of {@link CrossmeshTrafficDirectorManifest}. */
 export interface CrossmeshTrafficDirectorManifestProps {
   /** The mesh, as written or canonical; validated and canonicalized here. */
-  readonly mesh: Mesh | unknown;
+  readonly mesh: MeshInput | Mesh;
   /** GCP project id the resources are created in (the `--project` of `crossmesh apply`). */
   readonly project: string;
   /**

@@ -24,15 +24,19 @@ import { MeshError } from '../../errors/index.js';
 import shop from '../../examples/shop/mesh.js';
 import { canonicalize } from '../../model/canonical.js';
 import { renderWithTarget } from '../../model/render.js';
+import type { MeshInput } from '../../model/types.js';
 import { validMesh } from '../model/arbitraries.js';
 import { testApp } from './helpers.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** A fresh stack with one mesh construct (id `Mesh`), and its template. */
+/**
+ * A fresh stack with one mesh construct (id `Mesh`), and its template. Fixtures are loose JSON,
+ * as a parsed YAML mesh would be (some deliberately invalid); the construct validates them.
+ */
 function synth(mesh: unknown, props: Omit<CrossmeshAppMeshProps, 'mesh'> = {}) {
   const stack = new Stack(testApp(), 'S');
-  const construct = new CrossmeshAppMesh(stack, 'Mesh', { mesh, ...props });
+  const construct = new CrossmeshAppMesh(stack, 'Mesh', { mesh: mesh as MeshInput, ...props });
   return { stack, construct, template: Template.fromStack(stack) };
 }
 
@@ -993,7 +997,7 @@ describe('CrossmeshAppMesh capability check and errors', () => {
     // WHEN / THEN
     let error: unknown;
     try {
-      new CrossmeshAppMesh(stack, 'Mesh', { mesh: withFault });
+      new CrossmeshAppMesh(stack, 'Mesh', { mesh: withFault as unknown as MeshInput });
     } catch (e) {
       error = e;
     }

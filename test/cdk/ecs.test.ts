@@ -298,7 +298,7 @@ describe('addAppMeshGateway', () => {
         routes: [{ name: 'all', service: 'web' }],
       },
     },
-  };
+  } satisfies MeshInput;
 
   test('runs the virtual gateway Envoy with a port per listener, no proxy configuration, and the IAM grant', () => {
     // GIVEN

@@ -30,6 +30,7 @@ import {
 import shop from '../../examples/shop/mesh.js';
 import { canonicalize, toCanonicalJson } from '../../model/canonical.js';
 import { loadMesh } from '../../model/load.js';
+import type { MeshInput } from '../../model/types.js';
 import { GcpStandin } from '../helpers/gcp/standin.js';
 import { testApp } from './helpers.js';
 
@@ -189,7 +190,7 @@ describe('CrossmeshTrafficDirectorManifest errors and warnings', () => {
         policy: { rateLimit: { requests: 10, per: '1s' } },
       },
     },
-  };
+  } satisfies MeshInput;
 
   test('an unsupported feature fails with TARGET_E_UNSUPPORTED and the construct path', () => {
     // GIVEN a rate limit, which Traffic Director cannot express
@@ -245,7 +246,10 @@ describe('CrossmeshTrafficDirectorManifest errors and warnings', () => {
     // WHEN / THEN
     expect(
       () =>
-        new CrossmeshTrafficDirectorManifest(stack, 'Bad', { mesh: { name: 'BAD NAME' }, project: PROJECT }),
+        new CrossmeshTrafficDirectorManifest(stack, 'Bad', {
+          mesh: { name: 'BAD NAME' } as unknown as MeshInput,
+          project: PROJECT,
+        }),
     ).toThrow(
       expect.objectContaining({
         message: expect.stringMatching(/^S\/Bad: /),
