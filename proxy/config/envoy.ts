@@ -41,6 +41,12 @@ export interface AnyConfig {
   readonly [field: string]: unknown;
 }
 
+/**
+ * A message this file does not spell out (outside the supported subset, or tolerated and ignored):
+ * its proto3 JSON object.
+ */
+export type MessageJson = Readonly<Record<string, unknown>>;
+
 /** `envoy.config.core.v3.SocketAddress`. */
 export interface SocketAddress {
   /** @default - `TCP` */
@@ -225,9 +231,9 @@ export interface Bootstrap {
   readonly dynamic_resources?: DynamicResources;
   readonly admin?: Admin;
   /** Tolerated and ignored: the bundled proxy has no runtime (see supported.ts for why). */
-  readonly layered_runtime?: AnyConfig;
+  readonly layered_runtime?: MessageJson;
   /** Tolerated and ignored: stats tag extraction uses the built-in Envoy defaults. */
-  readonly stats_config?: AnyConfig;
+  readonly stats_config?: MessageJson;
   readonly stats_flush_interval?: Duration;
   readonly cluster_manager?: {
     readonly local_cluster_name?: string;
@@ -369,9 +375,9 @@ export interface HttpConnectionManager {
     | 'REJECT_REQUEST'
     | 'UNESCAPE_AND_REDIRECT'
     | 'UNESCAPE_AND_FORWARD';
-  readonly internal_address_config?: AnyConfig;
-  readonly local_reply_config?: AnyConfig;
-  readonly tracing?: AnyConfig;
+  readonly internal_address_config?: MessageJson;
+  readonly local_reply_config?: MessageJson;
+  readonly tracing?: MessageJson;
 }
 
 /** `HttpConnectionManager.UpgradeConfig`. */
@@ -609,7 +615,7 @@ export interface VirtualHost {
   readonly response_headers_to_add?: readonly HeaderValueOption[];
   readonly response_headers_to_remove?: readonly string[];
   readonly retry_policy?: RetryPolicy;
-  readonly hedge_policy?: AnyConfig;
+  readonly hedge_policy?: MessageJson;
   readonly typed_per_filter_config?: Readonly<Record<string, AnyConfig>>;
   readonly include_request_attempt_count?: boolean;
   readonly include_attempt_count_in_response?: boolean;
@@ -731,7 +737,7 @@ export interface WeightedCluster {
 
 /** `RouteAction.HashPolicy`: exactly one policy member. */
 export interface HashPolicy {
-  readonly header?: { readonly header_name: string; readonly regex_rewrite?: AnyConfig };
+  readonly header?: { readonly header_name: string; readonly regex_rewrite?: MessageJson };
   readonly cookie?: { readonly name: string; readonly ttl?: Duration; readonly path?: string };
   readonly connection_properties?: { readonly source_ip?: boolean };
   readonly query_parameter?: { readonly name: string };
@@ -859,7 +865,7 @@ export interface HttpFault {
   readonly downstream_nodes?: readonly string[];
   /** UInt32Value. */
   readonly max_active_faults?: number;
-  readonly response_rate_limit?: AnyConfig;
+  readonly response_rate_limit?: MessageJson;
   readonly delay_percent_runtime?: string;
   readonly abort_percent_runtime?: string;
   readonly delay_duration_runtime?: string;
@@ -894,7 +900,7 @@ export const STDERR_ACCESS_LOG_TYPE =
 /** `envoy.config.accesslog.v3.AccessLog`. */
 export interface AccessLog {
   readonly name?: string;
-  readonly filter?: AnyConfig;
+  readonly filter?: MessageJson;
   readonly typed_config?: FileAccessLog | StdoutAccessLog | StderrAccessLog | AnyConfig;
 }
 
@@ -1005,7 +1011,7 @@ export interface Cluster {
     /** Percent. @default - 50 */
     readonly healthy_panic_threshold?: Percent;
     readonly locality_weighted_lb_config?: Readonly<Record<string, never>>;
-    readonly zone_aware_lb_config?: AnyConfig;
+    readonly zone_aware_lb_config?: MessageJson;
     readonly update_merge_window?: Duration;
   };
   readonly transport_socket?: TransportSocket;
@@ -1023,7 +1029,7 @@ export interface Cluster {
   readonly close_connections_on_host_health_failure?: boolean;
   /** @default - false */
   readonly ignore_health_on_host_removal?: boolean;
-  readonly metadata?: AnyConfig;
+  readonly metadata?: MessageJson;
 }
 
 /** `envoy.config.endpoint.v3.ClusterLoadAssignment` (inline `load_assignment` or an EDS resource). */
@@ -1031,7 +1037,7 @@ export interface ClusterLoadAssignment {
   readonly cluster_name: string;
   readonly endpoints?: readonly LocalityLbEndpoints[];
   readonly policy?: {
-    readonly drop_overloads?: readonly AnyConfig[];
+    readonly drop_overloads?: readonly MessageJson[];
     /** UInt32Value. @default - 140 */
     readonly overprovisioning_factor?: number;
     readonly endpoint_stale_after?: Duration;
@@ -1055,7 +1061,7 @@ export interface LbEndpoint {
   readonly endpoint_name?: string;
   /** @default - `UNKNOWN` (treated as healthy) */
   readonly health_status?: 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';
-  readonly metadata?: AnyConfig;
+  readonly metadata?: MessageJson;
   /** UInt32Value. @default - 1 */
   readonly load_balancing_weight?: number;
 }

@@ -110,7 +110,7 @@ function readMessage(
   const seenOneof = new Map<string, string>();
   for (const [key, raw] of Object.entries(value)) {
     const fieldPath = joinPath(path, key);
-    const field = desc.fields.find((f) => f.name === key || f.jsonName === key);
+    const field = fieldsByKey(desc).get(key);
     if (field === undefined) {
       const hint = suggest(
         key,
@@ -170,6 +170,23 @@ function readMessage(
 interface AnyOwner {
   readonly path: string;
   readonly name: string | undefined;
+}
+
+const keyMaps = new WeakMap<DescMessage, ReadonlyMap<string, DescField>>();
+
+/** A message's fields by proto name and by JSON name (proto3 JSON accepts both), built once per type. */
+function fieldsByKey(desc: DescMessage): ReadonlyMap<string, DescField> {
+  let map = keyMaps.get(desc);
+  if (map === undefined) {
+    const m = new Map<string, DescField>();
+    for (const f of desc.fields) {
+      m.set(f.jsonName, f);
+      m.set(f.name, f);
+    }
+    map = m;
+    keyMaps.set(desc, map);
+  }
+  return map;
 }
 
 function readField(
