@@ -21,16 +21,19 @@ const CANDIDATES = ['../../gen/envoy.binpb', '../../../gen/envoy.binpb'].map((p)
 let registry: FileRegistry | undefined;
 
 /**
- * The registry of every Envoy v3 message, built from `gen/envoy.binpb`.
+ * The registry of every Envoy v3 message, built from `gen/envoy.binpb`, or from the file named by
+ * `CROSSMESH_ENVOY_DESCRIPTORS` (for installs that keep the generated file elsewhere, e.g. an image).
  * @throws MeshError PROXY_E_INVALID when the descriptor file is missing (run `npm run build`).
  */
 export function envoyRegistry(): FileRegistry {
   if (registry !== undefined) return registry;
-  const file = CANDIDATES.find((p) => existsSync(p));
+  const override = process.env['CROSSMESH_ENVOY_DESCRIPTORS'];
+  const candidates = override === undefined || override === '' ? CANDIDATES : [override];
+  const file = candidates.find((p) => existsSync(p));
   if (file === undefined) {
     throw new MeshError(
       'PROXY_E_INVALID',
-      `Envoy proto descriptors not found (looked for ${CANDIDATES.join(', ')}): run \`npm run build\` to generate gen/envoy.binpb`,
+      `Envoy proto descriptors not found (looked for ${candidates.join(', ')}): run \`npm run build\` to generate gen/envoy.binpb`,
       { allowed: 'a built checkout (npm ci or npm run build generates gen/envoy.binpb)' },
     );
   }
