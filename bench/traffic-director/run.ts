@@ -12,6 +12,7 @@
  * Writes bench/traffic-director/RESULTS.md and prints it.
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { applyPlan, computeDestroyPlan, computePlan } from '../../adapters/plan/engine.js';
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   }
   const desired = trafficDirectorDesired(mesh, { project: PROJECT, allowDrop: true }, { negs });
   const standin = await GcpStandin.start();
-  const rows: [string, ReturnType<typeof summary>][] = [];
+  const rows: [string, ReturnType<typeof summary>, number][] = [];
   try {
     const provider = createTrafficDirectorProvider({
       project: PROJECT,
@@ -126,8 +127,9 @@ async function main(): Promise<void> {
     });
     const phase = async (label: string, run: () => Promise<void>) => {
       standin.resetCalls();
+      const start = performance.now();
       await run();
-      rows.push([label, summary(standin.calls)]);
+      rows.push([label, summary(standin.calls), performance.now() - start]);
     };
     await phase('first apply', async () =>
       applyPlan(provider, await computePlan(provider, mesh.name, desired)),
@@ -159,14 +161,18 @@ async function main(): Promise<void> {
     '',
     `examples/shop with access logs dropped (\`--allow-drop\`) and one NEG per version: ${desired.length} resources. Against the GCP stand-in through the real googleapis client; every write is a long-running operation polled once.`,
     '',
-    '| phase | calls | writes | operation polls | other reads | by method and collection |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| phase | calls | writes | operation polls | other reads | wall time | by method and collection |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
-      ([label, s]) => `| ${label} | ${s.total} | ${s.writes} | ${s.polls} | ${s.reads} | ${s.byOp} |`,
+      ([label, s, ms]) =>
+        `| ${label} | ${s.total} | ${s.writes} | ${s.polls} | ${s.reads} | ${ms.toFixed(0)} ms | ${s.byOp} |`,
     ),
     '',
     'Reads: `list` of all 11 collections per plan (one page each at this size). A no-change apply is',
-    'those 11 lists and nothing else.',
+    'those 11 lists and nothing else. Wall time is against a loopback stand-in whose operations finish on',
+    'the first poll (polled after 1 ms): it measures crossmesh and the googleapis client, not Google.',
+    `Machine load during the run (1-minute average): ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores;`,
+    'timings on a shared machine vary several-fold between runs.',
     '',
   ].join('\n');
   writeFileSync(fileURLToPath(new URL('./RESULTS.md', import.meta.url)), text);
