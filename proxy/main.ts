@@ -9,7 +9,7 @@
 import { MeshError } from '../errors/index.js';
 import type { AdminContext } from './admin/index.js';
 import type { Bootstrap } from './config/envoy.js';
-import { compileRouteConfiguration } from './router/index.js';
+import { compileRouteConfiguration, type RouteTable } from './router/index.js';
 import type { EngineClusterManager } from './server/contracts.js';
 import { ListenerRuntime } from './server/listener.js';
 import { type LogLevel, ProxyLog } from './server/log.js';
@@ -36,6 +36,21 @@ export interface ProxyOptions {
    * (tests map the hostnames of real configs to loopback with it)
    */
   readonly dnsLookup?: LookupFn;
+  /**
+   * Issue 7 seam, used only by the xDS client (proxy/xds/dynamic.ts): wraps each compiled route
+   * table and the cluster manager in delegates that the client re-points when a new RDS/CDS/EDS
+   * state arrives, so those updates apply in place, without re-binding listeners or closing
+   * connections. @default - no wrapping (static configuration)
+   */
+  readonly dynamic?: DynamicHooks;
+}
+
+/** See {@link ProxyOptions.dynamic}. */
+export interface DynamicHooks {
+  /** Wraps the table compiled for the route configuration called `name`. */
+  readonly routeTable: (table: RouteTable, name: string) => RouteTable;
+  /** Wraps the cluster manager. */
+  readonly clusterManager: (clusters: ClusterManager) => ClusterManager;
 }
 
 /** A bound address. */
@@ -100,17 +115,16 @@ function build(
   concurrency: number,
   logs: AccessLogModule | undefined,
   lookup?: LookupFn,
+  dynamic?: DynamicHooks,
 ): Runtime {
   const store = new StatsStore();
   const serverStats = new ServerStats(store, Date.now());
   serverStats.setState('INITIALIZING');
   serverStats.concurrency.set(concurrency);
   const resources = bootstrap.static_resources ?? {};
-  const clusters = new ClusterManager(
-    resources.clusters ?? [],
-    store,
-    lookup === undefined ? {} : { lookup },
-  );
+  const built = new ClusterManager(resources.clusters ?? [], store, lookup === undefined ? {} : { lookup });
+  // Issue 7 seam (see ProxyOptions.dynamic): the xDS client re-points this delegate on CDS/EDS.
+  const clusters = dynamic === undefined ? built : dynamic.clusterManager(built);
   const engineClusters: EngineClusterManager = clusters;
   const pools = new PoolRegistry();
   const sweeper = new Sweeper();
@@ -125,7 +139,11 @@ function build(
             clusters: engineClusters,
             pools,
             sweeper,
-            compileRoutes: (rc, path) => compileRouteConfiguration(rc, { path }),
+            compileRoutes: (rc, path) => {
+              const table = compileRouteConfiguration(rc, { path });
+              // Issue 7 seam (see ProxyOptions.dynamic): the xDS client re-points this delegate on RDS.
+              return dynamic === undefined ? table : dynamic.routeTable(table, rc.name ?? path);
+            },
             compileAccessLog: (configs, path) => logs?.compileAccessLog(configs, { path }),
           },
           `static_resources.listeners[${i}]`,
@@ -174,6 +192,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
     options.concurrency ?? 1,
     await accessLogModule(bootstrap),
     options.dnsLookup,
+    options.dynamic,
   );
   const startedAt = Date.now();
   const bound = new Map<string, BoundAddress>();

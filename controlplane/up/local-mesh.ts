@@ -52,6 +52,8 @@ export interface LocalMesh {
   readonly placement: Placement;
   /** The control plane's addresses. */
   readonly controlPlane: { readonly grpc: string; readonly status: string };
+  /** The running proxies, by node id. */
+  readonly proxies: ReadonlyMap<string, XdsProxyHandle>;
   /** The state `crossmesh status` reads. */
   state(): LocalMeshState;
   /** A table of what runs where. */
@@ -338,6 +340,7 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     mesh: () => mesh,
     placement,
     controlPlane,
+    proxies,
     state,
     table() {
       const s = state();

@@ -1,24 +1,32 @@
 /**
  * A bundled proxy fed by xDS (`dynamic_resources.ads_config`): the xDS client assembles coherent
  * states, each is turned into a static bootstrap (inline.ts), checked by the same strict loader
- * as a hand-written config (with the bundled proxy's supported subset), and run.
+ * as a hand-written config (with the bundled proxy's supported subset) and compiled, then run.
  *
- * Applying a new state replaces the runtime: the old one stops accepting and drains (in-flight
- * requests finish, idle keep-alive connections close), the new one binds the same ports right
- * after. The runtime has no in-place route or cluster swap yet, so a connection attempt inside
- * that window (a few milliseconds) can be refused; a state whose static form is unchanged (an
- * ACK round trip, a re-push) does not touch the runtime. The first runtime binds the configured
- * admin port; later ones bind an ephemeral admin port while the previous one drains, reported by
+ * Updates apply in place when the listeners keep their shape (same names, ports, filter chains;
+ * only their route configurations or the clusters and endpoints differ): the runtime's route
+ * tables and cluster manager are delegates (the `dynamic` seam of proxy/main.ts) that are
+ * re-pointed at the newly compiled ones. Nothing is re-bound, no connection is closed, in-flight
+ * requests finish on what they were routed with: a weight change under load loses no request.
+ *
+ * A change to the listeners themselves replaces the runtime: the old one stops accepting and
+ * drains (in-flight requests finish, idle keep-alive connections close), the new one binds the
+ * same ports right after; a connection attempt inside that window (milliseconds) can be refused.
+ * The replacement binds an ephemeral admin port while the previous admin drains, reported by
  * {@link XdsProxyHandle.admin}.
  */
 import { MeshError } from '../../errors/index.js';
+import type { Bootstrap, RouteConfiguration } from '../config/envoy.js';
 import {
   type BoundAddress,
+  type DynamicHooks,
   type ProxyHandle,
   type ProxyOptions,
   startProxy,
   validateProxyConfig,
 } from '../main.js';
+import { compileRouteConfiguration, type RouteTable } from '../router/index.js';
+import { ClusterManager } from '../upstream/index.js';
 import { asObject, loadState, readDynamicBootstrap } from './bootstrap.js';
 import { type Resource, XdsClient } from './client.js';
 import { staticBootstrap } from './inline.js';
@@ -31,8 +39,10 @@ export interface XdsProxyHandle {
   readonly runtime: () => ProxyHandle | undefined;
   /** The admin address in force. */
   readonly admin: () => BoundAddress | undefined;
-  /** Number of runtime replacements so far. */
+  /** Number of runtime replacements so far (listener changes). */
   readonly swaps: () => number;
+  /** Number of updates applied in place (route and cluster changes). */
+  readonly inPlaceUpdates: () => number;
   /** Stops the client and drains the runtime. */
   close(): Promise<void>;
 }
@@ -48,30 +58,61 @@ export async function startXdsProxy(
 ): Promise<XdsProxyHandle> {
   const { base, server, node } = readDynamicBootstrap(json);
   let runtime: ProxyHandle | undefined;
-  let appliedKey = '';
+  let delegates = new Delegates();
+  let applied: { key: string; listeners: string; clusters: string } | undefined;
   let swaps = 0;
+  let inPlace = 0;
   const draining = new Set<Promise<void>>();
+  const retired = new Set<NodeJS.Timeout>();
   const client = new XdsClient({
     server,
     node,
     ...(options.log === undefined ? {} : { log: options.log }),
     apply: async (state) => {
-      // Compare without the admin block: only a change in listeners, routes or clusters swaps.
-      const key = JSON.stringify(staticBootstrap({ ...base, admin: undefined }, state));
-      if (key === appliedKey) return;
+      // Compare without the admin block: only a change in listeners, routes or clusters counts.
+      const plain = staticBootstrap({ ...base, admin: undefined }, state);
+      const key = JSON.stringify(plain);
+      if (key === applied?.key) return;
+      const shape = {
+        listeners: listenersShape(plain),
+        clusters: JSON.stringify(staticResources(plain).clusters ?? []),
+      };
       const first = runtime === undefined;
       const { bootstrap } = loadState(first ? base : { ...base, admin: ephemeralAdmin(base.admin) }, state);
       // Compile everything before touching the running proxy: a config the runtime refuses is NACKed.
-      validateProxyConfig(bootstrap);
+      await validateProxyConfig(bootstrap);
+      if (runtime !== undefined && applied !== undefined && shape.listeners === applied.listeners) {
+        // Same listeners: swap route tables (and the cluster manager if clusters changed) in place.
+        // Connections, pools and in-flight requests are untouched.
+        const old = await delegates.update(
+          bootstrap,
+          runtime,
+          shape.clusters !== applied.clusters,
+          options.dnsLookup,
+        );
+        if (old !== undefined) {
+          // In-flight requests still hold hosts of the old clusters: stop its timers a little later.
+          const timer = setTimeout(() => {
+            retired.delete(timer);
+            old.close();
+          }, RETIRE_MS);
+          retired.add(timer);
+        }
+        inPlace += 1;
+        applied = { key, ...shape };
+        return;
+      }
       const previous = runtime;
       if (previous !== undefined) {
         const done = previous.drain();
         draining.add(done);
         void done.finally(() => draining.delete(done));
       }
-      runtime = await startProxy(bootstrap, options);
+      const next = new Delegates();
+      runtime = await startProxy(bootstrap, { ...options, dynamic: next.hooks() });
+      delegates = next;
       if (!first) swaps += 1;
-      appliedKey = key;
+      applied = { key, ...shape };
     },
   });
   client.start();
@@ -98,12 +139,112 @@ export async function startXdsProxy(
     runtime: () => runtime,
     admin: () => runtime?.admin,
     swaps: () => swaps,
+    inPlaceUpdates: () => inPlace,
     async close() {
       client.close();
+      for (const timer of retired) clearTimeout(timer);
       await runtime?.drain();
       await Promise.all(draining);
     },
   };
+}
+
+/** How long a replaced cluster manager lives on for requests already routed to its hosts. */
+const RETIRE_MS = 30_000;
+
+type Slot<T> = { current: T };
+
+/**
+ * A stand-in for `slot.current` that always reads the object the slot holds now: the runtime
+ * keeps the delegate, the xDS client changes the slot. Methods are bound to the real object so
+ * its private fields work.
+ */
+function delegate<T extends object>(slot: Slot<T>): T {
+  return new Proxy(slot.current, {
+    get(_target, key) {
+      const value: unknown = Reflect.get(slot.current, key, slot.current);
+      return typeof value === 'function' ? value.bind(slot.current) : value;
+    },
+  });
+}
+
+/** The route tables and cluster manager of one runtime, re-pointable. */
+class Delegates {
+  readonly #routes = new Map<string, Slot<RouteTable>>();
+  #clusters: Slot<ClusterManager> | undefined;
+
+  hooks(): DynamicHooks {
+    return {
+      routeTable: (table, name) => {
+        const slot = { current: table };
+        this.#routes.set(name, slot);
+        return delegate(slot);
+      },
+      clusterManager: (clusters) => {
+        this.#clusters = { current: clusters };
+        return delegate(this.#clusters);
+      },
+    };
+  }
+
+  /**
+   * Points every route table (and, when `clustersChanged`, the cluster manager) at what `bootstrap`
+   * compiles to. Everything is compiled first, so a failure changes nothing. Returns the replaced
+   * cluster manager, for the caller to close once in-flight requests are done with it.
+   */
+  async update(
+    bootstrap: Bootstrap,
+    runtime: ProxyHandle,
+    clustersChanged: boolean,
+    lookup: ProxyOptions['dnsLookup'],
+  ): Promise<ClusterManager | undefined> {
+    const tables = new Map<string, RouteTable>();
+    (bootstrap.static_resources?.listeners ?? []).forEach((l, li) => {
+      (l.filter_chains ?? []).forEach((chain, ci) => {
+        (chain.filters ?? []).forEach((f, fi) => {
+          const config = f.typed_config as { route_config?: RouteConfiguration } | undefined;
+          const rc = config?.route_config;
+          if (rc === undefined) return;
+          const path = `static_resources.listeners[${li}].filter_chains[${ci}].filters[${fi}].typed_config.route_config`;
+          tables.set(rc.name ?? path, compileRouteConfiguration(rc, { path }));
+        });
+      });
+    });
+    let replaced: ClusterManager | undefined;
+    if (clustersChanged && this.#clusters !== undefined) {
+      const next = new ClusterManager(
+        bootstrap.static_resources?.clusters ?? [],
+        runtime.stats,
+        lookup === undefined ? {} : { lookup },
+      );
+      await next.ready();
+      replaced = this.#clusters.current;
+      this.#clusters.current = next;
+    }
+    for (const [name, table] of tables) {
+      const slot = this.#routes.get(name);
+      if (slot !== undefined) slot.current = table;
+    }
+    return replaced;
+  }
+}
+
+/** Listeners with their inline route configurations reduced to names: equal shapes update in place. */
+function listenersShape(bootstrap: Resource): string {
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = k === 'route_config' ? (v as Resource).name : strip(v);
+    }
+    return out;
+  };
+  return JSON.stringify(strip(staticResources(bootstrap).listeners ?? []));
+}
+
+function staticResources(bootstrap: Resource): { listeners?: unknown[]; clusters?: unknown[] } {
+  return (bootstrap.static_resources ?? {}) as { listeners?: unknown[]; clusters?: unknown[] };
 }
 
 /** The admin block with port 0, so a replacement runtime can start while the previous admin drains. */

@@ -25,8 +25,12 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 /**
  * GETs `path` on mesh service `service` through the sidecar; resolves to the parsed JSON body
  * and the status. Forwards `x-canary` so a header-routed canary follows the whole call chain.
+ *
+ * A GET sent on a reused keep-alive connection that the sidecar closed at the same moment (it
+ * does when it applies a new configuration) fails with ECONNRESET before any answer; Node's docs
+ * say to retry exactly that case (`req.reusedSocket`), as undici and browsers do, so we do once.
  */
-export function callService(service, path, headers = {}) {
+export function callService(service, path, headers = {}, retried = false) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: sidecarHost, port: Number(sidecarPort), path, agent, headers: { host: service, ...headers } },
@@ -46,7 +50,13 @@ export function callService(service, path, headers = {}) {
       },
     );
     req.setTimeout(5000, () => req.destroy(new Error(`call to ${service}${path} timed out`)));
-    req.on('error', reject);
+    req.on('error', (error) => {
+      if (!retried && req.reusedSocket && error.code === 'ECONNRESET') {
+        resolve(callService(service, path, headers, true));
+      } else {
+        reject(error);
+      }
+    });
     req.end();
   });
 }
