@@ -7,7 +7,7 @@
 // log off), nginx, haproxy, a node:http pipe proxy and an undici Pool proxy. Then the RSS of the
 // crossmesh proxy holding 1,000 idle keep-alive connections. Writes bench/proxy/RESULTS.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,6 +94,33 @@ async function waitHttp(port, timeoutMs = 15000) {
   throw new Error(`nothing answered 200 on port ${port}`);
 }
 
+/** utime+stime (clock ticks) of `pid` and all its descendants (nginx and cluster workers). */
+function cpuTicks(pid) {
+  const parent = new Map();
+  const ticks = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(entry), Number(fields[1]));
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The process exited while we listed /proc.
+    }
+  }
+  let total = 0;
+  for (const [p, t] of ticks) {
+    for (let q = p; q > 1; q = parent.get(q) ?? 0) {
+      if (q === pid) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
 function wrk(port) {
   const out = execFileSync(
     'taskset',
@@ -162,6 +189,8 @@ async function idleConnections(port, n) {
   return sockets;
 }
 
+const loadAtStart = os.loadavg();
+
 async function main() {
   ensureTools();
   const upstreamPort = await freePort();
@@ -220,9 +249,22 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
         - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
 `,
   );
-  // The sources run through tsx: it transpiles each module once at load, so the request path runs
-  // the same JavaScript a dist/ build would (and a stale dist/ cannot skew the numbers).
-  const cliEnv = { ...process.env, CROSSMESH_DEV: '1' };
+  // Measure what users run: the compiled dist/ (tsc output), rebuilt now so it is current. tsc
+  // still emits when another area's work in progress has type errors, so only missing output fails.
+  try {
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: root,
+        stdio: 'ignore',
+      },
+    );
+  } catch {
+    console.log('tsc reported type errors (see npx tsc -p tsconfig.build.json); using what it emitted');
+  }
+  if (!existsSync(path.join(root, 'dist/proxy/main.js'))) throw new Error('dist/proxy/main.js was not built');
+  const cliEnv = { ...process.env, CROSSMESH_DEV: '0' };
 
   const nginxConf = path.join(tmp, 'nginx-proxy.conf');
   writeFileSync(
@@ -256,7 +298,7 @@ backend be
 
   const rows = [];
   await waitHttp(upstreamPort);
-  rows.push(await measure('direct (nginx upstream)', upstreamPort));
+  rows.push({ ...(await measure('direct (nginx upstream)', upstreamPort)), cpuUs: Number.NaN });
 
   const cm = start(
     'taskset',
@@ -276,19 +318,19 @@ backend be
     },
   );
   try {
-    rows.push(await measure('crossmesh proxy', ports.crossmesh));
+    rows.push(await measure('crossmesh proxy', ports.crossmesh, cm.pid));
   } catch (error) {
     console.error(`crossmesh failed: ${error.message}\n${cm.stderrText()}`);
-    rows.push({ name: 'crossmesh proxy', rps: Number.NaN, p99: Number.NaN });
+    rows.push({ name: 'crossmesh proxy', rps: Number.NaN, p99: Number.NaN, cpuUs: Number.NaN });
   }
   stop(cm);
 
   const ng = start('taskset', ['-c', PROXY_CPU, 'nginx', '-c', nginxConf, '-p', tmp]);
-  rows.push(await measure('nginx proxy', ports.nginx));
+  rows.push(await measure('nginx proxy', ports.nginx, ng.pid));
   stop(ng);
 
   const ha = start('taskset', ['-c', PROXY_CPU, 'haproxy', '-f', haConf, '-db']);
-  rows.push(await measure('haproxy', ports.haproxy));
+  rows.push(await measure('haproxy', ports.haproxy, ha.pid));
   stop(ha);
 
   const nh = start(
@@ -304,7 +346,7 @@ backend be
     ],
     { cwd: root },
   );
-  rows.push(await measure('node:http pipe proxy', ports.nodeHttp));
+  rows.push(await measure('node:http pipe proxy', ports.nodeHttp, nh.pid));
   stop(nh);
 
   const un = start(
@@ -320,7 +362,7 @@ backend be
     ],
     { cwd: root },
   );
-  rows.push(await measure('undici Pool proxy', ports.undici));
+  rows.push(await measure('undici Pool proxy', ports.undici, un.pid));
   stop(un);
 
   // RSS with 1,000 idle keep-alive connections (fresh crossmesh process).
@@ -349,7 +391,9 @@ backend be
 
 <!-- Written by \`node bench/proxy/run.mjs\`; numbers vary between machines, compare ratios within one run. -->
 
-Run on ${new Date().toISOString()}, ${cpus} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}.
+Run on ${new Date().toISOString()}, ${cpus} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version},
+load average at start ${loadAtStart.map((l) => l.toFixed(1)).join(' / ')} (other work shares these cores: req/s ratios move
+with it; CPU µs per request of the proxy process does not).
 wrk -t1 -c${connections} -d${duration}s pinned to CPU ${WRK_CPU}; each proxy pinned to CPU ${PROXY_CPU};
 upstream: nginx \`return 200\` (1 worker, not pinned). crossmesh runs with routing and stats on
 (one route, one STATIC cluster, stats recorded per request, no access log).

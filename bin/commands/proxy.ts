@@ -9,7 +9,8 @@
 import cluster from 'node:cluster';
 import { EXIT } from '../../errors/entry.js';
 import { MeshError } from '../../errors/index.js';
-import { type Bootstrap, loadBootstrap, loadBootstrapFile } from '../../proxy/config/index.js';
+import type { Bootstrap } from '../../proxy/config/envoy.js';
+import { loadBootstrapIsolated } from '../../proxy/server/isolated-load.js';
 import { parseLogLevel } from '../../proxy/server/log.js';
 import type { Command, CommandIO } from '../command.js';
 
@@ -119,14 +120,9 @@ function parseArgs(argv: readonly string[]): ProxyArgs {
   return out;
 }
 
-function load(args: ProxyArgs): Bootstrap {
-  if (args.configPath !== undefined) {
-    return loadBootstrapFile(
-      args.configPath,
-      args.configYaml === undefined ? {} : { configYaml: args.configYaml },
-    );
-  }
-  return loadBootstrap(args.configYaml as string, { source: '--config-yaml' });
+/** Loads the configuration in a worker thread (see proxy/server/isolated-load.ts for why). */
+function load(args: ProxyArgs): Promise<Bootstrap> {
+  return loadBootstrapIsolated({ path: args.configPath, configYaml: args.configYaml });
 }
 
 /** Strips the admin server from a bootstrap (every worker but the first). */
@@ -203,7 +199,7 @@ export const command: Command = {
   async run(argv, io) {
     const args = parseArgs(argv);
     // Load (and validate) before forking so a bad config fails once, in the foreground.
-    const bootstrap = load(args);
+    const bootstrap = await load(args);
     if (args.mode === 'validate') {
       const { validateProxyConfig } = await import('../../proxy/main.js');
       await validateProxyConfig(bootstrap);
