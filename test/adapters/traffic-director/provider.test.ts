@@ -221,6 +221,21 @@ describe('Traffic Director provider', () => {
     expect(lines.some((l) => l.endsWith('already deleted'))).toBe(true);
   });
 
+  test('a failed long-running operation stops the apply with its message; a re-run converges', async () => {
+    // GIVEN the operation of the 3rd write fails, and so does the 11th write of the next run
+    const desired = desiredOf(kitchenSink());
+    standin.failOperation(3);
+    standin.failOperation(14);
+    // WHEN / THEN
+    await expect(apply(provider(), desired)).rejects.toMatchObject({
+      code: 'TARGET_E_API',
+      message: expect.stringMatching(/failed \(injected by the stand-in\)/),
+    });
+    await expect(apply(provider(), desired)).rejects.toMatchObject({ code: 'TARGET_E_API' });
+    await apply(provider(), desired);
+    expect((await computePlan(provider(), 'shop', desired)).changes).toEqual([]);
+  });
+
   test('destroy deletes every managed resource in reverse dependency order, and nothing else', async () => {
     // GIVEN the kitchen sink applied, plus resources crossmesh does not manage
     const p = provider();

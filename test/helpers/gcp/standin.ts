@@ -168,8 +168,8 @@ interface Fault {
   /** How many calls it fails. `Infinity` for a stop. */
   remaining: number;
   readonly status: number;
-  /** Perform the call, then answer with the error (a lost response). */
-  readonly afterEffect: boolean;
+  /** `before`: fail the call; `lost`: perform it, then answer with the error; `operation`: accept it, then fail its operation. */
+  readonly mode: 'before' | 'lost' | 'operation';
 }
 
 const COMPUTE_COLLECTIONS: Readonly<
@@ -249,17 +249,25 @@ export class GcpStandin {
 
   /** Fails the `nth` (1-based) next mutating call with `status`, `times` times in a row. */
   failMutation(nth: number, status: 429 | 500 | 503, times = 1): void {
-    this.faults.push({ skip: nth - 1, remaining: times, status, afterEffect: false });
+    this.faults.push({ skip: nth - 1, remaining: times, status, mode: 'before' });
   }
 
   /** Performs the `nth` (1-based) next mutating call but answers 503, as if the response were lost. */
   loseResponse(nth: number): void {
-    this.faults.push({ skip: nth - 1, remaining: 1, status: 503, afterEffect: true });
+    this.faults.push({ skip: nth - 1, remaining: 1, status: 503, mode: 'lost' });
+  }
+
+  /**
+   * Accepts the `nth` (1-based) next mutating call, then ends its long-running operation with an
+   * error (`FAILED_PRECONDITION`); the resource is left as it was before the call.
+   */
+  failOperation(nth: number): void {
+    this.faults.push({ skip: nth - 1, remaining: 1, status: 200, mode: 'operation' });
   }
 
   /** Lets `after` more mutating calls through, then fails every one with 503 until {@link heal}. */
   stopAfter(after: number): void {
-    this.faults.push({ skip: after, remaining: Number.POSITIVE_INFINITY, status: 503, afterEffect: false });
+    this.faults.push({ skip: after, remaining: Number.POSITIVE_INFINITY, status: 503, mode: 'before' });
   }
 
   /** Removes every injected fault. */
@@ -384,12 +392,14 @@ export class GcpStandin {
     try {
       const body = await this.readBody(req);
       const fault = mutating ? this.injectedFault() : undefined;
-      if (fault !== undefined && !fault.afterEffect) throw this.faultError(fault.status);
+      if (fault?.mode === 'before') throw this.faultError(fault.status);
+      const before = fault?.mode === 'operation' ? new Map(this.resources) : undefined;
       const result = url.pathname.startsWith('/compute/v1/')
         ? this.handleCompute(method, url, body)
         : this.handleDiscovery(method, url, body);
-      if (fault !== undefined) throw this.faultError(fault.status);
-      this.send(req, res, 200, result, mutating);
+      if (fault?.mode === 'lost') throw this.faultError(fault.status);
+      const answer = before === undefined ? result : this.failOperationOf(result as JsonRecord, before);
+      this.send(req, res, 200, answer, mutating);
     } catch (error) {
       if (error instanceof HttpError) this.send(req, res, error.status, error.body, mutating);
       else throw error;
@@ -563,6 +573,34 @@ export class GcpStandin {
     this.operations.set(name, op);
     if (done) this.complete(op);
     return done ? finished : { name, done: false, metadata };
+  }
+
+  /** Turns the operation just answered into a failed one that restores the resource on completion. */
+  private failOperationOf(answer: JsonRecord, before: ReadonlyMap<string, StoredResource>): JsonRecord {
+    const entry = [...this.operations.entries()].find(([, op]) => op.body.name === answer.name);
+    if (entry === undefined) return answer;
+    const [key, op] = entry;
+    const message = `Operation on '${op.target}' failed (injected by the stand-in).`;
+    const body: JsonRecord = op.compute
+      ? { ...op.body, error: { errors: [{ code: 'CONDITION_NOT_MET', message }] } }
+      : { name: op.body.name, done: true, metadata: op.body.metadata, error: { code: 9, message } };
+    const restore = () => {
+      const previous = before.get(op.target);
+      if (previous === undefined) this.resources.delete(op.target);
+      else this.resources.set(op.target, previous);
+    };
+    const failed: StoredOperation = {
+      body,
+      polls: op.polls,
+      compute: op.compute,
+      target: op.target,
+      effect: restore,
+    };
+    this.operations.set(key, failed);
+    if (this.pendingPolls > 0) return answer;
+    // Already finished in the first answer: it carries the failure.
+    this.complete(failed);
+    return body;
   }
 
   /** Runs an operation's effect, once. */
