@@ -93,6 +93,13 @@ export interface EnvoyContainerOptions {
   readonly logLevel?: EnvoyLogLevel;
   /** Where Envoy's stdout/stderr go (access logs written to /dev/stdout end up there). @default - no log driver */
   readonly logging?: ecs.LogDriver;
+  /**
+   * Unix socket of the SDS server (the SPIRE agent) Envoy fetches certificates from, passed as
+   * `APPMESH_SDS_SOCKET_PATH`. Needed when the mesh renders SDS certificates (mTLS with the
+   * default `certificates: 'sds'`); mounting the socket into the task is up to you.
+   * @default - no SDS socket; a synth warning when the virtual node or gateway uses SDS
+   */
+  readonly sdsSocketPath?: string;
 }
 
 /** Options for {@link addAppMeshSidecar}. */
@@ -179,6 +186,10 @@ export function addAppMeshSidecar(
   }
 
   checkCloudMapAttributes(taskDefinition, options);
+  const rendered = options.mesh.resources.virtualNodes.find(
+    (n) => n.service === options.service && n.version === options.version,
+  );
+  checkSds(taskDefinition, options, rendered?.spec, `services.${options.service}`);
 
   const { container, containerName } = addEnvoyContainer(
     taskDefinition,
@@ -245,6 +256,33 @@ function checkCloudMapAttributes(taskDefinition: ecs.TaskDefinition, options: Ap
   }
 }
 
+/** True when a rendered spec takes a certificate or trust from SDS anywhere. */
+function usesSds(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(usesSds);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => key === 'sds' || usesSds(item));
+}
+
+/**
+ * An Envoy whose virtual node or gateway takes certificates from SDS cannot start TLS without the
+ * SDS socket; that is a synth warning, not an error, because the socket may be set by other means
+ * (an image default, a later `addEnvironment`).
+ */
+function checkSds(
+  taskDefinition: ecs.TaskDefinition,
+  options: EnvoyContainerOptions,
+  spec: unknown,
+  path: string,
+): void {
+  if (options.sdsSocketPath !== undefined || !usesSds(spec)) return;
+  Annotations.of(taskDefinition).addWarningV2(
+    'crossmesh:sds-socket',
+    `${path}: the mesh takes mTLS certificates from SDS, but the Envoy container has no APPMESH_SDS_SOCKET_PATH; ` +
+      'pass sdsSocketPath (the SPIRE agent socket, e.g. /run/spire/sockets/agent.sock) and mount it, ' +
+      "or render with options { certificates: 'file' }",
+  );
+}
+
 /** Options for {@link addAppMeshGateway}. */
 export interface AppMeshGatewayOptions extends EnvoyContainerOptions {
   /** The mesh construct that declares the gateway. */
@@ -275,6 +313,8 @@ export function addAppMeshGateway(
 ): AppMeshGateway {
   const gateway = options.mesh.virtualGateway(options.gateway);
   const ports = options.mesh.gatewayPorts(options.gateway);
+  const rendered = options.mesh.resources.virtualGateways.find((g) => g.gateway === options.gateway);
+  checkSds(taskDefinition, options, rendered?.spec, `gateways.${options.gateway}`);
   const { container } = addEnvoyContainer(taskDefinition, gateway.virtualGatewayArn, options, false);
   container.addPortMappings(...ports.map((containerPort) => ({ containerPort })));
   gateway.grantStreamAggregatedResources(taskDefinition.taskRole);
@@ -303,6 +343,7 @@ function addEnvoyContainer(
     environment: {
       APPMESH_RESOURCE_ARN: resourceArn,
       ENVOY_LOG_LEVEL: options.logLevel ?? 'info',
+      ...(options.sdsSocketPath === undefined ? {} : { APPMESH_SDS_SOCKET_PATH: options.sdsSocketPath }),
     },
     healthCheck: {
       command: ['CMD-SHELL', 'curl -s http://localhost:9901/server_info | grep state | grep -q LIVE'],

@@ -286,6 +286,58 @@ describe('Cloud Map attributes ECS registers', () => {
   });
 });
 
+describe('SDS certificates', () => {
+  const strict = { ...mesh, security: { mtls: 'strict' } } satisfies MeshInput;
+
+  test('an Envoy whose node takes certificates from SDS warns without a socket, and gets APPMESH_SDS_SOCKET_PATH with one', () => {
+    // GIVEN strict mTLS with SDS certificates (the App Mesh render's default)
+    const stack = new Stack(testApp(), 'S');
+    const appMesh = new CrossmeshAppMesh(stack, 'Mesh', { mesh: strict });
+    const tasks = ['Without', 'With'].map((id) => {
+      const task = new ecs.FargateTaskDefinition(stack, id, { cpu: 256, memoryLimitMiB: 512 });
+      task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('example/app:1') });
+      return task;
+    });
+    // WHEN
+    addAppMeshSidecar(tasks[0] as ecs.TaskDefinition, { mesh: appMesh, service: 'web', version: 'v1' });
+    addAppMeshSidecar(tasks[1] as ecs.TaskDefinition, {
+      mesh: appMesh,
+      service: 'web',
+      version: 'v2',
+      sdsSocketPath: '/run/spire/sockets/agent.sock',
+    });
+    // THEN
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning(
+      '/S/Without',
+      Match.stringLikeRegexp('services.web: .*SDS.*no APPMESH_SDS_SOCKET_PATH'),
+    );
+    annotations.hasNoWarning('/S/With', Match.stringLikeRegexp('SDS'));
+    Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: Match.arrayWith([
+        Match.objectLike({
+          Name: 'envoy',
+          Environment: Match.arrayWith([
+            { Name: 'APPMESH_SDS_SOCKET_PATH', Value: '/run/spire/sockets/agent.sock' },
+          ]),
+        }),
+      ]),
+    });
+  });
+
+  test('file certificates need no socket', () => {
+    // GIVEN
+    const stack = new Stack(testApp(), 'S');
+    const appMesh = new CrossmeshAppMesh(stack, 'Mesh', { mesh: strict, options: { certificates: 'file' } });
+    const task = new ecs.FargateTaskDefinition(stack, 'Task', { cpu: 256, memoryLimitMiB: 512 });
+    task.addContainer('app', { image: ecs.ContainerImage.fromRegistry('example/app:1') });
+    // WHEN
+    addAppMeshSidecar(task, { mesh: appMesh, service: 'web', version: 'v1' });
+    // THEN
+    Annotations.fromStack(stack).hasNoWarning('/S/Task', Match.stringLikeRegexp('SDS'));
+  });
+});
+
 describe('addAppMeshGateway', () => {
   const withGateway = {
     ...mesh,

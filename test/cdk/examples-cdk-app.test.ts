@@ -93,6 +93,7 @@ describe('examples/cdk-app', () => {
     expect(synthOutput).toMatch(/discontinued App Mesh on 2026-09-30/);
     // Versions are labelled by task family, so no sidecar warns that ECS-registered tasks go unseen.
     expect(synthOutput).not.toMatch(/ECS service discovery never registers/);
+    expect(synthOutput).not.toMatch(/no APPMESH_SDS_SOCKET_PATH/);
   });
 
   test('cfn-lint --ignore-checks W3696 exits 0 on every template', () => {

@@ -26,6 +26,13 @@ import {
 } from '../../../cdk/index.js';
 import shop from '../../shop/mesh.js';
 
+/**
+ * Where the SPIRE agent's Workload API socket is mounted in the task (the App Mesh SPIRE
+ * integration's usual path); running the SPIRE agent and mounting its socket is deployment work
+ * this example leaves out.
+ */
+const SPIRE_AGENT_SOCKET = '/run/spire/sockets/agent.sock';
+
 /** Context key of the GCP project the Traffic Director manifest targets. */
 export const GCP_PROJECT_CONTEXT = 'crossmesh:gcpProject';
 
@@ -56,7 +63,8 @@ class ShopWorkloadsStack extends Stack {
           portMappings: ports.map((containerPort) => ({ containerPort })),
           essential: true,
         });
-        addAppMeshSidecar(task, { mesh: props.mesh, service, version });
+        // The shop's strict mTLS takes certificates from SDS: Envoy needs the SPIRE agent's socket.
+        addAppMeshSidecar(task, { mesh: props.mesh, service, version, sdsSocketPath: SPIRE_AGENT_SOCKET });
       }
     }
     for (const gateway of Object.keys(model.gateways ?? {}).sort()) {
@@ -64,7 +72,7 @@ class ShopWorkloadsStack extends Stack {
         cpu: 256,
         memoryLimitMiB: 512,
       });
-      addAppMeshGateway(task, { mesh: props.mesh, gateway });
+      addAppMeshGateway(task, { mesh: props.mesh, gateway, sdsSocketPath: SPIRE_AGENT_SOCKET });
     }
   }
 }
