@@ -242,7 +242,18 @@ function finish(
   options: ValidateOptions,
   problems: Problem[],
 ): Json {
-  const canonical = toJson(desc, message, { registry: envoyRegistry(), useProtoFieldName: true }) as Json;
+  let canonical: Json;
+  try {
+    canonical = toJson(desc, message, { registry: envoyRegistry(), useProtoFieldName: true }) as Json;
+  } catch (err) {
+    // The strict walk refuses what toJson cannot write; reaching this is a gap in strict.ts.
+    problems.push({
+      code: 'PROXY_E_INVALID',
+      path,
+      message: `${path || '(root)'}: ${(err as Error).message}`,
+    });
+    return {};
+  }
   checkRules(desc, canonical, path, problems);
   if (options.supportedOnly === true) {
     checkSupported(
@@ -342,25 +353,30 @@ function parseUnchecked(
     return problem ? undefined : value;
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: true });
+  // logLevel 'error': the yaml package would print warnings itself; problems are reported here.
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    merge: true,
+    uniqueKeys: false,
+    prettyErrors: true,
+    logLevel: 'error',
+  });
   const [error] = doc.errors;
   if (error !== undefined) {
     report(`not valid YAML: ${error.message}`);
     return undefined;
   }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 1000 });
-  } catch (err) {
-    report(`not valid YAML: ${(err as Error).message}`);
-    return undefined;
-  }
-  // A key given twice is an error unless both values agree (values are compared only then).
+  // A key given twice is an error unless both values agree (values are compared only then); a
+  // key that is a list or a map has no JSON form.
   visit(doc, {
     Map(_, map) {
       const seen = new Map<string, (typeof map.items)[number]>();
       for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
+        if (!isScalar(pair.key)) {
+          const pos = lines.linePos((pair.key as { range?: [number] } | null)?.range?.[0] ?? 0);
+          report(`line ${pos.line}: a map key must be a plain value, not a list or a map`);
+          continue;
+        }
         const key = String(pair.key.value);
         if (key === '<<') continue;
         const before = seen.get(key);
@@ -373,6 +389,13 @@ function parseUnchecked(
     },
   });
   if (problem) return undefined;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    report(`not valid YAML: ${(err as Error).message}`);
+    return undefined;
+  }
   if (nesting(value) > MAX_DEPTH) {
     report(`nested more than ${MAX_DEPTH} levels deep`);
     return undefined;

@@ -57,14 +57,49 @@ const WRAPPERS: Readonly<Record<string, ScalarType>> = {
   'google.protobuf.BytesValue': ScalarType.BYTES,
 };
 
+/** A plain JSON object: not a list, and not a Set, Date or byte array a YAML tag can produce. */
 function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why `value` is not plain JSON (what Struct and Value can hold), or undefined when it is. Walks
+ * with an explicit stack: these values nest freely.
+ */
+function notJson(value: unknown): string | undefined {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v === 'boolean') continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return `${v} is not a JSON number`;
+    } else if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return 'a string holds an unpaired UTF-16 surrogate (not valid UTF-8)';
+    } else if (Array.isArray(v)) {
+      stack.push(...v);
+    } else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return 'a key holds an unpaired UTF-16 surrogate (not valid UTF-8)';
+        stack.push(x);
+      }
+    } else {
+      return `${describe(v)} is not JSON (a YAML tag such as !!binary, !!set or a timestamp?)`;
+    }
+  }
+  return undefined;
 }
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'object') {
+    const kind = (v as object).constructor?.name;
+    return isObject(v) || kind === undefined ? 'an object' : `a ${kind} (from a YAML tag?)`;
+  }
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)}`;
   return `${typeof v} ${String(v)}`;
 }
@@ -293,7 +328,17 @@ const INT_RANGES: Partial<Record<ScalarType, readonly [bigint, bigint]>> = {
 function readScalar(type: ScalarType, raw: unknown, path: string, problems: Problem[]): Json | undefined {
   switch (type) {
     case ScalarType.STRING:
-      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'string' && !LONE_SURROGATE.test(raw)) return raw;
+      if (typeof raw === 'string') {
+        invalid(
+          problems,
+          path,
+          'the string holds an unpaired UTF-16 surrogate (not valid UTF-8)',
+          undefined,
+          'valid Unicode',
+        );
+        return undefined;
+      }
       invalid(problems, path, `expected a string, got ${describe(raw)} (quote it in YAML)`, raw, 'a string');
       return undefined;
     case ScalarType.BOOL:
@@ -374,15 +419,19 @@ function readWellKnown(
       invalid(problems, path, `expected a field mask string, got ${describe(value)}`, value, 'a string');
       return undefined;
     case 'google.protobuf.Struct':
-      if (isObject(value)) return value as Json;
-      invalid(problems, path, `expected an object, got ${describe(value)}`, value, 'an object');
-      return undefined;
     case 'google.protobuf.ListValue':
-      if (Array.isArray(value)) return value as Json;
-      invalid(problems, path, `expected a list, got ${describe(value)}`, value, 'a list');
+    case 'google.protobuf.Value': {
+      const list = desc.typeName === 'google.protobuf.ListValue';
+      if (desc.typeName !== 'google.protobuf.Value' && !(list ? Array.isArray(value) : isObject(value))) {
+        const want = list ? 'a list' : 'an object';
+        invalid(problems, path, `expected ${want}, got ${describe(value)}`, value, want);
+        return undefined;
+      }
+      const why = notJson(value);
+      if (why === undefined) return value as Json;
+      invalid(problems, path, `must be plain JSON: ${why}`, undefined, 'JSON values');
       return undefined;
-    case 'google.protobuf.Value':
-      return value as Json;
+    }
     case 'google.protobuf.Empty':
       if (isObject(value) && Object.keys(value).length === 0) return {};
       invalid(problems, path, `expected {}, got ${describe(value)}`, value, '{}');

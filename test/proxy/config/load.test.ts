@@ -363,6 +363,25 @@ describe('loadBootstrap', () => {
     expect(rejection(() => loadBootstrap('- a\n- b\n')).code).toBe('PROXY_E_INVALID');
   });
 
+  test('values YAML can express but JSON cannot are refused with their path, never crash', () => {
+    // GIVEN infinities in a Struct, YAML tags, a complex key and an unpaired surrogate
+    const cases: [string, string, string][] = [
+      ['node: {metadata: {a: .inf}}', 'node.metadata', 'Infinity is not a JSON number'],
+      ['node: {metadata: !!binary aGVsbG8=}', 'node.metadata', 'from a YAML tag'],
+      ['node: {id: !!binary aGVsbG8=}', 'node.id', 'expected a string'],
+      ['!!set {a, b}', '', 'got a Set'],
+      ['node: {metadata: {? [a, b] : c}}', '', 'a map key must be a plain value'],
+      ['node: {id: "\\ud800"}', 'node.id', 'unpaired UTF-16 surrogate'],
+    ];
+    for (const [text, path, message] of cases) {
+      // WHEN loaded
+      const err = rejection(() => loadBootstrap(text));
+      // THEN a MeshError names the place
+      expect(err.path, text).toBe(path);
+      expect(err.message, text).toContain(message);
+    }
+  });
+
   test('--config-yaml merges over the file as protobuf MergeFrom does', () => {
     // GIVEN an override that adds an admin and replaces a cluster scalar
     const override = 'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }\n';
