@@ -9,6 +9,7 @@
  */
 import { Annotations, Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type { VirtualNodeSpec } from '../adapters/appmesh/types.js';
 import { MeshError } from '../errors/index.js';
 import type { Mesh, MeshInput } from '../model/types.js';
 import type { CrossmeshAppMesh } from './crossmesh-mesh.js';
@@ -185,10 +186,10 @@ export function addAppMeshSidecar(
     );
   }
 
-  checkCloudMapAttributes(taskDefinition, options);
   const rendered = options.mesh.resources.virtualNodes.find(
     (n) => n.service === options.service && n.version === options.version,
   );
+  checkCloudMapAttributes(taskDefinition, options, rendered?.spec);
   checkSds(taskDefinition, options, rendered?.spec, `services.${options.service}`);
 
   const { container, containerName } = addEnvoyContainer(
@@ -224,11 +225,12 @@ export function addAppMeshSidecar(
  * is a warning (tasks registered by other means may still match), and a family selector that
  * names another family than this task definition's is an error: it can never match this task.
  */
-function checkCloudMapAttributes(taskDefinition: ecs.TaskDefinition, options: AppMeshSidecarOptions): void {
-  const rendered = options.mesh.resources.virtualNodes.find(
-    (n) => n.service === options.service && n.version === options.version,
-  );
-  const discovery = rendered?.spec.serviceDiscovery;
+function checkCloudMapAttributes(
+  taskDefinition: ecs.TaskDefinition,
+  options: AppMeshSidecarOptions,
+  spec: VirtualNodeSpec | undefined,
+): void {
+  const discovery = spec?.serviceDiscovery;
   if (discovery === undefined || !('awsCloudMap' in discovery)) return;
   const attributes = discovery.awsCloudMap.attributes ?? [];
   const path = `services.${options.service}.versions.${options.version}.labels`;
