@@ -24,7 +24,13 @@ import { parseDuration, parseInt64 } from '../config/values.js';
 import { ClusterStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import { HealthFlag, Host } from './host.js';
-import { buildPicker, type HostPicker, type LbPolicyName, type LbSettings } from './lb.js';
+import {
+  buildLocalityPicker,
+  buildPicker,
+  type HostPicker,
+  type LbPolicyName,
+  type LbSettings,
+} from './lb.js';
 import type { OutlierDetector } from './outlier.js';
 
 /** TLS settings for upstream connections, in the shape `node:tls.connect` wants. */
@@ -275,6 +281,7 @@ interface EndpointSpec {
   readonly weight: number;
   readonly priority: number;
   readonly locality: { readonly region: string; readonly zone: string; readonly subZone: string };
+  readonly localityWeight: number;
   readonly hostname: string;
   readonly healthCheckPort: number;
   readonly flags: number;
@@ -340,6 +347,7 @@ function parseEndpoints(c: Cluster, path: string, type: ClusterType): EndpointSp
         weight,
         priority,
         locality,
+        localityWeight: group.load_balancing_weight ?? 0,
         hostname: e.endpoint?.hostname ?? (type === 'STATIC' ? '' : sa.address),
         healthCheckPort: e.endpoint?.health_check_config?.port_value || port,
         flags: edsFlags(e.health_status),
@@ -402,6 +410,8 @@ export class UpstreamCluster {
   readonly panicThresholdPercent: number;
   /** DNS refresh period in ms for DNS clusters. */
   readonly dnsRefreshRateMs: number;
+  /** `locality_weighted_lb_config`: traffic split by locality weight x locality health first. */
+  readonly localityWeighted: boolean;
   /** The cluster as configured (for `/config_dump`). */
   readonly config: Cluster;
   /**
@@ -475,6 +485,16 @@ export class UpstreamCluster {
       );
     }
     this.dnsRefreshRateMs = duration(c.dns_refresh_rate, 5000, `${path}.dns_refresh_rate`);
+    this.localityWeighted = c.common_lb_config?.locality_weighted_lb_config !== undefined;
+    if (this.localityWeighted && (policy === 'RING_HASH' || policy === 'MAGLEV')) {
+      // Envoy ignores locality weights for hash balancers; saying so beats a silent no-op.
+      throw invalid(
+        `${path}.common_lb_config.locality_weighted_lb_config`,
+        `locality-weighted balancing does not apply to ${policy}`,
+        policy,
+        'ROUND_ROBIN, LEAST_REQUEST or RANDOM',
+      );
+    }
     this.dnsFamily = c.dns_lookup_family ?? 'AUTO';
     const table =
       c.maglev_lb_config?.table_size === undefined ? 65537 : parseInt64(c.maglev_lb_config.table_size, 65537);
@@ -542,6 +562,7 @@ export class UpstreamCluster {
         weight: s.weight,
         priority: s.priority,
         locality: s.locality,
+        localityWeight: s.localityWeight,
         hostname: s.hostname,
         healthCheckPort: s.healthCheckPort,
         flags: s.flags,
@@ -663,7 +684,9 @@ export class UpstreamCluster {
       levels.push({
         all,
         healthy,
-        picker: buildPicker(this.lbPolicy, healthy, this.settings),
+        picker: this.localityWeighted
+          ? buildLocalityPicker(this.lbPolicy, all, healthy, this.overprovisioningFactor, this.settings)
+          : buildPicker(this.lbPolicy, healthy, this.settings),
         panicPicker: undefined,
         panic: share < this.panicThresholdPercent,
       });

@@ -83,6 +83,8 @@ export class Host {
   readonly priority: number;
   /** Locality from the config. */
   readonly locality: HostLocality;
+  /** The locality's `load_balancing_weight` (0 when unset), for locality-weighted balancing. */
+  readonly localityWeight: number;
   /** `endpoint.hostname`, or the DNS name for DNS clusters (used by `auto_host_rewrite`). */
   readonly hostname: string;
   /** Port used by active health checks (`health_check_config.port_value`), else the host's port. */
@@ -103,6 +105,7 @@ export class Host {
       weight: number;
       priority: number;
       locality: HostLocality;
+      localityWeight: number;
       hostname: string;
       healthCheckPort: number;
       flags: number;
@@ -114,6 +117,7 @@ export class Host {
     this.weight = init.weight;
     this.priority = init.priority;
     this.locality = init.locality;
+    this.localityWeight = init.localityWeight;
     this.hostname = init.hostname;
     this.healthCheckPort = init.healthCheckPort;
     this.flags = init.flags;

@@ -303,3 +303,58 @@ export function buildPicker(policy: LbPolicyName, hosts: readonly Host[], s: LbS
       return new MaglevPicker(hosts, s.maglevTableSize, s.random);
   }
 }
+
+/**
+ * Envoy's locality-weighted balancing inside one priority: a locality is chosen by smooth
+ * weighted round robin over `locality weight x min(1, overprovisioning x healthy / total)`, then
+ * a host inside it by the cluster's policy. Localities without a weight get no traffic.
+ */
+class LocalityPicker implements HostPicker {
+  private readonly current: Float64Array;
+  private readonly total: number;
+
+  constructor(
+    private readonly groups: ReadonlyArray<{ readonly picker: HostPicker; readonly weight: number }>,
+  ) {
+    this.current = new Float64Array(groups.length);
+    this.total = groups.reduce((a, g) => a + g.weight, 0);
+  }
+
+  pick(hashKey: number | undefined): Host | undefined {
+    let best = 0;
+    for (let i = 0; i < this.groups.length; i++) {
+      this.current[i] = (this.current[i] as number) + (this.groups[i] as { weight: number }).weight;
+      if ((this.current[i] as number) > (this.current[best] as number)) best = i;
+    }
+    this.current[best] = (this.current[best] as number) - this.total;
+    return (this.groups[best] as { picker: HostPicker }).picker.pick(hashKey);
+  }
+}
+
+/** Builds a locality-weighted picker over one priority level (`all` its hosts, `healthy` the usable ones). */
+export function buildLocalityPicker(
+  policy: LbPolicyName,
+  all: readonly Host[],
+  healthy: readonly Host[],
+  overprovisioning: number,
+  s: LbSettings,
+): HostPicker {
+  const key = (h: Host): string => `${h.locality.region}/${h.locality.zone}/${h.locality.subZone}`;
+  const totals = new Map<string, number>();
+  for (const h of all) totals.set(key(h), (totals.get(key(h)) ?? 0) + 1);
+  const byLocality = new Map<string, Host[]>();
+  for (const h of healthy) {
+    const list = byLocality.get(key(h));
+    if (list === undefined) byLocality.set(key(h), [h]);
+    else list.push(h);
+  }
+  const groups = [...byLocality.entries()]
+    .map(([k, hosts]) => ({
+      picker: buildPicker(policy, hosts, s),
+      weight:
+        (hosts[0] as Host).localityWeight *
+        Math.min(1, (overprovisioning * hosts.length) / (totals.get(k) ?? 1)),
+    }))
+    .filter((g) => g.weight > 0);
+  return groups.length === 0 ? EMPTY : new LocalityPicker(groups);
+}

@@ -296,6 +296,59 @@ describe('priorities and health', () => {
   });
 });
 
+describe('locality-weighted balancing', () => {
+  function localities(weights: [number, number], unhealthyInSecond = 0): Cluster {
+    const group = (zone: string, weight: number, n: number, unhealthy: number) => ({
+      locality: { region: 'r', zone },
+      load_balancing_weight: weight,
+      lb_endpoints: Array.from({ length: n }, (_, i) => ({
+        endpoint: {
+          address: { socket_address: { address: `10.${zone === 'a' ? 1 : 2}.0.${i + 1}`, port_value: 80 } },
+        },
+        ...(i < unhealthy ? { health_status: 'UNHEALTHY' as const } : {}),
+      })),
+    });
+    return {
+      name: 'loc',
+      common_lb_config: { locality_weighted_lb_config: {} },
+      load_assignment: {
+        cluster_name: 'loc',
+        endpoints: [group('a', weights[0], 2, 0), group('b', weights[1], 2, unhealthyInSecond)],
+      },
+    };
+  }
+
+  test('traffic splits by locality weight, then by host', () => {
+    // GIVEN zone a weight 1, zone b weight 3
+    const cm = manager([localities([1, 3])]);
+    // WHEN
+    const counts = share(cm, 'loc', 8000);
+    const zoneB = [...counts.entries()].filter(([k]) => k.startsWith('10.2.')).reduce((a, [, v]) => a + v, 0);
+    // THEN
+    expect(zoneB / 8000).toBeCloseTo(0.75, 2);
+    expect(counts.size).toBe(4);
+  });
+
+  test('a locality losing hosts loses weight by its availability', () => {
+    // GIVEN equal weights, zone b with 1 of 2 hosts unhealthy: availability min(1, 1.4 x 1/2) = 0.7
+    const cm = manager([localities([1, 1], 1)]);
+    // WHEN
+    const counts = share(cm, 'loc', 17_000);
+    const zoneB = [...counts.entries()].filter(([k]) => k.startsWith('10.2.')).reduce((a, [, v]) => a + v, 0);
+    // THEN zone b gets 0.7 / 1.7 of the traffic
+    expect(Math.abs(zoneB / 17_000 - 0.7 / 1.7)).toBeLessThan(0.01);
+  });
+
+  test('hash balancers refuse locality weighting', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => manager([{ ...localities([1, 1]), lb_policy: 'MAGLEV' }])).toThrow(
+      expect.objectContaining({
+        path: 'static_resources.clusters[0].common_lb_config.locality_weighted_lb_config',
+      }),
+    );
+  });
+});
+
 describe('DNS clusters', () => {
   test('STRICT_DNS resolves localhost through the OS resolver', async () => {
     // GIVEN

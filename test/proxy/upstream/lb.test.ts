@@ -33,6 +33,7 @@ function hosts(weights: number[]): Host[] {
           weight,
           priority: 0,
           locality: { region: '', zone: '', subZone: '' },
+          localityWeight: 0,
           hostname: '',
           healthCheckPort: 8080,
           flags: 0,
