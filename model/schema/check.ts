@@ -9,6 +9,7 @@ import { describeValue as describeAny, type Problem } from '../../errors/index.j
 import {
   describeShape,
   type Field,
+  MAX_ITEMS,
   MAX_STRING,
   type ObjectShape,
   type Shape,
@@ -264,9 +265,10 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       const list = value as readonly unknown[];
       const length = lengthOf(list);
       if (length === undefined) return typeProblem(shape, kind, value, path, problems);
-      const allowed = describeShape(shape);
       const min = shape.type === 'tuple' ? shape.items.length : (shape.minItems ?? 0);
-      const max = shape.type === 'tuple' ? shape.items.length : (shape.maxItems ?? Number.POSITIVE_INFINITY);
+      const max = shape.type === 'tuple' ? shape.items.length : (shape.maxItems ?? MAX_ITEMS);
+      const allowed =
+        length > max && shape.type === 'array' ? `a list of at most ${max}` : describeShape(shape);
       if (length < min || length > max) {
         problems.push({
           code: length === 0 ? 'MESH_E_REQUIRED' : 'MESH_E_RANGE',
@@ -275,7 +277,9 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
           value: safeValue(value),
           allowed,
         });
-        if (shape.type === 'tuple') return undefined;
+        // A tuple of the wrong length, or a list too long to check item by item (a sparse
+        // `new Array(1e9)` must not hang validation), is not looked into.
+        if (shape.type === 'tuple' || length > max) return undefined;
       }
       const out: unknown[] = [];
       for (let i = 0; i < length; i++) {
@@ -289,6 +293,15 @@ export function checkShape(shape: Shape, value: unknown, path: string, problems:
       if (kind !== 'object') return typeProblem(shape, kind, value, path, problems);
       const keys = ownKeys(value as object);
       if (keys === undefined) return typeProblem(shape, kind, value, path, problems);
+      if (keys.length > MAX_ITEMS) {
+        problems.push({
+          code: 'MESH_E_RANGE',
+          path,
+          message: `must have at most ${MAX_ITEMS} entries, got ${keys.length}`,
+          allowed: `at most ${MAX_ITEMS} entries`,
+        });
+        return undefined;
+      }
       const tooFew = keys.length < (shape.minEntries ?? 0);
       if (tooFew) {
         problems.push({

@@ -5,7 +5,7 @@
  * protocols) are checked only by `crossmesh validate`.
  */
 import { MESH_SHAPE } from './mesh-shape.js';
-import { MAX_STRING, type ObjectShape, type Shape } from './shape.js';
+import { MAX_ITEMS, MAX_STRING, type ObjectShape, type Shape } from './shape.js';
 
 type Json = { [key: string]: unknown };
 
@@ -52,7 +52,7 @@ export function meshJsonSchema(): Json {
           type: 'array',
           items: emit(shape.items),
           ...(shape.minItems === undefined ? {} : { minItems: shape.minItems }),
-          ...(shape.maxItems === undefined ? {} : { maxItems: shape.maxItems }),
+          maxItems: shape.maxItems ?? MAX_ITEMS,
         };
       case 'tuple':
         return {
@@ -70,6 +70,7 @@ export function meshJsonSchema(): Json {
           ...(shape.key.pattern === undefined ? {} : { propertyNames: { pattern: shape.key.pattern } }),
           additionalProperties: emit(shape.values),
           ...(shape.minEntries === undefined ? {} : { minProperties: shape.minEntries }),
+          maxProperties: MAX_ITEMS,
         };
       case 'object':
         return { ...doc, ...objectSchema(shape, emit, undefined) };

@@ -133,6 +133,9 @@ export type Shape =
 /** Strings longer than this are refused (a mesh never needs them; huge inputs stay cheap). */
 export const MAX_STRING = 4096;
 
+/** Lists and maps longer than this are refused without looking at their items (same reason). */
+export const MAX_ITEMS = 100_000;
+
 /** The field descriptions an object of type `T` needs: one per property, `required` exactly when it is. */
 export type FieldsOf<T> = {
   readonly [K in keyof T]-?: undefined extends T[K]

@@ -425,6 +425,10 @@ describe('validate', () => {
       ['a __proto__ key', JSON.parse('{"name":"a","services":{"__proto__":{"ports":[],"versions":{}}}}')],
       ['a symbol', { name: Symbol('x'), services: {} }],
       [
+        'a list a billion long',
+        { name: 'a', services: { x: { ports: new Array(1e9), versions: { v: {} } } } },
+      ],
+      [
         'a bigint',
         { name: 'a', services: { x: { ports: [{ port: 1n, protocol: 'tcp' }], versions: { v: {} } } } },
       ],
