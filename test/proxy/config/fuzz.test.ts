@@ -144,13 +144,34 @@ describe('loader robustness', () => {
     // GIVEN a real YAML config and random splices of text into it
     const text = readFileSync(new URL('examples__local_ratelimit__envoy.yaml', CORPUS), 'utf8');
     fc.assert(
-      fc.property(fc.nat(), fc.nat({ max: 20 }), fc.string({ maxLength: 12 }), (at, cut, insert) => {
-        // WHEN spliced and loaded
-        const i = at % text.length;
-        const edited = text.slice(0, i) + insert + text.slice(i + cut);
-        // THEN only MeshErrors escape
-        onlyMeshErrors(() => loadBootstrap(edited, { onWarning: () => undefined }));
-      }),
+      fc.property(
+        fc.nat(),
+        fc.nat({ max: 20 }),
+        fc.oneof(
+          fc.string({ maxLength: 12 }),
+          fc.constantFrom(
+            ' .inf',
+            ' .nan',
+            ' !!binary aGk=',
+            ' !!set {a}',
+            '? [a]: b',
+            ' &x',
+            ' *x',
+            '<<: *x',
+            ' ~',
+            '\t',
+            ' "\\ud800"',
+            '\n---\n',
+          ),
+        ),
+        (at, cut, insert) => {
+          // WHEN spliced and loaded
+          const i = at % text.length;
+          const edited = text.slice(0, i) + insert + text.slice(i + cut);
+          // THEN only MeshErrors escape
+          onlyMeshErrors(() => loadBootstrap(edited, { onWarning: () => undefined }));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
