@@ -13,6 +13,7 @@ export {
   ResponseCodeCounters,
   SERVER_STATE,
   ServerStats,
+  sanitizeStatName,
   TcpProxyStats,
 } from './scopes.js';
 export type { Stat } from './store.js';

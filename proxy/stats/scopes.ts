@@ -6,6 +6,14 @@
 import type { Counter, Gauge, Histogram, StatsStore } from './store.js';
 
 /**
+ * Envoy's stat-name sanitizing of names taken from config (cluster names, stat prefixes): `:`
+ * and NUL become `_`, leading and trailing dots go, so `host:port`-style names stay one segment.
+ */
+export function sanitizeStatName(name: string): string {
+  return name.replace(/[:\0]/g, '_').replace(/^\.+|\.+$/g, '');
+}
+
+/**
  * `<prefix>_<code>` and `<prefix>_<class>xx` counters (`cluster.x.upstream_rq_200`,
  * `cluster.x.upstream_rq_2xx`). Each counter is created on first use, like Envoy's dynamic
  * response-code stats, then cached by code.
@@ -123,9 +131,9 @@ export class ClusterStats {
   /** `upstream_rq_<code>` and `upstream_rq_<class>xx`; call through {@link ClusterStats.recordResponse}. */
   readonly responseCodes: ResponseCodeCounters;
 
-  /** Resolves every handle for cluster `name` once. */
+  /** Resolves every handle for cluster `name` (its `alt_stat_name` when set) once. */
   constructor(store: StatsStore, name: string) {
-    const p = `cluster.${name}.`;
+    const p = `cluster.${sanitizeStatName(name)}.`;
     const c = (n: string): Counter => store.counter(p + n);
     const g = (n: string): Gauge => store.gauge(p + n);
     const h = (n: string): Histogram => store.histogram(p + n);
@@ -250,7 +258,7 @@ export class HttpConnectionManagerStats {
 
   /** Resolves every handle for `http.<statPrefix>.` once. */
   constructor(store: StatsStore, statPrefix: string) {
-    const p = `http.${statPrefix}.`;
+    const p = `http.${sanitizeStatName(statPrefix)}.`;
     const c = (n: string): Counter => store.counter(p + n);
     const g = (n: string): Gauge => store.gauge(p + n);
     this.downstream_cx_total = c('downstream_cx_total');
@@ -353,7 +361,7 @@ export class TcpProxyStats {
 
   /** Resolves every handle for `tcp.<statPrefix>.` once. */
   constructor(store: StatsStore, statPrefix: string) {
-    const p = `tcp.${statPrefix}.`;
+    const p = `tcp.${sanitizeStatName(statPrefix)}.`;
     this.downstream_cx_total = store.counter(`${p}downstream_cx_total`);
     this.downstream_cx_no_route = store.counter(`${p}downstream_cx_no_route`);
     this.downstream_cx_rx_bytes_total = store.counter(`${p}downstream_cx_rx_bytes_total`);

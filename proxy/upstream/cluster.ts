@@ -540,7 +540,10 @@ export class UpstreamCluster {
         'one lb_endpoint',
       );
     }
-    this.stats = new ClusterStats(store, c.name);
+    this.stats = new ClusterStats(
+      store,
+      c.alt_stat_name !== undefined && c.alt_stat_name !== '' ? c.alt_stat_name : c.name,
+    );
     if (type === 'STATIC') {
       this.setHosts(this.specs.map((s) => this.newHost(s, s.address)));
       this.initialized = Promise.resolve();

@@ -16,6 +16,7 @@
 import { MeshError } from '../../errors/index.js';
 import type { OutlierDetection } from '../config/envoy.js';
 import { parseDuration } from '../config/values.js';
+import { sanitizeStatName } from '../stats/scopes.js';
 import type { Counter, StatsStore } from '../stats/store.js';
 import type { UpstreamCluster } from './cluster.js';
 import { HealthFlag, type Host } from './host.js';
@@ -161,7 +162,7 @@ export class OutlierDetector {
       'success_rate',
       'failure_percentage',
     ];
-    const p = `cluster.${cluster.name}.outlier_detection.`;
+    const p = `cluster.${sanitizeStatName(cluster.config.alt_stat_name || cluster.name)}.outlier_detection.`;
     this.detected = Object.fromEntries(
       reasons.map((r) => [r, store.counter(`${p}ejections_detected_${r}`)]),
     ) as Record<EjectionReason, Counter>;

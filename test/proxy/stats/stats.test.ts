@@ -11,6 +11,7 @@ import {
   listenerStatAddress,
   ServerStats,
   StatsStore,
+  sanitizeStatName,
 } from '../../../proxy/stats/index.js';
 
 describe('StatsStore', () => {
@@ -249,6 +250,7 @@ describe('formatters', () => {
 });
 
 describe('bundles', () => {
+  const store0 = new StatsStore();
   test('server stats track state and uptime', () => {
     // GIVEN
     const store = new StatsStore();
@@ -277,6 +279,16 @@ describe('bundles', () => {
     expect(store.counter('http.in.downstream_rq_4xx').value).toBe(1);
     expect(store.counter('http.in.downstream_rq_completed').value).toBe(1);
     expect(store.counter('http.in.downstream_rq_2xx').value).toBe(0);
+  });
+
+  test('names from config are sanitized like Envoy', () => {
+    // GIVEN / WHEN
+    new ClusterStats(store0, 'outbound|80||svc:8080');
+    // THEN
+    const names = store0.allCounters().map((c) => c.name);
+    expect(names).toContain('cluster.outbound|80||svc_8080.upstream_rq_total');
+    expect(names.some((n) => n.includes(':'))).toBe(false);
+    expect(sanitizeStatName('.a:b.')).toBe('a_b');
   });
 
   test('response codes outside 100..599 are ignored, not crashed on', () => {
