@@ -110,7 +110,8 @@ export function desiredResources(resources: AppMeshResources): DesiredResource[]
       id: ids.namespace(ns.name),
       name: ns.name,
       dependsOn: [meshId],
-      spec: { description: ns.description },
+      // A private DNS namespace's VPC is compared through the tag the provider puts on it.
+      spec: { description: ns.description, type: ns.type, ...(ns.vpc === undefined ? {} : { vpc: ns.vpc }) },
     });
     for (const service of cloudMap.services) {
       out.push({
@@ -118,7 +119,10 @@ export function desiredResources(resources: AppMeshResources): DesiredResource[]
         id: ids.cloudMapService(service.namespace, service.name),
         name: service.name,
         dependsOn: [ids.namespace(service.namespace)],
-        spec: { description: service.description },
+        spec: json({
+          description: service.description,
+          ...(service.dns === undefined ? {} : { dns: service.dns }),
+        }),
       });
     }
   }

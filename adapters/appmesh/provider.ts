@@ -52,6 +52,7 @@ import {
 } from '@aws-sdk/client-app-mesh';
 import {
   CreateHttpNamespaceCommand,
+  CreatePrivateDnsNamespaceCommand,
   CreateServiceCommand,
   DeleteNamespaceCommand,
   DeleteServiceCommand,
@@ -62,6 +63,7 @@ import {
   ListServicesCommand,
   ServiceDiscoveryClient,
   UpdateHttpNamespaceCommand,
+  UpdatePrivateDnsNamespaceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-servicediscovery';
 import { MeshError } from '../../errors/index.js';
@@ -69,8 +71,23 @@ import type { CloudOptions } from '../plan/cloud-target.js';
 import { type RetryOptions, withRetry } from '../plan/retry.js';
 import type { DesiredResource, Json, LiveResource, Provider } from '../plan/types.js';
 import { gatewayRouteTarget, ids, routeTargets, splitNodeSpec } from './desired.js';
-import { MANAGED_TAG, MESH_TAG, managedTags, sortKeys } from './render.js';
-import type { VirtualNodeSpec } from './types.js';
+import { MANAGED_TAG, MESH_TAG, managedTags, sortKeys, VPC_TAG } from './render.js';
+import type { CloudMapDnsConfig, VirtualNodeSpec } from './types.js';
+
+/** Cloud Map namespace types as the render names them. */
+const NAMESPACE_TYPES: Readonly<Record<string, string>> = {
+  HTTP: 'http',
+  DNS_PRIVATE: 'private-dns',
+  DNS_PUBLIC: 'public-dns',
+};
+
+/** The render's DNS settings as Cloud Map's `DnsConfig`. */
+function cloudMapDnsConfig(dns: CloudMapDnsConfig) {
+  return {
+    RoutingPolicy: dns.routingPolicy,
+    DnsRecords: dns.records.map((r) => ({ Type: r.type, TTL: r.ttl })),
+  };
+}
 
 /** Provider options beyond the command line's. */
 export interface AppMeshProviderOptions extends CloudOptions {
@@ -286,13 +303,18 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
       );
       if (!managed && !wanted.has(id)) continue;
       namespaceIds.set(ns.Name, ns.Id);
+      const vpc = Tags?.find((t) => t.Key === VPC_TAG)?.Value;
       out.push({
         kind: 'CloudMapNamespace',
         id,
         name: ns.Name,
         managed,
         dependsOn: [ids.mesh(meshName)],
-        spec: { description: ns.Description ?? '' },
+        spec: {
+          description: ns.Description ?? '',
+          type: NAMESPACE_TYPES[ns.Type ?? ''] ?? String(ns.Type),
+          ...(vpc === undefined ? {} : { vpc }),
+        },
         handle: { arn: ns.Arn, cloudMapId: ns.Id },
       });
       if (!managed) continue;
@@ -328,7 +350,20 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
             name: summary.Name,
             managed: serviceManaged,
             dependsOn: [ids.namespace(ns.Name)],
-            spec: { description: Service.Description ?? '' },
+            spec: project({
+              description: Service.Description ?? '',
+              ...(Service.DnsConfig === undefined
+                ? {}
+                : {
+                    dns: {
+                      records: (Service.DnsConfig.DnsRecords ?? []).map((r) => ({
+                        ttl: r.TTL,
+                        type: r.Type,
+                      })),
+                      routingPolicy: Service.DnsConfig.RoutingPolicy,
+                    },
+                  }),
+            }),
             handle: { arn: summary.Arn, cloudMapId: summary.Id },
           });
         }
@@ -688,13 +723,27 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
     const create = mode === 'create';
     switch (resource.kind) {
       case 'CloudMapNamespace': {
-        const description = (resource.spec as { description: string }).description;
-        if (create) {
+        const spec = resource.spec as { description: string; type: 'http' | 'private-dns'; vpc?: string };
+        if (create && spec.type === 'private-dns') {
+          const { OperationId } = await call(`CreatePrivateDnsNamespace ${name}`, () =>
+            cloudMap.send(
+              new CreatePrivateDnsNamespaceCommand({
+                Name: name,
+                Vpc: spec.vpc,
+                Description: spec.description,
+                // Cloud Map never reports a namespace's VPC: the tag lets plans compare it.
+                Tags: [...cloudMapTags, { Key: VPC_TAG, Value: spec.vpc ?? '' }],
+                CreatorRequestId: token,
+              }),
+            ),
+          );
+          await waitOperation(OperationId, `CreatePrivateDnsNamespace ${name}`);
+        } else if (create) {
           const { OperationId } = await call(`CreateHttpNamespace ${name}`, () =>
             cloudMap.send(
               new CreateHttpNamespaceCommand({
                 Name: name,
-                Description: description,
+                Description: spec.description,
                 Tags: cloudMapTags,
                 CreatorRequestId: token,
               }),
@@ -703,21 +752,29 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
           await waitOperation(OperationId, `CreateHttpNamespace ${name}`);
         } else {
           const id = await namespaceId(name);
-          const { OperationId } = await call(`UpdateHttpNamespace ${name}`, () =>
-            cloudMap.send(
-              new UpdateHttpNamespaceCommand({
-                Id: id,
-                Namespace: { Description: description },
-                UpdaterRequestId: token,
-              }),
-            ),
+          const namespace = { Description: spec.description };
+          const { OperationId } = await call(`Update namespace ${name}`, () =>
+            spec.type === 'private-dns'
+              ? cloudMap.send(
+                  new UpdatePrivateDnsNamespaceCommand({
+                    Id: id,
+                    Namespace: namespace,
+                    UpdaterRequestId: token,
+                  }),
+                )
+              : cloudMap.send(
+                  new UpdateHttpNamespaceCommand({ Id: id, Namespace: namespace, UpdaterRequestId: token }),
+                ),
           );
-          await waitOperation(OperationId, `UpdateHttpNamespace ${name}`);
+          await waitOperation(OperationId, `Update namespace ${name}`);
         }
         return;
       }
       case 'CloudMapService': {
-        const description = (resource.spec as { description: string }).description;
+        const { description, dns } = resource.spec as unknown as {
+          description: string;
+          dns?: CloudMapDnsConfig;
+        };
         const ns = parentOf(resource.id);
         if (create) {
           const id = await namespaceId(ns);
@@ -727,6 +784,7 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
                 Name: name,
                 NamespaceId: id,
                 Description: description,
+                ...(dns === undefined ? {} : { DnsConfig: cloudMapDnsConfig(dns) }),
                 Tags: cloudMapTags,
                 CreatorRequestId: token,
               }),
@@ -998,12 +1056,36 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
       await write(resource, 'create');
     },
     async update(resource, live) {
+      if (resource.kind === 'CloudMapNamespace') {
+        const want = resource.spec as { type: string; vpc?: string };
+        const have = live.spec as { type: string; vpc?: string };
+        if (want.type !== have.type || want.vpc !== have.vpc) {
+          throw new MeshError(
+            'TARGET_E_OPTION',
+            `Cloud Map namespace ${resource.name} is ${have.type}${have.vpc === undefined ? '' : ` in ${have.vpc}`}; ` +
+              `it cannot become ${want.type}${want.vpc === undefined ? '' : ` in ${want.vpc}`} in place. ` +
+              'Run destroy, then apply, or keep the namespace options',
+            { path: resource.id, value: want, allowed: JSON.stringify(have) },
+          );
+        }
+      }
       if (resource.kind === 'CloudMapService') {
         const handle = live.handle as unknown as Handle;
-        const description = (resource.spec as { description: string }).description;
+        const { description, dns } = resource.spec as unknown as {
+          description: string;
+          dns?: CloudMapDnsConfig;
+        };
         const { OperationId } = await call(`UpdateService ${resource.name}`, () =>
           cloudMap.send(
-            new UpdateServiceCommand({ Id: handle.cloudMapId, Service: { Description: description } }),
+            new UpdateServiceCommand({
+              Id: handle.cloudMapId,
+              Service: {
+                Description: description,
+                ...(dns === undefined
+                  ? {}
+                  : { DnsConfig: { DnsRecords: cloudMapDnsConfig(dns).DnsRecords } }),
+              },
+            }),
           ),
         );
         await waitOperation(OperationId, `UpdateService ${resource.name}`);

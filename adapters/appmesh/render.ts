@@ -56,6 +56,7 @@ import type {
   AppMeshResources,
   Backend,
   ClientPolicy,
+  CloudMapDnsConfig,
   GatewayRouteHostnameMatch,
   HttpRouteHeader,
   HttpRouteMatch,
@@ -81,6 +82,8 @@ import type {
 export const MANAGED_TAG = 'crossmesh:managed';
 /** Tag key naming the mesh a managed resource belongs to. */
 export const MESH_TAG = 'crossmesh:mesh';
+/** Tag key recording the VPC of a private DNS namespace (Cloud Map does not report it). */
+export const VPC_TAG = 'crossmesh:vpc';
 
 /** App Mesh limits from the botocore model that a render can exceed. */
 const LIMITS = { weightedTargets: 10, headers: 10, queryParameters: 10 } as const;
@@ -161,6 +164,8 @@ interface Ctx {
   readonly domain: string;
   readonly discovery: 'cloudmap' | 'dns';
   readonly namespace: string;
+  readonly namespaceType: 'http' | 'private-dns';
+  readonly vpc?: string;
   readonly certificates: 'sds' | 'file';
   readonly certificateDir: string;
   readonly problems: Problem[];
@@ -170,7 +175,10 @@ function problem(ctx: Ctx, path: string, message: string, value: unknown, allowe
   ctx.problems.push({ code: 'TARGET_E_UNSUPPORTED', path, message, value, allowed });
 }
 
-const OPTION_KEYS = ['certificateDir', 'certificates', 'discovery', 'namespace'];
+const OPTION_KEYS = ['certificateDir', 'certificates', 'discovery', 'namespace', 'namespaceType', 'vpc'];
+
+/** A VPC id as Cloud Map takes it (`ResourceId`, at most 64 characters). */
+const VPC_ID = /^vpc-[0-9a-f]{1,60}$/;
 
 function checkOptions(options: AppMeshOptions): Problem[] {
   const problems: Problem[] = [];
@@ -231,6 +239,31 @@ function checkOptions(options: AppMeshOptions): Problem[] {
       allowed: '1-1024 printable ASCII characters without spaces, not starting with "arn:"',
     });
   }
+  if (
+    options.namespaceType !== undefined &&
+    options.namespaceType !== 'http' &&
+    options.namespaceType !== 'private-dns'
+  ) {
+    problems.push({
+      code: 'TARGET_E_OPTION',
+      path: 'options.namespaceType',
+      message: `Cloud Map namespace type must be "http" or "private-dns", got ${JSON.stringify(options.namespaceType)}`,
+      value: options.namespaceType,
+      allowed: '"http" or "private-dns"',
+    });
+  }
+  if (
+    options.namespaceType === 'private-dns' &&
+    (typeof options.vpc !== 'string' || !VPC_ID.test(options.vpc))
+  ) {
+    problems.push({
+      code: 'TARGET_E_OPTION',
+      path: 'options.vpc',
+      message: `a private-dns namespace needs the VPC it serves, got ${JSON.stringify(options.vpc)}`,
+      value: options.vpc,
+      allowed: 'a VPC id such as "vpc-0abc123"',
+    });
+  }
   return problems;
 }
 
@@ -247,6 +280,8 @@ export function renderAppMesh(mesh: Mesh, options: AppMeshOptions = {}): AppMesh
     domain,
     discovery: options.discovery ?? 'cloudmap',
     namespace: options.namespace ?? domain,
+    namespaceType: options.namespaceType ?? 'http',
+    ...(options.vpc === undefined ? {} : { vpc: options.vpc }),
     certificates: options.certificates ?? 'sds',
     certificateDir: (options.certificateDir ?? '/etc/crossmesh/certs').replace(/\/+$/, ''),
     problems: [],
@@ -388,14 +423,42 @@ function renderCloudMap(ctx: Ctx, serviceNames: readonly string[]): AppMeshResou
       );
     }
   }
+  const privateDns = ctx.namespaceType === 'private-dns';
+  if (privateDns && ctx.namespace !== ctx.domain) {
+    problem(
+      ctx,
+      'options.namespace',
+      `a private-dns namespace publishes <service>.${ctx.namespace}, but virtual services are named <service>.${ctx.domain}`,
+      ctx.namespace,
+      `the mesh domain ${JSON.stringify(ctx.domain)} (or no namespace option)`,
+    );
+  }
+  const dns = privateDns ? dnsConfig(ctx.mesh.ipPreference ?? 'ipv4-preferred') : undefined;
   return {
-    namespace: { name: ctx.namespace, description: `crossmesh mesh ${ctx.mesh.name}` },
+    namespace: {
+      name: ctx.namespace,
+      description: `crossmesh mesh ${ctx.mesh.name}`,
+      type: ctx.namespaceType,
+      ...(privateDns && ctx.vpc !== undefined ? { vpc: ctx.vpc } : {}),
+    },
     services: serviceNames.map((name) => ({
       name,
       namespace: ctx.namespace,
       description: `crossmesh service ${name} of mesh ${ctx.mesh.name}`,
+      ...(dns === undefined ? {} : { dns }),
     })),
   };
+}
+
+/**
+ * Records of the IP families the mesh prefers (both for `ipv6-preferred`, so IPv4-only clients
+ * still resolve), multivalue so each answer lists several healthy instances. A short TTL keeps
+ * answers fresh as tasks come and go; the sidecar does the real load balancing anyway.
+ */
+function dnsConfig(preference: NonNullable<Mesh['ipPreference']>): CloudMapDnsConfig {
+  const types: ('A' | 'AAAA')[] =
+    preference === 'ipv6-only' ? ['AAAA'] : preference === 'ipv6-preferred' ? ['AAAA', 'A'] : ['A'];
+  return { records: types.map((type) => ({ ttl: 10, type })), routingPolicy: 'MULTIVALUE' };
 }
 
 // ---------------------------------------------------------------------------------------------

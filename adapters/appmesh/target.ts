@@ -8,7 +8,7 @@
  */
 import type { Target } from '../../model/target.js';
 import { APPMESH_CAPABILITIES } from './capabilities.js';
-import { renderAppMesh } from './render.js';
+import { renderAppMesh, VPC_TAG } from './render.js';
 import type { AppMeshOptions, AppMeshResources } from './types.js';
 
 /** Printed by every App Mesh command and at the top of every App Mesh document. */
@@ -25,14 +25,33 @@ export function appMeshFiles(output: AppMeshResources): ReadonlyMap<string, stri
   if (output.cloudMap !== undefined) {
     const cloudTags = tags.map((t) => ({ Key: t.key, Value: t.value }));
     const ns = output.cloudMap.namespace;
+    // `create-http-namespace` or `create-private-dns-namespace` input, after the namespace type.
     files.set(
       'cloudmap/namespace.json',
-      json({ Description: ns.description, Name: ns.name, Tags: cloudTags }),
+      json({
+        Description: ns.description,
+        Name: ns.name,
+        Tags: ns.vpc === undefined ? cloudTags : [...cloudTags, { Key: VPC_TAG, Value: ns.vpc }],
+        ...(ns.vpc === undefined ? {} : { Vpc: ns.vpc }),
+      }),
     );
     for (const service of output.cloudMap.services) {
+      const dns = service.dns;
       files.set(
         `cloudmap/services/${service.name}.json`,
-        json({ Description: service.description, Name: service.name, Tags: cloudTags }),
+        json({
+          Description: service.description,
+          ...(dns === undefined
+            ? {}
+            : {
+                DnsConfig: {
+                  DnsRecords: dns.records.map((r) => ({ TTL: r.ttl, Type: r.type })),
+                  RoutingPolicy: dns.routingPolicy,
+                },
+              }),
+          Name: service.name,
+          Tags: cloudTags,
+        }),
       );
     }
   }
@@ -90,7 +109,11 @@ export function appMeshFiles(output: AppMeshResources): ReadonlyMap<string, stri
       '(`aws appmesh create-virtual-node --cli-input-json file://virtual-nodes/NAME.json`; Cloud Map',
       'services also need `--namespace-id`). Create in this order, delete in reverse:',
       '',
-      ...(output.cloudMap === undefined ? [] : ['1. `cloudmap/namespace.json`, then `cloudmap/services/`']),
+      ...(output.cloudMap === undefined
+        ? []
+        : [
+            `1. \`cloudmap/namespace.json\` (\`aws servicediscovery create-${output.cloudMap.namespace.type === 'private-dns' ? 'private-dns' : 'http'}-namespace\`), then \`cloudmap/services/\``,
+          ]),
       '1. `mesh.json`',
       '1. `virtual-nodes/` (without their `backends` if services call each other; add them last)',
       '1. `virtual-routers/`, then `routes/`',

@@ -418,13 +418,24 @@ export interface RenderedGatewayRoute {
 }
 
 /**
- * The Cloud Map HTTP namespace (`CreateHttpNamespace`). HTTP, not private DNS: App Mesh's Envoy
- * discovers Cloud Map instances through the DiscoverInstances API, which every namespace type
- * serves, and an HTTP namespace needs no VPC id, so the render stays independent of networking.
+ * The Cloud Map namespace. `http` (default, `CreateHttpNamespace`): App Mesh's Envoy discovers
+ * instances through the DiscoverInstances API, which every namespace type serves, and an HTTP
+ * namespace needs no VPC, so the render stays independent of networking. `private-dns`
+ * (`CreatePrivateDnsNamespace` in `vpc`): Cloud Map also publishes DNS records, so applications
+ * can resolve the virtual service names `<service>.<domain>` before their sidecar intercepts.
  */
 export interface RenderedNamespace {
   readonly name: string;
   readonly description: string;
+  readonly type: 'http' | 'private-dns';
+  /** VPC of a `private-dns` namespace (set at creation: Cloud Map cannot move a namespace). */
+  readonly vpc?: string;
+}
+
+/** DNS records of a Cloud Map service in a `private-dns` namespace (`DnsConfig`). */
+export interface CloudMapDnsConfig {
+  readonly records: readonly { readonly type: 'A' | 'AAAA'; readonly ttl: number }[];
+  readonly routingPolicy: 'MULTIVALUE';
 }
 
 /** A Cloud Map service (`CreateService`) in the namespace: one per model service. */
@@ -433,6 +444,8 @@ export interface RenderedCloudMapService {
   /** Name of the namespace it lives in. */
   readonly namespace: string;
   readonly description: string;
+  /** DNS records, in a `private-dns` namespace only. */
+  readonly dns?: CloudMapDnsConfig;
 }
 
 /** Everything one mesh renders to. Arrays are sorted by name; keys of every object are sorted. */
@@ -464,6 +477,14 @@ export interface AppMeshOptions {
   readonly discovery?: 'cloudmap' | 'dns';
   /** Cloud Map namespace name. @default - the mesh domain */
   readonly namespace?: string;
+  /**
+   * Cloud Map namespace type: `http` (API discovery only) or `private-dns` (also DNS records in
+   * `vpc`, so applications resolve `<service>.<domain>`; the namespace must then be the domain).
+   * @default - `http`
+   */
+  readonly namespaceType?: 'http' | 'private-dns';
+  /** VPC id (`vpc-...`) of a `private-dns` namespace. Required with it. @default - none */
+  readonly vpc?: string;
   /**
    * Where sidecars get mTLS certificates: `sds` (App Mesh's SPIRE integration: the secret name is
    * the workload's SPIFFE ID) or `file` (PEM files under `certificateDir`).

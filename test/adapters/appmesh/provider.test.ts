@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-app-mesh';
 import {
   CreateHttpNamespaceCommand,
+  GetServiceCommand,
   ListNamespacesCommand,
   ListServicesCommand,
   ServiceDiscoveryClient,
@@ -131,16 +132,40 @@ async function readBack(rendered: AppMeshResources): Promise<AppMeshResources> {
   }
   const namespaces = (await cloudMap.send(new ListNamespacesCommand({}))).Namespaces ?? [];
   const ns = namespaces.find((n) => n.Name === rendered.cloudMap?.namespace.name);
-  const allServices = (await cloudMap.send(new ListServicesCommand({}))).Services ?? [];
-  const cloudServices = (rendered.cloudMap?.services ?? []).map((s) => {
-    const live = allServices.find((l) => l.Name === s.name && l.Description === s.description);
-    return { name: live?.Name ?? '', namespace: ns?.Name ?? '', description: live?.Description ?? '' };
-  });
+  const cloudServices = [];
+  for (const s of rendered.cloudMap?.services ?? []) {
+    const all = (await cloudMap.send(new ListServicesCommand({}))).Services ?? [];
+    const summary = all.find((l) => l.Name === s.name && l.Description === s.description);
+    const { Service } = await cloudMap.send(new GetServiceCommand({ Id: summary?.Id }));
+    const dns = Service?.DnsConfig;
+    cloudServices.push({
+      description: Service?.Description ?? '',
+      ...(dns === undefined
+        ? {}
+        : {
+            dns: {
+              records: (dns.DnsRecords ?? []).map((r) => ({ ttl: r.TTL, type: r.Type })),
+              routingPolicy: dns.RoutingPolicy,
+            },
+          }),
+      name: Service?.Name ?? '',
+      namespace: namespaces.find((n) => n.Id === Service?.NamespaceId)?.Name ?? '',
+    });
+  }
+  const types: Record<string, string> = { HTTP: 'http', DNS_PRIVATE: 'private-dns' };
+  const namespaceType = types[ns?.Type ?? ''];
+  const vpc = rendered.cloudMap?.namespace.vpc;
   return {
     tags: rendered.tags,
     mesh: { meshName, spec: withoutNulls(mesh?.spec) },
     cloudMap: {
-      namespace: { name: ns?.Name ?? '', description: ns?.Description ?? '' },
+      // The VPC is not readable through Cloud Map; the namespace's type is.
+      namespace: {
+        description: ns?.Description ?? '',
+        name: ns?.Name ?? '',
+        type: namespaceType,
+        ...(vpc === undefined ? {} : { vpc }),
+      },
       services: cloudServices,
     },
     virtualNodes: nodes,
@@ -149,7 +174,7 @@ async function readBack(rendered: AppMeshResources): Promise<AppMeshResources> {
     virtualServices: services,
     virtualGateways: gateways,
     gatewayRoutes,
-  } as AppMeshResources;
+  } as unknown as AppMeshResources;
 }
 
 beforeAll(async () => {
@@ -280,6 +305,30 @@ describe('appmesh provider against moto', () => {
     expect((await computePlan(provider, mesh.name, desired)).changes).toEqual([]);
     await applyPlan(provider, await computeDestroyPlan(provider, mesh.name));
     expect(await provider.list([])).toEqual([]);
+  });
+
+  test('a private DNS namespace round-trips with DNS records per service, and cannot silently change VPC', async () => {
+    // GIVEN the shop rendered with a private DNS namespace in a VPC
+    const mesh = shopNamed('shop-dns');
+    const options = { namespaceType: 'private-dns', vpc: 'vpc-0d15c0' } as const;
+    const desired = appMeshDesired(mesh, { allowDrop: true }, options);
+    const provider = providerFor(mesh);
+
+    // WHEN applied
+    await applyPlan(provider, await computePlan(provider, mesh.name, desired));
+
+    // THEN the API reads back the render (namespace type, services' A records) and nothing is left to do
+    const rendered = renderAppMesh(mesh, options);
+    expect(await readBack(rendered)).toEqual(rendered);
+    expect((await computePlan(provider, mesh.name, desired)).changes).toEqual([]);
+    // AND moving the namespace to another VPC is refused, not attempted
+    const moved = appMeshDesired(mesh, { allowDrop: true }, { ...options, vpc: 'vpc-0beef' });
+    const plan = await computePlan(provider, mesh.name, moved);
+    expect(plan.changes.map((c) => c.id)).toEqual(['CloudMapNamespace/shop-dns.mesh.local']);
+    aws.resetCalls();
+    await expect(applyPlan(provider, plan)).rejects.toMatchObject({ code: 'TARGET_E_OPTION' });
+    expect(aws.mutatingCalls()).toEqual([]);
+    await applyPlan(provider, await computeDestroyPlan(provider, mesh.name));
   });
 
   test('a changed weight is planned as one route update and applied', async () => {

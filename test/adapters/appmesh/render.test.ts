@@ -514,11 +514,40 @@ describe('renderAppMesh', () => {
       },
     });
     expect(cloud.cloudMap).toEqual({
-      namespace: { description: 'crossmesh mesh m', name: 'm.mesh.local' },
+      namespace: { description: 'crossmesh mesh m', name: 'm.mesh.local', type: 'http' },
       services: [{ description: 'crossmesh service web of mesh m', name: 'web', namespace: 'm.mesh.local' }],
     });
     expect(dns.virtualNodes[0]?.spec.serviceDiscovery).toEqual({ dns: { hostname: 'v1.web.m.mesh.local' } });
     expect(dns.cloudMap).toBeUndefined();
+  });
+
+  test('a private DNS namespace publishes records in the IP families the mesh prefers', () => {
+    // GIVEN / WHEN
+    const out = render(
+      { services: { web }, ipPreference: 'ipv6-preferred' },
+      { namespaceType: 'private-dns', vpc: 'vpc-0abc' },
+    );
+    // THEN
+    expect(out.cloudMap?.namespace).toEqual({
+      description: 'crossmesh mesh m',
+      name: 'm.mesh.local',
+      type: 'private-dns',
+      vpc: 'vpc-0abc',
+    });
+    expect(out.cloudMap?.services[0]?.dns).toEqual({
+      records: [
+        { ttl: 10, type: 'AAAA' },
+        { ttl: 10, type: 'A' },
+      ],
+      routingPolicy: 'MULTIVALUE',
+    });
+    // AND it needs a VPC, and a namespace that is the mesh domain
+    expect(() => render({ services: { web } }, { namespaceType: 'private-dns' })).toThrow(
+      expect.objectContaining({ code: 'TARGET_E_OPTION', path: 'options.vpc' }),
+    );
+    expect(() =>
+      render({ services: { web } }, { namespaceType: 'private-dns', vpc: 'vpc-1', namespace: 'other.local' }),
+    ).toThrow(expect.objectContaining({ path: 'options.namespace' }));
   });
 
   test('access logs: a file log, JSON format as key/value pairs, text as Envoy default (no format)', () => {
