@@ -11,7 +11,7 @@ import { onePositional, parseStrict } from './args.js';
 /** `crossmesh up`. */
 export const command: Command = {
   summary: 'Run the mesh locally: control plane, a sidecar per instance, the services; live reload',
-  help: `Usage: crossmesh up <mesh.ts|.json|.yaml> [--state-dir <dir>] [--no-watch]
+  help: `Usage: crossmesh up <mesh.ts|.json|.yaml> [--state-dir <dir>] [--no-watch] [--strict]
 
 Starts, all on 127.0.0.1 with ports picked at start:
   - the xDS control plane (and its GET /status);
@@ -27,19 +27,27 @@ Gateways listen on their declared ports. Prints a table of what runs where, then
 file: route, policy and other edits are pushed live over xDS; a change of services, versions,
 instances, ports or commands needs a restart (it says so and keeps the running mesh).
 
+The bundled proxy does not run every feature yet (no mTLS/SDS, RBAC authorization, retries and
+the other resilience policies, faults, mirrors: see docs/local-mesh.md). crossmesh up serves the
+mesh without them and prints every use it left out; --strict fails instead.
+
 Logs: .crossmesh/logs/<service>-<version>-<i>.log per instance and proxy-<node>.log per proxy.
 State for crossmesh status: .crossmesh/state.json (both under --state-dir, default the current
 directory). Ctrl-C stops the services (SIGTERM, then SIGKILL after 3 s), the proxies and the
 control plane.
 
-Exit codes: 0 stopped, 1 invalid mesh or a service failed to start, 2 usage, 5 a proxy rejected
-its configuration.`,
+Exit codes: 0 stopped, 1 invalid mesh or a service failed to start, 2 usage, 3 --strict and the
+mesh uses features the bundled proxy cannot run, 5 a proxy rejected its configuration.`,
   async run(argv, io) {
-    const { values, positionals } = parseStrict('up', ['--state-dir', '--no-watch'], () =>
+    const { values, positionals } = parseStrict('up', ['--state-dir', '--no-watch', '--strict'], () =>
       parseArgs({
         args: [...argv],
         allowPositionals: true,
-        options: { 'state-dir': { type: 'string' }, 'no-watch': { type: 'boolean' } },
+        options: {
+          'state-dir': { type: 'string' },
+          'no-watch': { type: 'boolean' },
+          strict: { type: 'boolean' },
+        },
       }),
     );
     const file = onePositional('up', positionals, 'mesh file');
@@ -47,6 +55,7 @@ its configuration.`,
     const mesh = await startLocalMesh(file, {
       ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
       watch: values['no-watch'] !== true,
+      strict: values.strict === true,
       log: (line) => io.stderr.write(`${line}\n`),
     });
     io.stdout.write(mesh.table());

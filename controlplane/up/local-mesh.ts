@@ -17,12 +17,14 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { bundledProxyDrops, withoutBundledProxyGaps } from '../../adapters/envoy/bundled.js';
 import { proxyDirectory } from '../../adapters/envoy/files.js';
 import { gatewayNodeId, meshDomain, primaryPort, sidecarNodeId } from '../../adapters/envoy/names.js';
 import { localPlacement, localPortCount, type Placement } from '../../adapters/envoy/placement.js';
-import { renderEnvoy } from '../../adapters/envoy/render.js';
+import { type EnvoyOutput, renderEnvoy } from '../../adapters/envoy/render.js';
 import { formatProblem, MeshError } from '../../errors/index.js';
 import { loadMesh } from '../../model/load.js';
+import type { DroppedFeature } from '../../model/target.js';
 import type { Mesh } from '../../model/types.js';
 import { startXdsProxy, type XdsProxyHandle } from '../../proxy/xds/dynamic.js';
 import { MeshPublisher } from '../publisher.js';
@@ -42,12 +44,19 @@ export interface LocalMeshOptions {
   readonly watch?: boolean;
   /** How long each service gets to start listening. @default - 15000 ms */
   readonly startTimeoutMs?: number;
+  /**
+   * Fail when the mesh uses features the bundled proxy cannot run yet, instead of serving the mesh
+   * without them (each dropped use is logged either way). @default - false
+   */
+  readonly strict?: boolean;
 }
 
 /** A running local mesh. */
 export interface LocalMesh {
-  /** The mesh in force. */
+  /** The mesh in force (as written; what the proxies get lacks {@link LocalMesh.dropped}). */
   readonly mesh: () => Mesh;
+  /** Feature uses the bundled proxy cannot run yet, left out of what it is served. */
+  readonly dropped: () => readonly DroppedFeature[];
   /** Where everything runs. */
   readonly placement: Placement;
   /** The control plane's addresses. */
@@ -149,7 +158,21 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     status: `http://127.0.0.1:${statusServer.port}/status`,
   };
   const render = (m: Mesh) =>
-    renderEnvoy(m, { placement, controlPlane: { host: '127.0.0.1', port: cp.port } });
+    redirectStdLogs(
+      renderEnvoy(withoutBundledProxyGaps(m), {
+        placement,
+        controlPlane: { host: '127.0.0.1', port: cp.port },
+      }),
+      (id) => join(logDir, `access-${proxyDirectory(id)}.log`),
+    );
+  let dropped = bundledProxyDrops(mesh);
+  try {
+    reportDrops(dropped, options.strict === true, log);
+  } catch (error) {
+    statusServer.server.close();
+    await xds.close();
+    throw error;
+  }
   const output = render(mesh);
   publisher.publish(output);
 
@@ -320,9 +343,12 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
       );
       return false;
     }
+    const nextDropped = bundledProxyDrops(next);
     try {
+      reportDrops(nextDropped, options.strict === true, log);
       const result = publisher.publish(render(next));
       mesh = next;
+      dropped = nextDropped;
       publishedAt = new Date().toISOString();
       log(`pushed mesh ${JSON.stringify(next.name)} (${result.snapshots} snapshots)`);
       saveState();
@@ -338,6 +364,7 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
 
   return {
     mesh: () => mesh,
+    dropped: () => dropped,
     placement,
     controlPlane,
     proxies,
@@ -378,6 +405,64 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     reload,
     stop,
   };
+}
+
+/**
+ * Access logs the mesh sends to `/dev/stdout` or `/dev/stderr` go to a file per proxy instead:
+ * the proxies run inside `crossmesh up`, whose terminal is for its own table and messages, and a
+ * sidecar's stdout is, conceptually, its own log.
+ */
+function redirectStdLogs(output: EnvoyOutput, fileOf: (id: string) => string): EnvoyOutput {
+  const rewrite = (value: unknown, file: string): unknown => {
+    if (Array.isArray(value)) return value.map((v) => rewrite(v, file));
+    if (value === null || typeof value !== 'object') return value;
+    const object = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(object)) out[k] = rewrite(v, file);
+    if (
+      String(object['@type']).endsWith('.FileAccessLog') &&
+      (object.path === '/dev/stdout' || object.path === '/dev/stderr')
+    ) {
+      out.path = file;
+    }
+    return out;
+  };
+  return {
+    ...output,
+    proxies: output.proxies.map((p) => ({
+      ...p,
+      resources: {
+        ...p.resources,
+        listeners: p.resources.listeners.map((l) => rewrite(l, fileOf(p.id)) as typeof l),
+      },
+    })),
+  };
+}
+
+/**
+ * Logs every feature use the bundled proxy cannot run (grouped by feature), or, when `strict`,
+ * fails with all of them.
+ * @throws MeshError TARGET_E_UNSUPPORTED in strict mode when there is any
+ */
+function reportDrops(dropped: readonly DroppedFeature[], strict: boolean, log: (line: string) => void): void {
+  if (dropped.length === 0) return;
+  if (strict) {
+    throw MeshError.fromProblems(
+      dropped.map((d) => ({
+        code: 'TARGET_E_UNSUPPORTED',
+        path: d.path,
+        message: `${d.feature}: ${d.reason}`,
+        value: d.feature,
+        allowed: 'features the bundled proxy runs (docs/local-mesh.md)',
+      })),
+    );
+  }
+  const byReason = new Map<string, string[]>();
+  for (const d of dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.path]);
+  log(
+    `the bundled proxy cannot run ${dropped.length} feature use${dropped.length === 1 ? '' : 's'} of this mesh yet; they are left out (--strict fails instead):`,
+  );
+  for (const [reason, paths] of byReason) log(`  - ${reason}: ${paths.join(', ')}`);
 }
 
 /** Appends a line to a log file descriptor. */
