@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { type LocalMesh, startLocalMesh } from '../../controlplane/up/local-mesh.js';
 import { freePorts } from '../../controlplane/up/ports.js';
 import { statePath } from '../../controlplane/up/state.js';
