@@ -4,6 +4,7 @@
  * differs from what the code generates. Each area adds its pages to GENERATED_DOCS.
  */
 import { appmeshTarget } from '../adapters/appmesh/target.js';
+import { envoyTarget } from '../adapters/envoy/index.js';
 import { jsonTarget } from '../adapters/json/index.js';
 import { trafficDirectorTarget } from '../adapters/traffic-director/index.js';
 import { ERROR_CATALOG } from '../errors/index.js';
@@ -71,4 +72,5 @@ export const GENERATED_DOCS: readonly GeneratedDoc[] = [
   { path: 'docs/targets/json.md', generate: () => capabilityMatrixPage(jsonTarget) },
   { path: 'docs/targets/appmesh.md', generate: () => capabilityMatrixPage(appmeshTarget) },
   { path: 'docs/targets/traffic-director.md', generate: () => capabilityMatrixPage(trafficDirectorTarget) },
+  { path: 'docs/targets/envoy.md', generate: () => capabilityMatrixPage(envoyTarget) },
 ];
