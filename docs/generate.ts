@@ -6,9 +6,10 @@
 import { appmeshTarget } from '../adapters/appmesh/target.js';
 import { envoyTarget } from '../adapters/envoy/index.js';
 import { jsonTarget } from '../adapters/json/index.js';
+import { TARGETS } from '../adapters/registry.js';
 import { trafficDirectorTarget } from '../adapters/traffic-director/index.js';
 import { ERROR_CATALOG } from '../errors/index.js';
-import { capabilityMatrixPage } from '../model/render.js';
+import { capabilitiesOverviewPage, capabilityMatrixPage } from '../model/render.js';
 import { formatJson, meshJsonSchema } from '../model/schema/json-schema.js';
 import { modelReferencePage } from '../model/schema/reference.js';
 import { proxyCompatibilityPage } from '../proxy/config/compat-doc.js';
@@ -70,6 +71,14 @@ export const GENERATED_DOCS: readonly GeneratedDoc[] = [
   { path: 'docs/mesh.schema.json', generate: () => formatJson(meshJsonSchema()) },
   { path: 'docs/model-reference.md', generate: modelReferencePage },
   { path: 'docs/targets/json.md', generate: () => capabilityMatrixPage(jsonTarget) },
+  // Every registered render target in one table (loads each target lazily, in registry order).
+  {
+    path: 'docs/capabilities.md',
+    generate: async () =>
+      capabilitiesOverviewPage(await Promise.all(Object.values(TARGETS).map((load) => load())), (name) =>
+        GENERATED_DOCS.some((doc) => doc.path === `docs/targets/${name}.md`),
+      ),
+  },
   { path: 'docs/targets/appmesh.md', generate: () => capabilityMatrixPage(appmeshTarget) },
   { path: 'docs/targets/traffic-director.md', generate: () => capabilityMatrixPage(trafficDirectorTarget) },
   { path: 'docs/targets/envoy.md', generate: () => capabilityMatrixPage(envoyTarget) },

@@ -104,3 +104,39 @@ export function capabilityMatrixPage(target: Target<unknown, never>): string {
     '',
   ].join('\n');
 }
+
+/**
+ * One table of every feature against every target (`docs/capabilities.md`), generated from the
+ * targets' declarations: the overview a user reads before choosing a target.
+ */
+export function capabilitiesOverviewPage(
+  targets: readonly Target<unknown, never>[],
+  /** Targets that have a `docs/targets/<name>.md` page to link to. @default - every target */
+  withPage: (name: string) => boolean = () => true,
+): string {
+  const mark = (c: Capability): string =>
+    c.support === 'full' ? 'yes' : c.support === 'partial' ? 'partial' : 'no';
+  const title = (t: Target<unknown, never>): string =>
+    withPage(t.name) ? `[${t.name}](targets/${t.name}.md)` : t.name;
+  const header = `| feature | ${targets.map(title).join(' | ')} |`;
+  const rule = `| --- | ${targets.map(() => '---').join(' | ')} |`;
+  const rows = FEATURE_IDS.map(
+    (feature) =>
+      `| \`${feature}\`: ${cell(FEATURES[feature])} | ${targets.map((t) => mark(capabilityOf(t, feature))).join(' | ')} |`,
+  );
+  return [
+    '# Capabilities of the targets',
+    '',
+    "<!-- Generated from each target's capability matrix by `npm run docs`; do not edit by hand. -->",
+    '',
+    'What each render target can express. `partial` means an approximation and `no` means the target',
+    'cannot express the feature: rendering a mesh that uses it fails with `TARGET_E_UNSUPPORTED`',
+    '(exit 3) listing every use, unless `--allow-drop` is given, which renders without it and prints',
+    "each dropped use. Each target's page has the notes. How features are detected: [model.md](model.md).",
+    '',
+    header,
+    rule,
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -7,7 +7,7 @@ import { MeshError } from '../../errors/index.js';
 import { canonicalize, toCanonicalJson } from '../../model/canonical.js';
 import { detectFeatures } from '../../model/detect.js';
 import { FEATURE_IDS } from '../../model/features.js';
-import { capabilityMatrixPage, renderWithTarget } from '../../model/render.js';
+import { capabilitiesOverviewPage, capabilityMatrixPage, renderWithTarget } from '../../model/render.js';
 import type { Capability, CapabilityMatrix, Target } from '../../model/target.js';
 
 const mesh = canonicalize({
@@ -260,6 +260,20 @@ describe('capabilityMatrixPage', () => {
     expect(page).toContain('| `route.mirror` | Request mirroring | no | no mirroring |');
     expect(page).toContain(
       '| `policy.connection-pool` | Connection-pool / circuit-breaker limits | partial | only maxConnections |',
+    );
+    expect(page.split('\n').filter((l) => l.startsWith('| `'))).toHaveLength(FEATURE_IDS.length);
+  });
+});
+
+describe('capabilitiesOverviewPage', () => {
+  test('one row per feature, one column per target, linking only the pages that exist', () => {
+    // GIVEN two targets, one with a page WHEN the overview is generated
+    const page = capabilitiesOverviewPage([jsonTarget, partialTarget], (name) => name === 'json');
+    // THEN
+    expect(page).toContain('| feature | [json](targets/json.md) | partial |');
+    expect(page).toContain('| `route.mirror`: Request mirroring | yes | no |');
+    expect(page).toContain(
+      '| `policy.connection-pool`: Connection-pool / circuit-breaker limits | yes | partial |',
     );
     expect(page.split('\n').filter((l) => l.startsWith('| `'))).toHaveLength(FEATURE_IDS.length);
   });
