@@ -40,9 +40,17 @@ export function virtualServiceName(service: string, domain: string): string {
   return `${service}.${domain}`;
 }
 
-/** A gateway route: `<gateway>-<route>`, plus `-<port>` when the gateway has several listeners. */
-export function gatewayRouteName(gateway: string, route: string, port?: number): string {
-  return port === undefined ? `${gateway}-${route}` : `${gateway}-${route}-${port}`;
+/**
+ * A gateway route: `<gateway>-<route>`, plus `-<port>` when the gateway has several listeners and
+ * `-h<n>` (the host's position in the gateway's `hosts`) when the route is copied per host.
+ */
+export function gatewayRouteName(gateway: string, route: string, port?: number, host?: number): string {
+  return [
+    gateway,
+    route,
+    ...(port === undefined ? [] : [String(port)]),
+    ...(host === undefined ? [] : [`h${host}`]),
+  ].join('-');
 }
 
 /** The DNS name of one version when discovery is DNS: `<version>.<service>.<domain>`. */

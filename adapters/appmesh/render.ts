@@ -968,20 +968,41 @@ function hostnameMatch(host: string | undefined): { hostname?: GatewayRouteHostn
   return host.startsWith('*.') ? { hostname: { suffix: host.slice(1) } } : { hostname: { exact: host } };
 }
 
+/**
+ * One gateway route per model route, listener and host: App Mesh matches one hostname per route,
+ * so a route without its own host condition on a gateway restricted to several `hosts` is
+ * rendered once per host (the copies are disjoint, so they share the route's priority).
+ */
 function renderGatewayRoutes(ctx: Ctx, name: string, gateway: Gateway): RenderedGatewayRoute[] {
   const several = gateway.listeners.length > 1;
-  return gateway.routes.flatMap((route, index) =>
-    gateway.listeners.map((listener) => {
-      const path = `gateways.${name}.routes[${index}]`;
-      return {
-        gatewayRouteName: gatewayRouteName(name, route.name, several ? listener.port : undefined),
+  const gatewayHosts = gateway.hosts ?? ['*'];
+  return gateway.routes.flatMap((route, index) => {
+    const own = route.match?.host;
+    const hosts: readonly (string | undefined)[] =
+      own !== undefined ? [own] : gatewayHosts.includes('*') ? [undefined] : gatewayHosts;
+    return gateway.listeners.flatMap((listener) =>
+      hosts.map((host, h) => ({
+        gatewayRouteName: gatewayRouteName(
+          name,
+          route.name,
+          several ? listener.port : undefined,
+          hosts.length > 1 ? h : undefined,
+        ),
         virtualGatewayName: name,
         gateway: name,
         route: route.name,
-        spec: gatewayRouteSpec(ctx, path, route, listener, several, index),
-      };
-    }),
-  );
+        spec: gatewayRouteSpec(
+          ctx,
+          `gateways.${name}.routes[${index}]`,
+          route,
+          listener,
+          several,
+          host,
+          index,
+        ),
+      })),
+    );
+  });
 }
 
 function gatewayRouteSpec(
@@ -990,6 +1011,7 @@ function gatewayRouteSpec(
   route: ModelGatewayRoute,
   listener: GatewayListener,
   several: boolean,
+  host: string | undefined,
   priority: number,
 ) {
   const protocol = listener.protocol;
@@ -1003,7 +1025,7 @@ function gatewayRouteSpec(
   const portMatch = several ? { port: listener.port } : {};
   if (protocol === 'grpc') {
     // As on service routes, a gRPC gateway route needs one condition: match-all matches the port.
-    const matchAll = match.host === undefined || match.host === '*';
+    const matchAll = host === undefined || host === '*';
     const grpcPort =
       several || (matchAll && hs === undefined && match.grpcService === undefined)
         ? { port: listener.port }
@@ -1012,7 +1034,7 @@ function gatewayRouteSpec(
       grpcRoute: {
         action: { target },
         match: {
-          ...hostnameMatch(match.host),
+          ...hostnameMatch(host),
           ...(hs === undefined ? {} : { metadata: hs }),
           ...grpcPort,
           ...(match.grpcService === undefined ? {} : { serviceName: match.grpcService }),
@@ -1039,7 +1061,7 @@ function gatewayRouteSpec(
       },
       match: {
         ...(hs === undefined ? {} : { headers: hs }),
-        ...hostnameMatch(match.host),
+        ...hostnameMatch(host),
         ...pathMatch(match.path),
         ...portMatch,
       },

@@ -629,6 +629,36 @@ describe('renderAppMesh', () => {
     expect(violations(out)).toEqual([]);
   });
 
+  test("a gateway's hosts become one gateway route per host for routes without their own host", () => {
+    // GIVEN a gateway answering for two hosts, one route with a host and one without
+    const out = render({
+      services: { web },
+      gateways: {
+        edge: {
+          listeners: [{ port: 80, protocol: 'http' }],
+          hosts: ['shop.example.com', '*.shop.example.com'],
+          routes: [
+            {
+              name: 'api',
+              match: { host: 'api.shop.example.com', path: { kind: 'prefix', value: '/' } },
+              service: 'web',
+            },
+            { name: 'web', match: { path: { kind: 'prefix', value: '/' } }, service: 'web' },
+          ],
+        },
+      },
+    });
+    // THEN
+    expect(
+      out.gatewayRoutes.map((r) => [r.gatewayRouteName, r.spec.httpRoute?.match.hostname, r.spec.priority]),
+    ).toEqual([
+      ['edge-api', { exact: 'api.shop.example.com' }, 0],
+      ['edge-web-h0', { exact: 'shop.example.com' }, 1],
+      ['edge-web-h1', { suffix: '.shop.example.com' }, 1],
+    ]);
+    expect(violations(out)).toEqual([]);
+  });
+
   test('problems are gathered in one MeshError naming each field', () => {
     // GIVEN a route over 11 versions and names that collide once hyphenated
     const versions = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`v${i}`, {}]));
