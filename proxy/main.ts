@@ -9,6 +9,7 @@
 import { MeshError } from '../errors/index.js';
 import type { AdminContext } from './admin/index.js';
 import type { Bootstrap } from './config/envoy.js';
+import { setInternalErrorReporter } from './http/guard.js';
 import { compileRouteConfiguration, type RouteTable } from './router/index.js';
 import type { EngineClusterManager } from './server/contracts.js';
 import { ListenerRuntime } from './server/listener.js';
@@ -187,6 +188,13 @@ export async function validateProxyConfig(bootstrap: Bootstrap): Promise<void> {
 /** Starts a proxy from a validated bootstrap (see `proxy/config`). */
 export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {}): Promise<ProxyHandle> {
   const log = new ProxyLog(options.logLevel ?? 'info', options.logWrite);
+  setInternalErrorReporter((where, error) =>
+    log.log(
+      'error',
+      'main',
+      `internal error in ${where} (connection closed): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    ),
+  );
   const { store, serverStats, clusters, pools, sweeper, listeners } = build(
     bootstrap,
     options.concurrency ?? 1,

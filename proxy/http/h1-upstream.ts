@@ -9,6 +9,7 @@
  */
 import type net from 'node:net';
 import { type ConnectFailure, type ConnectTarget, openConnection } from './connect.js';
+import { guarded } from './guard.js';
 import { CRLF, chunkHeader, encodeRequestHead, LAST_CHUNK, lastChunkWithTrailers } from './h1-encode.js';
 import { type H1Handler, H1Parser, type H1ResponseHead } from './h1-parser.js';
 import type { HeaderList } from './headers.js';
@@ -68,8 +69,14 @@ class H1Connection implements H1Handler<H1ResponseHead> {
         return;
       }
       ex.gotBytes = true;
-      const error = this.parser.execute(data);
-      if (error !== undefined) ex.fail('protocol error');
+      guarded(
+        'http1 upstream',
+        () => {
+          const error = this.parser.execute(data);
+          if (error !== undefined) ex.fail('protocol error');
+        },
+        () => socket.destroy(),
+      );
     });
     socket.on('error', () => undefined);
     socket.on('close', () => this.onClose());

@@ -5,6 +5,7 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import { type ConnectTarget, openConnection } from './connect.js';
+import { guarded } from './guard.js';
 import type { PoolEvents } from './h1-upstream.js';
 import { fromH2Headers, toH2Headers } from './h2-common.js';
 import type { HeaderList } from './headers.js';
@@ -167,7 +168,13 @@ class H2Exchange implements UpstreamRequest {
         (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
       );
     });
-    stream.on('data', (chunk: Buffer) => this.callbacks.onData(chunk));
+    stream.on('data', (chunk: Buffer) =>
+      guarded(
+        'http2 upstream',
+        () => this.callbacks.onData(chunk),
+        () => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR),
+      ),
+    );
     stream.on('trailers', (t) => {
       this.trailers = fromH2Headers(t);
     });

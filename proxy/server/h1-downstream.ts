@@ -6,6 +6,7 @@
  * request, with its own routing, never as part of the first one's body.
  */
 import type net from 'node:net';
+import { guarded } from '../http/guard.js';
 import {
   chunkHeader,
   encodeResponseHead,
@@ -71,7 +72,13 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
       this.durationTimer.unref();
     }
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('data', (data: Buffer) =>
+      guarded(
+        'http1 downstream',
+        () => this.onData(data),
+        () => socket.destroy(),
+      ),
+    );
     socket.on('error', () => undefined);
     socket.on('close', () => this.onClose());
     socket.on('drain', () => this.stream?.drained());
@@ -351,6 +358,7 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
   private chunked = false;
   private noBody = false;
   private drainCallback: (() => void) | undefined;
+  private pendingHead: string | undefined;
   bytesSent = 0;
 
   constructor(
@@ -395,21 +403,43 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
     }
     if (!this.keepAlive) out.push('connection', 'close');
     else if (this.protocol === 'HTTP/1.0') out.push('connection', 'keep-alive');
-    const socket = this.conn.socket;
-    if (!endStream && socket.writableCorked === 0) {
-      // The body usually follows in the same tick (same upstream read): cork so head and body
-      // leave in one writev instead of one syscall each.
-      socket.cork();
-      process.nextTick(uncork, socket);
+    const head = encodeResponseHead(status, out);
+    if (endStream || this.noBody) {
+      this.conn.socket.write(head, 'latin1');
+      if (endStream) this.finish();
+      return;
     }
-    socket.write(encodeResponseHead(status, out), 'latin1');
-    if (endStream) this.finish();
+    // The body usually follows in the same tick (same upstream read): hold the head so head and
+    // a small body leave in one write (one syscall) instead of one each; flushed at the end of
+    // the tick otherwise, so a slow body never delays the head.
+    this.pendingHead = head;
+    process.nextTick(flushHead, this);
+  }
+
+  /** @internal Writes a head still held back (end of the tick). */
+  flushHead(): void {
+    const head = this.pendingHead;
+    if (head === undefined || this.detached) return;
+    this.pendingHead = undefined;
+    this.conn.socket.write(head, 'latin1');
   }
 
   writeData(chunk: Buffer): boolean {
     if (this.detached || this.noBody || chunk.length === 0) return true;
     this.bytesSent += chunk.length;
     const socket = this.conn.socket;
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      if (chunk.length <= SMALL_BODY) {
+        const body = chunk.toString('latin1');
+        return socket.write(
+          this.chunked ? `${head}${chunkHeader(chunk.length)}${body}\r\n` : head + body,
+          'latin1',
+        );
+      }
+      socket.write(head, 'latin1');
+    }
     if (this.chunked) {
       socket.cork();
       socket.write(chunkHeader(chunk.length), 'latin1');
@@ -423,12 +453,14 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
 
   end(trailers?: HeaderList): void {
     if (this.detached) return;
+    let tail = '';
     if (this.chunked) {
-      this.conn.socket.write(
-        trailers !== undefined && trailers.length > 0 ? lastChunkWithTrailers(trailers) : LAST_CHUNK,
-        'latin1',
-      );
+      tail = trailers !== undefined && trailers.length > 0 ? lastChunkWithTrailers(trailers) : LAST_CHUNK;
     }
+    const head = this.pendingHead;
+    this.pendingHead = undefined;
+    const out = head === undefined ? tail : head + tail;
+    if (out.length > 0) this.conn.socket.write(out, 'latin1');
     this.finish();
   }
 
@@ -441,6 +473,7 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
   reset(): void {
     if (this.detached) return;
     this.detached = true;
+    this.pendingHead = undefined;
     this.conn.responseReset(this);
   }
 
@@ -483,8 +516,11 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
   }
 }
 
-function uncork(socket: net.Socket): void {
-  socket.uncork();
+/** Bodies up to this size are sent in the same write as a held-back head. */
+const SMALL_BODY = 16 * 1024;
+
+function flushHead(sink: H1ResponseSink): void {
+  sink.flushHead();
 }
 
 function codecErrorBody(status: number): string {

@@ -6,6 +6,7 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type { Http2ProtocolOptions } from '../config/envoy.js';
+import { guarded } from '../http/guard.js';
 import { fromH2Headers, toH2Headers } from '../http/h2-common.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import type { BodyFlow, RequestHead, ResponseSink } from '../http/stream.js';
@@ -63,7 +64,13 @@ export class H2Downstream {
       this.sessions.delete(session);
       this.factory.onConnectionClose('http2');
     });
-    session.on('stream', (stream, headers, flags) => this.onStream(stream, headers, flags, info));
+    session.on('stream', (stream, headers, flags) =>
+      guarded(
+        'http2 downstream',
+        () => this.onStream(stream, headers, flags, info),
+        () => stream.close(NGHTTP2_INTERNAL_ERROR),
+      ),
+    );
   }
 
   private onStream(
@@ -109,8 +116,20 @@ export class H2Downstream {
     stream.on('trailers', (t) => {
       trailers = fromH2Headers(t);
     });
-    stream.on('data', (chunk: Buffer) => handle.onRequestData(chunk));
-    stream.on('end', () => handle.onRequestEnd(trailers));
+    stream.on('data', (chunk: Buffer) =>
+      guarded(
+        'http2 request body',
+        () => handle.onRequestData(chunk),
+        () => stream.close(NGHTTP2_INTERNAL_ERROR),
+      ),
+    );
+    stream.on('end', () =>
+      guarded(
+        'http2 request end',
+        () => handle.onRequestEnd(trailers),
+        () => stream.close(NGHTTP2_INTERNAL_ERROR),
+      ),
+    );
     stream.on('close', () => {
       if (!sink.finished) {
         sink.finished = true;

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ResponseFlag, type ResponseFlagName } from '../accesslog/flags.js';
 import type { FormatContext } from '../accesslog/substitution.js';
+import { guarded } from '../http/guard.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from '../http/headers.js';
 import type {
   BodyFlow,
@@ -58,6 +59,8 @@ export interface HcmSettings {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Route timeouts from this length up use the sweeper instead of a timer per request. */
+const COARSE_TIMEOUT_MS = 1000;
 
 let cachedDate = '';
 let cachedDateSecond = 0;
@@ -83,6 +86,17 @@ function trustedClientAddress(headers: HeaderList, trustedHops: number, peer: st
   const parts = xff.split(',');
   const entry = parts[parts.length - 1 - trustedHops];
   return entry === undefined ? peer : entry.trim();
+}
+
+const HOST_LABELS = new WeakMap<EngineHost, string>();
+/** `ip:port` of a host, built once per host rather than per request. */
+function hostLabel(host: EngineHost): string {
+  let label = HOST_LABELS.get(host);
+  if (label === undefined) {
+    label = `${host.address}:${host.port}`;
+    HOST_LABELS.set(host, label);
+  }
+  return label;
 }
 
 /** Maps an HTTP status to the gRPC status Envoy puts in a local reply to a gRPC request. */
@@ -131,7 +145,11 @@ export class HttpConnectionManager implements HttpStreamFactory {
     conn: ConnectionInfo,
   ): StreamHandle {
     const stream = new ActiveStream(this, head, meta, sink, flow, conn);
-    stream.start();
+    guarded(
+      'request pipeline',
+      () => stream.start(),
+      () => stream.internalError(),
+    );
     return stream;
   }
 
@@ -148,9 +166,9 @@ export class HttpConnectionManager implements HttpStreamFactory {
       bytesReceived: 0,
       bytesSent: 0,
       durationMs: 0,
-      downstreamRemoteAddress: `${conn.remoteAddress}:${conn.remotePort}`,
-      downstreamDirectRemoteAddress: `${conn.remoteAddress}:${conn.remotePort}`,
-      downstreamLocalAddress: `${conn.localAddress}:${conn.localPort}`,
+      downstreamRemoteAddress: conn.remote,
+      downstreamDirectRemoteAddress: conn.remote,
+      downstreamLocalAddress: conn.local,
       ...(conn.sni === undefined ? {} : { requestedServerName: conn.sni }),
     });
   }
@@ -181,6 +199,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   /** Sweeper deadline: stream idle or whole-request timeout, whichever comes first. */
   deadline = 0;
   private requestDeadline = 0;
+  private routeDeadline = 0;
   private swept = false;
   private readonly startMs = performance.now();
   private readonly startEpoch = Date.now();
@@ -338,7 +357,18 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     if (authority !== this.head.authority) headers.push('x-forwarded-host', this.head.authority);
     if (route.timeoutMs > 0) {
       setHeader(headers, 'x-envoy-expected-rq-timeout-ms', String(route.timeoutMs));
-      this.timer = setTimeout(() => this.onTimeout(), route.timeoutMs);
+      if (route.timeoutMs < COARSE_TIMEOUT_MS) {
+        this.timer = setTimeout(() => this.onTimeout(), route.timeoutMs);
+      } else {
+        // Long timeouts (Envoy's default is 15 s) ride on the sweeper: no timer per request, at the
+        // price of firing up to one sweep tick (250 ms) late.
+        this.routeDeadline = Date.now() + route.timeoutMs;
+        this.touch();
+        if (!this.swept) {
+          this.swept = true;
+          hcm.sweeper.add(this);
+        }
+      }
     }
     cs.upstream_rq_total.inc();
     cs.upstream_rq_active.inc();
@@ -384,6 +414,18 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         },
         this,
       );
+    }
+  }
+
+  /** An unexpected exception in this request's pipeline: 500 if nothing was sent, else reset. */
+  internalError(): void {
+    if (this.done) return;
+    this.upstream?.abort();
+    this.releaseHost();
+    if (this.status === 0 && this.sink.bytesSent === 0) this.localReply(500, '', 'internal_error', undefined);
+    else {
+      this.sink.reset();
+      this.finish();
     }
   }
 
@@ -516,13 +558,22 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   private touch(): void {
     const idle = this.hcm.settings.streamIdleTimeoutMs;
     const byIdle = idle > 0 ? Date.now() + idle : 0;
+    let d = byIdle;
     const r = this.requestDeadline;
-    this.deadline = r === 0 ? byIdle : byIdle === 0 ? r : Math.min(r, byIdle);
+    if (r !== 0 && (d === 0 || r < d)) d = r;
+    const rt = this.routeDeadline;
+    if (rt !== 0 && (d === 0 || rt < d)) d = rt;
+    this.deadline = d;
   }
 
   /** Stream idle timeout (408 before a response, reset after) or request timeout (408). */
   expire(now: number): void {
     if (this.done) return;
+    if (this.routeDeadline !== 0 && now >= this.routeDeadline) {
+      this.routeDeadline = 0;
+      this.onTimeout();
+      return;
+    }
     const requestTimeout = this.requestDeadline !== 0 && now >= this.requestDeadline;
     const st = this.hcm.stats;
     (requestTimeout ? st.downstream_rq_timeout : st.downstream_rq_idle_timeout).inc();
@@ -560,12 +611,15 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.flags |= ResponseFlag[flag];
   }
 
-  /** What header formatters and the access log see about this request. */
+  /**
+   * What header formatters and the access log see about this request. One flat object literal
+   * (no spreads): it is built for every request that has header mutations or access logs.
+   */
   private formatContext(): FormatContext {
     const c = this.conn;
-    const remote = `${c.remoteAddress}:${c.remotePort}`;
     const now = performance.now();
-    const ctx: FormatContext = {
+    const first = this.firstByteMs;
+    return {
       startTimeMs: this.startEpoch,
       method: this.head.method,
       path: this.originalPath,
@@ -581,20 +635,17 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       bytesReceived: this.bytesReceived,
       bytesSent: this.sink.bytesSent,
       durationMs: now - this.startMs,
-      downstreamRemoteAddress: remote,
-      downstreamDirectRemoteAddress: remote,
-      downstreamLocalAddress: `${c.localAddress}:${c.localPort}`,
-      ...(this.requestEndMs > 0 ? { requestDurationMs: this.requestEndMs - this.startMs } : {}),
-      ...(this.firstByteMs > 0 ? { responseDurationMs: this.firstByteMs - this.startMs } : {}),
-      ...(this.firstByteMs > 0 ? { responseTxDurationMs: now - this.firstByteMs } : {}),
-      ...(this.pickedHost === undefined
-        ? {}
-        : { upstreamHost: `${this.pickedHost.address}:${this.pickedHost.port}` }),
-      ...(this.cluster === undefined ? {} : { upstreamCluster: this.cluster.name }),
-      ...(c.sni === undefined ? {} : { requestedServerName: c.sni }),
-      ...(this.route?.name === undefined ? {} : { routeName: this.route.name }),
+      downstreamRemoteAddress: c.remote,
+      downstreamDirectRemoteAddress: c.remote,
+      downstreamLocalAddress: c.local,
+      requestDurationMs: this.requestEndMs > 0 ? this.requestEndMs - this.startMs : undefined,
+      responseDurationMs: first > 0 ? first - this.startMs : undefined,
+      responseTxDurationMs: first > 0 ? now - first : undefined,
+      upstreamHost: this.pickedHost === undefined ? undefined : hostLabel(this.pickedHost),
+      upstreamCluster: this.cluster?.name,
+      requestedServerName: c.sni,
+      routeName: this.route?.name,
     };
-    return ctx;
   }
 
   /** Envoy's local reply: text body, or gRPC trailers-only with a mapped grpc-status. */

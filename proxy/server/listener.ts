@@ -416,11 +416,19 @@ export class ListenerRuntime {
       h.tcp.handle(socket, initial);
       return;
     }
+    const remoteAddress = normalizeIp(socket.remoteAddress);
+    const remotePort = socket.remotePort ?? 0;
+    const localAddress = normalizeIp(socket.localAddress);
+    const localPort = socket.localPort ?? 0;
     const info: ConnectionInfo = {
-      remoteAddress: normalizeIp(socket.remoteAddress),
-      remotePort: socket.remotePort ?? 0,
-      localAddress: normalizeIp(socket.localAddress),
-      localPort: socket.localPort ?? 0,
+      remoteAddress,
+      remotePort,
+      localAddress,
+      localPort,
+      remote: remoteAddress.includes(':')
+        ? `[${remoteAddress}]:${remotePort}`
+        : `${remoteAddress}:${remotePort}`,
+      local: localAddress.includes(':') ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`,
       tls: chain.tls !== undefined,
       sni,
     };

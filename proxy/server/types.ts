@@ -13,6 +13,10 @@ export interface ConnectionInfo {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** `ip:port` of the peer, built once per connection (access logs, header formatters). */
+  readonly remote: string;
+  /** `ip:port` of our end. */
+  readonly local: string;
   /** The connection is TLS (so `x-forwarded-proto: https`). */
   readonly tls: boolean;
   /** SNI the client sent, when TLS. */

@@ -145,6 +145,37 @@ describe('proxy defences', () => {
     expect(proxy.stats.counter('cluster.up.upstream_rq_timeout').value).toBe(1);
   });
 
+  test('a long route timeout (kept by the sweeper, not a timer) also answers 504', async () => {
+    // GIVEN a silent upstream and a 1 s route timeout
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    closer.add(() => {
+      silent.close();
+    });
+    const proxy = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: {
+          virtual_hosts: [
+            {
+              name: 'all',
+              domains: ['*'],
+              routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '1s' } }],
+            },
+          ],
+        },
+        clusters: [{ name: 'up', ports: [(silent.address() as net.AddressInfo).port] }],
+      }),
+    );
+    // WHEN
+    const started = Date.now();
+    const res = await request(ingressPort(proxy));
+    // THEN within one sweep tick of the deadline
+    expect(res.status).toBe(504);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
   test('HTTP/1.0 is refused with 426 unless accept_http_10 is set, as Envoy does', async () => {
     // GIVEN
     const up = await httpUpstream(closer, 'up');

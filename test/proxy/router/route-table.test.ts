@@ -72,6 +72,7 @@ describe('virtual host selection', () => {
     const result = table.route(req({ authority }));
     // THEN
     expect(clusterOf(result)).toBe(want);
+    expect(table.virtualHostFor(authority)).toBe(want);
   });
 
   test('a wildcard must match at least one character', () => {

@@ -66,6 +66,7 @@ describe('OutlierDetector', () => {
     detector.reportResponse(h, 500);
     // THEN
     expect(ejected(h)).toBe(true);
+    expect(detector.isEjected(h)).toBe(true);
     expect(store.gauge('cluster.svc.outlier_detection.ejections_active').value).toBe(1);
     expect(store.counter('cluster.svc.outlier_detection.ejections_enforced_consecutive_5xx').value).toBe(1);
     expect(store.counter('cluster.svc.outlier_detection.ejections_total').value).toBe(1);

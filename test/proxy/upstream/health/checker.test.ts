@@ -97,6 +97,12 @@ describe('HTTP health checks', () => {
     );
     // THEN the host is failed+pending until the first check answers
     expect(hosts[0]?.healthFlagsText()).toBe('/failed_active_hc/pending_active_hc');
+    expect(cm.healthCheckers()[0]?.timing).toMatchObject({
+      intervalMs: 20,
+      timeoutMs: 500,
+      unhealthyThreshold: 2,
+      healthyThreshold: 2,
+    });
     await cm.ready();
     expect(failed(hosts[0])).toBe(false);
     expect(seen[0]).toEqual({ host: 'svc', ua: 'Envoy/HC', path: '/healthz' });
