@@ -169,15 +169,6 @@ export class Histogram extends StatBase {
     }
     return this.max;
   }
-
-  /** Forgets every recorded value. */
-  reset(): void {
-    this.bucketCounts.fill(0);
-    this.count = 0;
-    this.sum = 0;
-    this.min = Number.POSITIVE_INFINITY;
-    this.max = Number.NEGATIVE_INFINITY;
-  }
 }
 
 /** Any stat. */
