@@ -10,6 +10,7 @@
  * Writes bench/appmesh/RESULTS.md and prints it.
  */
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { desiredResources } from '../../adapters/appmesh/desired.js';
@@ -118,7 +119,11 @@ async function main(): Promise<void> {
   const report = [
     '# App Mesh benchmark',
     '',
-    `Run: ${new Date().toISOString()}, Node ${process.version}. Produced by \`npx tsx bench/appmesh/run.ts\`.`,
+    `Run: ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' / ',
+      )} (times scale with load: compare runs on an idle machine). Produced by \`npx tsx bench/appmesh/run.ts\`.`,
     '',
     '## Render time, 1,000 services',
     '',
