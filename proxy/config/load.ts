@@ -114,7 +114,9 @@ export function loadBootstrapFile(
       },
     );
   }
-  return loadBootstrap(text, { ...options, format: ext === '.json' ? 'json' : 'yaml', source: path });
+  // Envoy reads .yaml/.yml as YAML and every other name as JSON (MessageUtil::loadFromFile).
+  const format = ext === '.yaml' || ext === '.yml' ? 'yaml' : 'json';
+  return loadBootstrap(text, { ...options, format, source: path });
 }
 
 /**
@@ -340,7 +342,9 @@ function parseUnchecked(
     try {
       value = JSON.parse(text);
     } catch (err) {
-      report(`not valid JSON: ${(err as Error).message}`);
+      report(
+        `not valid JSON (as in Envoy, files not named *.yaml or *.yml are read as JSON): ${(err as Error).message}`,
+      );
       return undefined;
     }
     if (nesting(value) > MAX_DEPTH) {
@@ -353,6 +357,7 @@ function parseUnchecked(
     return problem ? undefined : value;
   }
   const lines = new LineCounter();
+  let ignored = 0;
   // logLevel 'error': the yaml package would print warnings itself; problems are reported here.
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -372,6 +377,12 @@ function parseUnchecked(
     Map(_, map) {
       const seen = new Map<string, (typeof map.items)[number]>();
       for (const pair of map.items) {
+        // Envoy drops keys tagged !ignore (they hold YAML anchors outside the schema). The key is
+        // renamed, not removed, so aliases to anchors inside it still resolve; it goes after toJS.
+        if (isScalar(pair.key) && pair.key.tag === '!ignore') {
+          pair.key.value = `${IGNORED}${ignored++}`;
+          continue;
+        }
         if (!isScalar(pair.key)) {
           const pos = lines.linePos((pair.key as { range?: [number] } | null)?.range?.[0] ?? 0);
           report(`line ${pos.line}: a map key must be a plain value, not a list or a map`);
@@ -387,6 +398,18 @@ function parseUnchecked(
         seen.set(key, pair);
       }
     },
+    Scalar(key, node) {
+      // Envoy's YAML reader (yaml-cpp) turns these plain scalars into booleans; keys stay strings.
+      if (
+        key !== 'key' &&
+        node.type === 'PLAIN' &&
+        node.tag === undefined &&
+        typeof node.source === 'string'
+      ) {
+        const flag = YAML_CPP_BOOLS.get(node.source);
+        if (flag !== undefined) node.value = flag;
+      }
+    },
   });
   if (problem) return undefined;
   let value: unknown;
@@ -396,12 +419,40 @@ function parseUnchecked(
     report(`not valid YAML: ${(err as Error).message}`);
     return undefined;
   }
+  if (ignored > 0) dropIgnored(value);
   if (nesting(value) > MAX_DEPTH) {
     report(`nested more than ${MAX_DEPTH} levels deep`);
     return undefined;
   }
   return value;
 }
+
+/** Prefix of the placeholder names `!ignore` keys get until they are dropped (no YAML key has a NUL). */
+const IGNORED = '\u0000ignore\u0000';
+
+/** Removes the `!ignore` placeholders from a parsed value, without recursion. */
+function dropIgnored(value: unknown): void {
+  const stack: unknown[] = [value];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    for (const key of Object.keys(v)) {
+      if (key.startsWith(IGNORED)) delete (v as Record<string, unknown>)[key];
+      else stack.push((v as Record<string, unknown>)[key]);
+    }
+  }
+}
+
+/** yaml-cpp's boolean spellings (YAML 1.1), beyond YAML 1.2's true/false. */
+const YAML_CPP_BOOLS: ReadonlyMap<string, boolean> = new Map(
+  ['y', 'yes', 'true', 'on', 'n', 'no', 'false', 'off'].flatMap((w) => {
+    const value = ['y', 'yes', 'true', 'on'].includes(w);
+    const forms = [w, w.toUpperCase(), w[0]?.toUpperCase() + w.slice(1)];
+    return forms.map((f) => [f, value] as const);
+  }),
+);
 
 /**
  * Deepest nesting accepted. Real Envoy configs stay under 40 levels (objects and lists counted);

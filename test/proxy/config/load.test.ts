@@ -382,6 +382,22 @@ describe('loadBootstrap', () => {
     }
   });
 
+  test("YAML reads as Envoy's yaml-cpp does: yes/on are booleans, !ignore keys are dropped", () => {
+    // GIVEN yes for a bool field, an unquoted on for a string field, and anchors kept under !ignore
+    const text =
+      '!ignore defs: {admin: &addr {address: 127.0.0.1, port_value: 0}}\nadmin: {address: {socket_address: *addr}}\nnode: {metadata: {flag: On, word: "on"}}\n';
+    // WHEN loaded
+    const b = loadBootstrap(text);
+    // THEN the alias resolved, the ignored key is gone, and On is a boolean but "on" a string
+    expect(b.admin?.address?.socket_address?.address).toBe('127.0.0.1');
+    expect(Object.keys(b)).not.toContain('defs');
+    expect(b.node?.metadata).toEqual({ flag: true, word: 'on' });
+    // AND an unquoted yes where a string is expected is refused, as in Envoy
+    expect(rejection(() => loadBootstrap('node: {id: yes}')).message).toContain(
+      'expected a string, got boolean true',
+    );
+  });
+
   test('--config-yaml merges over the file as protobuf MergeFrom does', () => {
     // GIVEN an override that adds an admin and replaces a cluster scalar
     const override = 'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }\n';
@@ -414,6 +430,17 @@ describe('loadBootstrapFile', () => {
     // WHEN loaded from files
     // THEN both give the same canonical config
     expect(loadBootstrapFile(jsonPath)).toEqual(loadBootstrapFile(yamlPath));
+  });
+
+  test('a file not named .yaml or .yml is read as JSON, as Envoy does', () => {
+    // GIVEN YAML text in a .conf file
+    const path = join(dir, 'envoy.conf');
+    writeFileSync(path, config());
+    // WHEN loaded
+    const err = rejection(() => loadBootstrapFile(path));
+    // THEN it is a JSON parse error that says why
+    expect(err.code).toBe('PROXY_E_PARSE');
+    expect(err.message).toContain('files not named *.yaml or *.yml are read as JSON');
   });
 
   test('a missing file and a binary proto file are clear errors', () => {
