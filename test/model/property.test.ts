@@ -28,6 +28,19 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The node a model path (`services.a.routes[0]["odd key"].x`) names, or undefined. */
+function resolve(root: unknown, path: string): unknown {
+  let node: unknown = root;
+  for (const [, dotted, index, quoted] of path.matchAll(
+    /\.?([A-Za-z0-9_-]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g,
+  )) {
+    const key = dotted ?? (index === undefined ? JSON.parse(quoted as string) : Number(index));
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
 function onlyMeshErrors(run: () => unknown): void {
   try {
     run();
@@ -61,8 +74,11 @@ describe('random valid meshes', () => {
         expect(toCanonicalJson(twice)).toBe(toCanonicalJson(once));
         expect(schema(mesh), JSON.stringify(schema.errors)).toBe(true);
         expect(schema(JSON.parse(toCanonicalJson(once))), JSON.stringify(schema.errors)).toBe(true);
-        // AND every feature use points at a path that exists
-        for (const use of detectFeatures(once)) expect(use.path.length).toBeGreaterThan(0);
+        // AND every feature use points at a node that exists (and resolve() does tell)
+        expect(resolve(once, 'services["no such"].ports[0]')).toBeUndefined();
+        for (const use of detectFeatures(once)) {
+          expect(resolve(once, use.path), `${use.feature} at ${use.path}`).not.toBeUndefined();
+        }
       }),
       { numRuns: 150 },
     );
