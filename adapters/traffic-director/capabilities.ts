@@ -16,7 +16,7 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
   },
   'service.multiple-ports': {
     support: 'partial',
-    note: "One route per port (hostnames `host:port` for non-primary ports), but one BackendService per version whose protocol is the primary port's.",
+    note: "gRPC ports are routed by `host:port` and TCP ports by port, but HttpRoute hostnames carry no port: only the first HTTP/HTTP2 port of a service is routed (others are skipped with a warning). One BackendService per version, with the primary port's protocol.",
   },
   'route.match.path.exact': {
     support: 'partial',

@@ -356,13 +356,27 @@ function dependencies(body: JsonObject, extra: readonly string[]): string[] {
   return [...new Set([...extra, ...services])].sort();
 }
 
-/** The routes of one service: one per port. */
+/**
+ * The routes of one service, one per routable port. Hostnames follow what each route type accepts:
+ * HttpRoute hostnames are bare host names (no port, and unique per mesh), so only the service's
+ * first HTTP or HTTP/2 port is routable by name; further HTTP ports are skipped with a warning.
+ * GrpcRoute hostnames may carry the port (`xds:///host:port`): every gRPC port gets `host:port`,
+ * and the bare host too when no HttpRoute claims it and the port is the primary one.
+ */
 export function serviceRoutes(ctx: RenderContext, serviceName: string, service: Service): RouteResource[] {
   const host = `${serviceName}.${domainOf(ctx.mesh)}`;
   const primary = primaryPort(service);
   const meshRef = ref.global(ctx.project, 'meshes', ctx.mesh.name);
-  return service.ports.map((port) => {
+  const httpPort = service.ports.find((p) => p.protocol === 'http' || p.protocol === 'http2')?.port;
+  const out: RouteResource[] = [];
+  for (const port of service.ports) {
     const kind = KIND_OF[port.protocol];
+    if (kind === 'HttpRoute' && port.port !== httpPort) {
+      ctx.warnings.push(
+        `service ${serviceName} port ${port.port} is not routed: HttpRoute hostnames carry no port, so only its first HTTP port (${httpPort}) is`,
+      );
+      continue;
+    }
     const name = resourceName(ctx.mesh.name, serviceName, port.port);
     const declared = routesForPort(service, port.port);
     // A port without routes sends everything to every version, as the model's default route does.
@@ -373,22 +387,28 @@ export function serviceRoutes(ctx: RenderContext, serviceName: string, service: 
         meshes: [meshRef],
         rules: routes.map((r) => tcpRule(ctx, serviceName, service, r, port.port)),
       };
+    } else if (kind === 'HttpRoute') {
+      body = {
+        meshes: [meshRef],
+        hostnames: [host],
+        rules: routes.map((r) => httpRule(ctx, serviceName, service, r)),
+      };
     } else {
-      // Clients name the primary port's service by host alone; other ports need `host:port`.
-      const hostnames = port.port === primary ? [host, `${host}:${port.port}`] : [`${host}:${port.port}`];
+      const hostnames =
+        port.port === primary && httpPort === undefined
+          ? [host, `${host}:${port.port}`]
+          : [`${host}:${port.port}`];
       // GrpcRoute cannot redirect; if nothing else is left the port keeps the default rule
       // (the API requires at least one rule).
       const forwarding = routes.filter((r) => r.redirect === undefined);
-      const rules =
-        kind === 'GrpcRoute'
-          ? (forwarding.length > 0 ? forwarding : [{ name: 'default' }]).map((r) =>
-              grpcRule(ctx, serviceName, service, r),
-            )
-          : routes.map((r) => httpRule(ctx, serviceName, service, r));
+      const rules = (forwarding.length > 0 ? forwarding : [{ name: 'default' }]).map((r) =>
+        grpcRule(ctx, serviceName, service, r),
+      );
       body = { meshes: [meshRef], hostnames, rules };
     }
-    return { kind, name, body, dependsOn: dependencies(body, [`Mesh/${ctx.mesh.name}`]) };
-  });
+    out.push({ kind, name, body, dependsOn: dependencies(body, [`Mesh/${ctx.mesh.name}`]) });
+  }
+  return out;
 }
 
 /** Name of the Gateway resource of an ingress gateway. */

@@ -74,7 +74,7 @@ describe('renderTrafficDirector', () => {
     // THEN
     const bs = (name: string) => `projects/${PROJECT}/global/backendServices/${name}`;
     expect(route.meshes).toEqual([`projects/${PROJECT}/locations/global/meshes/shop`]);
-    expect(route.hostnames).toEqual(['web.shop.mesh.local', 'web.shop.mesh.local:8080']);
+    expect(route.hostnames).toEqual(['web.shop.mesh.local']);
     const [api, old, fallback] = route.rules as Record<string, Record<string, unknown>>[];
     expect(api?.matches).toEqual([
       {
@@ -544,7 +544,7 @@ describe('renderTrafficDirector edge cases', () => {
       rules: Record<string, unknown>[];
     };
     // THEN
-    expect(route.hostnames).toEqual(['api.edge.mesh.local', 'api.edge.mesh.local:8080']);
+    expect(route.hostnames).toEqual(['api.edge.mesh.local']);
     expect(route.rules[0]).toEqual({
       matches: [{ prefixMatch: '/old' }],
       action: {
@@ -599,18 +599,39 @@ describe('renderTrafficDirector edge cases', () => {
     });
   });
 
-  test('a second port gets its own route with `host:port` only', () => {
+  test('a second HTTP port is not routable by name (HttpRoute hostnames carry no port) and says so', () => {
     // GIVEN / WHEN
     const manifest = renderTrafficDirector(edge(), { project: PROJECT });
-    const route = find(manifest, 'HttpRoute', 'edge-api-9000').body as {
-      hostnames: string[];
-      rules: { action: { destinations: unknown[] } }[];
-    };
     // THEN
-    expect(route.hostnames).toEqual(['api.edge.mesh.local:9000']);
-    expect(route.rules).toHaveLength(1);
-    expect(route.rules[0]?.action.destinations).toEqual([
-      { serviceName: `projects/${PROJECT}/global/backendServices/edge-api-v3`, weight: 1 },
+    expect(manifest.resources.some((r) => r.name === 'edge-api-9000')).toBe(false);
+    expect(manifest.warnings).toContain(
+      'service api port 9000 is not routed: HttpRoute hostnames carry no port, so only its first HTTP port (8080) is',
+    );
+  });
+
+  test('gRPC ports are named `host:port`, and by bare host when no HTTP port claims it', () => {
+    // GIVEN a service with an HTTP port and a gRPC port, and a gRPC-only service
+    const mesh = canonicalize({
+      name: 'x',
+      services: {
+        both: {
+          ports: [
+            { port: 7000, protocol: 'grpc' },
+            { port: 8080, protocol: 'http' },
+          ],
+          versions: { v1: {} },
+        },
+        rpc: { ports: [{ port: 7001, protocol: 'grpc' }], versions: { v1: {} } },
+      },
+    });
+    // WHEN
+    const manifest = renderTrafficDirector(mesh, { project: PROJECT });
+    // THEN
+    expect(find(manifest, 'GrpcRoute', 'x-both-7000').body.hostnames).toEqual(['both.x.mesh.local:7000']);
+    expect(find(manifest, 'HttpRoute', 'x-both-8080').body.hostnames).toEqual(['both.x.mesh.local']);
+    expect(find(manifest, 'GrpcRoute', 'x-rpc-7001').body.hostnames).toEqual([
+      'rpc.x.mesh.local',
+      'rpc.x.mesh.local:7001',
     ]);
   });
 

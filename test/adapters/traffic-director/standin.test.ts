@@ -240,6 +240,23 @@ describe('GcpStandin networkservices / networksecurity', () => {
     expect((await call('DELETE', `v1/${P}/meshes/m1`)).status).toBe(200);
   });
 
+  test('route hostnames follow their descriptions: no port on HttpRoute, optional port on GrpcRoute, no IPs', async () => {
+    // GIVEN a mesh
+    await call('POST', `v1/${P}/meshes?meshId=hosts`, {});
+    const route = (kind: string, id: string, hostnames: string[]) =>
+      call('POST', `v1/${P}/${kind}?${kind.slice(0, -1)}Id=${id}`, {
+        meshes: [`${P}/meshes/hosts`],
+        hostnames,
+        rules: [{ action: {} }],
+      });
+    // WHEN / THEN
+    expect((await route('httpRoutes', 'h1', ['web.shop.local', '*.example.com'])).status).toBe(200);
+    expect((await route('httpRoutes', 'h2', ['web.shop.local:8080'])).status).toBe(400);
+    expect((await route('httpRoutes', 'h3', ['10.0.0.1'])).status).toBe(400);
+    expect((await route('httpRoutes', 'h4', ['Web.Shop'])).status).toBe(400);
+    expect((await route('grpcRoutes', 'g1', ['pay.shop.local:50051', 'pay.shop.local'])).status).toBe(200);
+  });
+
   test('proto3 defaults are not echoed and durations come back canonical', async () => {
     // GIVEN / WHEN
     await call('POST', `v1/${P}/meshes?meshId=m3`, {});

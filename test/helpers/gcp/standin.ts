@@ -512,6 +512,32 @@ export class GcpStandin {
     return body as JsonRecord;
   }
 
+  /**
+   * Route hostnames, as their descriptions define them: RFC 1123 names in lowercase, optionally
+   * behind one leading `*.` label, no IPs; GrpcRoute ones may end in `:port`, HttpRoute ones may not.
+   * The bare `*` (any host) is accepted: crossmesh gateways use it, and no source here says the
+   * servers refuse it (an assumption, called out in docs/targets/traffic-director-notes.md).
+   */
+  private checkHostnames(schemaName: string, body: JsonRecord): void {
+    if (schemaName !== 'HttpRoute' && schemaName !== 'GrpcRoute') return;
+    const label = '[a-z0-9]([a-z0-9-]*[a-z0-9])?';
+    const port = schemaName === 'GrpcRoute' ? '(:[0-9]{1,5})?' : '';
+    const valid = new RegExp(`^(\\*\\.)?${label}(\\.${label})*${port}$`);
+    const violations: Violation[] = [];
+    for (const [i, hostname] of (Array.isArray(body.hostnames) ? body.hostnames : []).entries()) {
+      const text = String(hostname);
+      const ip = /^[0-9.]+(:[0-9]+)?$/.test(text) || text.includes('[');
+      if (text !== '*' && (ip || !valid.test(text))) {
+        violations.push({
+          field: `hostnames[${i}]`,
+          description: `Invalid hostname ${JSON.stringify(text)} for a ${schemaName}`,
+        });
+      }
+    }
+    if (violations.length > 0)
+      throw googleError(400, violations[0]?.description ?? 'Invalid hostname', violations);
+  }
+
   private checkReferences(owner: string, body: JsonRecord): void {
     // `name` names the resource itself (and is ignored by the servers), not a reference.
     const { name: _self, ...references } = body;
@@ -665,6 +691,7 @@ export class GcpStandin {
     const name = `${parent}/${id}`;
     this.settle(name);
     if (this.resources.has(name)) throw googleError(409, `Resource '${name}' already exists`);
+    this.checkHostnames(schemaName, validated);
     this.checkReferences(name, validated);
     const now = this.now();
     const stored: StoredResource = {
@@ -749,6 +776,7 @@ export class GcpStandin {
     );
     if (violations.length > 0)
       throw googleError(400, violations[0]?.description ?? 'Invalid argument', violations);
+    this.checkHostnames(schemaName, next);
     this.checkReferences(name, next);
     stored.body = (normalizeProto3(doc.schemas, schema, next) ?? {}) as JsonRecord;
     stored.updateTime = this.now();
