@@ -17,7 +17,7 @@ export type { HeaderPredicate, MatchInput, StringPredicate } from './matchers.js
 export { compileHeaderMatcher, compileQueryMatcher, compileStringMatcher, queryParam } from './matchers.js';
 export type { CompileRe2Options } from './re2.js';
 export { compileRe2, translateRe2 } from './re2.js';
-export type { RetryPolicyValues } from './retry.js';
-export { compileRetryPolicy, RETRY_ON_CONDITIONS } from './retry.js';
+export type { AttemptFailure, RetryPolicyValues } from './retry.js';
+export { compileRetryPolicy, RETRY_ON_CONDITIONS, retryBackOffMs, shouldRetry } from './retry.js';
 export type { CompileRouteOptions, HashKeyOutput, RouteRequest, RouteResult } from './route-table.js';
 export { CompiledRoute, compileRouteConfiguration, RouteTable, stripHostPort } from './route-table.js';

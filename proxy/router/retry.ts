@@ -119,3 +119,73 @@ export function compileRetryPolicy(p: RetryPolicy, path: string): RetryPolicyVal
     retriableHeaders,
   };
 }
+
+/** Why an upstream attempt ended without a usable response (for `reset`-style conditions). */
+export type AttemptFailure =
+  | 'connect-failure'
+  | 'reset'
+  | 'reset-before-request'
+  | 'refused-stream'
+  | 'timeout';
+
+/** gRPC status codes named by `retry_on` (from the `grpc-status` response header or trailer). */
+const GRPC_CONDITIONS: ReadonlyArray<readonly [string, string]> = [
+  ['cancelled', '1'],
+  ['deadline-exceeded', '4'],
+  ['resource-exhausted', '8'],
+  ['internal', '13'],
+  ['unavailable', '14'],
+];
+
+/**
+ * Envoy's retry decision for one finished attempt: whether `retry_on` covers what happened.
+ * `response` is the upstream status and headers when one arrived; `failure` when none did.
+ * (Envoy treats every upstream reset, connect failure and per-try timeout as a 5xx.)
+ */
+export function shouldRetry(
+  policy: RetryPolicyValues,
+  outcome: { readonly status: number; readonly headers: HeaderList } | { readonly failure: AttemptFailure },
+): boolean {
+  const on = policy.retryOn;
+  if ('failure' in outcome) {
+    // Envoy counts any upstream reset as a 5xx, so 5xx and gateway-error retry every failure kind.
+    if (on.has('5xx') || on.has('gateway-error')) return true;
+    switch (outcome.failure) {
+      case 'connect-failure':
+        return on.has('connect-failure') || on.has('reset');
+      case 'refused-stream':
+        return on.has('refused-stream') || on.has('reset');
+      case 'reset-before-request':
+        return on.has('reset-before-request') || on.has('reset');
+      default:
+        return on.has('reset');
+    }
+  }
+  const { status, headers } = outcome;
+  if (on.has('5xx') && status >= 500) return true;
+  if (on.has('gateway-error') && (status === 502 || status === 503 || status === 504)) return true;
+  if (on.has('retriable-4xx') && status === 409) return true;
+  if (on.has('retriable-status-codes') && policy.retriableStatusCodes.includes(status)) return true;
+  if (on.has('envoy-ratelimited') && headers.includes('x-envoy-ratelimited')) return true;
+  if (on.has('retriable-headers') && policy.retriableHeaders(headers)) return true;
+  let grpcStatus: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'grpc-status') grpcStatus = headers[i + 1];
+  if (grpcStatus !== undefined) {
+    for (const [condition, code] of GRPC_CONDITIONS)
+      if (grpcStatus === code && on.has(condition)) return true;
+  }
+  return false;
+}
+
+/**
+ * Envoy's fully jittered exponential back-off before retry number `retry` (1-based): a random
+ * wait in [0, min(base x 2^(retry-1), max)).
+ */
+export function retryBackOffMs(
+  policy: RetryPolicyValues,
+  retry: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.backOffBaseMs * 2 ** Math.max(0, retry - 1), policy.backOffMaxMs);
+  return Math.floor(random() * ceiling);
+}
