@@ -83,6 +83,26 @@ describe('crossmesh plan|apply|destroy --target appmesh', () => {
     expect(destroy.code).toBe(0);
   });
 
+  test('render options come from CROSSMESH_APPMESH_OPTIONS, and bad ones are refused naming the field', async () => {
+    // GIVEN DNS discovery chosen through the environment
+    process.env['CROSSMESH_APPMESH_OPTIONS'] = '{"discovery":"dns"}';
+    try {
+      // WHEN a plan is computed
+      const plan = await run('plan');
+      // THEN no Cloud Map resource is planned
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain('VirtualNode');
+      expect(plan.stdout).not.toContain('CloudMap');
+      // AND an unknown option fails with exit 2 and its path
+      process.env['CROSSMESH_APPMESH_OPTIONS'] = '{"discovery":"consul"}';
+      const bad = await run('plan');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('options.discovery');
+    } finally {
+      delete process.env['CROSSMESH_APPMESH_OPTIONS'];
+    }
+  });
+
   test('an apply process killed mid-apply (after a write went through, before its answer) converges when re-run', async () => {
     // GIVEN the 12th write of a `crossmesh apply` child process is performed but never answered
     aws.inject({ nthMutating: 12, kind: 'hold' });
