@@ -1,7 +1,9 @@
 /**
- * The Envoy renderer. Every resource is parsed strictly against Envoy's v3 protos (the descriptor
- * set built from @grpc/grpc-js-xds's vendored protos; `fromJson` rejects unknown fields, wrong
- * types and oneof conflicts), then the semantics are checked on the JSON. Nothing is stood in.
+ * The Envoy renderer. Every resource is validated strictly against Envoy's v3 protos with the
+ * proxy config loader's `validateEnvoyResource` (descriptors built from @grpc/grpc-js-xds's
+ * vendored protos: unknown fields, wrong types, oneof conflicts and Envoy's own field rules are
+ * errors), each bootstrap with `fromJson` on the Bootstrap message; then the semantics are
+ * checked on the JSON. Nothing is stood in.
  */
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { describe, expect, test } from 'vitest';
@@ -10,17 +12,18 @@ import { staticPlacement } from '../../../adapters/envoy/placement.js';
 import { type EnvoyOutput, type EnvoyResources, renderEnvoy } from '../../../adapters/envoy/render.js';
 import { FEATURE_IDS } from '../../../model/features.js';
 import { envoyMessage, envoyRegistry } from '../../../proxy/config/descriptors.js';
+import { validateEnvoyResource } from '../../../proxy/config/load.js';
 import { kitchenSinkMesh, shopMesh } from './fixtures.js';
 
 type Json = Record<string, unknown>;
 
-const MESSAGES: Record<keyof EnvoyResources, string> = {
-  clusters: 'envoy.config.cluster.v3.Cluster',
-  endpoints: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
-  listeners: 'envoy.config.listener.v3.Listener',
-  routes: 'envoy.config.route.v3.RouteConfiguration',
-  secrets: 'envoy.extensions.transport_sockets.tls.v3.Secret',
-};
+const TYPE_URLS = {
+  clusters: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoints: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  listeners: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  routes: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  secrets: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+} as const;
 
 /** Parses every resource of every proxy strictly; returns the failures (resource name + error). */
 function strictFailures(output: EnvoyOutput): string[] {
@@ -30,10 +33,10 @@ function strictFailures(output: EnvoyOutput): string[] {
     ['proxyless', output.proxyless],
   ];
   for (const [id, resources] of sets) {
-    for (const kind of Object.keys(MESSAGES) as (keyof EnvoyResources)[]) {
+    for (const kind of Object.keys(TYPE_URLS) as (keyof EnvoyResources)[]) {
       for (const resource of resources[kind]) {
         try {
-          fromJson(envoyMessage(MESSAGES[kind]), resource as JsonValue, { registry: envoyRegistry() });
+          validateEnvoyResource(TYPE_URLS[kind], resource);
         } catch (error) {
           failures.push(
             `${id} ${kind} ${String(resource.name ?? resource.cluster_name)}: ${(error as Error).message}`,
@@ -78,6 +81,18 @@ describe('renderEnvoy', () => {
       // THEN nothing is rejected by the protos
       expect(strictFailures(output)).toEqual([]);
     }
+  });
+
+  test('the strict check catches a misspelt field and a constraint violation (it is not vacuous)', () => {
+    // GIVEN a rendered cluster, once misspelt and once with a negative connect timeout
+    const cluster = renderEnvoy(shopMesh()).proxies[0]?.resources.clusters[0] ?? {};
+    // WHEN / THEN both are rejected
+    expect(() => validateEnvoyResource(TYPE_URLS.clusters, { ...cluster, lb_polcy: 'RANDOM' })).toThrow(
+      /lb_polcy/,
+    );
+    expect(() => validateEnvoyResource(TYPE_URLS.clusters, { ...cluster, connect_timeout: '-1s' })).toThrow(
+      /connect_timeout/,
+    );
   });
 
   test('rendering twice gives byte-identical output with sorted keys', () => {
