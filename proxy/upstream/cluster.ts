@@ -23,6 +23,7 @@ import type {
 import { parseDuration, parseInt64 } from '../config/values.js';
 import { ClusterStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
+import { ResourceManager } from './circuit-breaker.js';
 import { HealthFlag, Host } from './host.js';
 import {
   buildLocalityPicker,
@@ -63,6 +64,8 @@ export interface CircuitBreakerLimits {
 export interface CircuitBreakers {
   readonly default: CircuitBreakerLimits;
   readonly high: CircuitBreakerLimits;
+  /** `track_remaining` per priority. */
+  readonly trackRemaining: { readonly default: boolean; readonly high: boolean };
 }
 
 /** How a cluster resolves its endpoints. */
@@ -248,6 +251,8 @@ function parseProtocol(c: Cluster, path: string, hasTls: boolean): ProtocolSetti
 function parseBreakers(c: Cluster): CircuitBreakers {
   let def = DEFAULT_LIMITS;
   let high = DEFAULT_LIMITS;
+  let trackDefault = false;
+  let trackHigh = false;
   for (const t of c.circuit_breakers?.thresholds ?? []) {
     const limits: CircuitBreakerLimits = {
       maxConnections: t.max_connections ?? 1024,
@@ -255,10 +260,15 @@ function parseBreakers(c: Cluster): CircuitBreakers {
       maxRequests: t.max_requests ?? 1024,
       maxRetries: t.max_retries ?? 3,
     };
-    if ((t.priority ?? 'DEFAULT') === 'HIGH') high = limits;
-    else def = limits;
+    if ((t.priority ?? 'DEFAULT') === 'HIGH') {
+      high = limits;
+      trackHigh = t.track_remaining === true;
+    } else {
+      def = limits;
+      trackDefault = t.track_remaining === true;
+    }
   }
-  return { default: def, high };
+  return { default: def, high, trackRemaining: { default: trackDefault, high: trackHigh } };
 }
 
 function edsFlags(status: LbEndpoint['health_status']): number {
@@ -396,6 +406,11 @@ export class UpstreamCluster {
   readonly maxRequestsPerConnection: number | undefined;
   /** Circuit-breaker limits (enforced by the engine). */
   readonly circuitBreakers: CircuitBreakers;
+  /**
+   * Live circuit-breaker counters by routing priority (Envoy's resource managers): check
+   * `canCreate()`, then `inc()`/`dec()`; they keep the `circuit_breakers.*` gauges.
+   */
+  readonly resources: { readonly default: ResourceManager; readonly high: ResourceManager };
   /** `max_connections` of the DEFAULT priority, for the pools. */
   readonly maxConnections: number;
   /** `max_pending_requests` of the DEFAULT priority, for the pools. */
@@ -540,10 +555,13 @@ export class UpstreamCluster {
         'one lb_endpoint',
       );
     }
-    this.stats = new ClusterStats(
-      store,
-      c.alt_stat_name !== undefined && c.alt_stat_name !== '' ? c.alt_stat_name : c.name,
-    );
+    const statName = c.alt_stat_name !== undefined && c.alt_stat_name !== '' ? c.alt_stat_name : c.name;
+    this.stats = new ClusterStats(store, statName);
+    const cb = this.circuitBreakers;
+    this.resources = {
+      default: new ResourceManager(store, statName, 'default', cb.default, cb.trackRemaining.default),
+      high: new ResourceManager(store, statName, 'high', cb.high, cb.trackRemaining.high),
+    };
     if (type === 'STATIC') {
       this.setHosts(this.specs.map((s) => this.newHost(s, s.address)));
       this.initialized = Promise.resolve();

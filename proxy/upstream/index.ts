@@ -9,6 +9,8 @@
  * - `host.activeRequests` (the engine increments/decrements it), `host.stats.*`, health flags via
  *   `setHealthFlag`/`clearHealthFlag` (health checks and outlier detection, issue 6).
  */
+
+export { ResourceLimit, ResourceManager } from './circuit-breaker.js';
 export type {
   CircuitBreakerLimits,
   CircuitBreakers,

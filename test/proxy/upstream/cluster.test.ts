@@ -175,6 +175,31 @@ describe('ClusterManager', () => {
     ).toThrow(expect.objectContaining({ path, code }));
   });
 
+  test("circuit-breaker counters keep Envoy's open and remaining gauges", () => {
+    // GIVEN max_requests 2 with track_remaining
+    const store = new StatsStore();
+    const cm = manager(
+      [{ name: 'cb', circuit_breakers: { thresholds: [{ max_requests: 2, track_remaining: true }] } }],
+      undefined,
+      store,
+    );
+    const rq = cm.get('cb')?.resources.default.requests;
+    // WHEN two requests are taken
+    rq?.inc();
+    rq?.inc();
+    // THEN the breaker is open
+    expect(rq?.canCreate()).toBe(false);
+    expect(store.gauge('cluster.cb.circuit_breakers.default.rq_open').value).toBe(1);
+    expect(store.gauge('cluster.cb.circuit_breakers.default.remaining_rq').value).toBe(0);
+    // WHEN one finishes
+    rq?.dec();
+    // THEN
+    expect(rq?.canCreate()).toBe(true);
+    expect(store.gauge('cluster.cb.circuit_breakers.default.rq_open').value).toBe(0);
+    expect(store.gauge('cluster.cb.circuit_breakers.default.remaining_rq').value).toBe(1);
+    expect(cm.get('cb')?.resources.high.retries.max).toBe(3);
+  });
+
   test('exposes cluster_manager stats', () => {
     // GIVEN
     const store = new StatsStore();
