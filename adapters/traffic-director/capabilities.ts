@@ -164,7 +164,7 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
   },
   gateway: {
     support: 'partial',
-    note: "Gateway type OPEN_MESH with attached routes; a gateway route forwards to every version of its service equally (routes do not chain into the service's own rules) and per-route host matches are not expressible (hostnames are per route resource).",
+    note: "Gateway type OPEN_MESH with attached routes (a route matching a host gets its own route resource for that host); a gateway route forwards to every version of its service equally, because routes do not chain into the service's own rules.",
   },
   'gateway.tls': {
     support: 'none',

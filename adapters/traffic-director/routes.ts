@@ -450,35 +450,58 @@ function gatewayGrpcRule(ctx: RenderContext, route: GatewayRoute): JsonObject {
   };
 }
 
-/** The routes attached to one ingress gateway: an HttpRoute for HTTP listeners, a GrpcRoute for gRPC ones. */
+/**
+ * The routes attached to one ingress gateway: HttpRoutes for HTTP listeners, GrpcRoutes for gRPC
+ * ones. Host names belong to route resources, not rules, so a gateway route that matches a host
+ * gets its own route resource for that host, holding its rules and, after them, the gateway's
+ * host-less rules (so other paths of that host still route); the host-less rules keep the
+ * gateway's own hosts. Rules keep their declaration order in every resource.
+ */
 export function gatewayRoutes(ctx: RenderContext, gatewayKey: string, gateway: Gateway): RouteResource[] {
   const gwName = gatewayName(ctx, gatewayKey);
   const gatewayRef = ref.global(ctx.project, 'gateways', gwName);
-  const hostnames = [...(gateway.hosts ?? ['*'])];
   const protocols = new Set(gateway.listeners.map((l) => l.protocol));
   // A gateway route is gRPC when it matches a gRPC service or leads to a gRPC service.
   const isGrpc = (r: GatewayRoute) =>
     r.match?.grpcService !== undefined || ctx.mesh.services[r.service]?.ports[0]?.protocol === 'grpc';
-  const httpRoutes = gateway.routes.filter((r) => !isGrpc(r));
-  const grpcRoutes = gateway.routes.filter(isGrpc);
   const out: RouteResource[] = [];
-  if ((protocols.has('http') || protocols.has('http2')) && httpRoutes.length > 0) {
-    const body = { gateways: [gatewayRef], hostnames, rules: httpRoutes.map((r) => gatewayHttpRule(ctx, r)) };
-    out.push({
-      kind: 'HttpRoute',
-      name: resourceName(ctx.mesh.name, 'gw', gatewayKey, 'http'),
-      body,
-      dependsOn: dependencies(body, [`Gateway/${gwName}`]),
-    });
+  const emit = (kind: 'HttpRoute' | 'GrpcRoute', suffix: string, routes: readonly GatewayRoute[]) => {
+    const rule = (r: GatewayRoute) =>
+      kind === 'HttpRoute' ? gatewayHttpRule(ctx, r) : gatewayGrpcRule(ctx, r);
+    const specific = [...new Set(routes.flatMap((r) => (r.match?.host === undefined ? [] : [r.match.host])))];
+    const general = routes.filter((r) => r.match?.host === undefined);
+    const groups: {
+      readonly name: string;
+      readonly hostnames: string[];
+      readonly rules: readonly GatewayRoute[];
+    }[] = [];
+    const gatewayHosts = (gateway.hosts ?? ['*']).filter((h) => !specific.includes(h));
+    if (general.length > 0 && gatewayHosts.length > 0) {
+      groups.push({
+        name: resourceName(ctx.mesh.name, 'gw', gatewayKey, suffix),
+        hostnames: gatewayHosts,
+        rules: general,
+      });
+    }
+    for (const host of specific) {
+      groups.push({
+        name: resourceName(ctx.mesh.name, 'gw', gatewayKey, suffix, host.replace(/^\*\./, 'any.')),
+        hostnames: [host],
+        rules: routes.filter((r) => r.match?.host === host || r.match?.host === undefined),
+      });
+    }
+    for (const group of groups) {
+      const body = { gateways: [gatewayRef], hostnames: group.hostnames, rules: group.rules.map(rule) };
+      out.push({ kind, name: group.name, body, dependsOn: dependencies(body, [`Gateway/${gwName}`]) });
+    }
+  };
+  if (protocols.has('http') || protocols.has('http2')) {
+    emit(
+      'HttpRoute',
+      'http',
+      gateway.routes.filter((r) => !isGrpc(r)),
+    );
   }
-  if (protocols.has('grpc') && grpcRoutes.length > 0) {
-    const body = { gateways: [gatewayRef], hostnames, rules: grpcRoutes.map((r) => gatewayGrpcRule(ctx, r)) };
-    out.push({
-      kind: 'GrpcRoute',
-      name: resourceName(ctx.mesh.name, 'gw', gatewayKey, 'grpc'),
-      body,
-      dependsOn: dependencies(body, [`Gateway/${gwName}`]),
-    });
-  }
+  if (protocols.has('grpc')) emit('GrpcRoute', 'grpc', gateway.routes.filter(isGrpc));
   return out;
 }

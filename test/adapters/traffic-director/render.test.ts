@@ -722,3 +722,49 @@ describe('renderTrafficDirector on gRPC redirects', () => {
     ]);
   });
 });
+
+describe('renderTrafficDirector gateway host matches', () => {
+  test('a gateway route matching a host gets its own route resource, followed by the host-less rules', () => {
+    // GIVEN routes for any host, for admin.example.com and for *.api.example.com
+    const mesh = canonicalize({
+      name: 'x',
+      services: { web: { ports: [{ port: 8080, protocol: 'http' }], versions: { v1: {} } } },
+      gateways: {
+        edge: {
+          listeners: [{ port: 80, protocol: 'http' }],
+          hosts: ['example.com', 'admin.example.com'],
+          routes: [
+            {
+              name: 'admin',
+              match: { host: 'admin.example.com', path: { kind: 'prefix', value: '/admin' } },
+              service: 'web',
+            },
+            { name: 'api', match: { host: '*.api.example.com' }, service: 'web' },
+            { name: 'all', match: { path: { kind: 'prefix', value: '/' } }, service: 'web' },
+          ],
+        },
+      },
+    });
+    // WHEN
+    const manifest = renderTrafficDirector(mesh, { project: PROJECT });
+    // THEN
+    const routes = manifest.resources.filter((r) => r.kind === 'HttpRoute' && r.name.startsWith('x-gw-edge'));
+    const summary = routes.map((r) => {
+      const body = r.body as { hostnames: string[]; rules: { matches?: unknown[] }[] };
+      return [r.name, body.hostnames, body.rules.map((rule) => JSON.stringify(rule.matches ?? []))];
+    });
+    expect(summary).toEqual([
+      ['x-gw-edge-http', ['example.com'], ['[{"prefixMatch":"/"}]']],
+      [
+        'x-gw-edge-http-admin-example-com',
+        ['admin.example.com'],
+        ['[{"prefixMatch":"/admin"}]', '[{"prefixMatch":"/"}]'],
+      ],
+      [
+        'x-gw-edge-http-any-api-example-com',
+        ['*.api.example.com'],
+        ['[{"prefixMatch":"/"}]', '[{"prefixMatch":"/"}]'],
+      ],
+    ]);
+  });
+});
