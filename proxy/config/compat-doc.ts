@@ -124,6 +124,7 @@ export function proxyCompatibilityPage(): string {
     '- Deprecated spellings are rewritten before the runtime sees them: `HeaderMatcher.*_match` to',
     '  `string_match`, `HeaderValueOption.append` to `append_action`, cluster-level HTTP protocol options',
     '  to `typed_extension_protocol_options` (`envoy.extensions.upstreams.http.v3.HttpProtocolOptions`).',
+    '- Deprecated fields load, with a start-up warning each (`PROXY_W_DEPRECATED`), as Envoy warns.',
     '- The result is canonical proto3 JSON (proto field names, enum names, defaults omitted, 64-bit',
     '  integers as strings), deeply frozen; its TypeScript shape is `proxy/config/envoy.ts`.',
     '',

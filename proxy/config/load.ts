@@ -47,16 +47,19 @@ export interface LoadOptions {
    */
   readonly planned?: 'warn' | 'reject';
   /**
-   * Receives one warning per planned feature used. @default - `process.emitWarning` (printed on
-   * stderr as `[PROXY_W_PLANNED] CrossmeshProxyConfigWarning: ...`)
+   * Receives one warning per planned feature and per deprecated field used.
+   * @default - `process.emitWarning` (printed on stderr as `[PROXY_W_PLANNED] CrossmeshProxyConfigWarning: ...`)
    */
   readonly onWarning?: (warning: ConfigWarning) => void;
 }
 
-/** A planned (issue 6) feature the config uses, which the proxy accepts but does not enforce yet. */
+/**
+ * Something a loaded config uses that deserves attention: a planned (issue 6) feature the proxy
+ * accepts but does not enforce yet (`PROXY_W_PLANNED`), or a field Envoy has deprecated and warns
+ * about (`PROXY_W_DEPRECATED`).
+ */
 export interface ConfigWarning {
-  /** `PROXY_W_PLANNED`. */
-  readonly code: 'PROXY_W_PLANNED';
+  readonly code: 'PROXY_W_PLANNED' | 'PROXY_W_DEPRECATED';
   /** The feature, e.g. `envoy.config.route.v3.RouteAction.retry_policy` or `envoy.filters.http.fault`. */
   readonly feature: string;
   /** Every place the config uses it. */
@@ -74,6 +77,8 @@ export interface ValidateOptions {
   readonly supportedOnly?: boolean;
   /** With `supportedOnly`: collects planned features instead of refusing them. @default - refused */
   readonly planned?: PlannedUse[];
+  /** With `supportedOnly`: collects the deprecated fields set. @default - not collected */
+  readonly deprecated?: PlannedUse[];
   /** Prefix for reported paths, e.g. the resource's name. @default - `''` */
   readonly path?: string;
 }
@@ -144,11 +149,14 @@ export function loadBootstrap(text: string, options: LoadOptions = {}): Bootstra
           readUnknownFields: false,
         });
   const planned: PlannedUse[] | undefined = options.planned === 'reject' ? undefined : [];
-  const canonical = finish(desc, merged, '', { supportedOnly: true, planned }, problems);
+  const deprecated: PlannedUse[] = [];
+  const canonical = finish(desc, merged, '', { supportedOnly: true, planned, deprecated }, problems);
   // The cross-field checks rely on what the earlier stages guarantee (required fields present).
   if (problems.length === 0) checkSemantics(canonical as Bootstrap, problems);
   if (problems.length > 0) throw fail(source, problems);
-  warn(source, planned ?? [], options.onWarning ?? emitWarning);
+  const sink = options.onWarning ?? emitWarning;
+  warn(source, 'PROXY_W_PLANNED', planned ?? [], sink);
+  warn(source, 'PROXY_W_DEPRECATED', deprecated, sink);
   return deepFreeze(canonical) as Bootstrap;
 }
 
@@ -258,20 +266,22 @@ function finish(
   }
   checkRules(desc, canonical, path, problems);
   if (options.supportedOnly === true) {
-    checkSupported(
-      desc,
-      canonical,
-      path,
-      problems,
-      options.planned === undefined ? {} : { planned: options.planned },
-    );
+    checkSupported(desc, canonical, path, problems, {
+      ...(options.planned === undefined ? {} : { planned: options.planned }),
+      ...(options.deprecated === undefined ? {} : { deprecated: options.deprecated }),
+    });
   }
   canonicalize(desc, canonical, path, problems);
   return canonical;
 }
 
-/** One warning per planned feature, in order of first use. */
-function warn(source: string, uses: readonly PlannedUse[], sink: (w: ConfigWarning) => void): void {
+/** One warning per feature, in order of first use. */
+function warn(
+  source: string,
+  code: ConfigWarning['code'],
+  uses: readonly PlannedUse[],
+  sink: (w: ConfigWarning) => void,
+): void {
   const byFeature = new Map<string, PlannedUse[]>();
   for (const u of uses) {
     const list = byFeature.get(u.feature) ?? [];
@@ -281,11 +291,15 @@ function warn(source: string, uses: readonly PlannedUse[], sink: (w: ConfigWarni
   for (const [feature, list] of byFeature) {
     const first = list[0] as PlannedUse;
     const more = list.length > 1 ? ` and ${list.length - 1} more place${list.length > 2 ? 's' : ''}` : '';
+    const what =
+      code === 'PROXY_W_PLANNED'
+        ? `${feature} is accepted but not enforced yet (planned with the resilience work, issue 6)`
+        : `using deprecated option '${feature}', which Envoy will remove (see its version history)`;
     sink({
-      code: 'PROXY_W_PLANNED',
+      code,
       feature,
       paths: list.map((u) => u.path),
-      message: `${source}: ${first.label}${more}: ${feature} is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+      message: `${source}: ${first.label}${more}: ${what}`,
     });
   }
 }

@@ -558,11 +558,14 @@ export interface SupportedOptions {
    * are not supported at all). @default - refused
    */
   readonly planned?: PlannedUse[];
+  /** Collects the deprecated fields the config sets (Envoy logs a warning for each). @default - not collected */
+  readonly deprecated?: PlannedUse[];
 }
 
 interface Walk {
   readonly problems: Problem[];
   readonly planned: PlannedUse[] | undefined;
+  readonly deprecated: PlannedUse[] | undefined;
   /** True under an accepted planned feature: its own planned parts are not reported again. */
   readonly inPlanned: boolean;
 }
@@ -578,7 +581,12 @@ export function checkSupported(
   problems: Problem[],
   options: SupportedOptions = {},
 ): void {
-  walkMessage(desc, json, path, '', { problems, planned: options.planned, inPlanned: false });
+  walkMessage(desc, json, path, '', {
+    problems,
+    planned: options.planned,
+    deprecated: options.deprecated,
+    inPlanned: false,
+  });
 }
 
 type Obj = { readonly [key: string]: Json };
@@ -640,6 +648,8 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, w
       );
       continue;
     }
+    if (field.deprecated)
+      walk.deprecated?.push({ path: fieldPath, label: fieldPath, feature: `${desc.typeName}.${key}` });
     if (rule.status === 'ignored') continue;
     let under = walk;
     if (rule.status === 'planned') {

@@ -324,8 +324,16 @@ describe('loadBootstrap', () => {
       'match: { prefix: /, headers: [{ name: x-a, exact_match: b }] }\n                request_headers_to_add: [{ header: { key: k, value: v }, append: false }]',
     );
     // WHEN loaded
-    const b = loadBootstrap(text);
-    // THEN the runtime sees only the current forms
+    const warnings: ConfigWarning[] = [];
+    const b = loadBootstrap(text, { onWarning: (w) => warnings.push(w) });
+    // THEN each deprecated field is warned about, as Envoy does
+    expect(warnings.filter((w) => w.code === 'PROXY_W_DEPRECATED').map((w) => w.feature)).toEqual([
+      'envoy.config.route.v3.HeaderMatcher.exact_match',
+      'envoy.config.core.v3.HeaderValueOption.append',
+      'envoy.config.cluster.v3.Cluster.max_requests_per_connection',
+      'envoy.config.cluster.v3.Cluster.http2_protocol_options',
+    ]);
+    // AND the runtime sees only the current forms
     const route = hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0];
     expect(route?.match.headers?.[0]).toEqual({ name: 'x-a', string_match: { exact: 'b' } });
     expect(route?.request_headers_to_add?.[0]).toEqual({
