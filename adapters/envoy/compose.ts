@@ -127,6 +127,13 @@ export function renderCompose(mesh: Mesh, options: ComposeOptions): ComposeOutpu
         ...local.env,
         PORT: String(primary),
         CROSSMESH_SIDECAR: `127.0.0.1:${s.egressPort}`,
+        ...(Object.keys(s.tcpEgressPorts).length === 0
+          ? {}
+          : {
+              CROSSMESH_TCP_SIDECARS: JSON.stringify(
+                Object.fromEntries(Object.entries(s.tcpEgressPorts).map(([k, p]) => [k, `127.0.0.1:${p}`])),
+              ),
+            }),
         CROSSMESH_SERVICE: s.service,
         CROSSMESH_VERSION: s.version,
         CROSSMESH_INSTANCE: String(s.index),

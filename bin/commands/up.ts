@@ -22,6 +22,7 @@ Starts, all on 127.0.0.1 with ports picked at start:
       CROSSMESH_PORTS     JSON: service port -> local port, for services with several ports
       CROSSMESH_SIDECAR   host:port of the sidecar: send calls to other services there, with the
                           service name as Host (HTTP) or :authority (gRPC)
+      CROSSMESH_TCP_SIDECARS  JSON: "<service>:<port>" of a TCP backend -> sidecar address
       CROSSMESH_SERVICE, CROSSMESH_VERSION, CROSSMESH_INSTANCE, CROSSMESH_DOMAIN
 Gateways listen on their declared ports. Prints a table of what runs where, then watches the mesh
 file: route, policy and other edits are pushed live over xDS; a change of services, versions,

@@ -289,6 +289,7 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
           PORT: String(primary ?? ''),
           CROSSMESH_PORTS: JSON.stringify(s.appPorts),
           CROSSMESH_SIDECAR: `127.0.0.1:${s.egressPort}`,
+          ...tcpSidecars(s.tcpEgressPorts),
           CROSSMESH_SERVICE: s.service,
           CROSSMESH_VERSION: s.version,
           CROSSMESH_INSTANCE: String(s.index),
@@ -404,6 +405,17 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     },
     reload,
     stop,
+  };
+}
+
+/** `CROSSMESH_TCP_SIDECARS`: where to connect for each TCP backend port (TCP cannot be routed by name). */
+export function tcpSidecars(ports: Readonly<Record<string, number>>): Record<string, string> {
+  const entries = Object.entries(ports);
+  if (entries.length === 0) return {};
+  return {
+    CROSSMESH_TCP_SIDECARS: JSON.stringify(
+      Object.fromEntries(entries.map(([k, p]) => [k, `127.0.0.1:${p}`])),
+    ),
   };
 }
 
