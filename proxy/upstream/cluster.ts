@@ -382,6 +382,8 @@ export interface ClusterOptions {
   readonly lookup: LookupFn;
   /** Random source in [0, 1). */
   readonly random: () => number;
+  /** Longest one DNS round may take before it counts as failed. */
+  readonly dnsTimeoutMs: number;
 }
 
 /** One upstream cluster as the engine and the admin see it. */
@@ -638,13 +640,23 @@ export class UpstreamCluster {
   private async resolve(): Promise<void> {
     this.stats.update_attempt.inc();
     try {
-      const results = await Promise.all(
-        this.specs.map((s) =>
-          net.isIP(s.address) !== 0
-            ? Promise.resolve([{ address: s.address, family: net.isIP(s.address) }])
-            : this.options.lookup(s.address),
+      let timer: NodeJS.Timeout | undefined;
+      // A resolver that never answers must not hold start-up (cluster warming) forever: like
+      // c-ares' timeout in Envoy, a round that takes too long counts as a failure.
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('DNS resolution timed out')), this.options.dnsTimeoutMs);
+        timer.unref();
+      });
+      const results = await Promise.race([
+        Promise.all(
+          this.specs.map((s) =>
+            net.isIP(s.address) !== 0
+              ? Promise.resolve([{ address: s.address, family: net.isIP(s.address) }])
+              : this.options.lookup(s.address),
+          ),
         ),
-      );
+        deadline,
+      ]).finally(() => clearTimeout(timer));
       if (this.closed) return;
       const existing = new Map(this.hostList.map((h) => [`${h.address}|${h.port}|${h.priority}`, h]));
       const next: Host[] = [];

@@ -19,6 +19,8 @@ export interface ClusterManagerOptions {
   readonly lookup?: LookupFn;
   /** Random source in [0, 1) for the load balancers and health check jitter. @default Math.random */
   readonly random?: () => number;
+  /** Longest one DNS round may take before it counts as a failure (c-ares' 5 s in Envoy). @default 5000 */
+  readonly dnsTimeoutMs?: number;
   /**
    * Run the clusters' `health_checks` and `outlier_detection`. Off for config validation, where
    * no timer or socket should start. @default true
@@ -39,7 +41,11 @@ export class ClusterManager {
    */
   constructor(clusters: readonly Cluster[], stats: StatsStore, opts: ClusterManagerOptions = {}) {
     const base = opts.path ?? 'static_resources.clusters';
-    const options = { lookup: opts.lookup ?? osLookup, random: opts.random ?? Math.random };
+    const options = {
+      lookup: opts.lookup ?? osLookup,
+      random: opts.random ?? Math.random,
+      dnsTimeoutMs: opts.dnsTimeoutMs ?? 5000,
+    };
     const problems: Problem[] = [];
     const names = new Set<string>();
     clusters.forEach((c, i) => {

@@ -440,6 +440,21 @@ describe('DNS clusters', () => {
     expect(store.counter('cluster.d.update_failure').value).toBeGreaterThan(0);
   });
 
+  test('a resolver that never answers does not hold start-up', async () => {
+    // GIVEN a lookup that hangs
+    const store = new StatsStore();
+    const cm = new ClusterManager(
+      [{ name: 'h', type: 'STRICT_DNS', load_assignment: endpoints([{ address: 'hang.local' }]) }],
+      store,
+      { lookup: () => new Promise(() => {}), dnsTimeoutMs: 30 },
+    );
+    managers.push(cm);
+    // WHEN / THEN ready() resolves, the round counted as a failure, no hosts
+    await cm.ready();
+    expect(store.counter('cluster.h.update_failure').value).toBe(1);
+    expect(cm.get('h')?.hosts).toEqual([]);
+  });
+
   test('LOGICAL_DNS keeps one host whose address follows DNS; AUTO prefers IPv6', async () => {
     // GIVEN
     let answer = [
