@@ -115,15 +115,15 @@ const protocol = oneOf<Protocol>(
 
 const httpMethod = oneOf<HttpMethod>(
   {
-    GET: '',
-    HEAD: '',
-    POST: '',
-    PUT: '',
-    DELETE: '',
-    CONNECT: '',
-    OPTIONS: '',
-    TRACE: '',
-    PATCH: '',
+    GET: 'read a resource',
+    HEAD: 'GET without the body',
+    POST: 'submit data',
+    PUT: 'replace a resource',
+    DELETE: 'delete a resource',
+    CONNECT: 'open a tunnel',
+    OPTIONS: 'describe the communication options',
+    TRACE: 'loop-back test',
+    PATCH: 'modify a resource partially',
   },
   { name: 'HttpMethod', doc: 'An HTTP request method.' },
 );
@@ -762,10 +762,10 @@ export const MESH_SHAPE: ObjectShape = object<MeshInput>(
     ),
     ipPreference: opt(
       oneOf<IpPreference>({
-        'ipv4-only': '',
-        'ipv6-only': '',
-        'ipv4-preferred': '',
-        'ipv6-preferred': '',
+        'ipv4-only': 'IPv4 addresses only',
+        'ipv6-only': 'IPv6 addresses only',
+        'ipv4-preferred': 'IPv4 first, IPv6 when a host has no IPv4 address',
+        'ipv6-preferred': 'IPv6 first, IPv4 when a host has no IPv6 address',
       }),
       'IP family preference for endpoint addresses.',
       "`'ipv4-preferred'`",
