@@ -107,7 +107,7 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
   },
   'route.fault.abort': {
     support: 'partial',
-    note: 'faultInjectionPolicy.abort takes an HTTP status only (a gRPC-status abort is dropped); whole-number percentage.',
+    note: 'faultInjectionPolicy.abort takes an HTTP status: a gRPC status becomes the HTTP status Envoy maps to it (UNAVAILABLE 503, UNAUTHENTICATED 401, PERMISSION_DENIED 403, UNIMPLEMENTED 404, INTERNAL 400, UNKNOWN 500), others are dropped; whole-number percentage.',
   },
   'route.mirror': {
     support: 'partial',

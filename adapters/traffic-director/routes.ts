@@ -172,6 +172,19 @@ function headerModifier(mutation: HeaderMutation | undefined): JsonObject | unde
   return { set, add, remove: [...(mutation.remove ?? [])] };
 }
 
+/**
+ * gRPC statuses an HTTP abort produces, by the gRPC spec's HTTP-to-gRPC mapping (which Envoy
+ * applies when it aborts a gRPC request with an HTTP status): the inverse, for gRPC-status aborts.
+ */
+const HTTP_FOR_GRPC_STATUS: Readonly<Record<number, number>> = {
+  2: 500, // UNKNOWN
+  7: 403, // PERMISSION_DENIED
+  12: 404, // UNIMPLEMENTED
+  13: 400, // INTERNAL
+  14: 503, // UNAVAILABLE
+  16: 401, // UNAUTHENTICATED
+};
+
 function faultPolicy(fault: Fault | undefined): JsonObject | undefined {
   if (fault === undefined) return undefined;
   const out: Record<string, Json> = {};
@@ -181,9 +194,14 @@ function faultPolicy(fault: Fault | undefined): JsonObject | undefined {
       percentage: Math.round(fault.delay.percent),
     };
   }
-  // The API aborts with an HTTP status only; a gRPC-only abort has no equivalent and is dropped.
-  if (fault.abort?.httpStatus !== undefined) {
-    out.abort = { httpStatus: fault.abort.httpStatus, percentage: Math.round(fault.abort.percent) };
+  // The API aborts with an HTTP status only: a gRPC status becomes the HTTP status that maps to
+  // it; one no HTTP status maps to (e.g. DEADLINE_EXCEEDED) is dropped.
+  const abort = fault.abort;
+  const httpStatus =
+    abort?.httpStatus ??
+    (abort?.grpcStatus === undefined ? undefined : HTTP_FOR_GRPC_STATUS[abort.grpcStatus]);
+  if (abort !== undefined && httpStatus !== undefined) {
+    out.abort = { httpStatus, percentage: Math.round(abort.percent) };
   }
   return out;
 }

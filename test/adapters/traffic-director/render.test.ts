@@ -635,7 +635,7 @@ describe('renderTrafficDirector edge cases', () => {
     ]);
   });
 
-  test('GrpcRoute: a service-only match is a regular expression; unsupported header kinds and gRPC-status aborts are left out', () => {
+  test('GrpcRoute: a service-only match is a regular expression; unsupported header kinds are left out; a gRPC-status abort becomes its HTTP status', () => {
     // GIVEN / WHEN
     const rule = (
       find(renderTrafficDirector(edge(), { project: PROJECT }), 'GrpcRoute', 'edge-rpc-7000').body as {
@@ -647,8 +647,10 @@ describe('renderTrafficDirector edge cases', () => {
       { method: { grpcService: 'pkg\\.Svc', grpcMethod: '.*', type: 'REGULAR_EXPRESSION' } },
     ]);
     expect(rule?.action).toBeDefined();
+    // grpcStatus 14 (UNAVAILABLE) is what Envoy makes of HTTP 503.
     expect((rule?.action as Record<string, unknown> | undefined)?.faultInjectionPolicy).toEqual({
       delay: { fixedDelay: '1s', percentage: 13 },
+      abort: { httpStatus: 503, percentage: 50 },
     });
   });
 
