@@ -55,6 +55,14 @@ function list(names: Iterable<string>): string {
   return `one of ${shown.join(', ')}${all.length > 20 ? `, ... (${all.length} in all)` : ''}`;
 }
 
+/** Whether a gateway answering for `hosts` ever sees requests for `host` (either may be a `*.suffix` wildcard). */
+function hostCovered(host: string, hosts: readonly (string | undefined)[]): boolean {
+  return hosts.some((h) => {
+    if (h === undefined || h === '*' || h === host) return true;
+    return h.startsWith('*.') && host.endsWith(h.slice(1));
+  });
+}
+
 /** Runs every cross-field check, appending to `problems`. */
 export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
   const add = (
@@ -699,6 +707,19 @@ export function checkSemantics(mesh: LooseMesh, problems: Problem[]): void {
         );
       }
       const match = r.match;
+      if (
+        match?.host !== undefined &&
+        gateway.hosts !== undefined &&
+        !hostCovered(match.host, gateway.hosts)
+      ) {
+        add(
+          'MESH_E_CONFLICT',
+          `${rPath}.match.host`,
+          `host ${JSON.stringify(match.host)} is not one the gateway answers for, so the route never matches; gateway hosts: ${gateway.hosts.join(', ')}`,
+          match.host,
+          `a host within ${gateway.hosts.join(', ')}`,
+        );
+      }
       if (match?.grpcService !== undefined) {
         if (!grpcListener)
           add(

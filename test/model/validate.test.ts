@@ -340,6 +340,21 @@ describe('validate', () => {
         ['MESH_E_REF gateways.edge.routes[0].service'],
       ],
       [
+        'gateway route for a host the gateway does not answer for',
+        (m) =>
+          (m.gateways = {
+            edge: {
+              listeners: [{ port: 80, protocol: 'http' }],
+              hosts: ['shop.example.com', '*.shop.example.com'],
+              routes: [
+                { name: 'a', service: 'frontend', match: { host: 'api.shop.example.com' } },
+                { name: 'b', service: 'frontend', match: { host: 'other.example.com' } },
+              ],
+            },
+          }),
+        ['MESH_E_CONFLICT gateways.edge.routes[1].match.host'],
+      ],
+      [
         'gateway route to a tcp-only service',
         (m) =>
           (m.gateways = {
