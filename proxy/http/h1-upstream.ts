@@ -139,10 +139,16 @@ class H1Exchange implements UpstreamRequest {
     conn.requests++;
     conn.parser.expectNoBody = this.request.method === 'HEAD';
     const { socket } = conn;
-    socket.cork();
-    socket.write(encodeRequestHead(this.request.method, this.request.path, this.request.headers), 'latin1');
-    for (const piece of this.queued) socket.write(piece);
-    socket.uncork();
+    const head = encodeRequestHead(this.request.method, this.request.path, this.request.headers);
+    if (this.queued.length === 0) {
+      // One plain write: cork/uncork for a single chunk would go through the writev path.
+      socket.write(head, 'latin1');
+    } else {
+      socket.cork();
+      socket.write(head, 'latin1');
+      for (const piece of this.queued) socket.write(piece);
+      socket.uncork();
+    }
     const hadQueued = this.queued.length > 0;
     this.queued = [];
     if (hadQueued) this.callbacks.onDrain();
