@@ -389,6 +389,118 @@ describe('validate', () => {
         ['MESH_E_REF defaults.healthCheck.port'],
       ],
       [
+        'redirect with forwarding options',
+        (m) => {
+          const r = route(m);
+          delete r.destinations;
+          r.redirect = { prefix: '/new' };
+          r.rewrite = { host: 'x.example.com' };
+          r.match = { path: { kind: 'exact', value: '/old' } };
+        },
+        [
+          'MESH_E_CONFLICT services.catalog.routes[0].rewrite',
+          'MESH_E_REQUIRES services.catalog.routes[0].redirect.prefix',
+        ],
+      ],
+      [
+        'rewrite with both path and prefix',
+        (m) => (route(m).rewrite = { path: '/a', prefix: '/b' }),
+        ['MESH_E_CONFLICT services.catalog.routes[0].rewrite.prefix'],
+      ],
+      [
+        'abort without a status',
+        (m) => (route(m).fault = { abort: { percent: 5 } }),
+        ['MESH_E_REQUIRED services.catalog.routes[0].fault.abort.httpStatus'],
+      ],
+      [
+        'the same destination twice',
+        (m) => route(m).destinations.push({ service: 'catalog', version: 'v1', weight: 1 }),
+        ['MESH_E_DUPLICATE services.catalog.routes[0].destinations[2]'],
+      ],
+      [
+        'the same backend twice',
+        (m) => m.services.frontend.backends.push('catalog'),
+        ['MESH_E_DUPLICATE services.frontend.backends[1]'],
+      ],
+      [
+        'the same port name twice',
+        (m) => m.services.catalog.ports.push({ port: 8081, protocol: 'http', name: 'http-8080' }),
+        ['MESH_E_DUPLICATE services.catalog.ports[1].name'],
+      ],
+      [
+        'a tcp route with header changes and retries',
+        (m) => {
+          const r = route(m, 'db');
+          r.headers = { request: { remove: ['x-a'] } };
+          r.policy = { retries: { attempts: 1 } };
+        },
+        [
+          'MESH_E_PROTOCOL services.db.routes[0].headers',
+          'MESH_E_PROTOCOL services.db.routes[0].policy.retries',
+        ],
+      ],
+      [
+        'a grpc health check on an http-only service',
+        (m) => (m.services.catalog.policy = { healthCheck: { kind: 'grpc' } }),
+        ['MESH_E_PROTOCOL services.catalog.policy.healthCheck.kind'],
+      ],
+      [
+        'hashing on a header for a tcp-only service',
+        (m) =>
+          (m.services.db.policy = {
+            loadBalancing: { kind: 'ring-hash', hashOn: { kind: 'header', name: 'x-u' } },
+          }),
+        ['MESH_E_PROTOCOL services.db.policy.loadBalancing.hashOn.kind'],
+      ],
+      [
+        'health-check statuses that are an empty range',
+        (m) =>
+          (m.services.catalog.policy = {
+            healthCheck: { kind: 'http', path: '/h', expectedStatuses: [[300, 200]] },
+          }),
+        ['MESH_E_RANGE services.catalog.policy.healthCheck.expectedStatuses[0]'],
+      ],
+      [
+        'authorization by path on a tcp-only service',
+        (m) =>
+          (m.services.db.authorization = {
+            action: 'allow-listed',
+            rules: [{ from: ['*'], paths: [{ kind: 'prefix', value: '/' }] }],
+          }),
+        ['MESH_E_PROTOCOL services.db.authorization.rules[0].paths'],
+      ],
+      [
+        'gateway mistakes: duplicate listener, gRPC match without a gRPC listener, path and gRPC together, prefix rewrite without prefix match',
+        (m) =>
+          (m.gateways = {
+            edge: {
+              listeners: [
+                { port: 80, protocol: 'http' },
+                { port: 80, protocol: 'http2' },
+              ],
+              routes: [
+                {
+                  name: 'a',
+                  service: 'payments',
+                  match: { grpcService: 'shop.Payments', path: { kind: 'prefix', value: '/' } },
+                },
+                {
+                  name: 'b',
+                  service: 'frontend',
+                  match: { path: { kind: 'exact', value: '/x' } },
+                  rewrite: { prefix: '/y' },
+                },
+              ],
+            },
+          }),
+        [
+          'MESH_E_DUPLICATE gateways.edge.listeners[1].port',
+          'MESH_E_PROTOCOL gateways.edge.routes[0].match.grpcService',
+          'MESH_E_CONFLICT gateways.edge.routes[0].match.path',
+          'MESH_E_REQUIRES gateways.edge.routes[1].rewrite.prefix',
+        ],
+      ],
+      [
         'egress hosts with allow-all',
         (m) => (m.egress = { mode: 'allow-all', hosts: ['example.com'] }),
         ['MESH_E_CONFLICT egress.hosts'],
