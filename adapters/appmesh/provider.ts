@@ -187,6 +187,26 @@ function isNotFound(error: unknown): boolean {
   return name === 'NotFoundException' || name === 'NamespaceNotFound' || name === 'ServiceNotFound';
 }
 
+/**
+ * Reads run this many at a time: a plan of a few dozen resources then takes a few round trips
+ * instead of one per call. Writes stay sequential (their order is the plan's).
+ */
+const READ_CONCURRENCY = 8;
+
+/** Maps `items` through `fn` with at most `limit` calls in flight; results keep the input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** Builds the App Mesh provider for one mesh. */
 export function createAppMeshProvider(meshName: string, options: AppMeshProviderOptions = {}): Provider {
   const config = {
@@ -318,55 +338,63 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
         handle: { arn: ns.Arn, cloudMapId: ns.Id },
       });
       if (!managed) continue;
+      const nsName = ns.Name;
+      const nsId = ns.Id;
       let servicesToken: string | undefined;
       do {
-        const page = await call(`ListServices ${ns.Name}`, () =>
+        const page = await call(`ListServices ${nsName}`, () =>
           cloudMap.send(
             new ListServicesCommand({
               NextToken: servicesToken,
-              Filters: [{ Name: 'NAMESPACE_ID', Values: [ns.Id as string], Condition: 'EQ' }],
+              Filters: [{ Name: 'NAMESPACE_ID', Values: [nsId], Condition: 'EQ' }],
             }),
           ),
         );
-        for (const summary of page.Services ?? []) {
-          if (summary.Id === undefined || summary.Arn === undefined || summary.Name === undefined) continue;
-          const serviceId = ids.cloudMapService(ns.Name, summary.Name);
-          const tags = await call(`ListTagsForResource ${summary.Arn}`, () =>
-            cloudMap.send(new ListCloudMapTagsCommand({ ResourceARN: summary.Arn })),
-          );
-          const serviceManaged = isManaged(
-            (tags.Tags ?? []).map((t) => ({ key: t.Key, value: t.Value })),
-            meshName,
-          );
-          if (!serviceManaged && !wanted.has(serviceId)) continue;
-          // The namespace filter is checked, not trusted: some stand-ins ignore it.
-          const { Service } = await call(`GetService ${summary.Id}`, () =>
-            cloudMap.send(new GetServiceCommand({ Id: summary.Id })),
-          );
-          if (Service?.NamespaceId !== ns.Id) continue;
-          out.push({
-            kind: 'CloudMapService',
-            id: serviceId,
-            name: summary.Name,
-            managed: serviceManaged,
-            dependsOn: [ids.namespace(ns.Name)],
-            spec: project({
-              description: Service.Description ?? '',
-              ...(Service.DnsConfig === undefined
-                ? {}
-                : {
-                    dns: {
-                      records: (Service.DnsConfig.DnsRecords ?? []).map((r) => ({
-                        ttl: r.TTL,
-                        type: r.Type,
-                      })),
-                      routingPolicy: Service.DnsConfig.RoutingPolicy,
-                    },
-                  }),
-            }),
-            handle: { arn: summary.Arn, cloudMapId: summary.Id },
-          });
-        }
+        const services = await mapLimit(
+          page.Services ?? [],
+          READ_CONCURRENCY,
+          async (summary): Promise<LiveResource | undefined> => {
+            if (summary.Id === undefined || summary.Arn === undefined || summary.Name === undefined)
+              return undefined;
+            const serviceId = ids.cloudMapService(nsName, summary.Name);
+            const tags = await call(`ListTagsForResource ${summary.Arn}`, () =>
+              cloudMap.send(new ListCloudMapTagsCommand({ ResourceARN: summary.Arn })),
+            );
+            const serviceManaged = isManaged(
+              (tags.Tags ?? []).map((t) => ({ key: t.Key, value: t.Value })),
+              meshName,
+            );
+            if (!serviceManaged && !wanted.has(serviceId)) return undefined;
+            // The namespace filter is checked, not trusted: some stand-ins ignore it.
+            const { Service } = await call(`GetService ${summary.Id}`, () =>
+              cloudMap.send(new GetServiceCommand({ Id: summary.Id })),
+            );
+            if (Service === undefined || Service.NamespaceId !== nsId) return undefined;
+            return {
+              kind: 'CloudMapService',
+              id: serviceId,
+              name: summary.Name,
+              managed: serviceManaged,
+              dependsOn: [ids.namespace(nsName)],
+              spec: project({
+                description: Service.Description ?? '',
+                ...(Service.DnsConfig === undefined
+                  ? {}
+                  : {
+                      dns: {
+                        records: (Service.DnsConfig.DnsRecords ?? []).map((r) => ({
+                          ttl: r.TTL,
+                          type: r.Type,
+                        })),
+                        routingPolicy: Service.DnsConfig.RoutingPolicy,
+                      },
+                    }),
+              }),
+              handle: { arn: summary.Arn, cloudMapId: summary.Id },
+            };
+          },
+        );
+        out.push(...services.filter((live): live is LiveResource => live !== undefined));
         servicesToken = page.NextToken;
       } while (servicesToken !== undefined);
     }
@@ -388,16 +416,14 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
       refs.push(...result.items);
       nextToken = result.nextToken;
     } while (nextToken !== undefined);
-    const out: LiveResource[] = [];
-    for (const ref of refs) {
+    const found = await mapLimit(refs, READ_CONCURRENCY, async (ref) => {
       if (ref.arn === undefined)
         throw new MeshError('TARGET_E_API', `${what} listed a resource without an ARN`, { path: what });
       const managed = isManaged(await tagsOf(ref.arn), meshName);
-      if (!managed && !wanted.has(idOf(ref))) continue;
-      const live = await describe(ref, managed);
-      if (live !== undefined) out.push(live);
-    }
-    return out;
+      if (!managed && !wanted.has(idOf(ref))) return undefined;
+      return describe(ref, managed);
+    });
+    return found.filter((live): live is LiveResource => live !== undefined);
   };
 
   const listAppMesh = async (wanted: ReadonlySet<string>): Promise<LiveResource[]> => {
@@ -589,7 +615,8 @@ export function createAppMeshProvider(meshName: string, options: AppMeshProvider
         },
       )),
     );
-    out.push(...backendsLive);
+    // Filled concurrently: sorted so plans stay deterministic.
+    out.push(...backendsLive.sort((a, b) => (a.id < b.id ? -1 : 1)));
 
     const gateways = await listChildren(
       'ListVirtualGateways',
