@@ -87,13 +87,7 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
   {
     file: 'examples__locality-load-balancing__envoy.yaml',
     summary: 'Locality-weighted LB over priorities 0-2, HTTP active health checks, health_check_config port',
-    problems: [
-      {
-        code: 'PROXY_E_UNSUPPORTED',
-        path: 'static_resources.clusters[0].common_lb_config.locality_weighted_lb_config',
-        names: 'CommonLbConfig.locality_weighted_lb_config',
-      },
-    ],
+    problems: [],
   },
   {
     file: 'examples__rbac__envoy.yaml',

@@ -335,12 +335,13 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   // Clusters
   'envoy.config.cluster.v3.Cluster': {
     name: S,
+    alt_stat_name: note('names the cluster in stats instead of name'),
     type: only(['STATIC', 'STRICT_DNS', 'LOGICAL_DNS']),
     connect_timeout: S,
     per_connection_buffer_limit_bytes: S,
     lb_policy: only(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'RING_HASH', 'MAGLEV']),
     load_assignment: S,
-    health_checks: P6,
+    health_checks: S,
     circuit_breakers: S,
     typed_extension_protocol_options: S,
     http2_protocol_options: note(MOVED_PROTOCOL),
@@ -362,9 +363,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.cluster.v3.Cluster.RingHashLbConfig': all('minimum_ring_size maximum_ring_size'),
   'envoy.config.cluster.v3.Cluster.MaglevLbConfig': all('table_size'),
   'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig': all('choice_count'),
-  'envoy.config.cluster.v3.Cluster.CommonLbConfig': {
-    healthy_panic_threshold: S,
-  },
+  'envoy.config.cluster.v3.Cluster.CommonLbConfig': all(
+    'healthy_panic_threshold locality_weighted_lb_config',
+  ),
   'envoy.type.v3.Percent': all('value'),
   'envoy.config.cluster.v3.UpstreamConnectionOptions': all('tcp_keepalive'),
   'envoy.config.core.v3.TcpKeepalive': {
@@ -376,17 +377,15 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.endpoint.v3.ClusterLoadAssignment.Policy': all('overprovisioning_factor'),
   'envoy.config.endpoint.v3.LocalityLbEndpoints': {
     ...all('locality lb_endpoints priority'),
-    load_balancing_weight: ignored(
-      'as in Envoy, locality weights only matter with locality_weighted_lb_config, which is not supported yet',
-    ),
+    load_balancing_weight: note('used with common_lb_config.locality_weighted_lb_config, as in Envoy'),
   },
   'envoy.config.endpoint.v3.LbEndpoint': all('endpoint health_status load_balancing_weight'),
   'envoy.config.endpoint.v3.Endpoint': {
     address: S,
     hostname: S,
-    health_check_config: P6,
+    health_check_config: S,
   },
-  'envoy.config.endpoint.v3.Endpoint.HealthCheckConfig': all('port_value hostname', P6),
+  'envoy.config.endpoint.v3.Endpoint.HealthCheckConfig': all('port_value'),
   'envoy.config.cluster.v3.CircuitBreakers': all('thresholds'),
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds': {
     priority: S,
@@ -402,17 +401,17 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     'consecutive_5xx consecutive_gateway_failure consecutive_local_origin_failure interval base_ejection_time max_ejection_time max_ejection_percent enforcing_consecutive_5xx enforcing_consecutive_gateway_failure enforcing_consecutive_local_origin_failure enforcing_success_rate success_rate_minimum_hosts success_rate_request_volume success_rate_stdev_factor split_external_local_origin_errors',
     P6,
   ),
+  // Active health checking: proxy/upstream/health, run by the ClusterManager.
   'envoy.config.core.v3.HealthCheck': all(
-    'timeout interval initial_jitter interval_jitter unhealthy_threshold healthy_threshold http_health_check tcp_health_check grpc_health_check no_traffic_interval no_traffic_healthy_interval unhealthy_interval unhealthy_edge_interval healthy_edge_interval',
-    P6,
+    'timeout interval initial_jitter interval_jitter interval_jitter_percent unhealthy_threshold healthy_threshold alt_port reuse_connection http_health_check tcp_health_check grpc_health_check no_traffic_interval no_traffic_healthy_interval unhealthy_interval unhealthy_edge_interval healthy_edge_interval',
   ),
   'envoy.config.core.v3.HealthCheck.HttpHealthCheck': {
-    ...all('host path expected_statuses', P6),
-    codec_client_type: { status: 'planned', values: ['HTTP1', 'HTTP2'], issue: 6 },
+    ...all('host path method request_headers_to_add expected_statuses retriable_statuses'),
+    codec_client_type: only(['HTTP1', 'HTTP2']),
   },
-  'envoy.config.core.v3.HealthCheck.TcpHealthCheck': all('send receive', P6),
-  'envoy.config.core.v3.HealthCheck.Payload': all('text binary', P6),
-  'envoy.config.core.v3.HealthCheck.GrpcHealthCheck': all('service_name authority', P6),
+  'envoy.config.core.v3.HealthCheck.TcpHealthCheck': all('send receive'),
+  'envoy.config.core.v3.HealthCheck.Payload': all('text binary'),
+  'envoy.config.core.v3.HealthCheck.GrpcHealthCheck': all('service_name authority'),
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': all(
     'common_http_protocol_options explicit_http_config auto_config',
   ),

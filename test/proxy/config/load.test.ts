@@ -496,13 +496,8 @@ describe('validateEnvoyResource', () => {
   });
 
   test('supportedOnly can collect planned features instead of refusing them', () => {
-    // GIVEN a cluster with health checks (planned)
-    const cluster = {
-      name: 'c',
-      health_checks: [
-        { timeout: '1s', interval: '5s', unhealthy_threshold: 2, healthy_threshold: 2, tcp_health_check: {} },
-      ],
-    };
+    // GIVEN a cluster with outlier detection (planned)
+    const cluster = { name: 'c', outlier_detection: { consecutive_5xx: 3 } };
     const planned: PlannedUse[] = [];
     // WHEN validated with a collector
     validateEnvoyResource('type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster, {
@@ -512,9 +507,9 @@ describe('validateEnvoyResource', () => {
     // THEN the use is collected
     expect(planned).toEqual([
       {
-        path: 'health_checks',
-        label: 'health_checks',
-        feature: 'envoy.config.cluster.v3.Cluster.health_checks',
+        path: 'outlier_detection',
+        label: 'outlier_detection',
+        feature: 'envoy.config.cluster.v3.Cluster.outlier_detection',
       },
     ]);
   });
