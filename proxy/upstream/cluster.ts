@@ -24,7 +24,7 @@ import { parseDuration, parseInt64 } from '../config/values.js';
 import { ClusterStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import { ResourceManager } from './circuit-breaker.js';
-import { HealthFlag, Host } from './host.js';
+import { endpointKey, HealthFlag, Host } from './host.js';
 import {
   buildLocalityPicker,
   buildPicker,
@@ -384,6 +384,8 @@ export interface ClusterOptions {
   readonly random: () => number;
   /** Longest one DNS round may take before it counts as failed. */
   readonly dnsTimeoutMs: number;
+  /** Hosts of the previous version of this cluster, by {@link Host.reuseKey}, to keep across an update. */
+  readonly reuse?: ReadonlyMap<string, Host>;
 }
 
 /** One upstream cluster as the engine and the admin see it. */
@@ -578,6 +580,13 @@ export class UpstreamCluster {
   }
 
   private newHost(s: EndpointSpec, address: string): Host {
+    const key = endpointKey({ ...s, address });
+    const previous = this.options.reuse?.get(key);
+    if (previous !== undefined) {
+      // Same endpoint as before the update: keep the object, so pools, stats and health survive.
+      previous.adopt(this.onHealth, s.flags);
+      return previous;
+    }
     return new Host(
       {
         address,

@@ -38,6 +38,21 @@ const FLAG_NAMES: ReadonlyArray<readonly [number, string]> = [
   [HealthFlag.ACTIVE_HC_TIMEOUT, '/active_hc_timeout'],
 ];
 
+/** The fields that make two endpoints the same host across a config update. */
+export function endpointKey(e: {
+  readonly address: string;
+  readonly port: number;
+  readonly priority: number;
+  readonly weight: number;
+  readonly localityWeight: number;
+  readonly locality: HostLocality;
+  readonly hostname: string;
+  readonly healthCheckPort: number;
+}): string {
+  const l = e.locality;
+  return `${e.address}|${e.port}|${e.priority}|${e.weight}|${e.localityWeight}|${l.region}/${l.zone}/${l.subZone}|${e.hostname}|${e.healthCheckPort}`;
+}
+
 /** Per-host counters Envoy shows in `/clusters` (kept off the stats store, like Envoy's host stats). */
 export class HostStats {
   readonly cx_total = new Counter('cx_total');
@@ -95,7 +110,9 @@ export class Host {
   readonly stats = new HostStats();
   /** OR of {@link HealthFlag}s. */
   private flags: number;
-  private readonly onHealthChange: (host: Host) => void;
+  private onHealthChange: (host: Host) => void;
+  /** True once an active health check produced a result for this host (kept across config updates). */
+  healthChecked = false;
 
   /** @internal built by the cluster */
   constructor(
@@ -122,6 +139,22 @@ export class Host {
     this.healthCheckPort = init.healthCheckPort;
     this.flags = init.flags;
     this.onHealthChange = onHealthChange;
+  }
+
+  /**
+   * Moves the host to a new owning cluster (a config update that keeps this endpoint): health
+   * changes now notify `onHealthChange`. EDS health comes from the new config; an outlier
+   * ejection does not carry over, since the new cluster's detector starts afresh.
+   */
+  adopt(onHealthChange: (host: Host) => void, edsFlags: number): void {
+    this.onHealthChange = onHealthChange;
+    const EDS = HealthFlag.FAILED_EDS_HEALTH | HealthFlag.DEGRADED_EDS_HEALTH;
+    this.flags = (this.flags & ~(EDS | HealthFlag.FAILED_OUTLIER_CHECK)) | (edsFlags & EDS);
+  }
+
+  /** Identity of the endpoint this host was built from: equal keys may share one Host across updates. */
+  get reuseKey(): string {
+    return endpointKey(this);
   }
 
   /** Current health flags. */

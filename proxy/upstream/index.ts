@@ -2,8 +2,13 @@
  * Upstreams: the cluster manager, clusters with priorities and health, hosts, load balancers and
  * the xxHash64 they share with the router. Contract with the engine:
  *
- * - `new ClusterManager(clusters, stats, opts)`; `await cm.ready()` before serving if DNS
- *   clusters should have hosts; `get(name)`, `all()`, `close()`.
+ * - `new ClusterManager(clusters, stats, opts)`; `await cm.ready()` before serving (DNS and
+ *   first health checks); `get(name)`, `all()`, `close()`. On an xDS update pass
+ *   `{ previous: oldManager }`: unchanged endpoints keep their Host objects, so pools (keyed by
+ *   host), per-host stats, in-flight counts and health-check verdicts carry over.
+ * - Issue 6 seams: `cluster.resources.<priority>.{connections,pendingRequests,requests,retries}`
+ *   (`canCreate()`, `inc()`, `dec()`), `cluster.outlierDetector?.reportResponse(host, status)` /
+ *   `reportLocalOrigin(host, kind)`; active health checks run by themselves.
  * - `cluster.chooseHost({ hashKey, excluded })` per request attempt; `connectTimeoutMs`,
  *   `protocol`, `tls`, `idleTimeoutMs`, `maxRequestsPerConnection`, `circuitBreakers`, `stats`.
  * - `host.activeRequests` (the engine increments/decrements it), `host.stats.*`, health flags via

@@ -22,6 +22,12 @@ export interface ClusterManagerOptions {
   /** Longest one DNS round may take before it counts as a failure (c-ares' 5 s in Envoy). @default 5000 */
   readonly dnsTimeoutMs?: number;
   /**
+   * The manager this one replaces (an xDS update). Endpoints that did not change keep their Host
+   * objects, so connection pools, per-host stats, in-flight counts and active health results carry
+   * over instead of starting cold. @default - every host is new
+   */
+  readonly previous?: ClusterManager;
+  /**
    * Run the clusters' `health_checks` and `outlier_detection`. Off for config validation, where
    * no timer or socket should start. @default true
    */
@@ -59,7 +65,14 @@ export class ClusterManager {
           });
         }
         names.add(c.name);
-        const cluster = new UpstreamCluster(c, stats, path, options);
+        const before = opts.previous?.get(c.name);
+        const reuse = before === undefined ? undefined : new Map(before.hosts.map((h) => [h.reuseKey, h]));
+        const cluster = new UpstreamCluster(
+          c,
+          stats,
+          path,
+          reuse === undefined ? options : { ...options, reuse },
+        );
         this.byName.set(c.name, cluster);
         if (opts.healthChecks !== false) {
           if (c.outlier_detection !== undefined) {

@@ -239,8 +239,14 @@ class Session {
     this.firstResult = new Promise((r) => {
       this.resolveFirst = r;
     });
-    // Envoy starts every checked host failed, pending its first check.
-    host.setHealthFlag(HealthFlag.FAILED_ACTIVE_HC | HealthFlag.PENDING_ACTIVE_HC);
+    if (host.healthChecked) {
+      // A host kept across a config update keeps its last verdict; the next check follows soon.
+      this.first = false;
+      this.resolveFirst();
+    } else {
+      // Envoy starts every checked host failed, pending its first check.
+      host.setHealthFlag(HealthFlag.FAILED_ACTIVE_HC | HealthFlag.PENDING_ACTIVE_HC);
+    }
     this.schedule(owner.random() * owner.timing.initialJitterMs);
   }
 
@@ -257,6 +263,7 @@ class Session {
     if (this.stopped) return;
     const edge = this.apply(outcome);
     this.first = false;
+    this.host.healthChecked = true;
     this.resolveFirst();
     this.schedule(o.nextDelay(this.host, edge));
   }

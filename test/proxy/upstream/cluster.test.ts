@@ -321,6 +321,50 @@ describe('priorities and health', () => {
   });
 });
 
+describe('config updates (previous manager)', () => {
+  test('unchanged endpoints keep their Host objects, stats and in-flight counts', () => {
+    // GIVEN a manager with two endpoints, one busy and degraded by EDS health
+    const store = new StatsStore();
+    const v1 = manager(
+      [{ name: 'u', load_assignment: endpoints([{ address: '10.0.0.1' }, { address: '10.0.0.2' }]) }],
+      undefined,
+      store,
+    );
+    const [a, b] = v1.get('u')?.hosts ?? [];
+    (a as Host).activeRequests = 3;
+    (a as Host).stats.rq_total.add(7);
+    (a as Host).setHealthFlag(HealthFlag.FAILED_OUTLIER_CHECK);
+    // WHEN the update keeps 10.0.0.1, reweights 10.0.0.2 and adds 10.0.0.3 (marked unhealthy)
+    const v2 = new ClusterManager(
+      [
+        {
+          name: 'u',
+          load_assignment: endpoints([
+            { address: '10.0.0.1' },
+            { address: '10.0.0.2', weight: 5 },
+            { address: '10.0.0.3', health: 'UNHEALTHY' },
+          ]),
+        },
+      ],
+      store,
+      { previous: v1 },
+    );
+    managers.push(v2);
+    const hosts = v2.get('u')?.hosts ?? [];
+    // THEN the unchanged endpoint is the same object with its counters; the ejection does not carry over
+    expect(hosts[0]).toBe(a);
+    expect(hosts[0]?.activeRequests).toBe(3);
+    expect(hosts[0]?.stats.rq_total.value).toBe(7);
+    expect(hosts[0]?.healthy).toBe(true);
+    expect(hosts[1]).not.toBe(b);
+    expect(hosts[1]?.weight).toBe(5);
+    expect(hosts[2]?.healthFlagsText()).toBe('/failed_eds_health');
+    // AND health changes of the kept host now reach the new cluster
+    (a as Host).setHealthFlag(HealthFlag.FAILED_ACTIVE_HC);
+    expect(store.gauge('cluster.u.membership_healthy').value).toBe(1);
+  });
+});
+
 describe('locality-weighted balancing', () => {
   function localities(weights: [number, number], unhealthyInSecond = 0): Cluster {
     const group = (zone: string, weight: number, n: number, unhealthy: number) => ({

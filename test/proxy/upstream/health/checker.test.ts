@@ -141,6 +141,25 @@ describe('HTTP health checks', () => {
     expect(store.counter('cluster.svc.health_check.failure').value).toBeLessThan(5);
   });
 
+  test('a config update keeps a checked host healthy instead of failing it until the next check', async () => {
+    // GIVEN a healthy checked host
+    const port = await listen(http.createServer((_req, res) => res.writeHead(200).end()));
+    const config = clusterWith([port], {
+      interval: '60s',
+      no_traffic_interval: '60s',
+      http_health_check: { path: '/' },
+    });
+    const v1 = start(config);
+    await v1.cm.ready();
+    // WHEN a new manager replaces it
+    const v2 = new ClusterManager([config], v1.store, { previous: v1.cm });
+    cleanups.push(() => v2.close());
+    // THEN the same host object is still healthy, and ready() does not wait for a new first check
+    expect(v2.get('svc')?.hosts[0]).toBe(v1.hosts[0]);
+    expect(failed(v2.get('svc')?.hosts[0])).toBe(false);
+    await v2.ready();
+  });
+
   test('HTTP/2 (h2c) codec', async () => {
     // GIVEN an h2c server
     const server = http2.createServer();
