@@ -30,6 +30,8 @@ export interface ConnectTarget {
   readonly port: number;
   readonly connectTimeoutMs: number;
   readonly tls?: UpstreamTlsOptions | undefined;
+  /** Enables TCP keepalive with this idle time in seconds. @default - off */
+  readonly keepAliveSeconds?: number | undefined;
 }
 
 /** Why a connect failed: `timeout` (Envoy counts upstream_cx_connect_timeout) or `error`. */
@@ -70,7 +72,10 @@ export function openConnection(
   const timer = setTimeout(() => finish('timeout', 'connect timeout'), target.connectTimeoutMs);
   const onError = (error: Error) => finish('error', error.message);
   const onClose = () => finish('error', 'connection closed during connect');
-  const onUp = () => finish(undefined, undefined);
+  const onUp = () => {
+    if (target.keepAliveSeconds !== undefined) socket.setKeepAlive(true, target.keepAliveSeconds * 1000);
+    finish(undefined, undefined);
+  };
   function finish(error: ConnectFailure | undefined, detail: string | undefined): void {
     if (settled) return;
     settled = true;

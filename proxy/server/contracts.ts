@@ -18,6 +18,11 @@ export interface EngineHost extends PoolHost {
 
 /** A cluster as the engine uses it. */
 export interface EngineCluster extends PoolCluster {
+  /** Circuit-breaker limits by routing priority; the engine enforces `maxRequests`. */
+  readonly circuitBreakers: {
+    readonly default: { readonly maxRequests: number };
+    readonly high: { readonly maxRequests: number };
+  };
   chooseHost(context: { hashKey?: number | bigint; excluded?: Set<never> }): EngineHost | undefined;
 }
 

@@ -330,6 +330,18 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     const cs = cluster.stats;
     this.clusterStats = cs;
     hcm.stats.rq_total.inc();
+    const limits = route.priority === 'HIGH' ? cluster.circuitBreakers.high : cluster.circuitBreakers.default;
+    if (cs.upstream_rq_active.value >= limits.maxRequests) {
+      // Envoy's max_requests circuit breaker: fail fast instead of queueing.
+      cs.upstream_rq_pending_overflow.inc();
+      this.localReply(
+        503,
+        'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+        'upstream_reset_before_response_started{overflow}',
+        'UpstreamOverflow',
+      );
+      return;
+    }
     const out: HashKeyOutput = {};
     const hashKey = route.hashKey(request, out);
     if (out.setCookie !== undefined) this.setCookie = out;

@@ -6,11 +6,14 @@ import type { UpstreamTlsOptions } from '../http/connect.js';
 import { H1Pool, type PoolEvents } from '../http/h1-upstream.js';
 import { H2Pool } from '../http/h2-upstream.js';
 import type { ClusterStats } from '../stats/scopes.js';
+import type { HostStats } from '../upstream/index.js';
 
 /** What the engine needs from an upstream host (the cluster manager's `Host`). */
 export interface PoolHost {
   readonly address: string;
   readonly port: number;
+  /** Per-host connection counters (`/clusters` shows them). */
+  readonly stats: HostStats;
 }
 
 /** What the engine needs from a cluster to build pools for its hosts. */
@@ -28,7 +31,9 @@ export interface PoolCluster {
   /** Idle connection timeout. @default - 1 hour */
   readonly idleTimeoutMs?: number;
   /** Requests per connection. @default - unlimited */
-  readonly maxRequestsPerConnection?: number;
+  readonly maxRequestsPerConnection?: number | undefined;
+  /** TCP keepalive idle time for upstream sockets (upstream_connection_options). @default - off */
+  readonly tcpKeepaliveSeconds?: number | undefined;
 }
 
 /** A pool for one host. */
@@ -60,19 +65,24 @@ export class PoolRegistry {
     const overflow = s.upstream_rq_pending_overflow;
     const h2Total = s.upstream_cx_http2_total;
     const h1Total = s.upstream_cx_http1_total;
+    const hs = host.stats;
     const http2 = cluster.protocol === 'http2';
     const events: PoolEvents = {
       onConnectionOpen: () => {
         cxTotal.inc();
         cxActive.inc();
+        hs.cx_total.inc();
+        hs.cx_active.inc();
         (http2 ? h2Total : h1Total).inc();
       },
       onConnectionClose: () => {
         cxActive.dec();
+        hs.cx_active.dec();
         cxDestroy.inc();
       },
       onConnectFailure: (kind) => {
         connectFail.inc();
+        hs.cx_connect_fail.inc();
         if (kind === 'timeout') connectTimeout.inc();
       },
       onPendingOverflow: () => overflow.inc(),
@@ -82,6 +92,7 @@ export class PoolRegistry {
       port: host.port,
       connectTimeoutMs: cluster.connectTimeoutMs,
       tls: cluster.tls,
+      keepAliveSeconds: cluster.tcpKeepaliveSeconds,
     };
     if (http2) return { kind: 'http2', pool: new H2Pool(target, events) };
     return {

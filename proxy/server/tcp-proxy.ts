@@ -61,7 +61,13 @@ export class TcpProxyFilter {
     down.on('close', () => this.live.delete(down));
     const pending: Buffer[] = initial !== undefined && initial.length > 0 ? [initial] : [];
     openConnection(
-      { host: host.address, port: host.port, connectTimeoutMs: cluster.connectTimeoutMs, tls: cluster.tls },
+      {
+        host: host.address,
+        port: host.port,
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        tls: cluster.tls,
+        keepAliveSeconds: cluster.tcpKeepaliveSeconds,
+      },
       (error, up) => {
         if (error !== undefined || up === undefined) {
           cs.upstream_cx_connect_fail.inc();

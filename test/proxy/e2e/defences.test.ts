@@ -176,6 +176,41 @@ describe('proxy defences', () => {
     expect(Date.now() - started).toBeLessThan(2500);
   });
 
+  test('the max_requests circuit breaker fails the excess request fast with 503 UO', async () => {
+    // GIVEN an upstream that answers after 300 ms and max_requests 1
+    const up = await httpUpstream(closer, 'slow', (_req, res) => {
+      setTimeout(() => res.end('done'), 300);
+    });
+    const proxy = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: {
+          virtual_hosts: [
+            { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'up' } }] },
+          ],
+        },
+        clusters: [
+          {
+            name: 'up',
+            ports: [up.port],
+            extra: { circuit_breakers: { thresholds: [{ max_requests: 1 }] } },
+          },
+        ],
+      }),
+    );
+    const port = ingressPort(proxy);
+    // WHEN two requests overlap
+    const [a, b] = await Promise.all([
+      request(port),
+      new Promise((r) => setTimeout(r, 50)).then(() => request(port)),
+    ]);
+    // THEN
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(503);
+    expect(b.body).toContain('reset reason: overflow');
+    expect(proxy.stats.counter('cluster.up.upstream_rq_pending_overflow').value).toBe(1);
+  });
+
   test('HTTP/1.0 is refused with 426 unless accept_http_10 is set, as Envoy does', async () => {
     // GIVEN
     const up = await httpUpstream(closer, 'up');
