@@ -211,6 +211,49 @@ describe('proxy defences', () => {
     expect(proxy.stats.counter('cluster.up.upstream_rq_pending_overflow').value).toBe(1);
   });
 
+  test('an idle keep-alive connection is closed after common_http_protocol_options.idle_timeout', async () => {
+    // GIVEN a 0.3 s connection idle timeout
+    const up = await httpUpstream(closer, 'up');
+    const { port } = await proxyTo([up.port], { common_http_protocol_options: { idle_timeout: '0.3s' } });
+    // WHEN one request is answered and the connection then sits idle
+    const started = Date.now();
+    const { data, closed } = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 3000);
+    // THEN the proxy closed it soon after the timeout
+    expect(data.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(closed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  test('stream_idle_timeout answers 408 when the upstream goes quiet before responding', async () => {
+    // GIVEN a silent upstream, no route timeout, a 0.3 s stream idle timeout
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    closer.add(() => {
+      silent.close();
+    });
+    const proxy = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: {
+          virtual_hosts: [
+            {
+              name: 'all',
+              domains: ['*'],
+              routes: [{ match: { prefix: '/' }, route: { cluster: 'up', timeout: '0s' } }],
+            },
+          ],
+        },
+        clusters: [{ name: 'up', ports: [(silent.address() as net.AddressInfo).port] }],
+        hcm: { stream_idle_timeout: '0.3s' },
+      }),
+    );
+    // WHEN
+    const res = await request(ingressPort(proxy));
+    // THEN
+    expect(res.status).toBe(408);
+    expect(proxy.stats.counter('http.ingress_http.downstream_rq_idle_timeout').value).toBe(1);
+  });
+
   test('HTTP/1.0 is refused with 426 unless accept_http_10 is set, as Envoy does', async () => {
     // GIVEN
     const up = await httpUpstream(closer, 'up');
