@@ -14,7 +14,7 @@ import type { DesiredResource } from '../plan/types.js';
 import { TRAFFIC_DIRECTOR_CAPABILITIES } from './capabilities.js';
 import { desiredResources } from './desired.js';
 import { createTrafficDirectorProvider } from './provider.js';
-import { renderTrafficDirector } from './render.js';
+import { isProjectId, renderTrafficDirector } from './render.js';
 import {
   TD_COLLECTIONS,
   type TdKind,
@@ -99,11 +99,19 @@ export function trafficDirectorDesired(
   options: CloudOptions & { readonly allowDrop: boolean },
   renderOptions: TrafficDirectorCloudOptions = {},
 ): readonly DesiredResource[] {
-  if (options.project === undefined || options.project === '') {
-    throw new MeshError('TARGET_E_OPTION', 'Traffic Director needs a GCP project: pass --project <id>', {
-      path: '--project',
-      allowed: 'a GCP project id, e.g. --project my-project',
-    });
+  if (!isProjectId(options.project)) {
+    throw new MeshError(
+      'TARGET_E_OPTION',
+      options.project === undefined || options.project === ''
+        ? 'Traffic Director needs a GCP project: pass --project <id>'
+        : `--project must be a GCP project id, got ${JSON.stringify(options.project)}`,
+      {
+        path: '--project',
+        ...(options.project === undefined ? {} : { value: options.project }),
+        allowed:
+          '6-30 lowercase letters, digits or hyphens, starting with a letter, e.g. --project my-project',
+      },
+    );
   }
   const { output, dropped } = renderWithTarget(
     trafficDirectorTarget,

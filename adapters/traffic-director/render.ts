@@ -24,6 +24,11 @@ import {
 /** GCP project ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter. */
 const PROJECT_RE = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 
+/** Whether a string is a well-formed GCP project id. */
+export function isProjectId(value: unknown): value is string {
+  return typeof value === 'string' && PROJECT_RE.test(value);
+}
+
 const OPTION_KEYS = ['drainingTimeoutSec', 'maxRatePerEndpoint', 'negs', 'project'];
 
 function checkOptions(mesh: Mesh, options: TrafficDirectorOptions): void {
@@ -39,7 +44,7 @@ function checkOptions(mesh: Mesh, options: TrafficDirectorOptions): void {
       });
     }
   }
-  if (typeof options?.project !== 'string' || !PROJECT_RE.test(options.project)) {
+  if (!isProjectId(options?.project)) {
     problems.push({
       code: 'TARGET_E_OPTION',
       path: 'options.project',

@@ -341,6 +341,9 @@ describe('Traffic Director provider', () => {
     const mesh = kitchenSink();
     // WHEN / THEN no project
     expect(() => createTrafficDirectorCloudTarget().desired(mesh, { allowDrop: true })).toThrow(/--project/);
+    expect(() =>
+      createTrafficDirectorCloudTarget().desired(mesh, { project: 'My_Project', allowDrop: true }),
+    ).toThrow('--project must be a GCP project id, got "My_Project"');
     // WHEN NEGs come from the environment
     const target = trafficDirectorCloudTargetFromEnv({
       CROSSMESH_TD_NEGS: JSON.stringify(kitchenSinkNegs(PROJECT)),
