@@ -237,6 +237,26 @@ describe('admin server', () => {
     expect(calls).toContain('quit');
   });
 
+  test('/stats type and usedonly filters, /memory, /runtime and / (help)', async () => {
+    // GIVEN a used gauge and an unused counter
+    store.gauge('z.used_gauge').set(4);
+    store.counter('z.unused_counter');
+    // WHEN
+    const gauges = await (await get('/stats?type=Gauges&filter=^z\\.')).text();
+    const used = await (await get('/stats?usedonly&filter=^z\\.')).text();
+    const badType = await get('/stats?type=Bogus');
+    const memory = (await (await get('/memory')).json()) as Record<string, string>;
+    const runtime = await (await get('/runtime')).json();
+    const home = await (await get('/')).text();
+    // THEN
+    expect(gauges).toBe('z.used_gauge: 4\n');
+    expect(used).toBe('z.used_gauge: 4\n');
+    expect(badType.status).toBe(400);
+    expect(Number(memory.allocated)).toBeGreaterThan(0);
+    expect(runtime).toEqual({ layers: [], entries: {} });
+    expect(home).toMatch(/^admin commands are:\n/);
+  });
+
   test('unknown paths are 404 with the endpoint list', async () => {
     // GIVEN / WHEN
     const r = await get('/nope');
