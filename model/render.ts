@@ -32,6 +32,43 @@ function capabilityOf(target: Target<unknown, never>, feature: FeatureUse['featu
   return target.capabilities[feature] ?? { support: 'none', note: 'not declared by the target' };
 }
 
+/** How a target would handle each feature use of a mesh: what it drops and what it approximates. */
+export interface CapabilityReport {
+  /** Uses the target cannot express. */
+  readonly unsupported: readonly DroppedFeature[];
+  /** Uses the target expresses only approximately. */
+  readonly approximated: readonly ApproximatedFeature[];
+}
+
+/** Checks every feature use of a canonical mesh against a target's matrix. Pure; renders nothing. */
+export function checkCapabilities(target: Target<unknown, never>, mesh: Mesh): CapabilityReport {
+  const unsupported: DroppedFeature[] = [];
+  const approximated: ApproximatedFeature[] = [];
+  for (const use of detectFeatures(mesh)) {
+    const capability = capabilityOf(target, use.feature);
+    if (capability.support === 'none') {
+      unsupported.push({ ...use, reason: capability.note ?? `${target.name} cannot express it` });
+    } else if (capability.support === 'partial') {
+      approximated.push({ ...use, note: capability.note ?? 'approximated' });
+    }
+  }
+  return { unsupported, approximated };
+}
+
+/** The `TARGET_E_UNSUPPORTED` problems for uses a target cannot express (one per use). */
+export function unsupportedProblems(
+  target: Target<unknown, never>,
+  uses: readonly DroppedFeature[],
+): Problem[] {
+  return uses.map((d) => ({
+    code: 'TARGET_E_UNSUPPORTED',
+    path: d.path,
+    message: `${FEATURES[d.feature]} (${d.feature}) cannot be expressed on target ${target.name}: ${d.reason}`,
+    value: d.feature,
+    allowed: `features target ${target.name} supports (docs/targets/${target.name}.md)`,
+  }));
+}
+
 /**
  * Renders a canonical mesh (the output of `canonicalize()`) with `target`. Throws one
  * `TARGET_E_UNSUPPORTED` MeshError listing every unsupported use (path, feature, the target's
@@ -43,32 +80,17 @@ export function renderWithTarget<Output, Options>(
   options: Options,
   policy: RenderPolicy = {},
 ): RenderOutcome<Output> {
-  const dropped: DroppedFeature[] = [];
-  const approximated: ApproximatedFeature[] = [];
-  for (const use of detectFeatures(mesh)) {
-    const capability = capabilityOf(target as Target<unknown, never>, use.feature);
-    if (capability.support === 'none') {
-      dropped.push({ ...use, reason: capability.note ?? `${target.name} cannot express it` });
-    } else if (capability.support === 'partial') {
-      approximated.push({ ...use, note: capability.note ?? 'approximated' });
-    }
-  }
-  if (dropped.length > 0 && policy.allowDrop !== true) {
-    const problems: Problem[] = dropped.map((d) => ({
-      code: 'TARGET_E_UNSUPPORTED',
-      path: d.path,
-      message: `${FEATURES[d.feature]} (${d.feature}) cannot be expressed on target ${target.name}: ${d.reason}`,
-      value: d.feature,
-      allowed: `features target ${target.name} supports (docs/targets/${target.name}.md)`,
-    }));
+  const { unsupported, approximated } = checkCapabilities(target as Target<unknown, never>, mesh);
+  if (unsupported.length > 0 && policy.allowDrop !== true) {
+    const problems = unsupportedProblems(target as Target<unknown, never>, unsupported);
     throw MeshError.fromProblems(
       problems,
-      `target ${target.name} cannot express ${dropped.length} feature use${dropped.length === 1 ? '' : 's'} of mesh ${mesh.name}` +
+      `target ${target.name} cannot express ${unsupported.length} feature use${unsupported.length === 1 ? '' : 's'} of mesh ${mesh.name}` +
         ' (pass --allow-drop to render without them):\n' +
         problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n'),
     );
   }
-  return { output: target.render(mesh, options), dropped, approximated };
+  return { output: target.render(mesh, options), dropped: unsupported, approximated };
 }
 
 function cell(text: string): string {

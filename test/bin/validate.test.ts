@@ -1,9 +1,10 @@
 // Spawns the real CLI on real files (the shop example and files in a temporary directory);
-// nothing is stood in.
+// nothing is stood in. The exit-3 case uses the real appmesh target when it is registered.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { TARGETS } from '../../adapters/registry.js';
 import { crossmesh } from './run.js';
 
 let dir: string;
@@ -93,6 +94,7 @@ describe('crossmesh validate', () => {
       versions: 5,
       routes: 6,
       gateways: 1,
+      targets: {},
     });
   });
 
@@ -103,17 +105,44 @@ describe('crossmesh validate', () => {
     const missing = await crossmesh('validate', join(dir, 'nope.json'));
     // THEN
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('allowed options: --json, --help');
+    expect(unknown.stderr).toContain('allowed options: --target, --json, --help');
     expect(unknown.stderr).toContain('[CLI_E_USAGE]');
     expect(none.code).toBe(2);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('[CLI_E_FILE]');
   });
 
+  test('--target checks what each target can express, without rendering', async () => {
+    // GIVEN the shop WHEN checked against json (everything) with --json
+    const result = await crossmesh('validate', 'examples/shop/mesh.ts', '--target', 'json', '--json');
+    // THEN it is expressible, with nothing approximated
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).targets).toEqual({ json: { approximated: [] } });
+    const plain = await crossmesh('validate', 'examples/shop/mesh.ts', '--target', 'json');
+    expect(plain.stdout).toContain('; expressible on json');
+    const unknown = await crossmesh('validate', 'examples/shop/mesh.ts', '--target', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('[TARGET_E_UNKNOWN]');
+  });
+
+  test.skipIf(!('appmesh' in TARGETS))(
+    '--target exits 3 listing every use a target cannot express',
+    async () => {
+      // GIVEN the shop (authorization by method, which App Mesh has no equivalent for)
+      const result = await crossmesh('validate', 'examples/shop/mesh.ts', '--target', 'appmesh');
+      // THEN
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain('services.catalog.authorization.rules[0].methods');
+      expect(result.stderr).toContain('[TARGET_E_UNSUPPORTED]');
+    },
+  );
+
   test('--help documents usage and exit codes', async () => {
     const result = await crossmesh('validate', '--help');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: crossmesh validate');
-    expect(result.stdout).toContain('Exit codes: 0 valid, 1 invalid mesh or unreadable file, 2 usage');
+    expect(result.stdout).toContain(
+      'Exit codes: 0 valid, 1 invalid mesh or unreadable file, 2 usage or unknown target,',
+    );
   });
 });
