@@ -15,8 +15,6 @@ import type { Mesh, Route, RoutePolicy, Service, ServicePolicy } from '../../mod
 
 /** Features the bundled proxy cannot run yet, with the reason `up` prints. */
 export const BUNDLED_PROXY_GAPS: Readonly<Partial<Record<FeatureId, string>>> = {
-  'security.mtls.strict': 'the bundled proxy has no SDS yet: sidecars talk plain text under crossmesh up',
-  'security.mtls.permissive': 'the bundled proxy has no SDS yet: sidecars talk plain text under crossmesh up',
   authorization: 'the bundled proxy has no RBAC filter yet: every caller is allowed under crossmesh up',
   'authorization.paths': 'the bundled proxy has no RBAC filter yet',
   'authorization.methods': 'the bundled proxy has no RBAC filter yet',
@@ -78,10 +76,5 @@ export function withoutBundledProxyGaps(mesh: Mesh): Mesh {
     };
   }
   const defaults = stripPolicy(mesh.defaults);
-  return {
-    ...mesh,
-    services,
-    ...(defaults === undefined ? {} : { defaults }),
-    security: { ...mesh.security, mtls: 'off' },
-  };
+  return { ...mesh, services, ...(defaults === undefined ? {} : { defaults }) };
 }

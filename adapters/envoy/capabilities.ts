@@ -82,7 +82,7 @@ export const ENVOY_CAPABILITIES: CapabilityMatrix = {
   },
   'security.mtls.strict': {
     support: 'full',
-    note: 'certificates from files (`certificates.directory`), served over SDS',
+    note: 'certificates from files (`certificates.directory`), served over SDS or named in the TLS contexts (`certificates.delivery`)',
   },
   'security.mtls.permissive': {
     support: 'full',

@@ -6,7 +6,7 @@ import type { HealthCheck, Mesh, Protocol, ServicePolicy } from '../../model/typ
 import { meshDomain, sortedKeys, versionCluster } from './names.js';
 import type { Placement } from './placement.js';
 import { servicePolicy } from './policy.js';
-import { mtlsOn, serviceIdentity, upstreamTls } from './private/tls.js';
+import { type CertificateSource, mtlsOn, serviceIdentity, upstreamTls } from './private/tls.js';
 import { adsSource, envoyDuration, type Json, socketAddress } from './private/util.js';
 
 /** Envoy's lb_policy for the model's algorithm. */
@@ -94,6 +94,8 @@ export interface Caller {
   readonly workload: string;
   /** Proxyless gRPC client (no TLS, reduced policy set). */
   readonly proxyless: boolean;
+  /** Where the caller's certificate is and how it is delivered. */
+  readonly certificates: CertificateSource;
 }
 
 /** Every EDS cluster a caller may use: each version and port of each service it can reach. */
@@ -126,6 +128,7 @@ export function meshClusters(
             caller.workload,
             serviceIdentity(mesh, serviceName),
             host,
+            caller.certificates,
           );
         }
         clusters.push(cluster);

@@ -4,7 +4,13 @@
  * get one listener each), gateway listeners, and the API listeners proxyless gRPC clients resolve.
  */
 import type { AccessLog, AuthorizationRule, Mesh, PathMatch, ServicePort } from '../../model/types.js';
-import { downstreamTls, mtlsOn, serviceIdentity, trustDomain } from './private/tls.js';
+import {
+  type CertificateSource,
+  downstreamTls,
+  mtlsOn,
+  serviceIdentity,
+  trustDomain,
+} from './private/tls.js';
 import { adsSource, type Json, socketAddress, typed } from './private/util.js';
 import { clusterWeights, routesForPort, SOURCE_HEADER } from './routes.js';
 
@@ -144,6 +150,7 @@ export function inboundListener(
   serviceName: string,
   port: ServicePort,
   address: InboundAddress,
+  certificates: CertificateSource,
 ): Json {
   const name = `inbound|${port.port}`;
   const log = mesh.services[serviceName]?.accessLog ?? mesh.accessLog;
@@ -178,7 +185,7 @@ export function inboundListener(
   const mode = mesh.security?.mtls ?? 'off';
   const base = { name, address: socketAddress(address.bindHost, address.port) };
   if (mode === 'off') return { ...base, filter_chains: [{ filters }] };
-  const tlsChain = { filters, transport_socket: downstreamTls(mesh, serviceName) };
+  const tlsChain = { filters, transport_socket: downstreamTls(mesh, serviceName, certificates) };
   if (mode === 'strict') return { ...base, filter_chains: [tlsChain] };
   // Permissive: the TLS inspector sends TLS clients to the mTLS chain and the rest to plain text.
   return {

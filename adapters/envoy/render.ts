@@ -33,7 +33,7 @@ import {
   type SidecarPlacement,
   staticPlacement,
 } from './placement.js';
-import { type CertificateSource, mtlsOn, workloadSecrets } from './private/tls.js';
+import { type CertificateSource, DEFAULT_CERTIFICATES, mtlsOn, workloadSecrets } from './private/tls.js';
 import { type Json, sortKeys } from './private/util.js';
 import {
   backendVirtualHosts,
@@ -186,6 +186,7 @@ function servicePieces(
   placement: Placement,
   serviceName: string,
   endpointCache: Map<string, Json[]>,
+  certificates: CertificateSource,
 ): ServicePieces {
   const service = mesh.services[serviceName];
   const backends = [...(service?.backends ?? [])];
@@ -213,7 +214,7 @@ function servicePieces(
     outbound: sorted(outbound),
     filters: httpFilters([outbound]),
     clusters: [
-      ...meshClusters(mesh, placement, reachable, { workload: serviceName, proxyless: false }),
+      ...meshClusters(mesh, placement, reachable, { workload: serviceName, proxyless: false, certificates }),
       ...egressHosts.map((h) => egressHostCluster(mesh, h)),
     ].map(sorted),
     endpoints: endpointsFor(mesh, placement, reachable, endpointCache),
@@ -232,7 +233,13 @@ function sidecar(
   if (service === undefined) throw new RangeError(`placement names unknown service ${s.service}`);
   let pieces = cache.get(s.service);
   if (pieces === undefined) {
-    pieces = servicePieces(mesh, placement, s.service, endpointCache);
+    pieces = servicePieces(
+      mesh,
+      placement,
+      s.service,
+      endpointCache,
+      options.certificates ?? DEFAULT_CERTIFICATES,
+    );
     cache.set(s.service, pieces);
   }
   const log = service.accessLog ?? mesh.accessLog;
@@ -245,7 +252,15 @@ function sidecar(
     const app = s.appPorts[port.port];
     if (inbound === undefined || app === undefined) continue;
     clusters.push(localAppCluster(port.port, port.protocol, s.appHost, app));
-    listeners.push(inboundListener(mesh, s.service, port, { bindHost: s.bindHost, port: inbound }));
+    listeners.push(
+      inboundListener(
+        mesh,
+        s.service,
+        port,
+        { bindHost: s.bindHost, port: inbound },
+        options.certificates ?? DEFAULT_CERTIFICATES,
+      ),
+    );
     if (port.protocol !== 'tcp')
       routes.push(inboundRouteConfig(mesh, s.service, port, `inbound|${port.port}`));
   }
@@ -267,7 +282,7 @@ function sidecar(
       listeners,
       routes,
       secrets: mtlsOn(mesh)
-        ? workloadSecrets(mesh, s.service, options.certificates ?? { directory: '/etc/crossmesh/certs' })
+        ? workloadSecrets(mesh, s.service, options.certificates ?? DEFAULT_CERTIFICATES)
         : [],
     }),
   };
@@ -382,7 +397,11 @@ function gateway(
     ),
     resources: resources({
       clusters: [
-        ...meshClusters(mesh, placement, reachable, { workload, proxyless: false }),
+        ...meshClusters(mesh, placement, reachable, {
+          workload,
+          proxyless: false,
+          certificates: options.certificates ?? DEFAULT_CERTIFICATES,
+        }),
         {
           name: 'gateway|internal',
           type: 'STATIC',
@@ -409,7 +428,7 @@ function gateway(
       listeners,
       routes,
       secrets: mtlsOn(mesh)
-        ? workloadSecrets(mesh, workload, options.certificates ?? { directory: '/etc/crossmesh/certs' })
+        ? workloadSecrets(mesh, workload, options.certificates ?? DEFAULT_CERTIFICATES)
         : [],
     }),
   };
@@ -450,7 +469,12 @@ function proxyless(mesh: Mesh, placement: Placement): EnvoyResources {
     }
   }
   return resources({
-    clusters: meshClusters(mesh, placement, services, { workload: PROXYLESS_NODE, proxyless: true }),
+    // Proxyless clients get no TLS (grpc-js-xds reads certificates from its own bootstrap plugins).
+    clusters: meshClusters(mesh, placement, services, {
+      workload: PROXYLESS_NODE,
+      proxyless: true,
+      certificates: DEFAULT_CERTIFICATES,
+    }),
     endpoints: meshEndpoints(mesh, placement, services),
     listeners,
     routes: [routeConfig],

@@ -21,6 +21,7 @@ import { bundledProxyDrops, withoutBundledProxyGaps } from '../../adapters/envoy
 import { proxyDirectory } from '../../adapters/envoy/files.js';
 import { gatewayNodeId, meshDomain, primaryPort, sidecarNodeId } from '../../adapters/envoy/names.js';
 import { localPlacement, localPortCount, type Placement } from '../../adapters/envoy/placement.js';
+import { serviceIdentity, trustDomain } from '../../adapters/envoy/private/tls.js';
 import { type EnvoyOutput, renderEnvoy } from '../../adapters/envoy/render.js';
 import { formatProblem, MeshError } from '../../errors/index.js';
 import { loadMesh } from '../../model/load.js';
@@ -31,6 +32,7 @@ import { MeshPublisher } from '../publisher.js';
 import { XdsServer } from '../server.js';
 import { serveStatus } from '../status-http.js';
 import { watchFile } from '../watch.js';
+import { makeCertificates, type Workload } from './certs.js';
 import { freePorts } from './ports.js';
 import { type InstanceState, type LocalMeshState, statePath, writeState } from './state.js';
 
@@ -157,11 +159,28 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     grpc: `127.0.0.1:${cp.port}`,
     status: `http://127.0.0.1:${statusServer.port}/status`,
   };
+  // mTLS: a fresh CA and a certificate per workload, referenced as files (the bundled proxy has no
+  // SDS); made even when the mesh has mTLS off, so turning it on is an edit like any other.
+  const certDir = join(stateDir, '.crossmesh', 'certs');
+  try {
+    await makeCertificates(certDir, mesh.name, workloads(mesh, placement));
+  } catch (error) {
+    statusServer.server.close();
+    await xds.close();
+    throw error;
+  }
+  const certificates = { directory: certDir, delivery: 'files', verifyPeerIdentity: false } as const;
+  if ((mesh.security?.mtls ?? 'off') !== 'off') {
+    log(
+      `mTLS ${mesh.security?.mtls}: certificates in ${certDir}; the bundled proxy checks that peers chain to the mesh CA, not their SPIFFE ids`,
+    );
+  }
   const render = (m: Mesh) =>
     redirectStdLogs(
       renderEnvoy(withoutBundledProxyGaps(m), {
         placement,
         controlPlane: { host: '127.0.0.1', port: cp.port },
+        certificates,
       }),
       (id) => join(logDir, `access-${proxyDirectory(id)}.log`),
     );
@@ -406,6 +425,23 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     reload,
     stop,
   };
+}
+
+/** Every workload that needs a certificate: each service with a sidecar, each gateway. */
+function workloads(mesh: Mesh, placement: Placement): Workload[] {
+  const services = [...new Set(placement.sidecars.map((s) => s.service))].sort();
+  return [
+    ...services.map((name) => ({
+      name,
+      spiffeId: serviceIdentity(mesh, name),
+      dnsNames: [name, `${name}.${meshDomain(mesh)}`],
+    })),
+    ...placement.gateways.map((g) => ({
+      name: `gateway-${g.name}`,
+      spiffeId: `spiffe://${trustDomain(mesh)}/ns/${mesh.name}/gateway/${g.name}`,
+      dnsNames: [],
+    })),
+  ];
 }
 
 /** `CROSSMESH_TCP_SIDECARS`: where to connect for each TCP backend port (TCP cannot be routed by name). */

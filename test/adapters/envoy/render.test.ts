@@ -283,6 +283,33 @@ describe('renderEnvoy', () => {
     expect(api.resources.secrets.map((s) => s.name)).toEqual(['identity|api', 'trust|cluster.local']);
   });
 
+  test('certificates as files (no SDS): TLS contexts name the files, no Secret resources', () => {
+    // GIVEN strict mTLS rendered for a proxy without SDS, peer identity not checked
+    const output = renderEnvoy(kitchenSinkMesh('strict'), {
+      certificates: { directory: '/certs', delivery: 'files', verifyPeerIdentity: false },
+    });
+    // THEN everything still validates, no secrets are served, the files are in the contexts
+    expect(strictFailures(output)).toEqual([]);
+    const web = proxy(output, 'sidecar/web/v1/0');
+    expect(web.resources.secrets).toEqual([]);
+    expect(named(web.resources.clusters, 'api|v1')).toMatchObject({
+      transport_socket: {
+        typed_config: {
+          common_tls_context: {
+            tls_certificates: [
+              {
+                certificate_chain: { filename: '/certs/web.pem' },
+                private_key: { filename: '/certs/web-key.pem' },
+              },
+            ],
+            validation_context: { trusted_ca: { filename: '/certs/ca.pem' } },
+          },
+        },
+      },
+    });
+    expect(JSON.stringify(web.resources)).not.toContain('match_typed_subject_alt_names');
+  });
+
   test('permissive mTLS gives a TLS chain and a plain-text chain behind the TLS inspector', () => {
     // GIVEN permissive mode
     const output = renderEnvoy(kitchenSinkMesh('permissive'));
