@@ -734,7 +734,7 @@ describe('renderTrafficDirector gateway host matches', () => {
       gateways: {
         edge: {
           listeners: [{ port: 80, protocol: 'http' }],
-          hosts: ['example.com', 'admin.example.com'],
+          hosts: ['example.com', 'admin.example.com', '*.api.example.com'],
           routes: [
             {
               name: 'admin',
