@@ -10,10 +10,14 @@ export * from './features.js';
 export { loadMesh, loadMeshInput } from './load.js';
 export {
   type ApproximatedFeature,
+  type CapabilityReport,
+  capabilitiesOverviewPage,
   capabilityMatrixPage,
+  checkCapabilities,
   type RenderOutcome,
   type RenderPolicy,
   renderWithTarget,
+  unsupportedProblems,
 } from './render.js';
 export { meshJsonSchema } from './schema/json-schema.js';
 export type * from './target.js';
