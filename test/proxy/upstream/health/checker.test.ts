@@ -1,8 +1,10 @@
-// Active health checking against real servers on loopback port 0: node:http (HTTP/1.1),
+// Active health checking against real servers on loopback port 0: node:http (HTTP/1.1), node:https
+// with openssl-made certificates,
 // node:http2 (h2c), a node:net TCP server, and an @grpc/grpc-js server implementing
 // grpc.health.v1 (an independent gRPC implementation). Nothing is stood in.
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -10,6 +12,7 @@ import type { Cluster, HealthCheck } from '../../../../proxy/config/envoy.js';
 import { StatsStore } from '../../../../proxy/stats/store.js';
 import { parseHealthResponse } from '../../../../proxy/upstream/health/index.js';
 import { ClusterManager, HealthFlag, type Host } from '../../../../proxy/upstream/index.js';
+import { makeCerts } from '../../e2e/helpers.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -193,6 +196,37 @@ describe('HTTP health checks', () => {
     expect(failed(hosts[0])).toBe(true);
     expect(failed(hosts[1])).toBe(true);
     expect(store.counter('cluster.svc.health_check.network_failure').value).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('health checks over the cluster TLS socket', () => {
+  test('HTTPS checks verify the upstream against trusted_ca and SNI', async () => {
+    // GIVEN an HTTPS server with a certificate for backend.internal (openssl-made CA)
+    const tls = makeCerts(['backend.internal']);
+    const port = await listen(
+      https.createServer({ cert: tls.cert, key: tls.key }, (_req, res) => res.writeHead(200).end()),
+    );
+    const withTls = (ca: string): Cluster => ({
+      ...clusterWith([port], { http_health_check: { path: '/' } }),
+      transport_socket: {
+        name: 'envoy.transport_sockets.tls',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+          sni: 'backend.internal',
+          common_tls_context: { validation_context: { trusted_ca: { inline_string: ca } } },
+        },
+      },
+    });
+    // WHEN checked with the right CA, and with an unrelated one
+    const good = start(withTls(tls.ca));
+    await good.cm.ready();
+    const other = makeCerts(['other.internal']);
+    const bad = new ClusterManager([withTls(other.ca)], new StatsStore());
+    cleanups.push(() => bad.close());
+    await bad.ready();
+    // THEN
+    expect(failed(good.hosts[0])).toBe(false);
+    expect(failed(bad.get('svc')?.hosts[0])).toBe(true);
   });
 });
 
