@@ -129,6 +129,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     name: S,
     address: S,
     filter_chains: S,
+    default_filter_chain: note('serves connections no filter_chain_match selects'),
+    access_log: S,
     listener_filters: S,
     per_connection_buffer_limit_bytes: S,
     stat_prefix: S,
@@ -151,6 +153,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     route_config: S,
     http_filters: S,
     server_name: S,
+    server_header_transformation: S,
+    http_protocol_options: S,
     common_http_protocol_options: S,
     http2_protocol_options: S,
     stream_idle_timeout: S,
@@ -173,6 +177,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     max_headers_count: S,
     max_stream_duration: P6,
     max_requests_per_connection: S,
+  },
+  'envoy.config.core.v3.Http1ProtocolOptions': {
+    accept_http_10: note('without it an HTTP/1.0 request gets 426, as in Envoy'),
   },
   'envoy.config.core.v3.Http2ProtocolOptions': all(
     'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size',
