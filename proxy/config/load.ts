@@ -40,9 +40,10 @@ export interface LoadOptions {
    */
   readonly configYaml?: string;
   /**
-   * Features planned with issue 6 (retries, health checks, outlier detection, fault, local rate
-   * limit...) that the runtime does not enforce yet: `warn` loads the config and reports each
-   * feature once through `onWarning`; `reject` refuses them with PROXY_E_UNSUPPORTED.
+   * Features planned with issue 6 that the runtime does not enforce yet (retries, outlier
+   * detection, fault, local rate limit...; `status: 'planned'` in supported.ts): `warn` loads the
+   * config and reports each feature once through `onWarning`; `reject` refuses them with
+   * PROXY_E_UNSUPPORTED.
    * @default - `warn`
    */
   readonly planned?: 'warn' | 'reject';
@@ -86,8 +87,8 @@ export interface ValidateOptions {
 const BOOTSTRAP = 'envoy.config.bootstrap.v3.Bootstrap';
 
 /**
- * Loads a bootstrap from a file (`-c`): `.json` is read as JSON, `.yaml`/`.yml` (and anything
- * else) as YAML, as Envoy does; binary and text protobuf forms are refused.
+ * Loads a bootstrap from a file (`-c`): `.yaml`/`.yml` is read as YAML and any other name as JSON,
+ * as Envoy does; binary and text protobuf forms (`.pb`, `.pb_text`) are refused.
  * @throws MeshError PROXY_E_FILE, PROXY_E_PARSE, PROXY_E_UNKNOWN_FIELD, PROXY_E_INVALID, PROXY_E_UNSUPPORTED
  */
 export function loadBootstrapFile(
