@@ -27,6 +27,8 @@ export interface Target<Output = unknown, Options = Readonly<Record<string, unkn
   readonly title: string;
   /** What the target can express. */
   readonly capabilities: CapabilityMatrix;
+  /** A notice the CLI prints whenever the target is used (e.g. a discontinued service). @default - none */
+  readonly notice?: string;
   /**
    * Renders a canonical (validated, defaults filled) mesh. Pure: no I/O, deterministic output.
    * Features with support `none` are never rendered; `renderWithTarget` has already failed or

@@ -132,6 +132,7 @@ export function appMeshFiles(output: AppMeshResources): ReadonlyMap<string, stri
 export const appmeshTarget: Target<AppMeshResources, AppMeshOptions> = {
   name: 'appmesh',
   title: `AWS App Mesh and AWS Cloud Map, through the App Mesh API or the CDK. ${APPMESH_NOTICE}`,
+  notice: APPMESH_NOTICE,
   capabilities: APPMESH_CAPABILITIES,
   render: renderAppMesh,
   files: appMeshFiles,

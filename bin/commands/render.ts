@@ -93,6 +93,7 @@ Exit codes: 0 rendered, 1 invalid mesh or file, 2 usage or unknown target,
     const options = targetOptions(values.options);
     const mesh = await loadMesh(file);
     const target = await load();
+    if (target.notice !== undefined) io.stderr.write(`NOTICE: ${target.notice}\n`);
     const result = renderWithTarget(target, mesh, options, { allowDrop: values['allow-drop'] });
     for (const d of result.dropped) {
       io.stderr.write(`warning: dropped ${d.path}: ${d.feature} (${target.name}: ${d.reason})\n`);
