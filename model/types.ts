@@ -70,6 +70,8 @@ export interface Mesh {
 export type MeshInput = Omit<Mesh, 'apiVersion'> & {
   /** Schema version of the model. @default - `crossmesh/v1` */
   readonly apiVersion?: typeof API_VERSION;
+  /** JSON Schema of the file, for editors (JSON and YAML meshes); not part of the mesh. @default - none */
+  readonly $schema?: string;
 };
 
 /** IP family preference for endpoint addresses. */

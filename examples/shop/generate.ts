@@ -9,10 +9,15 @@ import { formatJson } from '../../model/schema/json-schema.js';
 import mesh from './mesh.js';
 
 const header = [
+  '# yaml-language-server: $schema=../../docs/mesh.schema.json',
   '# The shop mesh in YAML: the same mesh as mesh.ts and mesh.json (a test keeps them identical).',
   '# Schema: ../../docs/mesh.schema.json; reference: ../../docs/model-reference.md',
   '# Generated from mesh.ts by `npx tsx examples/shop/generate.ts`.',
   '',
 ].join('\n');
-writeFileSync(new URL('mesh.json', import.meta.url), formatJson(mesh));
+// `$schema` lets editors check and complete the file; crossmesh ignores it.
+writeFileSync(
+  new URL('mesh.json', import.meta.url),
+  formatJson({ $schema: '../../docs/mesh.schema.json', ...mesh }),
+);
 writeFileSync(new URL('mesh.yaml', import.meta.url), header + stringify(mesh));

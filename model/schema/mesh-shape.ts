@@ -736,6 +736,11 @@ const security = object<Security>(
 /** The whole mesh, as a user writes it. */
 export const MESH_SHAPE: ObjectShape = object<MeshInput>(
   {
+    $schema: opt(
+      string(undefined, { maxLength: 2048 }),
+      'JSON Schema of the file, so editors can check and complete it (e.g. `docs/mesh.schema.json`); not part of the mesh and not kept in the canonical form.',
+      'none',
+    ),
     apiVersion: opt(
       oneOf<typeof API_VERSION>({ 'crossmesh/v1': 'this model' }),
       'Schema version of the model.',

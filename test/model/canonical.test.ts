@@ -239,6 +239,12 @@ describe('canonicalize', () => {
     expect(() => canonicalize(mesh)).not.toThrow();
   });
 
+  test('a $schema key is accepted for editors and not kept', () => {
+    // GIVEN a mesh naming its JSON Schema WHEN canonicalized THEN the key is gone
+    const mesh = canonicalize({ $schema: '../docs/mesh.schema.json', ...minimal() });
+    expect(Object.keys(mesh)).not.toContain('$schema');
+  });
+
   test('invalid input throws the validation MeshError', () => {
     expect(() => canonicalize({ name: 'x' })).toThrow(MeshError);
   });
