@@ -12,6 +12,7 @@ import type { Mesh } from '../../model/types.js';
 import { proxyDirectory } from './files.js';
 import { meshDomain } from './names.js';
 import { type Placement, staticGatewayHost, staticPlacement, staticSidecarHost } from './placement.js';
+import { DEFAULT_CERTIFICATES } from './private/tls.js';
 import { type EnvoyOutput, renderEnvoy } from './render.js';
 
 /** Which proxy the sidecars and gateways run. */
@@ -35,6 +36,8 @@ export interface ComposeOptions {
   readonly envoyImage?: string;
   /** Image for the services' own commands. @default - `node:20-slim` */
   readonly appImage?: string;
+  /** Mount `<configDir>/certs` into every proxy (set when the mesh has mTLS on). @default - false */
+  readonly mtls?: boolean;
 }
 
 /** The compose file and the files it mounts. */
@@ -61,19 +64,24 @@ export function composePlacement(mesh: Mesh): Placement {
   return staticPlacement(mesh, (_service, _version, _index, n) => meshAddress(n));
 }
 
+/** The certificates directory, mounted where the SDS secrets say the files are (mTLS meshes only). */
+function certVolume(options: ComposeOptions): string[] {
+  return options.mtls === true ? [`./${options.configDir}/certs:${DEFAULT_CERTIFICATES.directory}:ro`] : [];
+}
+
 function proxyService(options: ComposeOptions, id: string): Record<string, unknown> {
   const bootstrap = `./${options.configDir}/${proxyDirectory(id)}/bootstrap.json`;
   if (options.proxy === 'envoy') {
     return {
       image: options.envoyImage ?? 'envoyproxy/envoy:v1.31-latest',
-      command: ['envoy', '-c', '/etc/crossmesh/bootstrap.json', '--service-node', id],
-      volumes: [`${bootstrap}:/etc/crossmesh/bootstrap.json:ro`],
+      command: ['envoy', '-c', '/etc/crossmesh/bootstrap.json'],
+      volumes: [`${bootstrap}:/etc/crossmesh/bootstrap.json:ro`, ...certVolume(options)],
     };
   }
   return {
     image: CROSSMESH_IMAGE,
     command: ['proxy', '-c', '/etc/crossmesh/bootstrap.json'],
-    volumes: [`${bootstrap}:/etc/crossmesh/bootstrap.json:ro`],
+    volumes: [`${bootstrap}:/etc/crossmesh/bootstrap.json:ro`, ...certVolume(options)],
   };
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { type ComposeProxy, renderCompose } from '../../adapters/envoy/compose.js';
+import { makeCertificates, meshWorkloads } from '../../controlplane/up/certs.js';
 import { EXIT } from '../../errors/entry.js';
 import { MeshError } from '../../errors/index.js';
 import { loadMesh } from '../../model/load.js';
@@ -49,7 +50,8 @@ Options:
                                same bootstraps
 
 The project directory (nearest package.json above the mesh file) is mounted read-only at /app;
-services run their local command there with node:20-slim.
+services run their local command there with node:20-slim. With mTLS on, a CA and a certificate
+per workload are made with openssl in crossmesh-compose/certs/ and mounted into every proxy.
 
 Exit codes: 0 written, 1 invalid mesh, 2 usage.`,
   async run(argv, io) {
@@ -84,7 +86,9 @@ Exit codes: 0 written, 1 invalid mesh, 2 usage.`,
     const project = projectRoot(dirname(file));
     const crossmesh = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/$/, '/');
     const mesh = await loadMesh(file);
+    const mtls = (mesh.security?.mtls ?? 'off') !== 'off';
     const result = renderCompose(mesh, {
+      mtls,
       proxy: proxy as ComposeProxy,
       meshFile: relative(project, file),
       meshDir: relative(project, dirname(file)) || '.',
@@ -97,6 +101,14 @@ Exit codes: 0 written, 1 invalid mesh, 2 usage.`,
       await writeFile(join(outDir, path), content);
     }
     await writeFile(output, stringify(result.compose, { lineWidth: 0 }));
+    if (mtls) {
+      // A CA and a certificate per workload (SPIFFE id as URI SAN), mounted into every proxy.
+      await makeCertificates(
+        join(outDir, 'crossmesh-compose', 'certs'),
+        mesh.name,
+        meshWorkloads(mesh, result.placement),
+      );
+    }
     const services = Object.keys(result.compose.services as object).length;
     io.stdout.write(
       `wrote ${relative(process.cwd(), output) || output}: ${services} containers (${result.placement.sidecars.length} sidecars, ${result.placement.gateways.length} gateways, proxy ${proxy}) and ${result.files.size} files in ${join(relative(process.cwd(), outDir) || '.', 'crossmesh-compose')}/\n`,

@@ -9,7 +9,11 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { meshDomain } from '../../adapters/envoy/names.js';
+import type { Placement } from '../../adapters/envoy/placement.js';
+import { serviceIdentity, trustDomain } from '../../adapters/envoy/private/tls.js';
 import { MeshError } from '../../errors/index.js';
+import type { Mesh } from '../../model/types.js';
 
 const run = promisify(execFile);
 
@@ -21,6 +25,23 @@ export interface Workload {
   readonly spiffeId: string;
   /** DNS SANs. */
   readonly dnsNames: readonly string[];
+}
+
+/** Every workload that needs a certificate: each service with a sidecar, each gateway. */
+export function meshWorkloads(mesh: Mesh, placement: Placement): Workload[] {
+  const services = [...new Set(placement.sidecars.map((s) => s.service))].sort();
+  return [
+    ...services.map((name) => ({
+      name,
+      spiffeId: serviceIdentity(mesh, name),
+      dnsNames: [name, `${name}.${meshDomain(mesh)}`],
+    })),
+    ...placement.gateways.map((g) => ({
+      name: `gateway-${g.name}`,
+      spiffeId: `spiffe://${trustDomain(mesh)}/ns/${mesh.name}/gateway/${g.name}`,
+      dnsNames: [],
+    })),
+  ];
 }
 
 async function openssl(args: readonly string[], cwd: string): Promise<void> {

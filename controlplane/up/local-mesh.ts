@@ -21,7 +21,6 @@ import { bundledProxyDrops, withoutBundledProxyGaps } from '../../adapters/envoy
 import { proxyDirectory } from '../../adapters/envoy/files.js';
 import { gatewayNodeId, meshDomain, primaryPort, sidecarNodeId } from '../../adapters/envoy/names.js';
 import { localPlacement, localPortCount, type Placement } from '../../adapters/envoy/placement.js';
-import { serviceIdentity, trustDomain } from '../../adapters/envoy/private/tls.js';
 import { type EnvoyOutput, renderEnvoy } from '../../adapters/envoy/render.js';
 import { formatProblem, MeshError } from '../../errors/index.js';
 import { loadMesh } from '../../model/load.js';
@@ -32,7 +31,7 @@ import { MeshPublisher } from '../publisher.js';
 import { XdsServer } from '../server.js';
 import { serveStatus } from '../status-http.js';
 import { watchFile } from '../watch.js';
-import { makeCertificates, type Workload } from './certs.js';
+import { makeCertificates, meshWorkloads } from './certs.js';
 import { freePorts } from './ports.js';
 import { type InstanceState, type LocalMeshState, statePath, writeState } from './state.js';
 
@@ -163,7 +162,7 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
   // SDS); made even when the mesh has mTLS off, so turning it on is an edit like any other.
   const certDir = join(stateDir, '.crossmesh', 'certs');
   try {
-    await makeCertificates(certDir, mesh.name, workloads(mesh, placement));
+    await makeCertificates(certDir, mesh.name, meshWorkloads(mesh, placement));
   } catch (error) {
     statusServer.server.close();
     await xds.close();
@@ -425,23 +424,6 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     reload,
     stop,
   };
-}
-
-/** Every workload that needs a certificate: each service with a sidecar, each gateway. */
-function workloads(mesh: Mesh, placement: Placement): Workload[] {
-  const services = [...new Set(placement.sidecars.map((s) => s.service))].sort();
-  return [
-    ...services.map((name) => ({
-      name,
-      spiffeId: serviceIdentity(mesh, name),
-      dnsNames: [name, `${name}.${meshDomain(mesh)}`],
-    })),
-    ...placement.gateways.map((g) => ({
-      name: `gateway-${g.name}`,
-      spiffeId: `spiffe://${trustDomain(mesh)}/ns/${mesh.name}/gateway/${g.name}`,
-      dnsNames: [],
-    })),
-  ];
 }
 
 /** `CROSSMESH_TCP_SIDECARS`: where to connect for each TCP backend port (TCP cannot be routed by name). */

@@ -4,7 +4,7 @@
  * test/fixtures/compose-spec/) with ajv, the topology is checked structurally, and every
  * bootstrap is parsed strictly as an Envoy v3 Bootstrap. `crossmesh up` is the runnable twin.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
@@ -119,7 +119,6 @@ describe('crossmesh compose', () => {
     // GIVEN a YAML mesh in a temp project
     const dir = mkdtempSync(join(tmpdir(), 'crossmesh-compose-'));
     const meshFile = join(dir, 'mesh.yaml');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(
       meshFile,
       stringify({
@@ -150,5 +149,40 @@ describe('crossmesh compose', () => {
     );
     expect(bad).toBe(2);
     expect(out.join('')).toContain('--proxy must be crossmesh or envoy');
+  });
+
+  test('an mTLS mesh gets a CA and a certificate per workload, mounted into every proxy', async () => {
+    // GIVEN a strict-mTLS mesh
+    const dir = mkdtempSync(join(tmpdir(), 'crossmesh-compose-mtls-'));
+    const meshFile = join(dir, 'mesh.yaml');
+    writeFileSync(
+      meshFile,
+      stringify({
+        name: 'tiny',
+        security: { mtls: 'strict' },
+        services: {
+          web: {
+            ports: [{ port: 8080, protocol: 'http' }],
+            versions: { v1: { local: { kind: 'command', command: ['node', 'web.mjs'] } } },
+          },
+        },
+      }),
+    );
+    const io = {
+      stdout: { write: () => true } as unknown as NodeJS.WritableStream,
+      stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+    };
+    // WHEN
+    const code = await main(
+      ['compose', meshFile, '-o', join(dir, 'docker-compose.yml'), '--proxy', 'envoy'],
+      io,
+    );
+    // THEN the certificate files exist and the sidecar mounts them where the SDS secrets point
+    expect(code).toBe(0);
+    for (const f of ['ca.pem', 'web.pem', 'web-key.pem'])
+      expect(existsSync(join(dir, 'crossmesh-compose/certs', f))).toBe(true);
+    const doc = parse(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as { services: Services };
+    expect(doc.services['web-v1-0']?.volumes).toContain('./crossmesh-compose/certs:/etc/crossmesh/certs:ro');
+    expect(composeErrors(doc)).toEqual([]);
   });
 });
