@@ -151,6 +151,7 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
   const publisher = new MeshPublisher();
   const xds = new XdsServer(publisher.cache, {
     onNack: (s, _type, version, message) => log(`NACK from ${s.nodeId} (version ${version}): ${message}`),
+    onError: (s, error) => log(`cannot send to ${s.nodeId}: ${error.message}`),
   });
   const cp = await xds.listen('127.0.0.1', 0);
   const statusServer = await serveStatus(xds, '127.0.0.1', 0);
