@@ -44,6 +44,11 @@ export interface ProxyOptions {
    * connections. @default - no wrapping (static configuration)
    */
   readonly dynamic?: DynamicHooks;
+  /**
+   * The store the admin interface shows, given the proxy's own (`--concurrency` passes a store
+   * merged across workers). @default - the proxy's own store
+   */
+  readonly adminStats?: (local: StatsStore) => StatsStore;
 }
 
 /** See {@link ProxyOptions.dynamic}. */
@@ -242,7 +247,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
   };
 
   const ctx: AdminContext = {
-    stats: store,
+    stats: options.adminStats === undefined ? store : options.adminStats(store),
     clusters,
     bootstrap,
     listeners: () => [...bound.entries()].map(([name, a]) => ({ name, address: a.address, port: a.port })),

@@ -12,6 +12,13 @@ import { MeshError } from '../../errors/index.js';
 import type { Bootstrap } from '../../proxy/config/envoy.js';
 import { loadBootstrapIsolated } from '../../proxy/server/isolated-load.js';
 import { parseLogLevel } from '../../proxy/server/log.js';
+import {
+  mergeInto,
+  SNAPSHOT_MESSAGE,
+  type StatsSnapshot,
+  snapshot,
+} from '../../proxy/server/worker-stats.js';
+import { StatsStore } from '../../proxy/stats/store.js';
 import type { Command, CommandIO } from '../command.js';
 
 const HELP = `Usage: crossmesh proxy -c <envoy.yaml> [options]
@@ -25,9 +32,9 @@ Options:
   --config-yaml <yaml>       YAML merged over -c (protobuf MergeFrom: lists appended), as Envoy does
   --mode <serve|validate>    validate: check the configuration and exit (0 valid, 5 rejected)
   -l, --log-level <level>    trace, debug, info, warning, error, critical, off (default info)
-  --concurrency <N>          worker processes sharing the listeners (default 1). With N > 1 only
-                             the first worker serves the admin interface, so /stats shows that
-                             worker's numbers, not a sum over workers.
+  --concurrency <N>          worker processes sharing the listeners (default 1). With N > 1 the
+                             first worker serves the admin interface; /stats sums every worker's
+                             stats, refreshed once a second (/reset_counters resets that view only).
   --drain-time-s <seconds>   how long SIGTERM waits for in-flight requests (default 5)
 
 Signals: SIGTERM and SIGINT drain (stop accepting, finish in-flight requests, close idle
@@ -138,7 +145,24 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
   const done = new Promise<number>((resolve) => {
     exit = resolve;
   });
+  const workerIndex = process.env.CROSSMESH_WORKER_INDEX;
+  const remotes = new Map<string, StatsSnapshot>();
+  const timers: NodeJS.Timeout[] = [];
   const handle = await startProxy(first ? bootstrap : withoutAdmin(bootstrap), {
+    ...(cluster.isWorker && first
+      ? {
+          // The admin worker shows every worker's stats, merged once a second.
+          adminStats: (local: StatsStore) => {
+            const merged = new StatsStore();
+            const merge = () => mergeInto(merged, local, remotes.values());
+            merge();
+            const t = setInterval(merge, 1000);
+            t.unref();
+            timers.push(t);
+            return merged;
+          },
+        }
+      : {}),
     logLevel: args.logLevel,
     logWrite: (line) => io.stderr.write(line),
     drainTimeoutMs: args.drainTimeS * 1000,
@@ -152,13 +176,28 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  if (cluster.isWorker) process.on('message', (m) => m === 'crossmesh:drain' && stop());
+  if (cluster.isWorker) {
+    process.on('message', (m: unknown) => {
+      if (m === 'crossmesh:drain') stop();
+      else if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
+    });
+    if (!first) {
+      const t = setInterval(
+        () =>
+          process.send?.({ type: SNAPSHOT_MESSAGE, index: workerIndex, snapshot: snapshot(handle.stats) }),
+        1000,
+      );
+      t.unref();
+      timers.push(t);
+    }
+  }
   if (first && args.logLevel !== 'off') {
     const parts = [...handle.listeners].map(([n, a]) => `${n}=${a.address}:${a.port}`);
     if (handle.admin !== undefined) parts.push(`admin=${handle.admin.address}:${handle.admin.port}`);
     io.stderr.write(`crossmesh proxy: listening ${parts.join(' ')}\n`);
   }
   const code = await done;
+  for (const t of timers) clearInterval(t);
   process.removeListener('SIGTERM', stop);
   process.removeListener('SIGINT', stop);
   // A worker's IPC channel would keep it alive after the proxy closed.
@@ -166,10 +205,27 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
   return code;
 }
 
+interface SnapshotMessage {
+  readonly type: typeof SNAPSHOT_MESSAGE;
+  readonly index: string;
+  readonly snapshot: StatsSnapshot;
+}
+
+function isSnapshotMessage(m: unknown): m is SnapshotMessage {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === SNAPSHOT_MESSAGE;
+}
+
 async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
   const workers = new Set<import('node:cluster').Worker>();
+  let adminWorker: import('node:cluster').Worker | undefined;
   for (let i = 0; i < args.concurrency; i++) {
-    workers.add(cluster.fork({ CROSSMESH_WORKER_INDEX: String(i) }));
+    const w = cluster.fork({ CROSSMESH_WORKER_INDEX: String(i) });
+    if (i === 0) adminWorker = w;
+    // Stats snapshots go to the worker that serves the admin interface.
+    w.on('message', (m: unknown) => {
+      if (isSnapshotMessage(m) && adminWorker?.isConnected()) adminWorker.send(m);
+    });
+    workers.add(w);
   }
   let stopping = false;
   const stop = () => {

@@ -12,12 +12,12 @@ afterEach(() => closer.closeAll());
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
-function config(upstreamPort: number, extraListener = ''): string {
+function config(upstreamPort: number, admin = false): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'crossmesh-cli-'));
   const file = path.join(dir, 'envoy.yaml');
   writeFileSync(
     file,
-    `static_resources:
+    `${admin ? 'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }\n' : ''}static_resources:
   listeners:
   - name: ingress
     address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
@@ -37,7 +37,7 @@ function config(upstreamPort: number, extraListener = ''): string {
           http_filters:
           - name: envoy.filters.http.router
             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-${extraListener}  clusters:
+  clusters:
   - name: up
     type: STATIC
     load_assignment:
@@ -139,16 +139,21 @@ describe('crossmesh proxy CLI', () => {
     expect(await proxy.exit).toBe(0);
   });
 
-  test('--concurrency 2 runs two workers on one listening port', async () => {
+  test('--concurrency 2 runs two workers on one port; the admin sums both workers’ stats', async () => {
     // GIVEN
     const up = await httpUpstream(closer, 'up');
-    const proxy = await run(['-c', config(up.port), '--concurrency', '2', '--log-level', 'info']);
+    const proxy = await run(['-c', config(up.port, true), '--concurrency', '2', '--log-level', 'info']);
     const port = proxy.ports.get('ingress') as number;
     // WHEN
     const results = await Promise.all(Array.from({ length: 20 }, () => request(port)));
+    await new Promise((r) => setTimeout(r, 2500));
+    const stats = await request(proxy.ports.get('admin') as number, {
+      path: '/stats?filter=^http\\.ingress_http\\.downstream_rq_total$',
+    });
     proxy.child.kill('SIGTERM');
-    // THEN every request is served, and both workers bound the same port
+    // THEN every request is served and counted once, and both workers bound the same port
     expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(stats.body.trim()).toBe('http.ingress_http.downstream_rq_total: 20');
     expect(await proxy.exit).toBe(0);
     const bound = [
       ...proxy.stderr().matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on 127\.0\.0\.1:(\d+)/g),
