@@ -9,7 +9,7 @@ import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
-import { MeshError } from '../../errors/index.js';
+import { ERROR_CATALOG, MeshError } from '../../errors/index.js';
 import { canonicalize, toCanonicalJson } from '../../model/canonical.js';
 import { detectFeatures } from '../../model/detect.js';
 import { loadMesh } from '../../model/load.js';
@@ -41,12 +41,14 @@ function resolve(root: unknown, path: string): unknown {
   return node;
 }
 
+/** Runs `run`; anything thrown must be a MeshError whose every problem has a documented code. */
 function onlyMeshErrors(run: () => unknown): void {
   try {
     run();
   } catch (error) {
     if (!(error instanceof MeshError)) throw error;
     expect(error.problems.length).toBeGreaterThan(0);
+    for (const problem of error.problems) expect(ERROR_CATALOG[problem.code], problem.code).toBeDefined();
   }
 }
 
