@@ -10,8 +10,9 @@
  *
  * AWS discontinued App Mesh on 2026-09-30; the construct says so as a synth warning, once.
  */
-import { Annotations, Tags } from 'aws-cdk-lib';
+import { Annotations, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as appmesh from 'aws-cdk-lib/aws-appmesh';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct, type IConstruct } from 'constructs';
 import { MANAGED_TAG } from '../adapters/appmesh/render.js';
@@ -51,7 +52,19 @@ export interface CrossmeshAppMeshProps {
    * @default false - unsupported features fail with TARGET_E_UNSUPPORTED
    */
   readonly allowDrop?: boolean;
+  /**
+   * The VPC of a private DNS Cloud Map namespace (`options.namespaceType: 'private-dns'`), for a
+   * VPC defined in this app (its id is then unknown until deployment).
+   * @default - the VPC whose id is `options.vpc`, imported by id
+   */
+  readonly vpc?: ec2.IVpc;
 }
+
+/**
+ * What the renderer is told as the VPC id when the VPC is a construct whose id is only known at
+ * deployment: the renderer only checks and echoes the id; the namespace takes the construct.
+ */
+const UNRESOLVED_VPC_ID = 'vpc-0';
 
 /** One model service as constructs. */
 interface ServiceConstructs {
@@ -80,7 +93,7 @@ export class CrossmeshAppMesh extends Construct {
   /** The App Mesh mesh. */
   readonly mesh: appmesh.Mesh;
   /** The Cloud Map namespace, when discovery is Cloud Map. */
-  readonly namespace?: servicediscovery.HttpNamespace;
+  readonly namespace?: servicediscovery.HttpNamespace | servicediscovery.PrivateDnsNamespace;
 
   private readonly services = new Map<string, ServiceConstructs>();
   private readonly gateways = new Map<
@@ -90,8 +103,30 @@ export class CrossmeshAppMesh extends Construct {
 
   constructor(scope: Construct, id: string, props: CrossmeshAppMeshProps) {
     super(scope, id);
+    const options = props.options ?? {};
+    if (props.vpc !== undefined && options.namespaceType !== 'private-dns') {
+      throw new MeshError(
+        'TARGET_E_OPTION',
+        `${this.node.path}: vpc is only used by a private DNS Cloud Map namespace, and options.namespaceType is ${JSON.stringify(options.namespaceType ?? 'http')}`,
+        {
+          path: 'options.namespaceType',
+          value: options.namespaceType ?? 'http',
+          allowed: '"private-dns" with vpc',
+        },
+      );
+    }
+    const vpcId =
+      props.vpc === undefined || options.vpc !== undefined
+        ? options.vpc
+        : Token.isUnresolved(props.vpc.vpcId)
+          ? UNRESOLVED_VPC_ID
+          : props.vpc.vpcId;
     const rendered = this.guard('', () =>
-      renderAppMeshForCdk(props.mesh, props.options ?? {}, props.allowDrop === true),
+      renderAppMeshForCdk(
+        props.mesh,
+        { ...options, ...(vpcId === undefined ? {} : { vpc: vpcId }) },
+        props.allowDrop === true,
+      ),
     );
     this.model = rendered.mesh;
     this.resources = rendered.resources;
@@ -116,7 +151,7 @@ export class CrossmeshAppMesh extends Construct {
 
     // Creation order follows references: Cloud Map services before the nodes that discover
     // through them, routers and virtual services before node backends, nodes before routes.
-    const cloudMap = this.buildCloudMap();
+    const cloudMap = this.buildCloudMap(props.vpc);
     if (cloudMap !== undefined) this.namespace = cloudMap.namespace;
     const resolveService = this.buildServices(cloudMap?.services ?? new Map());
     const resolveNode = this.buildNodes(resolveService);
@@ -244,17 +279,50 @@ export class CrossmeshAppMesh extends Construct {
     }
   }
 
-  /** The Cloud Map namespace and one service per model service (Cloud Map discovery only). */
-  private buildCloudMap():
-    | { namespace: servicediscovery.HttpNamespace; services: Map<string, servicediscovery.Service> }
+  /**
+   * The Cloud Map namespace (HTTP, or private DNS in a VPC) and one service per model service, with
+   * the rendered DNS records in a private DNS namespace. Cloud Map discovery only.
+   */
+  private buildCloudMap(vpc: ec2.IVpc | undefined):
+    | {
+        namespace: servicediscovery.HttpNamespace | servicediscovery.PrivateDnsNamespace;
+        services: Map<string, servicediscovery.Service>;
+      }
     | undefined {
     const cloudMap = this.resources.cloudMap;
     if (cloudMap === undefined) return undefined;
-    const namespace = new servicediscovery.HttpNamespace(this, 'Namespace', {
-      name: cloudMap.namespace.name,
-      description: cloudMap.namespace.description,
-    });
+    const ns = cloudMap.namespace;
     const services = new Map<string, servicediscovery.Service>();
+    if (ns.type === 'private-dns') {
+      const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
+        name: ns.name,
+        description: ns.description,
+        // The namespace only reads the VPC id; the zones are the stack's, as aws-cdk-lib requires some.
+        vpc:
+          vpc ??
+          ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+            vpcId: ns.vpc ?? '',
+            availabilityZones: Stack.of(this).availabilityZones,
+          }),
+      });
+      for (const svc of cloudMap.services) {
+        services.set(
+          svc.name,
+          this.guard(`services.${svc.name}`, () =>
+            namespace.createService(`Service-${svc.name}`, {
+              name: svc.name,
+              description: svc.description,
+              ...l2.cloudMapDns(svc.dns),
+            }),
+          ),
+        );
+      }
+      return { namespace, services };
+    }
+    const namespace = new servicediscovery.HttpNamespace(this, 'Namespace', {
+      name: ns.name,
+      description: ns.description,
+    });
     for (const svc of cloudMap.services) {
       services.set(
         svc.name,

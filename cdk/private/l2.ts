@@ -15,6 +15,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as appmesh from 'aws-cdk-lib/aws-appmesh';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
 import type * as am from '../../adapters/appmesh/types.js';
 
@@ -33,6 +34,36 @@ const IP_PREFERENCES: Readonly<Record<am.AmIpPreference, appmesh.IpPreference>> 
 /** A rendered IP preference as the L2 enum. */
 export function ipPreference(preference: am.AmIpPreference): appmesh.IpPreference {
   return IP_PREFERENCES[preference];
+}
+
+/**
+ * A rendered Cloud Map DNS configuration as L2 service options. The L2 gives every record one
+ * TTL; the renderer gives them one too, and anything else is refused rather than approximated.
+ */
+export function cloudMapDns(dns: am.CloudMapDnsConfig | undefined): {
+  dnsRecordType?: servicediscovery.DnsRecordType;
+  dnsTtl?: Duration;
+  routingPolicy?: servicediscovery.RoutingPolicy;
+} {
+  if (dns === undefined) return {};
+  const types = new Set(dns.records.map((r) => r.type));
+  const ttls = new Set(dns.records.map((r) => r.ttl));
+  const [ttl] = ttls;
+  if (ttls.size !== 1 || ttl === undefined || types.size !== dns.records.length) {
+    throw new RangeError(
+      `Cloud Map DNS records need one TTL and distinct types, got ${JSON.stringify(dns.records)}`,
+    );
+  }
+  return {
+    dnsRecordType:
+      types.size === 2
+        ? servicediscovery.DnsRecordType.A_AAAA
+        : types.has('AAAA')
+          ? servicediscovery.DnsRecordType.AAAA
+          : servicediscovery.DnsRecordType.A,
+    dnsTtl: Duration.seconds(ttl),
+    routingPolicy: servicediscovery.RoutingPolicy.MULTIVALUE,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
  */
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { renderAppMesh } from '../../adapters/appmesh/render.js';
@@ -233,18 +234,42 @@ function expectAgreement(mesh: unknown, options: AppMeshOptions): void {
     ).toEqual(want);
   }
 
-  // AND Cloud Map has the rendered namespace and services (only with Cloud Map discovery)
-  const namespaces = byType('AWS::ServiceDiscovery::HttpNamespace');
+  // AND Cloud Map has the rendered namespace (of the rendered type) and services (only with Cloud Map discovery)
+  const namespaces = [
+    ...byType('AWS::ServiceDiscovery::HttpNamespace').map((n) => [n.Name, n.Description, 'http']),
+    ...byType('AWS::ServiceDiscovery::PrivateDnsNamespace').map((n) => [
+      n.Name,
+      n.Description,
+      'private-dns',
+    ]),
+  ];
   const cloudServices = byType('AWS::ServiceDiscovery::Service');
   if (rendered.cloudMap === undefined) {
     expect(namespaces).toEqual([]);
     expect(cloudServices).toEqual([]);
   } else {
-    expect(namespaces.map((n) => [n.Name, n.Description])).toEqual([
-      [rendered.cloudMap.namespace.name, rendered.cloudMap.namespace.description],
-    ]);
-    expect(cloudServices.map((s) => [s.Name, s.Description]).sort()).toEqual(
-      rendered.cloudMap.services.map((s) => [s.name, s.description]),
+    const ns = rendered.cloudMap.namespace;
+    expect(namespaces).toEqual([[ns.name, ns.description, ns.type]]);
+    // DNS records compare as a set: the L2 writes A before AAAA whatever the preference.
+    const dnsOf = (config: Json | undefined) => {
+      const c = config as { DnsRecords: { Type: string; TTL: number }[]; RoutingPolicy: string } | undefined;
+      if (c === undefined) return undefined;
+      return {
+        records: c.DnsRecords.map((r) => `${r.Type}/${r.TTL}`).sort(),
+        routingPolicy: c.RoutingPolicy,
+      };
+    };
+    expect(cloudServices.map((s) => [s.Name, s.Description, dnsOf(s.DnsConfig)]).sort()).toEqual(
+      rendered.cloudMap.services.map((s) => [
+        s.name,
+        s.description,
+        s.dns === undefined
+          ? undefined
+          : {
+              records: s.dns.records.map((r) => `${r.type}/${r.ttl}`).sort(),
+              routingPolicy: s.dns.routingPolicy,
+            },
+      ]),
     );
   }
 }
@@ -254,7 +279,11 @@ const L2_PREFIX_RULE =
   /aws-cdk-lib refused gateways\.[^:]+: (When prefix path for the rewrite is specified, prefix path for the match must end with '\/'|Prefix path for the rewrite must start and end with '\/')/;
 
 describe('CrossmeshAppMesh agrees with the App Mesh renderer', () => {
-  for (const options of [{}, { discovery: 'dns', certificates: 'file' }] as const) {
+  for (const options of [
+    {},
+    { discovery: 'dns', certificates: 'file' },
+    { namespaceType: 'private-dns', vpc: 'vpc-0abc123' },
+  ] as const) {
     test(`every resource of examples/shop has the rendered name and spec (options ${JSON.stringify(options)})`, () => {
       // GIVEN the shop, rendered by the SDK path's renderer
       // WHEN it is synthesized through the L2 constructs
@@ -268,7 +297,11 @@ describe('CrossmeshAppMesh agrees with the App Mesh renderer', () => {
     fc.assert(
       fc.property(
         validMesh,
-        fc.constantFrom<AppMeshOptions>({}, { discovery: 'dns', certificates: 'file' }),
+        fc.constantFrom<AppMeshOptions>(
+          {},
+          { discovery: 'dns', certificates: 'file' },
+          { namespaceType: 'private-dns', vpc: 'vpc-0abc123' },
+        ),
         (mesh, options) => {
           let renderable = true;
           try {
@@ -827,6 +860,55 @@ describe('CrossmeshAppMesh maps each supported feature', () => {
     template.resourceCountIs('AWS::ServiceDiscovery::HttpNamespace', 0);
     expect(construct.namespace).toBeUndefined();
     expect(() => construct.cloudMapService('web')).toThrow(/discovery is DNS/);
+  });
+
+  test('private DNS namespace: in the given VPC, services publish the rendered records', () => {
+    // GIVEN a VPC defined in the same app (its id is a token until deployment) and IPv6 preferred
+    const stack = new Stack(testApp(), 'S');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0, subnetConfiguration: [] });
+    // WHEN
+    new CrossmeshAppMesh(stack, 'Mesh', {
+      mesh: oneService({}, { ipPreference: 'ipv6-preferred' }) as MeshInput,
+      options: { namespaceType: 'private-dns' },
+      vpc,
+    });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', {
+      Name: 'm.mesh.local',
+      Vpc: { Ref: stack.getLogicalId(vpc.node.defaultChild as CfnElement) },
+    });
+    template.resourceCountIs('AWS::ServiceDiscovery::HttpNamespace', 0);
+    template.hasResourceProperties('AWS::ServiceDiscovery::Service', {
+      Name: 'web',
+      DnsConfig: {
+        DnsRecords: [
+          { Type: 'A', TTL: 10 },
+          { Type: 'AAAA', TTL: 10 },
+        ],
+        RoutingPolicy: 'MULTIVALUE',
+      },
+    });
+  });
+
+  test('a VPC id from the options is imported; a vpc prop without a private DNS namespace is refused', () => {
+    // GIVEN / WHEN
+    const { template } = synth(oneService({}), {
+      options: { namespaceType: 'private-dns', vpc: 'vpc-0abc123' },
+    });
+    // THEN
+    template.hasResourceProperties('AWS::ServiceDiscovery::PrivateDnsNamespace', { Vpc: 'vpc-0abc123' });
+    template.hasResourceProperties('AWS::ServiceDiscovery::Service', {
+      DnsConfig: { DnsRecords: [{ Type: 'A', TTL: 10 }] },
+    });
+    const stack = new Stack(testApp(), 'S');
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0abc123',
+      availabilityZones: ['eu-west-1a'],
+    });
+    expect(() => new CrossmeshAppMesh(stack, 'Mesh', { mesh: oneService({}) as MeshInput, vpc })).toThrow(
+      expect.objectContaining({ code: 'TARGET_E_OPTION', path: 'options.namespaceType' }),
+    );
   });
 
   test('access logs: text by default, JSON fields when asked, per-service override', () => {
