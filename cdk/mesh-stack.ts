@@ -20,6 +20,7 @@ export class CrossmeshAppMeshStack extends Stack {
       mesh: props.mesh,
       ...(props.options === undefined ? {} : { options: props.options }),
       ...(props.allowDrop === undefined ? {} : { allowDrop: props.allowDrop }),
+      ...(props.vpc === undefined ? {} : { vpc: props.vpc }),
     });
   }
 }
