@@ -379,6 +379,17 @@ export class H1Pool {
     });
   }
 
+  /** Takes over an already connected socket (the ALPN probe of an auto_config cluster). */
+  adopt(socket: net.Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.open++;
+    this.options.events.onConnectionOpen();
+    this.idle(new H1Connection(this, socket));
+  }
+
   /** @internal Returns a connection that finished a request. */
   idle(conn: H1Connection): void {
     if (this.maxRequestsPerConnection > 0 && conn.requests >= this.maxRequestsPerConnection) {

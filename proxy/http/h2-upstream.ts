@@ -84,6 +84,15 @@ export class H2Pool {
     });
   }
 
+  /** Takes over an already connected socket that negotiated h2 (auto_config's ALPN probe). */
+  adopt(socket: net.Socket): void {
+    if (this.closed || (this.session !== undefined && !this.session.destroyed)) {
+      socket.destroy();
+      return;
+    }
+    this.open(socket);
+  }
+
   private open(socket: net.Socket): http2.ClientHttp2Session {
     const scheme = this.target.tls === undefined ? 'http' : 'https';
     const session = http2.connect(`${scheme}://${this.target.host}:${this.target.port}`, {

@@ -28,7 +28,7 @@ import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteTable } from '../
 import { type ClusterStats, HttpConnectionManagerStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import type { EngineCluster, EngineClusterManager, EngineHost } from './contracts.js';
-import type { PoolRegistry } from './pools.js';
+import type { PoolRegistry, ResolvedPool } from './pools.js';
 import type { Expirable, Sweeper } from './sweeper.js';
 import type { ConnectionInfo, HttpStreamFactory, RequestMeta, StreamHandle, UpgradeSink } from './types.js';
 
@@ -394,6 +394,32 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       this.sink.sendContinue();
     }
     const entry = hcm.pools.get(cluster, host);
+    if (entry.kind === 'auto') {
+      // The protocol of an auto_config cluster is known once ALPN settled on the first
+      // connection; until then the request (and any body) waits.
+      this.awaitingPool = true;
+      entry.pool.whenReady((resolved) => {
+        this.awaitingPool = false;
+        if (this.done) return;
+        this.dispatch(resolved, path, authority);
+        const queued = this.queuedBody;
+        this.queuedBody = undefined;
+        if (queued !== undefined) for (const chunk of queued) this.onRequestData(chunk, false);
+        if (this.requestEnded) this.upstream?.end(this.queuedTrailers);
+        this.flow.resume();
+      });
+      return;
+    }
+    this.dispatch(entry, path, authority);
+  }
+
+  private awaitingPool = false;
+  private queuedBody: Buffer[] | undefined;
+  private queuedTrailers: HeaderList | undefined;
+
+  /** Sends the request on an HTTP/1.1 pool or an HTTP/2 session. */
+  private dispatch(entry: ResolvedPool, path: string, authority: string): void {
+    const headers = this.head.headers;
     const hasBody = this.meta.hasBody;
     if (entry.kind === 'http1') {
       const out: HeaderList = ['host', authority];
@@ -443,9 +469,14 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
 
   // ---- request body from downstream ----
 
-  onRequestData(chunk: Buffer): void {
-    this.bytesReceived += chunk.length;
+  onRequestData(chunk: Buffer, fresh = true): void {
+    if (fresh) this.bytesReceived += chunk.length;
     if (this.deadline !== 0) this.touch();
+    if (this.awaitingPool) {
+      (this.queuedBody ??= []).push(chunk);
+      this.flow.pause();
+      return;
+    }
     const up = this.upstream;
     if (up === undefined || this.done) return;
     if (!up.writeData(chunk)) this.flow.pause();
@@ -455,6 +486,10 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.requestEnded = true;
     this.requestEndMs = performance.now();
     if (this.done) return;
+    if (this.awaitingPool) {
+      this.queuedTrailers = trailers;
+      return;
+    }
     this.upstream?.end(trailers);
   }
 

@@ -2,7 +2,8 @@
  * Connection pools per upstream host, created on first use: an {@link H1Pool} or an
  * {@link H2Pool} according to the cluster's protocol, wired to the cluster's `upstream_cx_*` stats.
  */
-import type { UpstreamTlsOptions } from '../http/connect.js';
+import { TLSSocket } from 'node:tls';
+import { type ConnectTarget, openConnection, type UpstreamTlsOptions } from '../http/connect.js';
 import { H1Pool, type PoolEvents } from '../http/h1-upstream.js';
 import { H2Pool } from '../http/h2-upstream.js';
 import type { ClusterStats } from '../stats/scopes.js';
@@ -36,10 +37,62 @@ export interface PoolCluster {
   readonly tcpKeepaliveSeconds?: number | undefined;
 }
 
-/** A pool for one host. */
-export type HostPool =
+/** A pool whose protocol is known. */
+export type ResolvedPool =
   | { readonly kind: 'http1'; readonly pool: H1Pool }
   | { readonly kind: 'http2'; readonly pool: H2Pool };
+
+/** A pool for one host; `auto` (auto_config) settles on HTTP/2 or HTTP/1.1 by ALPN. */
+export type HostPool = ResolvedPool | { readonly kind: 'auto'; readonly pool: AlpnPool };
+
+/**
+ * auto_config: the first connection offers ALPN h2 and http/1.1; what the upstream picks decides
+ * the pool for the host from then on, and that first connection is handed to it.
+ */
+export class AlpnPool {
+  private resolved: ResolvedPool | undefined;
+  private waiters: ((pool: ResolvedPool) => void)[] = [];
+  private probing = false;
+
+  constructor(
+    private readonly target: ConnectTarget,
+    private readonly make: (protocol: 'http1' | 'http2') => ResolvedPool,
+  ) {}
+
+  /** Calls `fn` with the host's pool once the protocol is known (at once if it is). */
+  whenReady(fn: (pool: ResolvedPool) => void): void {
+    if (this.resolved !== undefined) {
+      fn(this.resolved);
+      return;
+    }
+    this.waiters.push(fn);
+    if (this.probing) return;
+    this.probing = true;
+    const tls = this.target.tls ?? {};
+    openConnection({ ...this.target, tls: { ...tls, alpn: ['h2', 'http/1.1'] } }, (error, socket) => {
+      this.probing = false;
+      const alpn = socket instanceof TLSSocket ? socket.alpnProtocol : false;
+      const pool = this.make(alpn === 'h2' ? 'http2' : 'http1');
+      if (error === undefined && socket !== undefined) {
+        this.resolved = pool;
+        pool.pool.adopt(socket);
+      }
+      // A failed probe settles nothing: the waiting requests go to an HTTP/1.1 pool, which
+      // reports the connect failure (503 UF) the usual way, and the next request probes again.
+      for (const w of this.waiters.splice(0)) w(pool);
+    });
+  }
+
+  /** Closes idle connections of the settled pool. */
+  drain(): void {
+    this.resolved?.pool.drain();
+  }
+
+  /** Closes the settled pool. */
+  close(): void {
+    this.resolved?.pool.close();
+  }
+}
 
 /** Every pool of every cluster, keyed by host object identity. */
 export class PoolRegistry {
@@ -94,7 +147,22 @@ export class PoolRegistry {
       tls: cluster.tls,
       keepAliveSeconds: cluster.tcpKeepaliveSeconds,
     };
-    if (http2) return { kind: 'http2', pool: new H2Pool(target, events) };
+    if (cluster.protocol === 'auto') {
+      return {
+        kind: 'auto',
+        pool: new AlpnPool(target, (protocol) => this.make(protocol, cluster, target, events)),
+      };
+    }
+    return this.make(http2 ? 'http2' : 'http1', cluster, target, events);
+  }
+
+  private make(
+    protocol: 'http1' | 'http2',
+    cluster: PoolCluster,
+    target: ConnectTarget,
+    events: PoolEvents,
+  ): ResolvedPool {
+    if (protocol === 'http2') return { kind: 'http2', pool: new H2Pool(target, events) };
     return {
       kind: 'http1',
       pool: new H1Pool({

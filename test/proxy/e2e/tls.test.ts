@@ -223,4 +223,81 @@ describe.skipIf(!hasOpenssl)('TLS through the proxy', () => {
     expect(await res.text()).toBe('secure upstream');
     expect(sniSeen).toBe('beta.test');
   });
+
+  test('auto_config picks HTTP/2 or HTTP/1.1 per upstream by ALPN', async () => {
+    // GIVEN one TLS upstream that speaks h2 (and reports the protocol) and one that is HTTP/1.1 only
+    const h2 = http2.createSecureServer({ cert: beta.cert, key: beta.key }, (req, res) =>
+      res.end(`h2? ${req.httpVersion}`),
+    );
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    closer.add(() => new Promise((r) => h2.close(r)));
+    const h1 = https.createServer({ cert: beta.cert, key: beta.key }, (req, res) =>
+      res.end(`h1? ${req.httpVersion}`),
+    );
+    await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
+    closer.add(() => new Promise((r) => h1.close(r)));
+    const auto = (name: string, port: number) =>
+      staticCluster(name, port, {
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+            sni: 'beta.test',
+          },
+        },
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            auto_config: {},
+          },
+        },
+      });
+    const proxy = await startFromJson(closer, {
+      static_resources: {
+        listeners: [
+          {
+            name: 'plain',
+            address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+            filter_chains: [
+              {
+                filters: [
+                  {
+                    ...HCM('two', 'auto'),
+                    typed_config: {
+                      ...HCM('two', 'auto').typed_config,
+                      route_config: {
+                        virtual_hosts: [
+                          {
+                            name: 'all',
+                            domains: ['*'],
+                            routes: [
+                              { match: { prefix: '/two' }, route: { cluster: 'two' } },
+                              { match: { prefix: '/one' }, route: { cluster: 'one' } },
+                            ],
+                          },
+                        ],
+                      },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+        clusters: [
+          auto('two', (h2.address() as net.AddressInfo).port),
+          auto('one', (h1.address() as net.AddressInfo).port),
+        ],
+      },
+    });
+    const port = ingressPort(proxy, 'plain');
+    // WHEN (twice each: the second request uses the settled pool)
+    const texts: string[] = [];
+    for (const path of ['/two', '/two', '/one', '/one']) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: 'x' });
+      texts.push(await res.text());
+    }
+    // THEN
+    expect(texts).toEqual(['h2? 2.0', 'h2? 2.0', 'h1? 1.1', 'h1? 1.1']);
+  });
 });
