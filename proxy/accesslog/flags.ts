@@ -73,6 +73,11 @@ const FLAG_STRINGS: ReadonlyArray<readonly [number, string, string]> = [
   [ResponseFlag.DownstreamRemoteReset, 'DR', 'DownstreamRemoteReset'],
 ];
 
+/** Short code (`UF`) → bit, for access log filters. */
+export const FLAG_BITS: ReadonlyMap<string, number> = new Map(
+  FLAG_STRINGS.map(([bit, short]) => [short, bit]),
+);
+
 /** `%RESPONSE_FLAGS%`: short codes joined by `,`, or `-` when no flag is set. */
 export function formatResponseFlags(flags: number): string {
   if (flags === 0) return '-';

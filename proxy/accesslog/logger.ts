@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { MeshError } from '../../errors/index.js';
 import type { AccessLog, DataSource, FileAccessLog, SubstitutionFormatString } from '../config/envoy.js';
 import type { StatsStore } from '../stats/store.js';
+import { compileLogFilter, type LogFilter } from './filters.js';
 import {
   type CompiledFormat,
   compileFormat,
@@ -41,6 +42,8 @@ export interface AccessLogOptions {
   readonly flushIntervalMs?: number;
   /** Where Envoy's `access_log_file.*` stats go. @default - no stats */
   readonly stats?: StatsStore;
+  /** Random source for `runtime_filter` sampling. @default Math.random */
+  readonly random?: () => number;
 }
 
 /** A destination for formatted lines. */
@@ -265,21 +268,24 @@ function compileLineFormat(
   return (ctx) => renderText(format, ctx);
 }
 
+/** One configured log: an optional filter, a line renderer and its sink. */
+interface Output {
+  readonly filter: LogFilter | undefined;
+  readonly render: (ctx: FormatContext) => string;
+  readonly sink: Sink;
+}
+
 /** The compiled access logs of one connection manager. */
 export class AccessLogger {
   /** @internal */
-  constructor(
-    private readonly outputs: ReadonlyArray<{
-      readonly render: (ctx: FormatContext) => string;
-      readonly sink: Sink;
-    }>,
-  ) {}
+  constructor(private readonly outputs: readonly Output[]) {}
 
-  /** Formats and buffers one finished request for every configured log. Never throws. */
+  /** Formats and buffers one finished request for every configured log whose filter passes. Never throws. */
   log(entry: AccessLogEntry): void {
     for (const o of this.outputs) {
       let line: string;
       try {
+        if (o.filter !== undefined && !o.filter(entry)) continue;
         line = o.render(entry);
       } catch {
         // A formatter bug must not take the proxy down; the line is lost, not the process.
@@ -303,7 +309,8 @@ export class AccessLogger {
 /**
  * Compiles `access_log` entries. Supported: file (`envoy.access_loggers.file`, path may be
  * `/dev/stdout`), stdout and stderr loggers with the default format, `text_format_source`,
- * `json_format` (+ `omit_empty_values`). Unknown loggers and filters are start-up errors.
+ * `json_format` (+ `omit_empty_values`), and filters (see filters.ts). Unknown loggers and
+ * filters are start-up errors.
  * @throws MeshError naming the field at fault (files that were opened are closed again)
  */
 export function compileAccessLog(
@@ -311,10 +318,9 @@ export function compileAccessLog(
   options: AccessLogOptions = {},
 ): AccessLogger {
   const path = options.path ?? 'access_log';
-  const interval = options.flushIntervalMs ?? 1000;
-  const outputs: Array<{ render: (ctx: FormatContext) => string; sink: Sink }> = [];
+  const outputs: Output[] = [];
   try {
-    for (const [i, c] of configs.entries()) outputs.push(compileOne(c, `${path}[${i}]`, interval, options));
+    for (const [i, c] of configs.entries()) outputs.push(compileOne(c, `${path}[${i}]`, options));
   } catch (error) {
     // Nothing half-applied: files opened for earlier entries are closed again.
     for (const o of outputs) void o.sink.close();
@@ -323,63 +329,52 @@ export function compileAccessLog(
   return new AccessLogger(outputs);
 }
 
-function compileOne(
-  c: AccessLog,
-  p: string,
-  interval: number,
-  options: AccessLogOptions,
-): { render: (ctx: FormatContext) => string; sink: Sink } {
-  {
-    if (c.filter !== undefined) {
-      throw new MeshError(
-        'PROXY_E_UNSUPPORTED',
-        'access log filters are not supported by the bundled proxy',
-        {
-          path: `${p}.filter`,
-          allowed: 'see docs/proxy-compatibility.md',
-        },
-      );
+function sinkStats(store: StatsStore | undefined): SinkStats {
+  if (store === undefined) return NO_STATS;
+  return {
+    buffered: store.counter('access_log_file.write_buffered'),
+    completed: store.counter('access_log_file.write_completed'),
+    failed: store.counter('access_log_file.write_failed'),
+    byTimer: store.counter('access_log_file.flushed_by_timer'),
+  };
+}
+
+function compileOne(c: AccessLog, p: string, options: AccessLogOptions): Output {
+  const interval = options.flushIntervalMs ?? 1000;
+  // Filter and format first: the file is opened only once everything else is valid.
+  const filter =
+    c.filter === undefined ? undefined : compileLogFilter(c.filter, `${p}.filter`, options.random);
+  const typed = c.typed_config;
+  const type = typed?.['@type'];
+  const stats = sinkStats(options.stats);
+  if (type === FILE_TYPE) {
+    const f = typed as FileAccessLog;
+    if (typeof f.path !== 'string' || f.path === '') {
+      throw new MeshError('PROXY_E_INVALID', 'a file access log needs a path', {
+        path: `${p}.typed_config.path`,
+        value: f.path,
+        allowed: 'a file path or /dev/stdout',
+      });
     }
-    const typed = c.typed_config;
-    const type = typed?.['@type'];
-    let stats = NO_STATS;
-    if (options.stats !== undefined) {
-      const s = options.stats;
-      stats = {
-        buffered: s.counter('access_log_file.write_buffered'),
-        completed: s.counter('access_log_file.write_completed'),
-        failed: s.counter('access_log_file.write_failed'),
-        byTimer: s.counter('access_log_file.flushed_by_timer'),
-      };
-    }
-    if (type === FILE_TYPE) {
-      const f = typed as FileAccessLog;
-      if (typeof f.path !== 'string' || f.path === '') {
-        throw new MeshError('PROXY_E_INVALID', 'a file access log needs a path', {
-          path: `${p}.typed_config.path`,
-          value: f.path,
-          allowed: 'a file path or /dev/stdout',
-        });
-      }
-      const render = compileLineFormat(f.log_format, f.format, f.json_format, `${p}.typed_config`);
-      return { render, sink: fileSink(f.path, `${p}.typed_config.path`, interval, stats) };
-    }
-    if (type === STDOUT_TYPE || type === STDERR_TYPE) {
-      const f = typed as { readonly log_format?: SubstitutionFormatString };
-      const render = compileLineFormat(f.log_format, undefined, undefined, `${p}.typed_config`);
-      return {
-        render,
-        sink: streamSink(type === STDOUT_TYPE ? process.stdout : process.stderr, interval, stats),
-      };
-    }
-    throw new MeshError(
-      'PROXY_E_UNSUPPORTED',
-      `access logger ${JSON.stringify(type ?? c.name)} is not supported by the bundled proxy`,
-      {
-        path: type === undefined ? `${p}.typed_config` : `${p}.typed_config.@type`,
-        value: type ?? c.name,
-        allowed: `${FILE_TYPE}, ${STDOUT_TYPE}, ${STDERR_TYPE}`,
-      },
-    );
+    const render = compileLineFormat(f.log_format, f.format, f.json_format, `${p}.typed_config`);
+    return { filter, render, sink: fileSink(f.path, `${p}.typed_config.path`, interval, stats) };
   }
+  if (type === STDOUT_TYPE || type === STDERR_TYPE) {
+    const f = typed as { readonly log_format?: SubstitutionFormatString };
+    const render = compileLineFormat(f.log_format, undefined, undefined, `${p}.typed_config`);
+    return {
+      filter,
+      render,
+      sink: streamSink(type === STDOUT_TYPE ? process.stdout : process.stderr, interval, stats),
+    };
+  }
+  throw new MeshError(
+    'PROXY_E_UNSUPPORTED',
+    `access logger ${JSON.stringify(type ?? c.name)} is not supported by the bundled proxy`,
+    {
+      path: type === undefined ? `${p}.typed_config` : `${p}.typed_config.@type`,
+      value: type ?? c.name,
+      allowed: `${FILE_TYPE}, ${STDOUT_TYPE}, ${STDERR_TYPE}`,
+    },
+  );
 }

@@ -331,7 +331,23 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   ),
 
   // Access logs
-  'envoy.config.accesslog.v3.AccessLog': all('name typed_config'),
+  'envoy.config.accesslog.v3.AccessLog': all('name typed_config filter'),
+  'envoy.config.accesslog.v3.AccessLogFilter': all(
+    'status_code_filter duration_filter not_health_check_filter runtime_filter and_filter or_filter header_filter response_flag_filter',
+  ),
+  'envoy.config.accesslog.v3.StatusCodeFilter': all('comparison'),
+  'envoy.config.accesslog.v3.DurationFilter': all('comparison'),
+  'envoy.config.accesslog.v3.ComparisonFilter': all('op value'),
+  'envoy.config.core.v3.RuntimeUInt32': { default_value: S, runtime_key: RUNTIME_KEY_IGNORED },
+  'envoy.config.accesslog.v3.NotHealthCheckFilter': {},
+  'envoy.config.accesslog.v3.RuntimeFilter': {
+    percent_sampled: note('sampled with the default percentage (no runtime)'),
+    runtime_key: RUNTIME_KEY_IGNORED,
+  },
+  'envoy.config.accesslog.v3.AndFilter': all('filters'),
+  'envoy.config.accesslog.v3.OrFilter': all('filters'),
+  'envoy.config.accesslog.v3.HeaderFilter': all('header'),
+  'envoy.config.accesslog.v3.ResponseFlagFilter': all('flags'),
   'envoy.extensions.access_loggers.file.v3.FileAccessLog': all('path log_format'),
   'envoy.extensions.access_loggers.stream.v3.StdoutAccessLog': all('log_format'),
   'envoy.extensions.access_loggers.stream.v3.StderrAccessLog': all('log_format'),

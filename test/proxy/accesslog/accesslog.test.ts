@@ -205,8 +205,8 @@ describe('compileAccessLog', () => {
       'PROXY_E_UNSUPPORTED',
     ],
     [
-      { filter: { '@type': 'x' }, typed_config: { '@type': FILE, path: '/tmp/x' } },
-      'access_log[0].filter',
+      { filter: { metadata_filter: {} }, typed_config: { '@type': FILE, path: '/tmp/x' } },
+      'access_log[0].filter.metadata_filter',
       'PROXY_E_UNSUPPORTED',
     ],
     [
