@@ -309,6 +309,10 @@ export function translateRe2(pattern: string): { source: string; flags: string }
     } else if (c === '}') {
       out += '\\}';
       i++;
+    } else if (c === '.' && !flags.includes('s')) {
+      // RE2's `.` excludes only \n; JS's also excludes \r, U+2028 and U+2029.
+      out += '[^\\n]';
+      i++;
     } else {
       const ch = String.fromCodePoint(pattern.codePointAt(i) as number);
       out += ch;

@@ -27,6 +27,7 @@ describe('compileRe2', () => {
     ['(?m)^a$', 'a', true],
     ['(?s).', '\n', true],
     ['.', '\n', false],
+    ['a.b', 'a\rb', true],
   ])('%s on %j → %s', (pattern, input, want) => {
     // GIVEN an RE2 pattern
     // WHEN
@@ -75,6 +76,6 @@ describe('compileRe2', () => {
 
   test('translation keeps ordinary syntax unchanged', () => {
     // GIVEN / WHEN / THEN
-    expect(translateRe2('^/a/(b|c)*?[^x-z]$')).toEqual({ source: '^/a/(b|c)*?[^x-z]$', flags: 'u' });
+    expect(translateRe2('^/a/(b|c)*?[^x-z.]$')).toEqual({ source: '^/a/(b|c)*?[^x-z.]$', flags: 'u' });
   });
 });
