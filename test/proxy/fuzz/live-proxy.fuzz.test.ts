@@ -81,6 +81,23 @@ describe('live proxy fuzzing', () => {
     expect(seen.some((s) => s.url.includes('smuggled'))).toBe(false);
   });
 
+  test('random frames after the HTTP/2 preface never crash the proxy', async () => {
+    // GIVEN the h2c connection preface followed by random bytes (malformed frames)
+    const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 120 }), { minLength: 1, maxLength: 3 }),
+        async (chunks) => {
+          // WHEN
+          await blast([preface, ...chunks]);
+        },
+      ),
+      { numRuns: 30 },
+    );
+    // THEN
+    expect((await request(port, { path: '/after-h2-fuzz' })).status).toBe(200);
+  });
+
   test('mutated smuggling pipelines never desynchronise proxy and upstream', async () => {
     // GIVEN a POST whose body holds a request to /smuggled, with one head byte mutated. A mutation
     // may legitimately turn the body into a second request (e.g. a broken Content-Length name);
