@@ -78,9 +78,11 @@ function proxyService(options: ComposeOptions, id: string): Record<string, unkno
       volumes: [`${bootstrap}:/etc/crossmesh/bootstrap.json:ro`, ...certVolume(options)],
     };
   }
+  // The image's entrypoint is the CLI; sidecars run the xDS proxy entry instead (proxy/xds/main.ts).
   return {
     image: CROSSMESH_IMAGE,
-    command: ['proxy', '-c', '/etc/crossmesh/bootstrap.json'],
+    entrypoint: ['node', '/opt/crossmesh/dist/proxy/xds/main.js'],
+    command: ['-c', '/etc/crossmesh/bootstrap.json'],
     volumes: [`${bootstrap}:/etc/crossmesh/bootstrap.json:ro`, ...certVolume(options)],
   };
 }
@@ -105,6 +107,8 @@ export function renderCompose(mesh: Mesh, options: ComposeOptions): ComposeOutpu
       String(STATUS_PORT),
       '--placement',
       '/etc/crossmesh/placement.json',
+      // The bundled proxy has no SDS and not every feature yet: serve it what it runs (listed on stderr).
+      ...(options.proxy === 'envoy' ? [] : ['--for-bundled-proxy']),
     ],
     volumes: [
       `${options.projectDir}:/app:ro`,

@@ -46,8 +46,9 @@ writes crossmesh-compose/: each proxy's bootstrap and the placement the control 
 Options:
   -o, --output <file>          the compose file to write (required)
   --proxy <crossmesh|envoy>    sidecar and gateway image: the bundled proxy built from this
-                               repository's Dockerfile (default), or envoyproxy/envoy with the
-                               same bootstraps
+                               repository's Dockerfile (default; its sidecars run the xDS proxy
+                               entry and the control plane serves them with --for-bundled-proxy),
+                               or envoyproxy/envoy with the same bootstraps
 
 The project directory (nearest package.json above the mesh file) is mounted read-only at /app;
 services run their local command there with node:20-slim. With mTLS on, a CA and a certificate

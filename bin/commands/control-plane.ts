@@ -6,8 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { bundledProxyDrops, withoutBundledProxyGaps } from '../../adapters/envoy/bundled.js';
 import type { Placement } from '../../adapters/envoy/placement.js';
-import { renderEnvoy } from '../../adapters/envoy/render.js';
+import { DEFAULT_CERTIFICATES } from '../../adapters/envoy/private/tls.js';
+import { type EnvoyOutput, renderEnvoy } from '../../adapters/envoy/render.js';
 import { MeshPublisher } from '../../controlplane/publisher.js';
 import { XdsServer } from '../../controlplane/server.js';
 import { serveStatus } from '../../controlplane/status-http.js';
@@ -16,10 +18,11 @@ import { watchFile } from '../../controlplane/watch.js';
 import { EXIT } from '../../errors/entry.js';
 import { formatProblem, MeshError } from '../../errors/index.js';
 import { loadMesh } from '../../model/load.js';
+import type { Mesh } from '../../model/types.js';
 import type { Command, CommandIO } from '../command.js';
 import { onePositional, parseStrict } from './args.js';
 
-const OPTIONS = ['--host', '--port', '--status-port', '--placement', '--no-watch'];
+const OPTIONS = ['--host', '--port', '--status-port', '--placement', '--no-watch', '--for-bundled-proxy'];
 
 function portOf(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
@@ -48,16 +51,28 @@ async function readPlacement(file: string): Promise<Placement> {
   }
 }
 
+/** Renders a mesh for Envoy, or for the bundled proxy (its gaps left out, each use reported). */
+function render(mesh: Mesh, placement: Placement | undefined, bundled: boolean, io: CommandIO): EnvoyOutput {
+  if (!bundled) return renderEnvoy(mesh, placement === undefined ? {} : { placement });
+  for (const d of bundledProxyDrops(mesh))
+    io.stderr.write(`left out for the bundled proxy: ${d.path} (${d.feature}): ${d.reason}\n`);
+  return renderEnvoy(withoutBundledProxyGaps(mesh), {
+    ...(placement === undefined ? {} : { placement }),
+    certificates: { directory: DEFAULT_CERTIFICATES.directory, delivery: 'files', verifyPeerIdentity: false },
+  });
+}
+
 /** Renders and publishes; on a bad mesh, reports it and keeps serving the last good version. */
 async function publish(
   file: string,
   publisher: MeshPublisher,
   placement: Placement | undefined,
+  bundled: boolean,
   io: CommandIO,
 ): Promise<boolean> {
   try {
     const mesh = await loadMesh(file);
-    const result = publisher.publish(renderEnvoy(mesh, placement === undefined ? {} : { placement }));
+    const result = publisher.publish(render(mesh, placement, bundled, io));
     io.stderr.write(
       `published mesh ${JSON.stringify(mesh.name)}: ${result.snapshots} snapshots in ${result.buildMs.toFixed(1)} ms\n`,
     );
@@ -88,6 +103,10 @@ Options:
   --placement <file.json>  where proxies and instances are (default: the static placement, one
                            host per instance named <service>-<version>-<i>, as crossmesh compose)
   --no-watch               do not watch the mesh file
+  --for-bundled-proxy      serve what the bundled proxy runs: certificates named as files in the
+                           TLS contexts (no SDS), peers checked against the mesh CA only, and the
+                           features it cannot run yet left out (each use listed on stderr), as
+                           crossmesh up does
 
 Prints the address it listens on, then runs until SIGINT or SIGTERM.
 
@@ -103,6 +122,7 @@ Exit codes: 0 stopped by a signal, 1 invalid mesh at start, 2 usage.`,
           'status-port': { type: 'string' },
           placement: { type: 'string' },
           'no-watch': { type: 'boolean' },
+          'for-bundled-proxy': { type: 'boolean' },
         },
       }),
     );
@@ -112,7 +132,8 @@ Exit codes: 0 stopped by a signal, 1 invalid mesh at start, 2 usage.`,
     const publisher = new MeshPublisher();
     // A mesh that is invalid at start is an error; later edits only warn.
     const mesh = await loadMesh(file);
-    publisher.publish(renderEnvoy(mesh, placement === undefined ? {} : { placement }));
+    const bundled = values['for-bundled-proxy'] === true;
+    publisher.publish(render(mesh, placement, bundled, io));
     const server = new XdsServer(publisher.cache, {
       onNack: (s, type, version, message) =>
         io.stderr.write(`NACK from ${s.nodeId} for ${SHORT_NAME[type as TypeUrl]} ${version}: ${message}\n`),
@@ -130,7 +151,7 @@ Exit codes: 0 stopped by a signal, 1 invalid mesh at start, 2 usage.`,
     const stopWatching =
       values['no-watch'] === true
         ? () => undefined
-        : watchFile(file, () => void publish(file, publisher, placement, io));
+        : watchFile(file, () => void publish(file, publisher, placement, bundled, io));
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
