@@ -478,6 +478,7 @@ function readAny(value: unknown, path: string, problems: Problem[], owner: AnyOw
     return undefined;
   }
   const { '@type': _type, ...rest } = value;
+  if (TYPED_STRUCTS.has(desc.typeName)) return readTypedStruct(rest, path, problems, owner);
   if (WRAPPERS[desc.typeName] !== undefined || desc.typeName.startsWith('google.protobuf.')) {
     // Well-known types inside Any carry their JSON form in "value".
     const inner = readWellKnown(desc, rest['value'], joinPath(path, 'value'), problems);
@@ -485,6 +486,46 @@ function readAny(value: unknown, path: string, problems: Problem[], owner: AnyOw
   }
   const inner = readMessage(desc, rest, path, problems);
   return isObject(inner) ? { '@type': typeUrl, ...inner } : undefined;
+}
+
+/** Both spellings of TypedStruct: a type URL plus the config as a Struct. */
+const TYPED_STRUCTS = new Set(['xds.type.v3.TypedStruct', 'udpa.type.v1.TypedStruct']);
+
+/**
+ * A TypedStruct is read as the typed config it describes (`{ "@type": type_url, ...value }`), as
+ * Envoy converts it, so the rest of the loader and the runtime only ever see the real message.
+ */
+function readTypedStruct(
+  fields: Record<string, unknown>,
+  path: string,
+  problems: Problem[],
+  owner: AnyOwner,
+): Json | undefined {
+  for (const key of Object.keys(fields)) {
+    if (key !== 'type_url' && key !== 'typeUrl' && key !== 'value') {
+      problems.push({
+        code: 'PROXY_E_UNKNOWN_FIELD',
+        path: joinPath(path, key),
+        message: `${joinPath(path, key)}: unknown field "${key}" in TypedStruct (fields: type_url, value)`,
+        value: key,
+        allowed: 'type_url, value',
+      });
+      return undefined;
+    }
+  }
+  const typeUrl = fields['type_url'] ?? fields['typeUrl'];
+  const value = fields['value'] ?? {};
+  if (typeof typeUrl !== 'string' || !isObject(value)) {
+    invalid(
+      problems,
+      path,
+      'a TypedStruct needs a type_url string and a value object',
+      undefined,
+      'type_url and value',
+    );
+    return undefined;
+  }
+  return readAny({ ...value, '@type': typeUrl }, joinPath(path, 'value'), problems, owner);
 }
 
 /** The closest name by edit distance, when it is close enough to be a likely typo. */

@@ -37,6 +37,7 @@ const out = join(root, 'gen/envoy.binpb');
 // build runs never sees half a file.
 const tmpOut = `${out}.${process.pid}.tmp`;
 const started = Date.now();
+const TYPED_STRUCTS = ['xds/type/v3/typed_struct.proto', 'udpa/type/v1/typed_struct.proto'];
 
 const work = mkdtempSync(join(tmpdir(), 'crossmesh-protos-'));
 try {
@@ -84,6 +85,8 @@ try {
   for (let attempt = 0; ; attempt++) {
     const args = ['build', '--exclude-source-info', '-o', tmpOut];
     for (const f of candidates) if (!excluded.has(f)) args.push('--path', `deps/envoy-api/${f}`);
+    // TypedStruct (both spellings): Envoy accepts it in place of any typed config.
+    for (const f of TYPED_STRUCTS) args.push('--path', `deps/xds/${f}`);
     mkdirSync(join(root, 'gen'), { recursive: true });
     try {
       execFileSync(buf, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -186,6 +186,23 @@ describe('loadBootstrap', () => {
     expect(err.message).toContain('envoy.filters.http.router');
   });
 
+  test('a TypedStruct is read as the typed config it names, as Envoy converts it', () => {
+    // GIVEN the router filter written as a udpa TypedStruct
+    const text = config().replace(
+      'typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }',
+      'typed_config: { "@type": type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/envoy.extensions.filters.http.router.v3.Router, value: {} }',
+    );
+    // WHEN loaded
+    const b = loadBootstrap(text);
+    // THEN the runtime sees the Router itself
+    expect(hcmOf(b).http_filters?.[0]?.typed_config).toEqual({
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+    });
+    // AND a typo inside the struct is named through value
+    const err = rejection(() => loadBootstrap(text.replace('value: {}', 'value: { dynamic_stat: true }')));
+    expect(err.path).toMatch(/http_filters\[0\]\.typed_config\.value\.dynamic_stat$/);
+  });
+
   test('two members of one oneof are a conflict', () => {
     // GIVEN a route with both prefix and path
     const text = config().replace('match: { prefix: / }', 'match: { prefix: /, path: /x }');
