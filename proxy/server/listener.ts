@@ -97,7 +97,7 @@ export class ListenerRuntime {
   constructor(
     private readonly config: Listener,
     private readonly deps: ListenerDeps,
-    path: string,
+    private readonly path: string,
   ) {
     this.name = config.name ?? `listener_${path}`;
     const chains = config.filter_chains ?? [];
@@ -292,7 +292,9 @@ export class ListenerRuntime {
   listen(): Promise<{ address: string; port: number }> {
     const sa = this.config.address.socket_address;
     if (sa === undefined) {
-      return Promise.reject(unsupported('address.pipe', 'only socket_address listeners are supported'));
+      return Promise.reject(
+        unsupported(`${this.path}.address.pipe`, 'only socket_address listeners are supported'),
+      );
     }
     return new Promise((resolve, reject) => {
       const onError = (error: Error) =>
@@ -301,7 +303,7 @@ export class ListenerRuntime {
             'PROXY_E_LISTEN',
             `listener ${this.name}: cannot bind ${sa.address}:${sa.port_value ?? 0}: ${error.message}`,
             {
-              path: 'address.socket_address',
+              path: `${this.path}.address.socket_address`,
               value: `${sa.address}:${sa.port_value ?? 0}`,
               cause: error,
             },
