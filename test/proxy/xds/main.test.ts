@@ -31,9 +31,10 @@ afterAll(async () => {
 describe('proxy/xds/main.ts', () => {
   test('runs a sidecar from a dynamic bootstrap file, forwards a call, and drains on SIGTERM', async () => {
     // GIVEN an upstream for `api` and a control plane serving a mesh where `web` calls `api`
-    upstream = createServer((_req, res) => res.end('hello from api'));
+    const api = createServer((_req, res) => res.end('hello from api'));
+    upstream = api;
     const apiPort = await new Promise<number>((resolve) =>
-      upstream?.listen(0, '127.0.0.1', () => resolve((upstream?.address() as { port: number }).port)),
+      api.listen(0, '127.0.0.1', () => resolve((api.address() as { port: number }).port)),
     );
     const mesh = canonicalize({
       name: 'tiny',
