@@ -30,36 +30,16 @@ function add(ah: number, al: number, bh: number, bl: number): void {
 }
 
 function mul(ah: number, al: number, bh: number, bl: number): void {
-  const a48 = ah >>> 16;
-  const a32 = ah & 0xffff;
-  const a16 = al >>> 16;
-  const a00 = al & 0xffff;
-  const b48 = bh >>> 16;
-  const b32 = bh & 0xffff;
-  const b16 = bl >>> 16;
-  const b00 = bl & 0xffff;
-  let c00 = a00 * b00;
-  let c16 = c00 >>> 16;
-  c00 &= 0xffff;
-  c16 += a16 * b00;
-  let c32 = c16 >>> 16;
-  c16 &= 0xffff;
-  c16 += a00 * b16;
-  c32 += c16 >>> 16;
-  c16 &= 0xffff;
-  c32 += a32 * b00;
-  let c48 = c32 >>> 16;
-  c32 &= 0xffff;
-  c32 += a16 * b16;
-  c48 += c32 >>> 16;
-  c32 &= 0xffff;
-  c32 += a00 * b32;
-  c48 += c32 >>> 16;
-  c32 &= 0xffff;
-  c48 += a48 * b00 + a32 * b16 + a16 * b32 + a00 * b48;
-  c48 &= 0xffff;
-  R[0] = ((c48 << 16) | c32) >>> 0;
-  R[1] = ((c16 << 16) | c00) >>> 0;
+  // (ah:al) x (bh:bl) mod 2^64 = al*bl + ((ah*bl + al*bh) << 32). Math.imul gives every low
+  // 32-bit product exactly; only the high half of al*bl needs 16-bit pieces (all exact in a double).
+  const a0 = al & 0xffff;
+  const a1 = al >>> 16;
+  const b0 = bl & 0xffff;
+  const b1 = bl >>> 16;
+  const mid = a1 * b0 + a0 * b1 + ((a0 * b0) >>> 16);
+  const carry = a1 * b1 + Math.floor(mid / 65536);
+  R[0] = (Math.imul(ah, bl) + Math.imul(al, bh) + carry) >>> 0;
+  R[1] = Math.imul(al, bl) >>> 0;
 }
 
 /** Rotate left by r (1..31). */
