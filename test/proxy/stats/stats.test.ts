@@ -279,6 +279,10 @@ describe('bundles', () => {
     expect(store.counter('http.in.downstream_rq_4xx').value).toBe(1);
     expect(store.counter('http.in.downstream_rq_completed').value).toBe(1);
     expect(store.counter('http.in.downstream_rq_2xx').value).toBe(0);
+    // WHEN a tcp_proxy bundle counts a connection
+    new TcpProxyStats(store, 'db').downstream_cx_total.inc();
+    // THEN
+    expect(store.counter('tcp.db.downstream_cx_total').value).toBe(1);
   });
 
   test('names from config are sanitized like Envoy', () => {
