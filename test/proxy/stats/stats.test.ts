@@ -12,6 +12,7 @@ import {
   ServerStats,
   StatsStore,
   sanitizeStatName,
+  TcpProxyStats,
 } from '../../../proxy/stats/index.js';
 
 describe('StatsStore', () => {
