@@ -8,6 +8,9 @@
  *   `envoy.extensions.upstreams.http.v3.HttpProtocolOptions` (explicit HTTP/2 when
  *   `http2_protocol_options` is present, explicit HTTP/1.1 otherwise). As in Envoy, typed options,
  *   when present, take precedence over the three deprecated protocol fields.
+ * - in a bootstrap, `tls_certificate_sds_secret_configs` and `validation_context_sds_secret_config`
+ *   naming a secret of `static_resources.secrets` (no `sds_config`) → the secret's
+ *   `tls_certificates` / `validation_context` inline, as Envoy resolves static secrets.
  * Conflicting old and new forms are PROXY_E_INVALID problems where Envoy rejects them too.
  */
 import type { DescMessage } from '@bufbuild/protobuf';
@@ -21,7 +24,13 @@ const isObj = (v: Json | undefined): v is Obj => typeof v === 'object' && v !== 
 /** Name (and type) of the upstream HTTP protocol options extension. */
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
-type Rewrite = (obj: Obj, path: string, problems: Problem[]) => void;
+/** What a rewrite may read: the problem list and, in a bootstrap, its static secrets by name. */
+interface Ctx {
+  readonly problems: Problem[];
+  readonly secrets: ReadonlyMap<string, Obj> | undefined;
+}
+
+type Rewrite = (obj: Obj, path: string, ctx: Ctx) => void;
 
 const REWRITES: Readonly<Record<string, Rewrite>> = {
   'envoy.config.route.v3.HeaderMatcher': (obj) => {
@@ -40,7 +49,7 @@ const REWRITES: Readonly<Record<string, Rewrite>> = {
       obj['string_match'] = { [current]: value };
     }
   },
-  'envoy.config.core.v3.HeaderValueOption': (obj, path, problems) => {
+  'envoy.config.core.v3.HeaderValueOption': (obj, path, { problems }) => {
     const append = obj['append'];
     if (append === undefined) return;
     if (obj['append_action'] !== undefined) {
@@ -51,7 +60,44 @@ const REWRITES: Readonly<Record<string, Rewrite>> = {
     // append: true is the default action (APPEND_IF_EXISTS_OR_ADD), which canonical JSON omits.
     if (append === false) obj['append_action'] = 'OVERWRITE_IF_EXISTS_OR_ADD';
   },
-  'envoy.config.cluster.v3.Cluster': (obj, path, problems) => {
+  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext': (obj, path, { problems, secrets }) => {
+    if (secrets === undefined) return; // a lone resource: secrets come from SDS, not from here
+    const certs = obj['tls_certificate_sds_secret_configs'];
+    if (Array.isArray(certs)) {
+      const inline: Json[] = Array.isArray(obj['tls_certificates']) ? [...obj['tls_certificates']] : [];
+      certs.forEach((ref, i) => {
+        const name = isObj(ref) ? ref['name'] : undefined;
+        const secret = typeof name === 'string' ? secrets.get(name) : undefined;
+        if (secret?.['tls_certificate'] === undefined) {
+          unknownSecret(
+            problems,
+            joinPath(path, `tls_certificate_sds_secret_configs[${i}].name`),
+            'secret',
+            name,
+            secrets,
+          );
+        } else inline.push(secret['tls_certificate']);
+      });
+      delete obj['tls_certificate_sds_secret_configs'];
+      obj['tls_certificates'] = inline;
+    }
+    const validation = obj['validation_context_sds_secret_config'];
+    if (isObj(validation)) {
+      const name = validation['name'];
+      const secret = typeof name === 'string' ? secrets.get(name) : undefined;
+      if (secret?.['validation_context'] === undefined) {
+        unknownSecret(
+          problems,
+          joinPath(path, 'validation_context_sds_secret_config.name'),
+          'certificate validation context',
+          name,
+          secrets,
+        );
+      } else obj['validation_context'] = secret['validation_context'];
+      delete obj['validation_context_sds_secret_config'];
+    }
+  },
+  'envoy.config.cluster.v3.Cluster': (obj, path, { problems }) => {
     // Mirrors Envoy's upstream_impl.cc: typed HttpProtocolOptions win over the deprecated protocol
     // fields; max_requests_per_connection may be given in only one of the two places.
     const legacy = ['http2_protocol_options', 'http_protocol_options', 'common_http_protocol_options'];
@@ -104,6 +150,23 @@ const REWRITES: Readonly<Record<string, Rewrite>> = {
   },
 };
 
+function unknownSecret(
+  problems: Problem[],
+  path: string,
+  kind: string,
+  name: Json | undefined,
+  secrets: ReadonlyMap<string, Obj>,
+): void {
+  const known = [...secrets.keys()].sort().join(', ') || 'none';
+  problems.push({
+    code: 'PROXY_E_INVALID',
+    path,
+    message: `${path}: unknown static ${kind}: ${String(name)} (static_resources.secrets: ${known})`,
+    value: name,
+    allowed: `a secret of static_resources.secrets: ${known}`,
+  });
+}
+
 function conflict(problems: Problem[], path: string, old: string, current: string): void {
   problems.push({
     code: 'PROXY_E_INVALID',
@@ -116,6 +179,19 @@ function conflict(problems: Problem[], path: string, old: string, current: strin
 
 /** Rewrites deprecated forms in place in canonical JSON (a `desc` message); problems are appended. */
 export function canonicalize(desc: DescMessage, json: Json, path: string, problems: Problem[]): void {
+  let secrets: Map<string, Obj> | undefined;
+  if (desc.typeName === 'envoy.config.bootstrap.v3.Bootstrap' && isObj(json)) {
+    const statics = json['static_resources'];
+    const list = isObj(statics) && Array.isArray(statics['secrets']) ? statics['secrets'] : [];
+    secrets = new Map();
+    for (const secret of list) {
+      if (isObj(secret) && typeof secret['name'] === 'string') secrets.set(secret['name'], secret);
+    }
+  }
+  walk(desc, json, path, { problems, secrets });
+}
+
+function walk(desc: DescMessage, json: Json, path: string, ctx: Ctx): void {
   if (!isObj(json) || desc.typeName.startsWith('google.protobuf.')) return;
   for (const field of desc.fields) {
     const value = json[field.name];
@@ -124,25 +200,25 @@ export function canonicalize(desc: DescMessage, json: Json, path: string, proble
     const fieldPath = joinPath(path, field.name);
     if (field.fieldKind === 'map') {
       if (isObj(value))
-        for (const [k, v] of Object.entries(value)) visit(message, v, mapKeyPath(fieldPath, k), problems);
+        for (const [k, v] of Object.entries(value)) visit(message, v, mapKeyPath(fieldPath, k), ctx);
     } else if (field.fieldKind === 'list') {
       if (Array.isArray(value)) {
         value.forEach((v, i) => {
-          visit(message, v, `${fieldPath}[${i}]`, problems);
+          visit(message, v, `${fieldPath}[${i}]`, ctx);
         });
       }
     } else {
-      visit(message, value, fieldPath, problems);
+      visit(message, value, fieldPath, ctx);
     }
   }
-  REWRITES[desc.typeName]?.(json, path, problems);
+  REWRITES[desc.typeName]?.(json, path, ctx);
 }
 
-function visit(desc: DescMessage, value: Json, path: string, problems: Problem[]): void {
+function visit(desc: DescMessage, value: Json, path: string, ctx: Ctx): void {
   if (desc.typeName === 'google.protobuf.Any' && isObj(value) && typeof value['@type'] === 'string') {
     const inner = envoyRegistry().getMessage(typeNameOf(value['@type']));
-    if (inner !== undefined) canonicalize(inner, value, path, problems);
+    if (inner !== undefined) walk(inner, value, path, ctx);
     return;
   }
-  canonicalize(desc, value, path, problems);
+  walk(desc, value, path, ctx);
 }

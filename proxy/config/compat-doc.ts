@@ -125,6 +125,8 @@ export function proxyCompatibilityPage(): string {
     '- Deprecated spellings are rewritten before the runtime sees them: `HeaderMatcher.*_match` to',
     '  `string_match`, `HeaderValueOption.append` to `append_action`, cluster-level HTTP protocol options',
     '  to `typed_extension_protocol_options` (`envoy.extensions.upstreams.http.v3.HttpProtocolOptions`).',
+    '- Static secrets (`static_resources.secrets`) named by `tls_certificate_sds_secret_configs` or',
+    '  `validation_context_sds_secret_config` without `sds_config` are inlined, as Envoy resolves them.',
     '- Deprecated fields load, with a start-up warning each (`PROXY_W_DEPRECATED`), as Envoy warns.',
     '- The result is canonical proto3 JSON (proto field names, enum names, defaults omitted, 64-bit',
     '  integers as strings), deeply frozen; its TypeScript shape is `proxy/config/envoy.ts`.',

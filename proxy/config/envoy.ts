@@ -550,8 +550,10 @@ export interface SdsSecretConfig {
 export interface CommonTlsContext {
   readonly tls_params?: TlsParameters;
   readonly tls_certificates?: readonly TlsCertificate[];
+  /** Never set in a loaded bootstrap: static secrets are inlined into `tls_certificates`. */
   readonly tls_certificate_sds_secret_configs?: readonly SdsSecretConfig[];
   readonly validation_context?: CertificateValidationContext;
+  /** Never set in a loaded bootstrap: a static secret is inlined into `validation_context`. */
   readonly validation_context_sds_secret_config?: SdsSecretConfig;
   readonly alpn_protocols?: readonly string[];
 }

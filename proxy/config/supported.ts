@@ -111,7 +111,14 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     locality: S,
   },
   'envoy.config.core.v3.Locality': all('region zone sub_zone'),
-  'envoy.config.bootstrap.v3.Bootstrap.StaticResources': all('listeners clusters'),
+  'envoy.config.bootstrap.v3.Bootstrap.StaticResources': {
+    ...all('listeners clusters'),
+    secrets: note('named by *_sds_secret_config without sds_config; the loader inlines them'),
+  },
+  'envoy.extensions.transport_sockets.tls.v3.Secret': all('name tls_certificate validation_context'),
+  'envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig': {
+    name: note('a secret of static_resources.secrets (dynamic SDS, sds_config, is not supported)'),
+  },
   'envoy.config.bootstrap.v3.Admin': {
     address: S,
     access_log: S,
@@ -450,9 +457,13 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     'common_tls_context require_client_certificate',
   ),
   'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': all('common_tls_context sni'),
-  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext': all(
-    'tls_params tls_certificates validation_context alpn_protocols',
-  ),
+  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext': {
+    ...all('tls_params tls_certificates validation_context alpn_protocols'),
+    ...all(
+      'tls_certificate_sds_secret_configs validation_context_sds_secret_config',
+      note('static secrets only: the loader inlines them as tls_certificates / validation_context'),
+    ),
+  },
   'envoy.extensions.transport_sockets.tls.v3.TlsParameters': {
     tls_minimum_protocol_version: only(['TLS_AUTO', 'TLSv1_2', 'TLSv1_3']),
     tls_maximum_protocol_version: only(['TLS_AUTO', 'TLSv1_2', 'TLSv1_3']),

@@ -8,6 +8,7 @@ import { MeshError } from '../../../errors/index.js';
 import {
   type Bootstrap,
   type Cluster,
+  type CommonTlsContext,
   type ConfigWarning,
   HCM_TYPE,
   type HttpConnectionManager,
@@ -365,6 +366,41 @@ describe('loadBootstrap', () => {
     expect(options['@type']).toBe(UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE);
     expect(options.explicit_http_config).toEqual({ http2_protocol_options: {} });
     expect(options.common_http_protocol_options).toEqual({ max_requests_per_connection: 10 });
+  });
+
+  test('static secrets named by SDS configs are inlined, as Envoy resolves them', () => {
+    // GIVEN an upstream TLS context naming static secrets for its certificate and its CA
+    const cluster = `    transport_socket:
+      name: tls
+      typed_config:
+        "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+        common_tls_context:
+          tls_certificate_sds_secret_configs: [{ name: client }]
+          validation_context_sds_secret_config: { name: ca }
+`;
+    const secrets = `  secrets:
+  - name: client
+    tls_certificate: { certificate_chain: { filename: c.pem }, private_key: { filename: k.pem } }
+  - name: ca
+    validation_context: { trusted_ca: { filename: ca.pem } }
+`;
+    // WHEN loaded
+    const b = loadBootstrap(config(cluster) + secrets);
+    // THEN the runtime sees inline certificates and CA
+    const tls = clusterOf(b).transport_socket?.typed_config as { common_tls_context?: CommonTlsContext };
+    expect(tls.common_tls_context).toEqual({
+      tls_certificates: [{ certificate_chain: { filename: 'c.pem' }, private_key: { filename: 'k.pem' } }],
+      validation_context: { trusted_ca: { filename: 'ca.pem' } },
+    });
+    // AND a name with no static secret is refused, naming the known ones
+    const err = rejection(() =>
+      loadBootstrap(config(cluster.replace('name: client', 'name: nope')) + secrets),
+    );
+    expect(err.path).toMatch(/tls_certificate_sds_secret_configs\[0\]\.name$/);
+    expect(err.message).toContain('unknown static secret: nope (static_resources.secrets: ca, client)');
+    // AND dynamic SDS is unsupported
+    const sds = cluster.replace('[{ name: client }]', '[{ name: client, sds_config: { ads: {} } }]');
+    expect(rejection(() => loadBootstrap(config(sds) + secrets)).path).toMatch(/\[0\]\.sds_config$/);
   });
 
   test('JSON is read strictly and a key given twice with different values is refused', () => {
