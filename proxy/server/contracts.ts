@@ -24,6 +24,25 @@ export interface EngineCluster extends PoolCluster {
     readonly high: { readonly maxRequests: number };
   };
   chooseHost(context: { hashKey?: number | bigint; excluded?: Set<never> }): EngineHost | undefined;
+  /**
+   * Issue 6 (resilience): the retry circuit breaker (`max_retries` / `retry_budget`) per routing
+   * priority. Optional so that a cluster without it simply never admits a retry past the policy.
+   */
+  readonly resources?: { readonly default: RetryResources; readonly high: RetryResources };
+  /** Issue 6: outlier detection, fed with every attempt's result. */
+  readonly outlierDetector?: OutlierSink | undefined;
+}
+
+/** The retry admission of one priority (the upstream ResourceManager). */
+export interface RetryResources {
+  canRetry(activeRequests: number, pendingRequests: number): boolean;
+  readonly retries: { inc(): void; dec(): void };
+}
+
+/** Where the engine reports upstream results for outlier detection (the upstream OutlierDetector). */
+export interface OutlierSink {
+  reportResponse(host: EngineHost, status: number): void;
+  reportLocalOrigin(host: EngineHost, result: 'connect_failed' | 'timeout' | 'reset' | 'success'): void;
 }
 
 /** The cluster manager as the engine uses it. */

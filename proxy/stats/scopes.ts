@@ -99,6 +99,10 @@ export class ClusterStats {
   readonly upstream_rq_retry: Counter;
   readonly upstream_rq_retry_success: Counter;
   readonly upstream_rq_retry_overflow: Counter;
+  /** Issue 6: a retriable failure with no retries left (flag URX). */
+  readonly upstream_rq_retry_limit_exceeded: Counter;
+  /** Issue 6: the route's max_stream_duration ended the upstream request. */
+  readonly upstream_rq_max_duration_reached: Counter;
   readonly upstream_rq_maintenance_mode: Counter;
   readonly upstream_rq_time: Histogram;
   readonly upstream_rq_per_try_idle_timeout: Counter;
@@ -170,6 +174,8 @@ export class ClusterStats {
     this.upstream_rq_retry = c('upstream_rq_retry');
     this.upstream_rq_retry_success = c('upstream_rq_retry_success');
     this.upstream_rq_retry_overflow = c('upstream_rq_retry_overflow');
+    this.upstream_rq_retry_limit_exceeded = c('upstream_rq_retry_limit_exceeded');
+    this.upstream_rq_max_duration_reached = c('upstream_rq_max_duration_reached');
     this.upstream_rq_maintenance_mode = c('upstream_rq_maintenance_mode');
     this.upstream_rq_time = h('upstream_rq_time');
     this.upstream_rq_per_try_idle_timeout = c('upstream_rq_per_try_idle_timeout');

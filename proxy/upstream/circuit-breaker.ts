@@ -57,6 +57,7 @@ export class ResourceManager {
   readonly pendingRequests: ResourceLimit;
   readonly requests: ResourceLimit;
   readonly retries: ResourceLimit;
+  private readonly retryBudget: CircuitBreakerLimits['retryBudget'];
 
   /**
    * @param statName the cluster's stat name
@@ -76,5 +77,21 @@ export class ResourceManager {
     this.pendingRequests = limit(limits.maxPendingRequests, 'rq_pending_open', 'remaining_pending');
     this.requests = limit(limits.maxRequests, 'rq_open', 'remaining_rq');
     this.retries = limit(limits.maxRetries, 'rq_retry_open', 'remaining_retries');
+    this.retryBudget = limits.retryBudget;
+  }
+
+  /**
+   * May one more retry start? With a `retry_budget`, concurrent retries stay below
+   * `budget_percent` of the active plus pending requests (at least `min_retry_concurrency`);
+   * otherwise below `max_retries`. (Issue 6: the engine's retry loop asks this.)
+   */
+  canRetry(activeRequests: number, pendingRequests: number): boolean {
+    const b = this.retryBudget;
+    if (b === undefined) return this.retries.canCreate();
+    const budget = Math.max(
+      b.minRetryConcurrency,
+      (b.budgetPercent / 100) * (activeRequests + pendingRequests),
+    );
+    return this.retries.count < budget;
   }
 }

@@ -58,6 +58,11 @@ export interface CircuitBreakerLimits {
   readonly maxPendingRequests: number;
   readonly maxRequests: number;
   readonly maxRetries: number;
+  /**
+   * `retry_budget` (issue 6): when set it replaces `maxRetries`: concurrent retries may reach
+   * `budgetPercent` of active plus pending requests, and at least `minRetryConcurrency`.
+   */
+  readonly retryBudget?: { readonly budgetPercent: number; readonly minRetryConcurrency: number };
 }
 
 /** Circuit-breaker limits by routing priority. */
@@ -259,6 +264,15 @@ function parseBreakers(c: Cluster): CircuitBreakers {
       maxPendingRequests: t.max_pending_requests ?? 1024,
       maxRequests: t.max_requests ?? 1024,
       maxRetries: t.max_retries ?? 3,
+      // Envoy's retry budget defaults: 20 % of active + pending requests, at least 3 retries.
+      ...(t.retry_budget === undefined
+        ? {}
+        : {
+            retryBudget: {
+              budgetPercent: t.retry_budget.budget_percent?.value ?? 20,
+              minRetryConcurrency: t.retry_budget.min_retry_concurrency ?? 3,
+            },
+          }),
     };
     if ((t.priority ?? 'DEFAULT') === 'HIGH') {
       high = limits;
@@ -372,6 +386,8 @@ interface Level {
   readonly all: Host[];
   readonly healthy: Host[];
   readonly picker: HostPicker;
+  /** Over the degraded hosts; they take the load the healthy ones cannot. */
+  readonly degradedPicker: HostPicker;
   panicPicker: HostPicker | undefined;
   readonly panic: boolean;
 }
@@ -718,41 +734,54 @@ export class UpstreamCluster {
     }
     const levels: Level[] = [];
     const health: number[] = [];
+    const degradedHealth: number[] = [];
     for (const all of byPriority) {
       if (all === undefined) continue;
-      // Degraded hosts only take traffic through panic mode (Envoy's degraded load is not modelled).
       const healthy = all.filter((h) => h.healthy && !h.degraded);
-      const share = (healthy.length / all.length) * 100;
+      const degraded = all.filter((h) => h.degraded);
       levels.push({
         all,
         healthy,
         picker: this.localityWeighted
           ? buildLocalityPicker(this.lbPolicy, all, healthy, this.overprovisioningFactor, this.settings)
           : buildPicker(this.lbPolicy, healthy, this.settings),
+        degradedPicker: buildPicker(this.lbPolicy, degraded, this.settings),
         panicPicker: undefined,
-        panic: share < this.panicThresholdPercent,
+        // Envoy's panic test counts degraded hosts as available, without overprovisioning.
+        panic: ((healthy.length + degraded.length) / all.length) * 100 < this.panicThresholdPercent,
       });
-      health.push(Math.min(100, share * this.overprovisioningFactor));
+      health.push(Math.min(100, (healthy.length / all.length) * 100 * this.overprovisioningFactor));
+      degradedHealth.push(Math.min(100, (degraded.length / all.length) * 100 * this.overprovisioningFactor));
     }
-    const cumulative = new Float64Array(levels.length);
-    const totalHealth = Math.min(
+    // Envoy's priority load: healthy hosts of each level first, in priority order, then degraded
+    // hosts with what is left, both scaled by the normalized total availability.
+    const n = levels.length;
+    const loads = new Float64Array(2 * n);
+    const total = Math.min(
       100,
-      health.reduce((a, b) => a + b, 0),
+      [...health, ...degradedHealth].reduce((a, b) => a + b, 0),
     );
-    if (totalHealth === 0) {
-      // Nothing healthy anywhere: all load to the first level (which is then in panic).
-      cumulative.fill(100);
+    if (total === 0) {
+      // Nothing available anywhere: all load to the first level (which is then in panic).
+      if (n > 0) loads[0] = 100;
     } else {
       let remaining = 100;
-      let acc = 0;
-      health.forEach((hp, i) => {
-        const load = Math.min(remaining, (hp * 100) / totalHealth);
+      [...health, ...degradedHealth].forEach((pct, i) => {
+        const load = Math.min(remaining, (pct * 100) / total);
+        loads[i] = load;
         remaining -= load;
-        acc += load;
-        cumulative[i] = acc;
       });
-      if (cumulative.length > 0) cumulative[cumulative.length - 1] = 100;
     }
+    const cumulative = new Float64Array(2 * n);
+    let acc = 0;
+    let last = -1;
+    loads.forEach((l, i) => {
+      acc += l;
+      cumulative[i] = acc;
+      if (l > 0) last = i;
+    });
+    // Floating-point leftovers go to the last entry that has load, so every point in [0, 100) lands.
+    for (let i = last; i >= 0 && i < cumulative.length; i++) cumulative[i] = 100;
     this.levels = levels;
     this.cumulativeLoad = cumulative;
     this.updateMembership();
@@ -774,32 +803,31 @@ export class UpstreamCluster {
     this.stats.max_host_weight.set(maxWeight);
   }
 
-  /** Share of traffic (0..100) each priority level gets now, in level order. */
+  /** Share of traffic (0..100) each priority level gets now (healthy plus degraded), in level order. */
   priorityLoads(): number[] {
     if (this.dirty) this.rebuild();
-    return [...this.cumulativeLoad].map((c, i) => c - (i === 0 ? 0 : (this.cumulativeLoad[i - 1] as number)));
+    const c = this.cumulativeLoad;
+    const n = this.levels.length;
+    const at = (i: number): number => (c[i] as number) - (i === 0 ? 0 : (c[i - 1] as number));
+    return Array.from({ length: n }, (_, i) => at(i) + at(n + i));
   }
 
   private pickOnce(hashKey: number | undefined): Host | undefined {
     const levels = this.levels;
-    if (levels.length === 0) return undefined;
-    let level = levels[0] as Level;
-    if (levels.length > 1) {
-      // A hash key picks the level deterministically too, so hashing stays sticky across levels.
-      const point = hashKey === undefined ? this.options.random() * 100 : (hashKey % 10000) / 100;
-      for (let i = 0; i < levels.length; i++) {
-        if (point < (this.cumulativeLoad[i] as number)) {
-          level = levels[i] as Level;
-          break;
-        }
-      }
-    }
+    const n = levels.length;
+    if (n === 0) return undefined;
+    // A hash key picks the level deterministically too, so hashing stays sticky across levels.
+    const point = hashKey === undefined ? this.options.random() * 100 : (hashKey % 10000) / 100;
+    const c = this.cumulativeLoad;
+    let slot = 0;
+    while (slot < c.length - 1 && !(point < (c[slot] as number))) slot++;
+    const level = levels[slot % n] as Level;
     if (level.panic) {
       this.stats.lb_healthy_panic.inc();
       level.panicPicker ??= buildPicker(this.lbPolicy, level.all, this.settings);
       return level.panicPicker.pick(hashKey);
     }
-    return level.picker.pick(hashKey);
+    return slot >= n ? level.degradedPicker.pick(hashKey) : level.picker.pick(hashKey);
   }
 
   /**
