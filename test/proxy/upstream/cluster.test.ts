@@ -254,6 +254,21 @@ describe('priorities and health', () => {
     expect(Math.abs((counts.get('10.0.1.1:80') ?? 0) / 20_000 - 0.3)).toBeLessThan(0.02);
   });
 
+  test('degraded hosts take the load the healthy ones cannot carry', () => {
+    // GIVEN P0 with one healthy and one degraded host: healthy 50% x 1.4 = 70, degraded 70
+    const cm = manager([
+      {
+        name: 'd',
+        load_assignment: endpoints([{ address: '10.0.0.1' }, { address: '10.0.0.2', health: 'DEGRADED' }]),
+      },
+    ]);
+    // WHEN
+    const counts = share(cm, 'd', 20_000);
+    // THEN 70% healthy, the remaining 30% degraded
+    expect(Math.abs((counts.get('10.0.0.2:80') ?? 0) / 20_000 - 0.3)).toBeLessThan(0.02);
+    expect(cm.get('d')?.priorityLoads()).toEqual([100]);
+  });
+
   test('health changes at run time rebalance, and panic uses every host', () => {
     // GIVEN one priority, 4 hosts
     const store = new StatsStore();
