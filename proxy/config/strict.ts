@@ -188,14 +188,11 @@ function readMessage(
       seenOneof.set(field.oneof.name, key);
     }
     // An unknown typed config is reported at the element holding it, with that element's name.
-    const owner: AnyOwner = { path, name: typeof value['name'] === 'string' ? value['name'] : undefined };
-    const read = readField(
-      field,
-      raw,
-      fieldPath,
-      problems,
-      field.name === 'typed_config' ? owner : undefined,
-    );
+    const owner: AnyOwner | undefined =
+      field.name === 'typed_config'
+        ? { path, name: typeof value['name'] === 'string' ? value['name'] : undefined }
+        : undefined;
+    const read = readField(field, raw, fieldPath, problems, owner);
     if (read !== undefined) out[key] = read;
   }
   return out;
