@@ -4,9 +4,10 @@
  * parsed from the Envoy `Cluster` once into plain values.
  *
  * Priorities follow Envoy: each level's health is `min(100, overprovisioning x healthy / total)`
- * (1.4 by default), load goes to levels in order of priority in proportion to their health
- * (normalized when the total is below 100), and a level whose healthy share falls below the panic
- * threshold (50% by default) balances over all of its hosts, healthy or not.
+ * (1.4 by default); load goes to the healthy hosts of each level in priority order in proportion
+ * to that health, then to degraded hosts the same way (normalized when the total is below 100);
+ * a level whose available share falls below the panic threshold (50% by default) balances over
+ * all of its hosts, healthy or not.
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
