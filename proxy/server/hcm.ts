@@ -24,13 +24,23 @@ import type {
   UpstreamCallbacks,
   UpstreamRequest,
 } from '../http/stream.js';
-import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteTable } from '../router/index.js';
+import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteResult, RouteTable } from '../router/index.js';
 import { type ClusterStats, HttpConnectionManagerStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import type { EngineCluster, EngineClusterManager, EngineHost } from './contracts.js';
 import type { PoolRegistry, ResolvedPool } from './pools.js';
 import type { Expirable, Sweeper } from './sweeper.js';
-import type { ConnectionInfo, HttpStreamFactory, RequestMeta, StreamHandle, UpgradeSink } from './types.js';
+import type {
+  ConnectionInfo,
+  HttpStreamFactory,
+  RequestFilter,
+  RequestFilterCallbacks,
+  RequestFilterInput,
+  RequestFilterReply,
+  RequestMeta,
+  StreamHandle,
+  UpgradeSink,
+} from './types.js';
 
 /** Receives finished requests (the compiled access logs), one Envoy format context each. */
 export interface RequestLogger {
@@ -133,6 +143,8 @@ export class HttpConnectionManager implements HttpStreamFactory {
     store: StatsStore,
     readonly logger: RequestLogger | undefined,
     readonly sweeper: Sweeper,
+    /** HTTP filters before the router, in config order (issue 6). */
+    readonly filters: readonly RequestFilter[] = [],
   ) {
     this.stats = new HttpConnectionManagerStats(store, settings.statPrefix);
   }
@@ -279,6 +291,87 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         : trustedClientAddress(headers, s.xffNumTrustedHops, this.conn.remoteAddress),
     };
     const result = hcm.routes.route(request);
+    if (hcm.filters.length > 0) {
+      this.runFilters(0, result, request);
+      return;
+    }
+    this.act(result, request);
+  }
+
+  /** Runs the HTTP filters from `index`; the last one that continues hands over to {@link act}. */
+  private runFilters(index: number, result: RouteResult, request: RouteRequest): void {
+    const filters = this.hcm.filters;
+    const input: RequestFilterInput = {
+      headers: this.head.headers,
+      grpc: this.grpc,
+      connection: this.conn,
+      clusterName: result.kind === 'cluster' ? result.clusterName : undefined,
+    };
+    for (let i = index; i < filters.length; i++) {
+      const filter = filters[i] as RequestFilter;
+      let resumed = false;
+      const callbacks: RequestFilterCallbacks = {
+        resume: () => {
+          if (resumed || this.done) return;
+          resumed = true;
+          guarded(
+            'http filter resume',
+            () => this.runFilters(i + 1, result, request),
+            () => this.internalError(),
+          );
+        },
+        reply: (r) => {
+          if (this.done) return;
+          this.filterReply(r);
+        },
+        addResponseHeaders: (h) => {
+          (this.extraResponseHeaders ??= []).push(...h);
+        },
+        addFlag: (f) => this.addFlag(f),
+        onDone: (fn) => {
+          (this.doneHooks ??= []).push(fn);
+        },
+        setTimer: (fn, ms) => {
+          const t = setTimeout(() => {
+            if (!this.done) guarded('http filter timer', fn, () => this.internalError());
+          }, ms);
+          (this.filterTimers ??= []).push(t);
+        },
+      };
+      if (filter.onRequest(input, callbacks) === 'stop' || this.done) return;
+    }
+    this.act(result, request);
+  }
+
+  private extraResponseHeaders: HeaderList | undefined;
+  private doneHooks: (() => void)[] | undefined;
+  private filterTimers: NodeJS.Timeout[] | undefined;
+
+  /** A filter's local reply (rate limited, fault abort). */
+  private filterReply(r: RequestFilterReply): void {
+    this.addFlag(r.flag);
+    if (this.grpc) {
+      const headers: HeaderList = [
+        ...r.headers,
+        'content-type',
+        'application/grpc',
+        'grpc-status',
+        String(r.grpcStatus ?? httpToGrpcStatus(r.status)),
+      ];
+      if (r.body.length > 0) headers.push('grpc-message', encodeURIComponent(r.body));
+      this.sendResponse(200, headers, EMPTY, r.details, r.status);
+      return;
+    }
+    const headers: HeaderList = [...r.headers];
+    if (r.body.length > 0) headers.push('content-type', 'text/plain');
+    this.sendResponse(r.status, headers, r.body.length === 0 ? EMPTY : Buffer.from(r.body), r.details);
+  }
+
+  /** Carries out the route decision (after the filters let the request through). */
+  private act(result: RouteResult, request: RouteRequest): void {
+    const hcm = this.hcm;
+    const st = hcm.stats;
+    const s = hcm.settings;
     switch (result.kind) {
       case 'none':
         st.no_route.inc();
@@ -652,6 +745,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       headers.push('server', s.serverName);
     }
     if (getHeader(headers, 'date') === undefined) headers.push('date', httpDate());
+    const extra = this.extraResponseHeaders;
+    if (extra !== undefined) headers.push(...extra);
   }
 
   private addFlag(flag: ResponseFlagName): void {
@@ -778,6 +873,10 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     if (this.swept) {
       this.deadline = 0;
       this.hcm.sweeper.delete(this);
+    }
+    if (this.filterTimers !== undefined) for (const t of this.filterTimers) clearTimeout(t);
+    if (this.doneHooks !== undefined) {
+      for (const fn of this.doneHooks) guarded('http filter done hook', fn, () => undefined);
     }
     this.releaseHost();
     const st = this.hcm.stats;

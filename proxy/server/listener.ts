@@ -12,6 +12,7 @@ import {
   type FilterChain,
   HCM_TYPE,
   type HttpConnectionManager as HcmConfig,
+  type HttpFilter as HttpFilterConfig,
   type Listener,
   type RouteConfiguration,
   TCP_PROXY_TYPE,
@@ -29,7 +30,7 @@ import type { PoolRegistry } from './pools.js';
 import type { Sweeper } from './sweeper.js';
 import { TcpProxyFilter } from './tcp-proxy.js';
 import { compileDownstreamTls, type DownstreamTls, matchServerName } from './tls.js';
-import type { CodecTimeouts, ConnectionInfo } from './types.js';
+import type { CodecTimeouts, ConnectionInfo, RequestFilter } from './types.js';
 
 /** What a listener needs from the rest of the proxy. */
 export interface ListenerDeps {
@@ -41,6 +42,15 @@ export interface ListenerDeps {
   readonly compileRoutes: (rc: RouteConfiguration, path: string) => RouteTable;
   /** Compiles access-log configs (the accesslog module); undefined when there are none. */
   readonly compileAccessLog: (logs: readonly AccessLog[], path: string) => RequestLogger | undefined;
+  /**
+   * Compiles an HCM's http_filters (the issue-6 filters module) into the filters run before the
+   * router. @default - only the router is accepted; any other filter stops start-up
+   */
+  readonly compileHttpFilters?: (
+    configs: readonly HttpFilterConfig[],
+    path: string,
+    statPrefix: string,
+  ) => readonly RequestFilter[];
 }
 
 const DOWNSTREAM_TLS_TYPE =
@@ -226,17 +236,22 @@ export class ListenerRuntime {
         'RDS is not supported by the static proxy; inline route_config instead',
       );
     }
-    const filters = c.http_filters ?? [];
-    filters.forEach((f, i) => {
-      const isRouter = f.typed_config?.['@type'] === ROUTER_TYPE || f.name === 'envoy.filters.http.router';
-      if (!isRouter && f.disabled !== true) {
-        throw unsupported(
-          `${path}.http_filters[${i}].name`,
-          `HTTP filter ${JSON.stringify(f.name)} is not supported yet`,
-          f.name,
-        );
-      }
-    });
+    const configs = c.http_filters ?? [];
+    let filters: readonly RequestFilter[] = [];
+    if (this.deps.compileHttpFilters !== undefined) {
+      filters = this.deps.compileHttpFilters(configs, `${path}.http_filters`, c.stat_prefix);
+    } else {
+      configs.forEach((f, i) => {
+        const isRouter = f.typed_config?.['@type'] === ROUTER_TYPE || f.name === 'envoy.filters.http.router';
+        if (!isRouter && f.disabled !== true) {
+          throw unsupported(
+            `${path}.http_filters[${i}].name`,
+            `HTTP filter ${JSON.stringify(f.name)} is not supported yet`,
+            f.name,
+          );
+        }
+      });
+    }
     const routes = this.deps.compileRoutes(c.route_config, `${path}.route_config`);
     const logs = [...(listenerLogs ?? []), ...(c.access_log ?? [])];
     const logger = logs.length === 0 ? undefined : this.deps.compileAccessLog(logs, `${path}.access_log`);
@@ -264,6 +279,7 @@ export class ListenerRuntime {
       this.deps.store,
       logger,
       this.deps.sweeper,
+      filters,
     );
     const maxHeaderBytes = (c.max_request_headers_kb ?? 60) * 1024;
     const common = c.common_http_protocol_options;

@@ -75,3 +75,50 @@ export interface CodecTimeouts {
   /** Time a connection may sit with no request in flight. */
   readonly idleMs: number;
 }
+
+/**
+ * The HTTP filter hook (issue 6: local rate limit, fault injection): filters run after route
+ * selection and before the router acts, in config order. Structurally the same as
+ * `proxy/filters`' `HttpFilter`, so the pipeline does not depend on which filters exist.
+ */
+export interface RequestFilter {
+  readonly name: string;
+  onRequest(request: RequestFilterInput, callbacks: RequestFilterCallbacks): 'continue' | 'stop';
+}
+
+/** What a filter sees of a request. */
+export interface RequestFilterInput {
+  readonly headers: HeaderList;
+  /** `content-type: application/grpc*`. */
+  readonly grpc: boolean;
+  /** The same object for every request of one downstream connection. */
+  readonly connection: object;
+  /** The cluster the route selected, when it forwards to one. */
+  readonly clusterName: string | undefined;
+}
+
+/** A local reply asked for by a filter. */
+export interface RequestFilterReply {
+  readonly status: number;
+  readonly body: string;
+  readonly details: string;
+  readonly flag: import('../accesslog/flags.js').ResponseFlagName;
+  readonly headers: HeaderList;
+  readonly grpcStatus?: number;
+}
+
+/** What the pipeline offers a filter for one request. */
+export interface RequestFilterCallbacks {
+  /** Continues with the next filter (after `onRequest` returned `stop`). */
+  resume(): void;
+  /** Answers locally; no later filter runs and nothing goes upstream. */
+  reply(reply: RequestFilterReply): void;
+  /** Adds headers to whatever response goes back. */
+  addResponseHeaders(headers: HeaderList): void;
+  /** Sets a response flag. */
+  addFlag(flag: import('../accesslog/flags.js').ResponseFlagName): void;
+  /** Runs `fn` once when the request ends, however it ends. */
+  onDone(fn: () => void): void;
+  /** A timer cancelled if the request ends first. */
+  setTimer(fn: () => void, ms: number): void;
+}
