@@ -58,7 +58,10 @@ async function shop(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; catalog?: string; payments?: string }> {
   const response = await fetch(`http://127.0.0.1:${gatewayPort}/`, { headers });
-  const body = (await response.json()) as { catalog?: { version?: string }; payments?: { version?: string } };
+  const text = await response.text();
+  // A proxy's own error answer (e.g. 503 "upstream connect error") is not JSON: keep its status.
+  if (!(response.headers.get('content-type') ?? '').includes('json')) return { status: response.status };
+  const body = JSON.parse(text) as { catalog?: { version?: string }; payments?: { version?: string } };
   return { status: response.status, catalog: body.catalog?.version, payments: body.payments?.version };
 }
 
@@ -183,6 +186,30 @@ describe('crossmesh up: the shop', () => {
     expect(frontend?.inPlaceUpdates()).toBeGreaterThanOrEqual(1);
     expect(frontend?.swaps()).toBe(0);
     expect(sent).toBeGreaterThan(0);
+  });
+
+  test('a listener change (mTLS strict to permissive) replaces the runtimes and traffic still flows', async () => {
+    // GIVEN the shop at strict mTLS
+    const frontend = mesh.proxies.get('sidecar/frontend/v1/0');
+    const catalog = mesh.proxies.get('sidecar/catalog/v1/0');
+    const swapsBefore = catalog?.swaps() ?? 0;
+    // WHEN the mesh goes permissive (inbound listeners gain a plain-text chain)
+    writeMesh([10, 90], (doc) => {
+      (doc as unknown as { security: { mtls: string } }).security.mtls = 'permissive';
+    });
+    // THEN the receiving sidecars replace their runtime (a listener cannot change in place; a call
+    // landing in the milliseconds of the swap can fail, see docs/local-mesh.md), and traffic flows
+    await expect.poll(() => catalog?.swaps() ?? 0, { timeout: 5000 }).toBeGreaterThan(swapsBefore);
+    await expect.poll(async () => (await shop()).status, { timeout: 5000 }).toBe(200);
+    const inbound = Object.values(
+      mesh.placement.sidecars.find((s) => s.service === 'catalog' && s.version === 'v1')?.inboundPorts ?? {},
+    )[0];
+    const plain = await fetch(`http://127.0.0.1:${inbound}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    expect(plain).toBe(200);
+    expect(frontend?.client.nacks).toEqual([]);
   });
 
   test('a topology change is refused and the running mesh kept', async () => {
