@@ -334,6 +334,50 @@ describe('gRPC health checks', () => {
   });
 });
 
+describe('check intervals', () => {
+  test('no-traffic, edge, unhealthy and jitter intervals follow Envoy', async () => {
+    // GIVEN checkers whose intervals all differ, with a random source pinned low, then high
+    const port = await listen(net.createServer());
+    await (cleanups.pop() as () => Promise<void>)();
+    const config = clusterWith([port], {
+      interval: '1s',
+      no_traffic_interval: '60s',
+      no_traffic_healthy_interval: '30s',
+      unhealthy_interval: '5s',
+      unhealthy_edge_interval: '7s',
+      healthy_edge_interval: '2s',
+      interval_jitter: '0.5s',
+      interval_jitter_percent: 10,
+      initial_jitter: '100s',
+      http_health_check: { path: '/' },
+    });
+    const build = (random: () => number) => {
+      const cm = new ClusterManager([config], new StatsStore(), { random });
+      cleanups.push(() => cm.close());
+      const checker = cm.healthCheckers()[0];
+      if (checker === undefined) throw new Error('checker expected');
+      return { cm, checker, host: cm.get('svc')?.hosts[0] as Host };
+    };
+    const { cm, checker, host } = build(() => 0);
+    // WHEN / THEN: before any traffic a failed host waits no_traffic_interval, a healthy one no_traffic_healthy_interval
+    expect(checker.nextDelay(host, undefined)).toBe(60_000);
+    host.clearHealthFlag(HealthFlag.FAILED_ACTIVE_HC);
+    expect(checker.nextDelay(host, undefined)).toBe(30_000);
+    // once the cluster carried traffic: interval, edge intervals, unhealthy interval
+    cm.get('svc')?.stats.upstream_cx_total.inc();
+    expect(checker.nextDelay(host, undefined)).toBe(1000);
+    expect(checker.nextDelay(host, 'healthy')).toBe(2000);
+    host.setHealthFlag(HealthFlag.FAILED_ACTIVE_HC);
+    expect(checker.nextDelay(host, 'unhealthy')).toBe(7000);
+    expect(checker.nextDelay(host, undefined)).toBe(5000);
+    // and jitter adds up to interval_jitter plus interval_jitter_percent of the base
+    const high = build(() => 0.999);
+    high.cm.get('svc')?.stats.upstream_cx_total.inc();
+    high.host.clearHealthFlag(HealthFlag.FAILED_ACTIVE_HC);
+    expect(high.checker.nextDelay(high.host, undefined)).toBeCloseTo(1000 + 0.999 * 500 + 0.999 * 100, 5);
+  });
+});
+
 describe('health check config', () => {
   test.each([
     [{ timeout: '0s', http_health_check: { path: '/' } }, 'timeout'],
