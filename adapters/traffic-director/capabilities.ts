@@ -164,7 +164,7 @@ export const TRAFFIC_DIRECTOR_CAPABILITIES: CapabilityMatrix = {
   },
   gateway: {
     support: 'partial',
-    note: "Gateway type OPEN_MESH with attached routes (a route matching a host gets its own route resource for that host); a gateway route forwards to every version of its service equally, because routes do not chain into the service's own rules.",
+    note: "Gateway type OPEN_MESH with attached routes (a route matching a host gets its own route resource for that host). Route resources do not chain: a catch-all gateway route without rewrite carries the service's own rules, any other forwards to every version of the service equally.",
   },
   'gateway.tls': {
     support: 'none',

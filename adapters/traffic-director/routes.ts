@@ -468,6 +468,41 @@ function gatewayGrpcRule(ctx: RenderContext, route: GatewayRoute): JsonObject {
   };
 }
 
+/** Whether a gateway route takes every request of its listener: no condition beyond `/`, no rewrite. */
+function isCatchAll(route: GatewayRoute): boolean {
+  const m = route.match;
+  const path = m?.path;
+  return (
+    route.rewrite === undefined &&
+    (path === undefined || (path.kind === 'prefix' && path.value === '/')) &&
+    (m?.headers ?? []).length === 0 &&
+    m?.grpcService === undefined
+  );
+}
+
+/**
+ * The service's own rules for a catch-all gateway route: the rules of the service's route resource
+ * of the same kind (its first HTTP port, or its primary gRPC port). Undefined when the route is
+ * not a catch-all or the service has no such port.
+ */
+function delegatedRules(
+  ctx: RenderContext,
+  kind: 'HttpRoute' | 'GrpcRoute',
+  route: GatewayRoute,
+): JsonObject[] | undefined {
+  const service = ctx.mesh.services[route.service];
+  if (service === undefined || !isCatchAll(route)) return undefined;
+  const port = service.ports.find((p) => KIND_OF[p.protocol] === kind)?.port;
+  if (port === undefined) return undefined;
+  const declared = routesForPort(service, port);
+  if (declared.length === 0) return undefined;
+  if (kind === 'HttpRoute') return declared.map((r) => httpRule(ctx, route.service, service, r));
+  const forwarding = declared.filter((r) => r.redirect === undefined);
+  return forwarding.length === 0
+    ? undefined
+    : forwarding.map((r) => grpcRule(ctx, route.service, service, r));
+}
+
 /**
  * The routes attached to one ingress gateway: HttpRoutes for HTTP listeners, GrpcRoutes for gRPC
  * ones. Host names belong to route resources, not rules, so a gateway route that matches a host
@@ -484,8 +519,14 @@ export function gatewayRoutes(ctx: RenderContext, gatewayKey: string, gateway: G
     r.match?.grpcService !== undefined || ctx.mesh.services[r.service]?.ports[0]?.protocol === 'grpc';
   const out: RouteResource[] = [];
   const emit = (kind: 'HttpRoute' | 'GrpcRoute', suffix: string, routes: readonly GatewayRoute[]) => {
-    const rule = (r: GatewayRoute) =>
-      kind === 'HttpRoute' ? gatewayHttpRule(ctx, r) : gatewayGrpcRule(ctx, r);
+    // A catch-all gateway route without rewrite hands over to the service's own rules (its
+    // canaries, retries, faults): the same rules its route resource has. Any other gateway route
+    // forwards to every version of the service, since route resources do not chain.
+    const rule = (r: GatewayRoute): JsonObject[] => {
+      const delegated = delegatedRules(ctx, kind, r);
+      if (delegated !== undefined) return delegated;
+      return [kind === 'HttpRoute' ? gatewayHttpRule(ctx, r) : gatewayGrpcRule(ctx, r)];
+    };
     const specific = [...new Set(routes.flatMap((r) => (r.match?.host === undefined ? [] : [r.match.host])))];
     const general = routes.filter((r) => r.match?.host === undefined);
     const groups: {
@@ -509,7 +550,7 @@ export function gatewayRoutes(ctx: RenderContext, gatewayKey: string, gateway: G
       });
     }
     for (const group of groups) {
-      const body = { gateways: [gatewayRef], hostnames: group.hostnames, rules: group.rules.map(rule) };
+      const body = { gateways: [gatewayRef], hostnames: group.hostnames, rules: group.rules.flatMap(rule) };
       out.push({ kind, name: group.name, body, dependsOn: dependencies(body, [`Gateway/${gwName}`]) });
     }
   };

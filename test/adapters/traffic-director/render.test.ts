@@ -770,3 +770,54 @@ describe('renderTrafficDirector gateway host matches', () => {
     ]);
   });
 });
+
+describe('renderTrafficDirector gateway delegation', () => {
+  test("a catch-all gateway route without rewrite carries the service's own rules (its canary); others spread over versions", () => {
+    // GIVEN catalog with a 90/10 canary, reached from the gateway by a rewriting route and by a catch-all
+    const mesh = canonicalize({
+      name: 'x',
+      services: {
+        catalog: {
+          ports: [{ port: 8080, protocol: 'http' }],
+          versions: { v1: {}, v2: {} },
+          routes: [
+            {
+              name: 'split',
+              destinations: [
+                { service: 'catalog', version: 'v1', weight: 90 },
+                { service: 'catalog', version: 'v2', weight: 10 },
+              ],
+            },
+          ],
+        },
+      },
+      gateways: {
+        edge: {
+          listeners: [{ port: 80, protocol: 'http' }],
+          routes: [
+            {
+              name: 'v',
+              match: { path: { kind: 'prefix', value: '/v/' } },
+              service: 'catalog',
+              rewrite: { prefix: '/' },
+            },
+            { name: 'all', service: 'catalog' },
+          ],
+        },
+      },
+    });
+    // WHEN
+    const manifest = renderTrafficDirector(mesh, { project: PROJECT });
+    // THEN
+    const service = find(manifest, 'HttpRoute', 'x-catalog-8080').body as { rules: unknown[] };
+    const gateway = find(manifest, 'HttpRoute', 'x-gw-edge-http').body as {
+      rules: { action: { destinations: unknown } }[];
+    };
+    expect(gateway.rules).toHaveLength(2);
+    expect(gateway.rules[0]?.action.destinations).toEqual([
+      { serviceName: `projects/${PROJECT}/global/backendServices/x-catalog-v1`, weight: 1 },
+      { serviceName: `projects/${PROJECT}/global/backendServices/x-catalog-v2`, weight: 1 },
+    ]);
+    expect(gateway.rules[1]).toEqual(service.rules[0]);
+  });
+});
