@@ -126,4 +126,33 @@ describe('XdsClient', () => {
     expect(client.nacks.length).toBeGreaterThan(0);
     expect(applied).toBe(0);
   });
+
+  test('after the control plane restarts, the client reconnects, keeps its state meanwhile, and takes new updates', async () => {
+    // GIVEN a connected client
+    const first = await controlPlane(shopMesh({ runnable: true }));
+    const states: XdsState[] = [];
+    client = new XdsClient({
+      server: `127.0.0.1:${first.port}`,
+      node: { id: 'sidecar/frontend/v1/0' },
+      apply: (s) => void states.push(s),
+    });
+    client.start();
+    await client.ready();
+    const applied = states.length;
+    // WHEN the control plane goes away and comes back on the same port with a new split
+    await server?.close();
+    const publisher = new MeshPublisher();
+    server = new XdsServer(publisher.cache);
+    await server.listen('127.0.0.1', first.port);
+    // (while it was away, the last state stayed in force)
+    expect(client.applied).toBe(states.at(-1));
+    publisher.publish(render(shopMesh({ runnable: true, catalogWeights: [30, 70] }), first.port));
+    // THEN the client reconnects and applies it
+    await expect
+      .poll(() => states.length > applied && JSON.stringify(weightsOf(states.at(-1) as XdsState)), {
+        timeout: 10_000,
+      })
+      .toContain('"weight":70');
+    expect(server.status().nodes[0]).toMatchObject({ id: 'sidecar/frontend/v1/0', connected: true });
+  });
 });
