@@ -9,6 +9,7 @@
 import { MeshError } from '../errors/index.js';
 import type { AdminContext } from './admin/index.js';
 import type { Bootstrap } from './config/envoy.js';
+import { compileHttpFilters } from './filters/index.js';
 import { setInternalErrorReporter } from './http/guard.js';
 import { compileRouteConfiguration, type RouteTable } from './router/index.js';
 import type { EngineClusterManager } from './server/contracts.js';
@@ -151,6 +152,9 @@ function build(
               return dynamic === undefined ? table : dynamic.routeTable(table, rc.name ?? path);
             },
             compileAccessLog: (configs, path) => logs?.compileAccessLog(configs, { path }),
+            // Issue 6: local_ratelimit and fault run before the router.
+            compileHttpFilters: (configs, path, statPrefix) =>
+              compileHttpFilters(configs, path, store, { statPrefix }),
           },
           `static_resources.listeners[${i}]`,
         ),
