@@ -281,6 +281,25 @@ function compileHashSource(h: HashPolicy, path: string): HashSource {
       'exactly one policy',
     );
   }
+  const name = h.header?.header_name ?? h.cookie?.name ?? h.query_parameter?.name;
+  if (
+    h.connection_properties === undefined &&
+    h.filter_state === undefined &&
+    (typeof name !== 'string' || name === '')
+  ) {
+    const field =
+      h.header !== undefined
+        ? 'header.header_name'
+        : h.cookie !== undefined
+          ? 'cookie.name'
+          : 'query_parameter.name';
+    throw invalid(
+      `${path}.${field}`,
+      'a hash policy needs a non-empty name',
+      name,
+      'a header, cookie or query parameter name',
+    );
+  }
   if (h.header !== undefined) {
     if (h.header.regex_rewrite !== undefined)
       throw unsupported(`${path}.header.regex_rewrite`, 'hash_policy.header.regex_rewrite');

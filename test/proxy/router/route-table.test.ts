@@ -763,6 +763,16 @@ describe('hash policy', () => {
     );
   });
 
+  test('a hash policy without a name is a config error', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => hashRoute([{ header: {} }])).toThrow(
+      expect.objectContaining({
+        path: 'route_config.virtual_hosts[0].routes[0].route.hash_policy[0].header.header_name',
+      }),
+    );
+    expect(() => hashRoute([{ cookie: { name: '' } }])).toThrow(/non-empty name/);
+  });
+
   test('a cookie policy with ttl generates the cookie when missing', () => {
     // GIVEN
     const route = hashRoute([{ cookie: { name: 'sticky', ttl: '3600s', path: '/' } }]);
