@@ -8,6 +8,7 @@ export { formatStatsJson, formatStatsPrometheus, formatStatsText, prometheusName
 export {
   ClusterStats,
   HttpConnectionManagerStats,
+  ListenerHttpStats,
   ListenerStats,
   listenerStatAddress,
   ResponseCodeCounters,

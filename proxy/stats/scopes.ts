@@ -352,6 +352,29 @@ export class ListenerStats {
   }
 }
 
+/**
+ * Envoy's per-listener HTTP stats, `listener.<address>.http.<stat_prefix>.downstream_rq_<class>xx`
+ * and `downstream_rq_completed`: the same responses as the connection manager's, by listener.
+ */
+export class ListenerHttpStats {
+  readonly downstream_rq_completed: Counter;
+  /** `downstream_rq_1xx`..`downstream_rq_5xx`; call through {@link ListenerHttpStats.recordResponse}. */
+  readonly responseCodes: ResponseCodeCounters;
+
+  /** Resolves every handle once (`address` from {@link listenerStatAddress}). */
+  constructor(store: StatsStore, address: string, statPrefix: string) {
+    const p = `listener.${address}.http.${sanitizeStatName(statPrefix)}.`;
+    this.downstream_rq_completed = store.counter(`${p}downstream_rq_completed`);
+    this.responseCodes = new ResponseCodeCounters(store, `${p}downstream_rq`, false, true);
+  }
+
+  /** Counts a finished downstream response. */
+  recordResponse(code: number): void {
+    this.responseCodes.record(code);
+    this.downstream_rq_completed.inc();
+  }
+}
+
 /** Envoy's `tcp.<stat_prefix>.*` stats of a tcp_proxy filter. */
 export class TcpProxyStats {
   readonly downstream_cx_total: Counter;

@@ -7,6 +7,7 @@ import {
   formatStatsPrometheus,
   formatStatsText,
   HttpConnectionManagerStats,
+  ListenerHttpStats,
   ListenerStats,
   listenerStatAddress,
   ServerStats,
@@ -280,6 +281,15 @@ describe('bundles', () => {
     expect(store.counter('http.in.downstream_rq_4xx').value).toBe(1);
     expect(store.counter('http.in.downstream_rq_completed').value).toBe(1);
     expect(store.counter('http.in.downstream_rq_2xx').value).toBe(0);
+    // WHEN the per-listener HTTP bundle counts a response
+    new ListenerHttpStats(store, listenerStatAddress('0.0.0.0', 10000), 'in').recordResponse(503);
+    // THEN it is tagged like Envoy's
+    expect(store.counter('listener.0.0.0.0_10000.http.in.downstream_rq_5xx').value).toBe(1);
+    expect(
+      formatStatsPrometheus(store, { filter: /^listener\.0\.0\.0\.0_10000\.http\.in\.downstream_rq_5xx$/ }),
+    ).toContain(
+      'envoy_listener_http_downstream_rq_xx{envoy_response_code_class="5",envoy_http_conn_manager_prefix="in",envoy_listener_address="0.0.0.0_10000"} 1',
+    );
     // WHEN a tcp_proxy bundle counts a connection
     new TcpProxyStats(store, 'db').downstream_cx_total.inc();
     // THEN
