@@ -200,6 +200,33 @@ describe('ClusterManager', () => {
     expect(cm.get('cb')?.resources.high.retries.max).toBe(3);
   });
 
+  test('retries: max_retries, or a retry budget over active + pending requests', () => {
+    // GIVEN one priority with max_retries 1 and one with a 50% budget (min 1)
+    const cm = manager([
+      {
+        name: 'r',
+        circuit_breakers: {
+          thresholds: [
+            { max_retries: 1 },
+            { priority: 'HIGH', retry_budget: { budget_percent: { value: 50 }, min_retry_concurrency: 1 } },
+          ],
+        },
+      },
+    ]);
+    const { default: def, high } = cm.get('r')?.resources ?? {};
+    // WHEN / THEN max_retries
+    expect(def?.canRetry(100, 0)).toBe(true);
+    def?.retries.inc();
+    expect(def?.canRetry(100, 0)).toBe(false);
+    // WHEN / THEN budget: 50% of 4 active + 2 pending = 3 retries
+    high?.retries.inc();
+    high?.retries.inc();
+    expect(high?.canRetry(4, 2)).toBe(true);
+    high?.retries.inc();
+    expect(high?.canRetry(4, 2)).toBe(false);
+    expect(high?.canRetry(0, 0)).toBe(false); // min_retry_concurrency 1, 3 in flight
+  });
+
   test('exposes cluster_manager stats', () => {
     // GIVEN
     const store = new StatsStore();
