@@ -28,6 +28,8 @@ import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteResult, RouteTabl
 import { type ClusterStats, HttpConnectionManagerStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import type { EngineCluster, EngineClusterManager, EngineHost } from './contracts.js';
+import { isInternalAddress, RetryState, timeoutOverrides } from '../resilience/retry-state.js';
+import { type AttemptDriver, RetryingUpstream } from '../resilience/retrying-upstream.js';
 import type { PoolRegistry, ResolvedPool } from './pools.js';
 import type { Expirable, Sweeper } from './sweeper.js';
 import type {
@@ -66,9 +68,16 @@ export interface HcmSettings {
   readonly requestTimeoutMs: number;
   /** Trusted proxies in front of us (Envoy's xff_num_trusted_hops). */
   readonly xffNumTrustedHops: number;
+  /**
+   * Issue 6: request body bytes kept so a retry can replay them (Envoy: the listener's
+   * per_connection_buffer_limit_bytes). @default - 1 MiB
+   */
+  readonly requestBufferLimitBytes?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Issue 6: Envoy marks circuit-breaker overflow replies with `x-envoy-overloaded: true`. */
+const OVERLOADED: readonly string[] = ['x-envoy-overloaded', 'true'];
 /** Route timeouts from this length up use the sweeper instead of a timer per request. */
 const COARSE_TIMEOUT_MS = 1000;
 
@@ -432,6 +441,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         'upstream connect error or disconnect/reset before headers. reset reason: overflow',
         'upstream_reset_before_response_started{overflow}',
         'UpstreamOverflow',
+        OVERLOADED,
       );
       return;
     }
@@ -460,14 +470,19 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       authority = host.hostname;
     }
     if (authority !== this.head.authority) headers.push('x-forwarded-host', this.head.authority);
-    if (route.timeoutMs > 0) {
-      setHeader(headers, 'x-envoy-expected-rq-timeout-ms', String(route.timeoutMs));
-      if (route.timeoutMs < COARSE_TIMEOUT_MS) {
-        this.timer = setTimeout(() => this.onTimeout(), route.timeoutMs);
+    // Issue 6: x-envoy-* control headers (timeouts, retries) count only from trusted clients.
+    const s = hcm.settings;
+    const trusted = !s.useRemoteAddress || isInternalAddress(this.conn.remoteAddress);
+    const overrides = trusted ? timeoutOverrides(headers) : undefined;
+    const timeoutMs = overrides?.routeMs ?? route.timeoutMs;
+    if (timeoutMs > 0) {
+      setHeader(headers, 'x-envoy-expected-rq-timeout-ms', String(timeoutMs));
+      if (timeoutMs < COARSE_TIMEOUT_MS) {
+        this.timer = setTimeout(() => this.onTimeout(), timeoutMs);
       } else {
         // Long timeouts (Envoy's default is 15 s) ride on the sweeper: no timer per request, at the
         // price of firing up to one sweep tick (250 ms) late.
-        this.routeDeadline = Date.now() + route.timeoutMs;
+        this.routeDeadline = Date.now() + timeoutMs;
         this.touch();
         if (!this.swept) {
           this.swept = true;
@@ -475,17 +490,23 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         }
       }
     }
-    cs.upstream_rq_total.inc();
-    cs.upstream_rq_active.inc();
-    host.activeRequests++;
-    host.stats.rq_total.inc();
-    host.stats.rq_active.inc();
-    this.upstreamStart = performance.now();
     if (this.meta.expectContinue) {
       // Envoy answers 100 Continue itself and does not forward Expect (proxy_100_continue off).
       removeHeader(headers, 'expect');
       this.sink.sendContinue();
     }
+    // Issue 6: retries, per-try timeouts and outlier reports run in proxy/resilience's retry loop.
+    const retry = RetryState.create(route.retryPolicy, headers, trusted);
+    const perTryMs = overrides?.perTryMs ?? retry?.perTryTimeoutMs ?? 0;
+    if (
+      (retry !== undefined || perTryMs > 0 || cluster.outlierDetector !== undefined) &&
+      cluster.protocol !== 'auto' &&
+      this.meta.upgrade === undefined
+    ) {
+      this.startRetrying(cluster, route, host, path, authority, retry, perTryMs, hashKey);
+      return;
+    }
+    this.accountAttempt(cs, host);
     const entry = hcm.pools.get(cluster, host);
     if (entry.kind === 'auto') {
       // The protocol of an auto_config cluster is known once ALPN settled on the first
@@ -504,14 +525,99 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       return;
     }
     this.dispatch(entry, path, authority);
+    if (this.queuedBody !== undefined || this.requestEnded) this.flushHeldBody();
+  }
+
+  /** Issue 6: sends body that arrived while a filter held the request (a fault delay). */
+  private flushHeldBody(): void {
+    const queued = this.queuedBody;
+    this.queuedBody = undefined;
+    if (queued !== undefined) for (const chunk of queued) this.onRequestData(chunk, false);
+    if (this.requestEnded) this.upstream?.end(this.queuedTrailers);
+    this.flow.resume();
   }
 
   private awaitingPool = false;
+  /** Issue 6: the retry loop, when the request goes through one. */
+  private retrying: RetryingUpstream<EngineHost> | undefined;
+
+  /** Counts an upstream attempt on `host` (cluster and host stats, least-request load). */
+  private accountAttempt(cs: ClusterStats, host: EngineHost): void {
+    cs.upstream_rq_total.inc();
+    cs.upstream_rq_active.inc();
+    host.activeRequests++;
+    host.stats.rq_total.inc();
+    host.stats.rq_active.inc();
+    this.upstreamStart = performance.now();
+  }
+
+  /** Issue 6: sends the request through the retry loop (see proxy/resilience/retrying-upstream.ts). */
+  private startRetrying(
+    cluster: EngineCluster,
+    route: CompiledRoute,
+    first: EngineHost,
+    path: string,
+    authority: string,
+    retry: RetryState | undefined,
+    perTryTimeoutMs: number,
+    hashKey: number | bigint | undefined,
+  ): void {
+    const cs = cluster.stats;
+    const driver: AttemptDriver<EngineHost> = {
+      downstream: this,
+      chooseHost: (excluded) =>
+        cluster.chooseHost({
+          ...(hashKey === undefined ? {} : { hashKey }),
+          ...(excluded === undefined ? {} : { excluded: excluded as Set<never> }),
+        }),
+      startAttempt: (host, callbacks) => {
+        if (this.host !== undefined) this.releaseHost();
+        this.host = host;
+        this.pickedHost = host;
+        this.accountAttempt(cs, host);
+        return this.dispatch(this.hcm.pools.get(cluster, host) as ResolvedPool, path, authority, callbacks);
+      },
+      onFinalPerTryTimeout: () => {
+        this.host?.stats.rq_timeout.inc();
+        this.releaseHost();
+        this.localReply(504, 'upstream request timeout', 'upstream_per_try_timeout', 'UpstreamRequestTimeout');
+      },
+      addFlag: (flag) => this.addFlag(flag),
+      onNoHealthyUpstream: () => {
+        this.releaseHost();
+        cs.upstream_cx_none_healthy.inc();
+        this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
+      },
+    };
+    const resources = cluster.resources;
+    this.retrying = new RetryingUpstream(
+      driver,
+      {
+        stats: cs,
+        retryResources: resources === undefined ? undefined : route.priority === 'HIGH' ? resources.high : resources.default,
+        outlier: cluster.outlierDetector,
+      },
+      {
+        retry,
+        perTryTimeoutMs,
+        bufferLimitBytes: this.hcm.settings.requestBufferLimitBytes ?? 1024 * 1024,
+      },
+      first,
+    );
+    if (this.done) return;
+    this.upstream = this.retrying;
+    if (this.queuedBody !== undefined || this.requestEnded) this.flushHeldBody();
+  }
   private queuedBody: Buffer[] | undefined;
   private queuedTrailers: HeaderList | undefined;
 
   /** Sends the request on an HTTP/1.1 pool or an HTTP/2 session. */
-  private dispatch(entry: ResolvedPool, path: string, authority: string): void {
+  private dispatch(
+    entry: ResolvedPool,
+    path: string,
+    authority: string,
+    callbacks: UpstreamCallbacks = this,
+  ): UpstreamRequest {
     const headers = this.head.headers;
     const hasBody = this.meta.hasBody;
     if (entry.kind === 'http1') {
@@ -528,24 +634,27 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       }
       if (body === 'chunked') out.push('transfer-encoding', 'chunked');
       if (this.meta.upgrade !== undefined) out.push('connection', 'upgrade');
-      this.upstream = entry.pool.request(
+      const req = entry.pool.request(
         { method: this.head.method, path, headers: out, body, upgrade: this.meta.upgrade !== undefined },
-        this,
+        callbacks,
       );
-    } else {
-      this.upstream = entry.pool.request(
-        {
-          method: this.head.method,
-          path,
-          authority,
-          scheme: this.head.scheme,
-          headers,
-          endStream: !hasBody,
-          trailers: getHeader(headers, 'te') === 'trailers',
-        },
-        this,
-      );
+      if (callbacks === this) this.upstream = req;
+      return req;
     }
+    const req = entry.pool.request(
+      {
+        method: this.head.method,
+        path,
+        authority,
+        scheme: this.head.scheme,
+        headers,
+        endStream: !hasBody,
+        trailers: getHeader(headers, 'te') === 'trailers',
+      },
+      callbacks,
+    );
+    if (callbacks === this) this.upstream = req;
+    return req;
   }
 
   /** An unexpected exception in this request's pipeline: 500 if nothing was sent, else reset. */
@@ -571,7 +680,15 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       return;
     }
     const up = this.upstream;
-    if (up === undefined || this.done) return;
+    if (this.done) return;
+    if (up === undefined) {
+      // Issue 6: a filter holds the request (fault delay): keep the body for the upstream.
+      if (this.status === 0) {
+        (this.queuedBody ??= []).push(chunk);
+        this.flow.pause();
+      }
+      return;
+    }
     if (!up.writeData(chunk)) this.flow.pause();
   }
 
@@ -579,11 +696,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.requestEnded = true;
     this.requestEndMs = performance.now();
     if (this.done) return;
-    if (this.awaitingPool) {
+    if (this.awaitingPool || this.upstream === undefined) {
       this.queuedTrailers = trailers;
       return;
     }
-    this.upstream?.end(trailers);
+    this.upstream.end(trailers);
   }
 
   onAbort(): void {
@@ -652,6 +769,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
         `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}}`,
         flag,
+        reason === 'overflow' ? OVERLOADED : undefined,
       );
       return;
     }
@@ -696,7 +814,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
 
   /** Re-arms the stream idle deadline (bounded by the whole-request deadline). */
   private touch(): void {
-    const idle = this.hcm.settings.streamIdleTimeoutMs;
+    // Issue 6: a route's idle_timeout overrides the connection manager's stream_idle_timeout.
+    const idle = this.route?.idleTimeoutMs ?? this.hcm.settings.streamIdleTimeoutMs;
     const byIdle = idle > 0 ? Date.now() + idle : 0;
     let d = byIdle;
     const r = this.requestDeadline;
@@ -796,10 +915,12 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     body: string,
     details: string,
     flag: ResponseFlagName | undefined,
+    extra?: readonly string[],
   ): void {
     if (flag !== undefined) this.addFlag(flag);
     if (this.grpc) {
       const headers: HeaderList = [
+        ...(extra ?? []),
         'content-type',
         'application/grpc',
         'grpc-status',
@@ -809,7 +930,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       this.sendResponse(200, headers, EMPTY, details, status);
       return;
     }
-    const headers: HeaderList = [];
+    const headers: HeaderList = extra === undefined ? [] : [...extra];
     if (body.length > 0) headers.push('content-type', 'text/plain');
     this.sendResponse(status, headers, body.length === 0 ? EMPTY : Buffer.from(body), details);
   }
@@ -869,6 +990,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   private finish(): void {
     if (this.done) return;
     this.done = true;
+    this.retrying?.release();
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.swept) {
       this.deadline = 0;
