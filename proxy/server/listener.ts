@@ -270,6 +270,8 @@ export class ListenerRuntime {
       streamIdleTimeoutMs: parseDuration(c.stream_idle_timeout, 300_000),
       requestTimeoutMs: parseDuration(c.request_timeout, 0),
       xffNumTrustedHops: c.xff_num_trusted_hops ?? 0,
+      // Issue 6: the retry replay buffer follows the listener's buffer limit, as in Envoy.
+      requestBufferLimitBytes: this.config.per_connection_buffer_limit_bytes ?? 1024 * 1024,
     };
     const hcm = new HttpConnectionManager(
       settings,
