@@ -6,7 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { bundledProxyDrops, withoutBundledProxyGaps } from '../../adapters/envoy/bundled.js';
+import {
+  bundledProxyDrops,
+  bundledProxyNotEnforced,
+  withoutBundledProxyGaps,
+} from '../../adapters/envoy/bundled.js';
 import type { Placement } from '../../adapters/envoy/placement.js';
 import { DEFAULT_CERTIFICATES } from '../../adapters/envoy/private/tls.js';
 import { type EnvoyOutput, renderEnvoy } from '../../adapters/envoy/render.js';
@@ -56,6 +60,8 @@ function render(mesh: Mesh, placement: Placement | undefined, bundled: boolean, 
   if (!bundled) return renderEnvoy(mesh, placement === undefined ? {} : { placement });
   for (const d of bundledProxyDrops(mesh))
     io.stderr.write(`left out for the bundled proxy: ${d.path} (${d.feature}): ${d.reason}\n`);
+  for (const d of bundledProxyNotEnforced(mesh))
+    io.stderr.write(`not enforced yet by the bundled proxy: ${d.path} (${d.feature}): ${d.reason}\n`);
   return renderEnvoy(withoutBundledProxyGaps(mesh), {
     ...(placement === undefined ? {} : { placement }),
     certificates: { directory: DEFAULT_CERTIFICATES.directory, delivery: 'files', verifyPeerIdentity: false },

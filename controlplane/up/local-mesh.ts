@@ -17,7 +17,11 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { bundledProxyDrops, withoutBundledProxyGaps } from '../../adapters/envoy/bundled.js';
+import {
+  bundledProxyDrops,
+  bundledProxyNotEnforced,
+  withoutBundledProxyGaps,
+} from '../../adapters/envoy/bundled.js';
 import { proxyDirectory } from '../../adapters/envoy/files.js';
 import { gatewayNodeId, meshDomain, primaryPort, sidecarNodeId } from '../../adapters/envoy/names.js';
 import { localPlacement, localPortCount, type Placement } from '../../adapters/envoy/placement.js';
@@ -186,7 +190,7 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     );
   let dropped = bundledProxyDrops(mesh);
   try {
-    reportDrops(dropped, options.strict === true, log);
+    reportDrops(dropped, bundledProxyNotEnforced(mesh), options.strict === true, log);
   } catch (error) {
     statusServer.server.close();
     await xds.close();
@@ -365,7 +369,7 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     }
     const nextDropped = bundledProxyDrops(next);
     try {
-      reportDrops(nextDropped, options.strict === true, log);
+      reportDrops(nextDropped, bundledProxyNotEnforced(next), options.strict === true, log);
       const result = publisher.publish(render(next));
       mesh = next;
       dropped = nextDropped;
@@ -471,15 +475,21 @@ function redirectStdLogs(output: EnvoyOutput, fileOf: (id: string) => string): E
 }
 
 /**
- * Logs every feature use the bundled proxy cannot run (grouped by feature), or, when `strict`,
- * fails with all of them.
+ * Logs every feature use the bundled proxy refuses (left out) and every use it accepts without
+ * enforcing yet (served as written), grouped by reason; or, when `strict`, fails with all of them.
  * @throws MeshError TARGET_E_UNSUPPORTED in strict mode when there is any
  */
-function reportDrops(dropped: readonly DroppedFeature[], strict: boolean, log: (line: string) => void): void {
-  if (dropped.length === 0) return;
+function reportDrops(
+  dropped: readonly DroppedFeature[],
+  notEnforced: readonly DroppedFeature[],
+  strict: boolean,
+  log: (line: string) => void,
+): void {
+  const all = [...dropped, ...notEnforced];
+  if (all.length === 0) return;
   if (strict) {
     throw MeshError.fromProblems(
-      dropped.map((d) => ({
+      all.map((d) => ({
         code: 'TARGET_E_UNSUPPORTED',
         path: d.path,
         message: `${d.feature}: ${d.reason}`,
@@ -488,12 +498,23 @@ function reportDrops(dropped: readonly DroppedFeature[], strict: boolean, log: (
       })),
     );
   }
-  const byReason = new Map<string, string[]>();
-  for (const d of dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.path]);
-  log(
-    `the bundled proxy cannot run ${dropped.length} feature use${dropped.length === 1 ? '' : 's'} of this mesh yet; they are left out (--strict fails instead):`,
-  );
-  for (const [reason, paths] of byReason) log(`  - ${reason}: ${paths.join(', ')}`);
+  const group = (list: readonly DroppedFeature[]) => {
+    const byReason = new Map<string, string[]>();
+    for (const d of list) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.path]);
+    for (const [reason, paths] of byReason) log(`  - ${reason}: ${paths.join(', ')}`);
+  };
+  if (dropped.length > 0) {
+    log(
+      `left out: the bundled proxy cannot run ${dropped.length} feature use${dropped.length === 1 ? '' : 's'} of this mesh yet (--strict fails instead):`,
+    );
+    group(dropped);
+  }
+  if (notEnforced.length > 0) {
+    log(
+      `served but not enforced yet by the bundled proxy (${notEnforced.length} use${notEnforced.length === 1 ? '' : 's'}):`,
+    );
+    group(notEnforced);
+  }
 }
 
 /** Appends a line to a log file descriptor. */

@@ -1,7 +1,7 @@
 /** Reading a dynamic (xDS) bootstrap, and loading an xDS state as the static bootstrap the proxy runs. */
 import { MeshError } from '../../errors/index.js';
 import type { Bootstrap } from '../config/envoy.js';
-import { loadBootstrap } from '../config/load.js';
+import { type ConfigWarning, loadBootstrap } from '../config/load.js';
 import type { Resource, XdsState } from './client.js';
 import { type BaseBootstrap, staticBootstrap } from './inline.js';
 
@@ -70,7 +70,18 @@ export function readDynamicBootstrap(json: unknown): {
 }
 
 /** The static bootstrap for a state, loaded strictly (throws MeshError: the xDS client NACKs it). */
-export function loadState(base: BaseBootstrap, state: XdsState): { text: string; bootstrap: Bootstrap } {
+export function loadState(
+  base: BaseBootstrap,
+  state: XdsState,
+  onWarning?: (warning: ConfigWarning) => void,
+): { text: string; bootstrap: Bootstrap } {
   const text = JSON.stringify(staticBootstrap(base, state));
-  return { text, bootstrap: loadBootstrap(text, { format: 'json', source: 'xds' }) };
+  return {
+    text,
+    bootstrap: loadBootstrap(text, {
+      format: 'json',
+      source: 'xds',
+      ...(onWarning === undefined ? {} : { onWarning }),
+    }),
+  };
 }

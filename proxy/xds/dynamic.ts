@@ -78,7 +78,13 @@ export async function startXdsProxy(
         clusters: JSON.stringify(staticResources(plain).clusters ?? []),
       };
       const first = runtime === undefined;
-      const { bootstrap } = loadState(first ? base : { ...base, admin: ephemeralAdmin(base.admin) }, state);
+      // The loader's warnings (features accepted but not enforced yet) go to this proxy's log, once
+      // per state, rather than to the process's stderr, which many proxies share under crossmesh up.
+      const { bootstrap } = loadState(
+        first ? base : { ...base, admin: ephemeralAdmin(base.admin) },
+        state,
+        (warning) => options.log?.(`${warning.code}: ${warning.message}`),
+      );
       // Compile everything before touching the running proxy: a config the runtime refuses is NACKed.
       await validateProxyConfig(bootstrap);
       if (runtime !== undefined && applied !== undefined && shape.listeners === applied.listeners) {
