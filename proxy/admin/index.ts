@@ -157,7 +157,7 @@ function clustersText(ctx: AdminContext): string {
       out += `${p}::sub_zone::${h.locality.subZone}\n`;
       out += `${p}::canary::false\n`;
       out += `${p}::priority::${h.priority}\n`;
-      out += `${p}::success_rate::-1\n`;
+      out += `${p}::success_rate::${c.outlierDetector?.successRate(h) ?? -1}\n`;
       out += `${p}::local_origin_success_rate::-1\n`;
     }
   }

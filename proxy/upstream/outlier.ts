@@ -284,6 +284,16 @@ export class OutlierDetector {
     if (this.s.unejectOnHealthCheckSuccess) this.uneject(host);
   }
 
+  private readonly lastRates = new Map<Host, number>();
+
+  /**
+   * The host's success rate (0..100) from the last interval's success-rate analysis, or -1 when
+   * it was not computed (too few requests or hosts), as Envoy's `/clusters` prints it.
+   */
+  successRate(host: Host): number {
+    return this.lastRates.get(host) ?? -1;
+  }
+
   /** Is `host` ejected now? */
   isEjected(host: Host): boolean {
     return this.states.get(host)?.ejected === true;
@@ -301,7 +311,7 @@ export class OutlierDetector {
       if (st.ejected && now >= st.ejectedUntil) this.uneject(host);
       else if (!st.ejected && st.numEjections > 0) st.numEjections--;
     }
-    this.successRate();
+    this.detectSuccessRate();
     this.failurePercentage();
     for (const st of this.states.values()) {
       st.requests = 0;
@@ -313,11 +323,13 @@ export class OutlierDetector {
     return [...this.states.entries()].filter(([, st]) => !st.ejected && st.requests >= volume);
   }
 
-  private successRate(): void {
+  private detectSuccessRate(): void {
     const s = this.s;
+    this.lastRates.clear();
     const hosts = this.candidates(s.successRateRequestVolume);
     if (hosts.length < s.successRateMinimumHosts || hosts.length === 0) return;
     const rates = hosts.map(([, st]) => (100 * (st.requests - st.failures)) / st.requests);
+    hosts.forEach(([host], i) => this.lastRates.set(host, rates[i] as number));
     const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
     const stdev = Math.sqrt(rates.reduce((a, r) => a + (r - mean) ** 2, 0) / rates.length);
     const threshold = mean - (s.successRateStdevFactor / 1000) * stdev;

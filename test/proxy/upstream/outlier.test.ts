@@ -148,6 +148,8 @@ describe('OutlierDetector', () => {
     detector.onInterval();
     // THEN
     expect(hosts.map(ejected)).toEqual([true, false, false, false, false, false]);
+    expect(detector.successRate(hosts[0] as Host)).toBe(50);
+    expect(detector.successRate(hosts[2] as Host)).toBe(100);
   });
 
   test('failure percentage only when enforced', () => {
