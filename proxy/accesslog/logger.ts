@@ -51,6 +51,8 @@ interface Sink {
   write(line: string): void;
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Reopens the file (after log rotation); streams have nothing to reopen. */
+  reopen(): Promise<void>;
 }
 
 interface SinkStats {
@@ -80,7 +82,14 @@ class BufferedSink implements Sink {
     private readonly onClose: () => Promise<void>,
     private readonly intervalMs: number,
     private readonly stats: SinkStats,
+    private readonly onReopen: () => void = () => {},
   ) {}
+
+  /** Writes what is buffered to the old file, then switches to a freshly opened one. */
+  async reopen(): Promise<void> {
+    await this.flush();
+    if (!this.closed) this.onReopen();
+  }
 
   write(line: string): void {
     if (this.closed) return;
@@ -166,6 +175,16 @@ function fileSink(path: string, configPath: string, intervalMs: number, stats: S
     () => new Promise((resolve) => fs.close(fd, () => resolve())),
     intervalMs,
     stats,
+    () => {
+      // logrotate moved the file away: keep writing to the old one if the path cannot be opened.
+      try {
+        const next = fs.openSync(path, 'a');
+        fs.close(fd, () => {});
+        fd = next;
+      } catch {
+        stats.failed.inc();
+      }
+    },
   );
 }
 
@@ -303,6 +322,11 @@ export class AccessLogger {
   /** Flushes and closes the files. */
   async close(): Promise<void> {
     await Promise.all(this.outputs.map((o) => o.sink.close()));
+  }
+
+  /** Reopens every file log at its path (Envoy's `/reopen_logs`, for log rotation). */
+  async reopen(): Promise<void> {
+    await Promise.all(this.outputs.map((o) => o.sink.reopen()));
   }
 }
 

@@ -39,6 +39,8 @@ export interface AdminContext {
   drainListeners(options?: { readonly inboundOnly: boolean; readonly graceful: boolean }): void;
   /** `/quitquitquit`: called after the response is sent. */
   quit(): void;
+  /** `/reopen_logs`: reopen every access log file (log rotation). @default - the endpoint answers 501 */
+  readonly reopenLogs?: () => Promise<void> | void;
   /** Process start, epoch ms (for uptime). */
   readonly startedAt: number;
   /** Shown in `/server_info`. @default - the crossmesh version */
@@ -382,6 +384,16 @@ const ENDPOINTS: Readonly<Record<string, Endpoint>> = {
     handle: (ctx, q) => {
       ctx.drainListeners({ inboundOnly: q.has('inboundonly'), graceful: q.has('graceful') });
       return text('OK\n');
+    },
+  },
+  '/reopen_logs': {
+    help: 'reopen access logs',
+    post: true,
+    handle: (ctx) => {
+      if (ctx.reopenLogs === undefined)
+        return text('reopening access logs is not wired in this process\n', 501);
+      const reopen = ctx.reopenLogs;
+      return { ...text('OK\n'), after: () => void reopen() };
     },
   },
   '/reset_counters': {

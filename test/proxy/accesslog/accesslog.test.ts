@@ -153,6 +153,32 @@ describe('compileAccessLog', () => {
     await logger.close();
   });
 
+  test('reopen switches to a new file at the same path (log rotation)', async () => {
+    // GIVEN a log with one line written, then rotated away
+    const path = tmpFile();
+    const logger = compileAccessLog([
+      {
+        typed_config: {
+          '@type': FILE,
+          path,
+          log_format: { text_format_source: { inline_string: '%RESPONSE_CODE%\n' } },
+        },
+      } as AccessLog,
+    ]);
+    logger.log(entry);
+    await logger.flush();
+    const { renameSync } = await import('node:fs');
+    renameSync(path, `${path}.1`);
+    // WHEN reopened and logging continues
+    logger.log({ ...entry, responseCode: 404 });
+    await logger.reopen();
+    logger.log({ ...entry, responseCode: 503 });
+    await logger.close();
+    // THEN lines before the reopen went to the rotated file, later ones to the new file
+    expect(readFileSync(`${path}.1`, 'utf8')).toBe('200\n404\n');
+    expect(readFileSync(path, 'utf8')).toBe('503\n');
+  });
+
   test('json_format keeps types, sorts keys, and can omit empty values', async () => {
     // GIVEN
     const path = tmpFile();

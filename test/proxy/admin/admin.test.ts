@@ -94,6 +94,9 @@ describe('admin server', () => {
     },
     drainListeners: (o) => calls.push(`drain:${o?.inboundOnly}:${o?.graceful}`),
     quit: () => calls.push('quit'),
+    reopenLogs: () => {
+      calls.push('reopen');
+    },
     startedAt: Date.now() - 3000,
   };
   let admin: AdminServer;
@@ -228,12 +231,14 @@ describe('admin server', () => {
     // WHEN
     await get('/reset_counters', { method: 'POST' });
     await get('/drain_listeners?inboundonly&graceful', { method: 'POST' });
+    await (await get('/reopen_logs', { method: 'POST' })).text();
     const q = await get('/quitquitquit', { method: 'POST' });
     await q.text();
     await new Promise((r) => setTimeout(r, 20));
     // THEN
     expect(store.counter('x.c').value).toBe(0);
     expect(calls).toContain('drain:true:true');
+    expect(calls).toContain('reopen');
     expect(calls).toContain('quit');
   });
 
