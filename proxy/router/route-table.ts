@@ -412,6 +412,12 @@ export class CompiledRoute {
   readonly hasPathRewrite: boolean;
   /** Per-filter config: route over virtual host over route configuration, by filter name. */
   readonly typedPerFilterConfig: Readonly<Record<string, unknown>>;
+  /**
+   * True when some level has request (resp. response) header mutations. (Added by proxy-engine:
+   * the pipeline builds the format context the mutations need only when there are any.)
+   */
+  readonly hasRequestMutations: boolean;
+  readonly hasResponseMutations: boolean;
   private readonly core: RouteCore;
   private readonly requestChain: readonly HeaderMutation[];
   private readonly responseChain: readonly HeaderMutation[];
@@ -439,6 +445,8 @@ export class CompiledRoute {
     this.typedPerFilterConfig = core.typedPerFilterConfig;
     this.requestChain = requestChain;
     this.responseChain = responseChain;
+    this.hasRequestMutations = requestChain.length > 0;
+    this.hasResponseMutations = responseChain.length > 0;
   }
 
   /** Applies request header mutations of every level (most specific first unless configured otherwise). */

@@ -24,12 +24,12 @@ import type {
   UpstreamCallbacks,
   UpstreamRequest,
 } from '../http/stream.js';
+import { isInternalAddress, RetryState, timeoutOverrides } from '../resilience/retry-state.js';
+import { type AttemptDriver, RetryingUpstream } from '../resilience/retrying-upstream.js';
 import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteResult, RouteTable } from '../router/index.js';
 import { type ClusterStats, HttpConnectionManagerStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import type { EngineCluster, EngineClusterManager, EngineHost } from './contracts.js';
-import { isInternalAddress, RetryState, timeoutOverrides } from '../resilience/retry-state.js';
-import { type AttemptDriver, RetryingUpstream } from '../resilience/retrying-upstream.js';
 import type { PoolRegistry, ResolvedPool } from './pools.js';
 import type { Expirable, Sweeper } from './sweeper.js';
 import type {
@@ -76,6 +76,8 @@ export interface HcmSettings {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Reused per request: hashKey only writes `setCookie` into it (single-threaded, never kept). */
+const HASH_OUT: HashKeyOutput = {};
 /** Issue 6: Envoy marks circuit-breaker overflow replies with `x-envoy-overloaded: true`. */
 const OVERLOADED: readonly string[] = ['x-envoy-overloaded', 'true'];
 /** Route timeouts from this length up use the sweeper instead of a timer per request. */
@@ -231,7 +233,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   private host: EngineHost | undefined;
   private route: CompiledRoute | undefined;
   private flags = 0;
-  private setCookie: HashKeyOutput | undefined;
+  private setCookie: string | undefined;
   private firstByteMs = 0;
   private requestEndMs = 0;
   private details = 'via_upstream';
@@ -393,7 +395,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         const out = result.headers;
         if (body.length > 0 && getHeader(out, 'content-type') === undefined)
           out.push('content-type', 'text/plain');
-        result.route.applyResponseHeaders(out, this.formatContext());
+        if (result.route.hasResponseMutations) result.route.applyResponseHeaders(out, this.formatContext());
         this.sendResponse(result.status, out, body, 'direct_response');
         return;
       }
@@ -401,7 +403,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         st.rq_redirect.inc();
         this.route = result.route;
         const out: HeaderList = ['location', result.location];
-        result.route.applyResponseHeaders(out, this.formatContext());
+        if (result.route.hasResponseMutations) result.route.applyResponseHeaders(out, this.formatContext());
         this.sendResponse(result.status, out, EMPTY, 'direct_response');
         return;
       }
@@ -445,9 +447,9 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       );
       return;
     }
-    const out: HashKeyOutput = {};
-    const hashKey = route.hashKey(request, out);
-    if (out.setCookie !== undefined) this.setCookie = out;
+    HASH_OUT.setCookie = undefined;
+    const hashKey = route.hashKey(request, HASH_OUT);
+    if (HASH_OUT.setCookie !== undefined) this.setCookie = HASH_OUT.setCookie;
     const host = cluster.chooseHost(hashKey === undefined ? {} : { hashKey });
     if (host === undefined) {
       cs.upstream_cx_none_healthy.inc();
@@ -457,7 +459,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.host = host;
     this.pickedHost = host;
     const headers = this.head.headers;
-    route.applyRequestHeaders(headers, this.formatContext());
+    if (route.hasRequestMutations) route.applyRequestHeaders(headers, this.formatContext());
     const path = route.hasPathRewrite ? route.rewritePath(this.head.path) : this.head.path;
     if (path !== this.head.path) {
       headers.push('x-envoy-original-path', this.head.path);
@@ -580,7 +582,12 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       onFinalPerTryTimeout: () => {
         this.host?.stats.rq_timeout.inc();
         this.releaseHost();
-        this.localReply(504, 'upstream request timeout', 'upstream_per_try_timeout', 'UpstreamRequestTimeout');
+        this.localReply(
+          504,
+          'upstream request timeout',
+          'upstream_per_try_timeout',
+          'UpstreamRequestTimeout',
+        );
       },
       addFlag: (flag) => this.addFlag(flag),
       onNoHealthyUpstream: () => {
@@ -594,7 +601,12 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       driver,
       {
         stats: cs,
-        retryResources: resources === undefined ? undefined : route.priority === 'HIGH' ? resources.high : resources.default,
+        retryResources:
+          resources === undefined
+            ? undefined
+            : route.priority === 'HIGH'
+              ? resources.high
+              : resources.default,
         outlier: cluster.outlierDetector,
       },
       {
@@ -724,8 +736,9 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.firstByteMs = performance.now();
     (this.clusterStats as ClusterStats).recordResponse(status);
     headers.push('x-envoy-upstream-service-time', String(Math.round(this.firstByteMs - this.upstreamStart)));
-    if (this.setCookie?.setCookie !== undefined) headers.push('set-cookie', this.setCookie.setCookie);
-    this.route?.applyResponseHeaders(headers, this.formatContext());
+    if (this.setCookie !== undefined) headers.push('set-cookie', this.setCookie);
+    const route = this.route;
+    if (route?.hasResponseMutations === true) route.applyResponseHeaders(headers, this.formatContext());
     this.decorate(headers);
     this.responseHeaders = headers;
     this.sink.writeHead(status, headers, endStream);
