@@ -21,7 +21,6 @@ import {
 import type { SnapshotCache } from './cache.js';
 import { encodeResource } from './codec.js';
 import { adsService } from './protos.js';
-import type { Snapshot } from './snapshot.js';
 import { isTypeUrl, isWildcardType, PUSH_ORDER, SHORT_NAME, type TypeUrl } from './types.js';
 
 /** The node fields we use from a request. */
@@ -158,6 +157,8 @@ interface TypeState {
   held?: Map<string, string>;
   /** Delta: names subscribed, or `null` for wildcard. */
   subscribed?: Set<string> | null;
+  /** State of the world: names of the last request, or `null` for wildcard. */
+  requested?: readonly string[] | null;
 }
 
 interface NodeRecord {
@@ -243,16 +244,15 @@ export class XdsServer {
           const t = n.types.get(type);
           if (t === undefined) continue;
           const subscribed =
-            t.subscribed === null
-              ? ['*']
-              : t.subscribed !== undefined
-                ? [...t.subscribed].sort()
-                : (t.watch?.names ??
-                  (t.sentNames === '*' ? ['*'] : (t.sentNames ?? '').split('\n').filter(Boolean)));
+            t.subscribed === undefined
+              ? t.requested
+              : t.subscribed === null
+                ? null
+                : [...t.subscribed].sort();
           types[SHORT_NAME[type]] = {
             ...(t.sentVersion === undefined ? {} : { sent: t.sentVersion }),
             ...(t.ackedVersion === undefined ? {} : { acked: t.ackedVersion }),
-            subscribed: subscribed ?? ['*'],
+            subscribed: subscribed === null || subscribed === undefined ? ['*'] : subscribed,
           };
           if (snapshot !== undefined && t.ackedVersion !== snapshot.resources(type).version) inSync = false;
         }
@@ -392,7 +392,8 @@ export class XdsServer {
       )
         return;
       const wildcard = names.length === 0 ? isWildcardType(typeUrl) : names.includes('*');
-      t.watch = { names: wildcard ? null : names, version: request.version_info ?? '' };
+      t.requested = wildcard ? null : names;
+      t.watch = { names: t.requested, version: request.version_info ?? '' };
       flush();
     });
   }
@@ -536,6 +537,3 @@ export class XdsServer {
     }
   }
 }
-
-/** Convenience for status consumers: the snapshot whose versions a node should ACK. */
-export type { Snapshot };
