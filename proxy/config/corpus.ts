@@ -56,12 +56,6 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
     summary:
       'HTTP listener, stdout access log, fault filter (abort + delay), STRICT_DNS cluster, disk runtime layer',
     problems: [],
-    warnings: [
-      {
-        feature: 'envoy.filters.http.fault',
-        paths: ['static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]'],
-      },
-    ],
   },
   {
     file: 'examples__front-proxy__envoy.yaml',
@@ -74,15 +68,6 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
     summary:
       'local_ratelimit filter (token bucket, runtime-keyed enable/enforce, response header), STATIC + STRICT_DNS',
     problems: [],
-    warnings: [
-      {
-        feature: 'envoy.filters.http.local_ratelimit',
-        paths: [
-          'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]',
-          'static_resources.listeners[1].filter_chains[0].filters[0].typed_config.http_filters[0]',
-        ],
-      },
-    ],
   },
   {
     file: 'examples__locality-load-balancing__envoy.yaml',

@@ -215,7 +215,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
       'EXTERNAL_ONLY treats a request as internal only when it carries x-envoy-internal: true',
     ),
     ...HEADER_MUTATIONS,
-    retry_policy: P6,
+    retry_policy: S,
     typed_per_filter_config: P6,
   },
   'envoy.config.route.v3.Route': {
@@ -263,8 +263,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     regex_rewrite: note('RE2 pattern run by the JavaScript engine; \\1-style groups in the substitution'),
     host_rewrite_literal: S,
     timeout: S,
-    idle_timeout: P6,
-    retry_policy: P6,
+    idle_timeout: note('overrides the stream idle timeout for the route'),
+    retry_policy: S,
     hash_policy: S,
     max_stream_duration: P6,
   },
@@ -285,12 +285,15 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.route.v3.RouteAction.HashPolicy.Header': all('header_name'),
   'envoy.config.route.v3.RouteAction.HashPolicy.Cookie': all('name ttl path'),
   'envoy.config.route.v3.RouteAction.HashPolicy.ConnectionProperties': all('source_ip'),
-  'envoy.config.route.v3.RetryPolicy': all(
-    'retry_on num_retries per_try_timeout retry_host_predicate host_selection_retry_max_attempts retriable_status_codes retry_back_off retriable_headers',
-    P6,
-  ),
-  'envoy.config.route.v3.RetryPolicy.RetryHostPredicate': all('name typed_config', P6),
-  'envoy.config.route.v3.RetryPolicy.RetryBackOff': all('base_interval max_interval', P6),
+  'envoy.config.route.v3.RetryPolicy': {
+    ...all(
+      'retry_on num_retries per_try_timeout retry_host_predicate retriable_status_codes retry_back_off retriable_headers',
+    ),
+    host_selection_retry_max_attempts: note('the balancer re-picks up to 3 times whatever the value'),
+  },
+  'envoy.config.route.v3.RetryPolicy.RetryHostPredicate': all('name typed_config'),
+
+  'envoy.config.route.v3.RetryPolicy.RetryBackOff': all('base_interval max_interval'),
   'envoy.config.route.v3.RedirectAction': {
     ...all(
       'https_redirect scheme_redirect host_redirect port_redirect path_redirect prefix_rewrite regex_rewrite strip_query',
@@ -313,29 +316,25 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   },
   'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit': {
     ...all(
-      'stat_prefix status token_bucket filter_enabled filter_enforced response_headers_to_add local_rate_limit_per_downstream_connection',
-      P6,
+      'stat_prefix status token_bucket filter_enabled filter_enforced response_headers_to_add local_rate_limit_per_downstream_connection enable_x_ratelimit_headers',
     ),
   },
   'envoy.type.v3.HttpStatus': all('code'),
-  'envoy.type.v3.TokenBucket': all('max_tokens tokens_per_fill fill_interval', P6),
+  'envoy.type.v3.TokenBucket': all('max_tokens tokens_per_fill fill_interval'),
   'envoy.config.core.v3.RuntimeFractionalPercent': {
     default_value: S,
     runtime_key: RUNTIME_KEY_IGNORED,
   },
   'envoy.type.v3.FractionalPercent': all('numerator denominator'),
   'envoy.extensions.filters.http.fault.v3.HTTPFault': {
-    ...all('delay abort headers max_active_faults upstream_cluster', P6),
+    ...all('delay abort headers max_active_faults upstream_cluster'),
     ...all(
       'delay_percent_runtime abort_percent_runtime delay_duration_runtime abort_http_status_runtime max_active_faults_runtime abort_grpc_status_runtime',
       RUNTIME_KEY_IGNORED,
     ),
   },
-  'envoy.extensions.filters.common.fault.v3.FaultDelay': all('fixed_delay header_delay percentage', P6),
-  'envoy.extensions.filters.http.fault.v3.FaultAbort': all(
-    'http_status grpc_status header_abort percentage',
-    P6,
-  ),
+  'envoy.extensions.filters.common.fault.v3.FaultDelay': all('fixed_delay header_delay percentage'),
+  'envoy.extensions.filters.http.fault.v3.FaultAbort': all('http_status grpc_status header_abort percentage'),
 
   // Access logs
   'envoy.config.accesslog.v3.AccessLog': all('name typed_config filter'),
@@ -382,7 +381,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ),
     dns_refresh_rate: S,
     dns_lookup_family: S,
-    outlier_detection: P6,
+    outlier_detection: S,
     ring_hash_lb_config: S,
     maglev_lb_config: S,
     least_request_lb_config: S,
@@ -420,16 +419,12 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds': {
     priority: S,
     ...all('max_connections max_pending_requests', note('enforced by the upstream connection pools')),
-    ...all('max_requests max_retries', P6),
-    retry_budget: P6,
+    ...all('max_requests max_retries'),
+    retry_budget: S,
   },
-  'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all(
-    'budget_percent min_retry_concurrency',
-    P6,
-  ),
+  'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all('budget_percent min_retry_concurrency'),
   'envoy.config.cluster.v3.OutlierDetection': all(
-    'consecutive_5xx consecutive_gateway_failure consecutive_local_origin_failure interval base_ejection_time max_ejection_time max_ejection_percent enforcing_consecutive_5xx enforcing_consecutive_gateway_failure enforcing_consecutive_local_origin_failure enforcing_success_rate success_rate_minimum_hosts success_rate_request_volume success_rate_stdev_factor split_external_local_origin_errors',
-    P6,
+    'consecutive_5xx consecutive_gateway_failure consecutive_local_origin_failure interval base_ejection_time max_ejection_time max_ejection_time_jitter max_ejection_percent enforcing_consecutive_5xx enforcing_consecutive_gateway_failure enforcing_consecutive_local_origin_failure enforcing_success_rate success_rate_minimum_hosts success_rate_request_volume success_rate_stdev_factor split_external_local_origin_errors failure_percentage_threshold enforcing_failure_percentage failure_percentage_minimum_hosts failure_percentage_request_volume successful_active_health_check_uneject_host',
   ),
   // Active health checking: proxy/upstream/health, run by the ClusterManager.
   'envoy.config.core.v3.HealthCheck': all(
@@ -492,13 +487,12 @@ export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> 
     slot: 'HTTP filter',
     extension: 'envoy.filters.http.local_ratelimit',
     issue: 6,
-    status: 'planned',
+    note: 'one token bucket per proxy process (per worker with --concurrency); descriptors are not supported',
   },
   'envoy.extensions.filters.http.fault.v3.HTTPFault': {
     slot: 'HTTP filter',
     extension: 'envoy.filters.http.fault',
     issue: 6,
-    status: 'planned',
   },
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': {
     slot: 'listener filter',
@@ -533,7 +527,6 @@ export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> 
     slot: 'retry host predicate',
     extension: 'envoy.retry_host_predicates.previous_hosts',
     issue: 6,
-    status: 'planned',
   },
 };
 

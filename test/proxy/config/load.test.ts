@@ -259,33 +259,35 @@ describe('loadBootstrap', () => {
   });
 
   test('a planned (issue 6) feature loads with one warning naming every place it is used', () => {
-    // GIVEN retry policies on two routes
+    // GIVEN max_stream_duration (still planned) on two routes
     const text = config().replace(
       'route: { cluster: web }',
-      'route: { cluster: web, retry_policy: { retry_on: 5xx, num_retries: 2 } }\n              - match: { prefix: /b }\n                route: { cluster: web, retry_policy: { retry_on: reset } }',
+      'route: { cluster: web, max_stream_duration: { max_stream_duration: 2s } }\n              - match: { prefix: /b }\n                route: { cluster: web, max_stream_duration: { max_stream_duration: 1s } }',
     );
     // WHEN loaded with a warning sink
     const warnings: ConfigWarning[] = [];
     const b = loadBootstrap(text, { source: 'envoy.yaml', onWarning: (w) => warnings.push(w) });
     // THEN it loads (the policy is kept for when the runtime enforces it) and one warning names both
-    expect(hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0]?.route?.retry_policy?.num_retries).toBe(2);
+    expect(
+      hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0]?.route?.max_stream_duration?.max_stream_duration,
+    ).toBe('2s');
     expect(warnings).toHaveLength(1);
     const routes =
       'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes';
     expect(warnings[0]?.paths).toEqual([
-      `${routes}[0].route.retry_policy`,
-      `${routes}[1].route.retry_policy`,
+      `${routes}[0].route.max_stream_duration`,
+      `${routes}[1].route.max_stream_duration`,
     ]);
     expect(warnings[0]?.message).toBe(
-      `envoy.yaml: ${routes}[0].route.retry_policy and 1 more place: envoy.config.route.v3.RouteAction.retry_policy is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+      `envoy.yaml: ${routes}[0].route.max_stream_duration and 1 more place: envoy.config.route.v3.RouteAction.max_stream_duration is accepted but not enforced yet (planned with the resilience work, issue 6)`,
     );
   });
 
   test('without a sink, planned features are reported as process warnings', async () => {
-    // GIVEN a config with the fault filter and no onWarning
+    // GIVEN a config with a route max_stream_duration (still planned) and no onWarning
     const text = config().replace(
-      '          http_filters:\n',
-      '          http_filters:\n          - name: envoy.filters.http.fault\n            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault }\n',
+      'route: { cluster: web }',
+      'route: { cluster: web, max_stream_duration: { max_stream_duration: 2s } }',
     );
     // WHEN loaded
     const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
@@ -295,19 +297,21 @@ describe('loadBootstrap', () => {
     expect(w.name).toBe('CrossmeshProxyConfigWarning');
     expect(w.code).toBe('PROXY_W_PLANNED');
     expect(w.message).toContain(
-      '(envoy.filters.http.fault): envoy.filters.http.fault is accepted but not enforced yet',
+      'route.max_stream_duration: envoy.config.route.v3.RouteAction.max_stream_duration is accepted but not enforced yet',
     );
   });
 
   test("planned: 'reject' refuses planned features", () => {
-    // GIVEN outlier detection on a cluster
-    // WHEN loaded strictly
-    const err = rejection(() =>
-      loadBootstrap(config('    outlier_detection: { consecutive_5xx: 3 }\n'), { planned: 'reject' }),
+    // GIVEN a route max_stream_duration (still planned)
+    const text = config().replace(
+      'route: { cluster: web }',
+      'route: { cluster: web, max_stream_duration: { max_stream_duration: 2s } }',
     );
+    // WHEN loaded strictly
+    const err = rejection(() => loadBootstrap(text, { planned: 'reject' }));
     // THEN it is unsupported, with the reason
     expect(err.code).toBe('PROXY_E_UNSUPPORTED');
-    expect(err.path).toBe('static_resources.clusters[0].outlier_detection');
+    expect(err.path).toMatch(/routes\[0\]\.route\.max_stream_duration$/);
     expect(err.message).toContain(
       'not supported by the bundled proxy yet (planned with the resilience work, issue 6)',
     );
@@ -549,20 +553,29 @@ describe('validateEnvoyResource', () => {
   });
 
   test('supportedOnly can collect planned features instead of refusing them', () => {
-    // GIVEN a cluster with outlier detection (planned)
-    const cluster = { name: 'c', outlier_detection: { consecutive_5xx: 3 } };
+    // GIVEN a route with max_stream_duration (planned)
+    const rc = {
+      name: 'r',
+      virtual_hosts: [
+        {
+          name: 'v',
+          domains: ['*'],
+          routes: [{ match: { prefix: '/' }, route: { cluster: 'c', max_stream_duration: { max_stream_duration: '1s' } } }],
+        },
+      ],
+    };
     const planned: PlannedUse[] = [];
     // WHEN validated with a collector
-    validateEnvoyResource('type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster, {
+    validateEnvoyResource('type.googleapis.com/envoy.config.route.v3.RouteConfiguration', rc, {
       supportedOnly: true,
       planned,
     });
     // THEN the use is collected
     expect(planned).toEqual([
       {
-        path: 'outlier_detection',
-        label: 'outlier_detection',
-        feature: 'envoy.config.cluster.v3.Cluster.outlier_detection',
+        path: 'virtual_hosts[0].routes[0].route.max_stream_duration',
+        label: 'virtual_hosts[0].routes[0].route.max_stream_duration',
+        feature: 'envoy.config.route.v3.RouteAction.max_stream_duration',
       },
     ]);
   });
