@@ -182,24 +182,27 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
       this.sendCodecError(426, 'http/1.0 not allowed');
       return;
     }
-    const headers: HeaderList = [];
-    const h = head.headers;
+    // Filter in place: the parser's list is ours, and a copy per request is garbage to collect.
+    const headers = head.headers;
     const tokens = head.connectionTokens;
-    for (let i = 0; i < h.length; i += 2) {
-      const name = h[i] as string;
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      const name = headers[r] as string;
+      const value = headers[r + 1] as string;
       if (name === 'host') continue;
       if (HOP_BY_HOP.has(name)) {
-        if (name === 'te') {
-          const v = h[i + 1] as string;
-          if (v.toLowerCase() === 'trailers') headers.push(name, v);
-        } else if (name === 'upgrade' && head.upgrade !== undefined) {
-          headers.push(name, h[i + 1] as string);
-        }
+        const keep =
+          (name === 'te' && value.toLowerCase() === 'trailers') ||
+          (name === 'upgrade' && head.upgrade !== undefined);
+        if (!keep) continue;
+      } else if (tokens.length > 0 && tokens.includes(name)) {
         continue;
       }
-      if (tokens.length > 0 && tokens.includes(name)) continue;
-      headers.push(name, h[i + 1] as string);
+      headers[w] = name;
+      headers[w + 1] = value;
+      w += 2;
     }
+    headers.length = w;
     const request: RequestHead = {
       method: head.method,
       path: head.path,
@@ -376,18 +379,24 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
   writeHead(status: number, headers: HeaderList, endStream: boolean): void {
     if (this.detached || this.headSent) return;
     this.headSent = true;
-    const out: HeaderList = [];
+    // Filter in place: the pipeline hands its response list over to the sink.
+    const out = headers;
     let length = -1;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i] as string;
+    let w = 0;
+    for (let r = 0; r < out.length; r += 2) {
+      const name = out[r] as string;
+      const value = out[r + 1] as string;
       if (name === 'content-length') {
         if (length >= 0) continue;
-        length = Number(headers[i + 1]);
+        length = Number(value);
       } else if (HOP_BY_HOP.has(name)) {
         continue;
       }
-      out.push(name, headers[i + 1] as string);
+      out[w] = name;
+      out[w + 1] = value;
+      w += 2;
     }
+    out.length = w;
     const bodiless = status === 204 || status === 304 || status < 200;
     this.noBody = this.isHead || bodiless || endStream;
     if (!bodiless && length < 0) {

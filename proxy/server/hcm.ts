@@ -633,14 +633,15 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     const headers = this.head.headers;
     const hasBody = this.meta.hasBody;
     if (entry.kind === 'http1') {
-      const out: HeaderList = ['host', authority];
       let body: 'none' | 'length' | 'chunked' = 'none';
       if (hasBody) body = this.meta.contentLength >= 0 ? 'length' : 'chunked';
-      for (let i = 0; i < headers.length; i += 2) {
-        const name = headers[i] as string;
-        if (name === 'content-length' && body !== 'length') continue;
-        out.push(name, headers[i + 1] as string);
-      }
+      // The request's own list becomes the upstream head (no copy): Host goes first, as RFC 9112
+      // asks; a Content-Length only survives when the body is sent with that length.
+      const out = headers;
+      if (body !== 'length') removeHeader(out, 'content-length');
+      // (A retry dispatches the same list again: Host is then already in place.)
+      if (out[0] === 'host') out[1] = authority;
+      else out.unshift('host', authority);
       if (body === 'length' && getHeader(out, 'content-length') === undefined) {
         out.push('content-length', String(this.meta.contentLength));
       }
