@@ -27,7 +27,7 @@ import { canonicalize } from '../../model/canonical.js';
 import { renderWithTarget } from '../../model/render.js';
 import type { MeshInput } from '../../model/types.js';
 import { validMesh } from '../model/arbitraries.js';
-import { testApp } from './helpers.js';
+import { kitchenSink, testApp } from './helpers.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -291,6 +291,18 @@ describe('CrossmeshAppMesh agrees with the App Mesh renderer', () => {
       expectAgreement(shop, options);
     });
   }
+
+  test('every resource of a mesh using every mapped feature has the rendered name and spec, for each render variant', () => {
+    // GIVEN the kitchen-sink mesh and the render option variants
+    for (const options of [
+      {},
+      { discovery: 'dns', certificates: 'file' },
+      { namespaceType: 'private-dns', vpc: 'vpc-0abc123' },
+    ] as const) {
+      // WHEN / THEN
+      expectAgreement(kitchenSink, options);
+    }
+  });
 
   test('random valid meshes: whenever the renderer renders, the constructs build and agree with it', () => {
     // GIVEN random valid meshes (the model's own arbitraries), with unsupported features dropped
