@@ -20,6 +20,7 @@ import type { AppMeshOptions, AppMeshResources } from '../adapters/appmesh/types
 import { MeshError } from '../errors/index.js';
 import type { DroppedFeature } from '../model/target.js';
 import type { Mesh, MeshInput } from '../model/types.js';
+import { annotateRender } from './private/annotations.js';
 import * as l2 from './private/l2.js';
 import { type AppMeshRender, renderAppMeshForCdk } from './private/render.js';
 
@@ -261,22 +262,7 @@ export class CrossmeshAppMesh extends Construct {
   /** The discontinuation, each dropped use (warnings) and each approximated feature (info). */
   private annotate(approximatedUses: AppMeshRender['approximated']): void {
     Annotations.of(this).addWarningV2('crossmesh:appmesh-discontinued', APP_MESH_DISCONTINUED);
-    // One line per approximated feature, listing where it is used: per use would drown the warnings.
-    const approximated = new Map<string, { note: string; paths: string[] }>();
-    for (const use of approximatedUses) {
-      const entry = approximated.get(use.feature) ?? { note: use.note, paths: [] };
-      entry.paths.push(use.path);
-      approximated.set(use.feature, entry);
-    }
-    for (const [feature, { note, paths }] of [...approximated].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      Annotations.of(this).addInfo(`${feature} is approximated on App Mesh (${paths.join(', ')}): ${note}`);
-    }
-    for (const drop of this.dropped) {
-      Annotations.of(this).addWarningV2(
-        `crossmesh:dropped:${drop.feature}:${drop.path}`,
-        `${drop.path}: ${drop.feature} dropped (App Mesh cannot express it: ${drop.reason})`,
-      );
-    }
+    annotateRender(this, 'App Mesh', this.dropped, approximatedUses);
   }
 
   /**

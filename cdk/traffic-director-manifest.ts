@@ -28,6 +28,7 @@ import { canonicalize, toCanonicalJson } from '../model/canonical.js';
 import { type RenderOutcome, renderWithTarget } from '../model/render.js';
 import type { DroppedFeature } from '../model/target.js';
 import type { Mesh, MeshInput } from '../model/types.js';
+import { annotateRender } from './private/annotations.js';
 
 /** Metadata type on the construct naming the files it adds (visible in the assembly's manifest.json). */
 export const TRAFFIC_DIRECTOR_METADATA = 'crossmesh:traffic-director-manifest';
@@ -106,12 +107,7 @@ export class CrossmeshTrafficDirectorManifest extends Construct {
     }
     this.manifest = outcome.output;
     this.dropped = outcome.dropped;
-    for (const drop of this.dropped) {
-      Annotations.of(this).addWarningV2(
-        `crossmesh:dropped:${drop.feature}:${drop.path}`,
-        `${drop.path}: ${drop.feature} dropped (Traffic Director cannot express it: ${drop.reason})`,
-      );
-    }
+    annotateRender(this, 'Traffic Director', this.dropped, outcome.approximated);
     for (const [i, warning] of this.manifest.warnings.entries()) {
       Annotations.of(this).addWarningV2(`crossmesh:traffic-director:${i}`, warning);
     }
