@@ -37,7 +37,11 @@ interface AbortSpec {
   readonly denominator: number;
 }
 
-const DENOMINATOR: Readonly<Record<string, number>> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
+const DENOMINATOR: Readonly<Record<string, number>> = {
+  HUNDRED: 100,
+  TEN_THOUSAND: 10_000,
+  MILLION: 1_000_000,
+};
 
 function denominatorOf(p: FractionalPercent | undefined): number {
   return DENOMINATOR[p?.denominator ?? 'HUNDRED'] ?? 100;
@@ -126,11 +130,15 @@ export class FaultFilter implements HttpFilter {
         });
       }
       if (http === undefined && grpc === undefined && a.header_abort === undefined) {
-        throw new MeshError('PROXY_E_INVALID', 'a fault abort needs http_status, grpc_status or header_abort', {
-          path: ap,
-          value: a,
-          allowed: 'one of http_status, grpc_status, header_abort',
-        });
+        throw new MeshError(
+          'PROXY_E_INVALID',
+          'a fault abort needs http_status, grpc_status or header_abort',
+          {
+            path: ap,
+            value: a,
+            allowed: 'one of http_status, grpc_status, header_abort',
+          },
+        );
       }
       this.abort = {
         httpStatus: http,
@@ -166,7 +174,11 @@ export class FaultFilter implements HttpFilter {
     if (d.fixedMs !== undefined) return draw(d.fraction, this.random) ? d.fixedMs : undefined;
     const ms = headerInt(getHeader(h, 'x-envoy-fault-delay-request'));
     if (ms === undefined) return undefined;
-    const f = this.fraction(d.fraction, d.denominator, getHeader(h, 'x-envoy-fault-delay-request-percentage'));
+    const f = this.fraction(
+      d.fraction,
+      d.denominator,
+      getHeader(h, 'x-envoy-fault-delay-request-percentage'),
+    );
     return draw(f, this.random) ? ms : undefined;
   }
 
@@ -184,7 +196,11 @@ export class FaultFilter implements HttpFilter {
       http = hs !== undefined && hs >= 200 && hs < 600 ? hs : undefined;
       grpc = gs !== undefined && gs <= 16 ? gs : undefined;
       if (http === undefined && grpc === undefined) return undefined;
-      fraction = this.fraction(a.fraction, a.denominator, getHeader(h, 'x-envoy-fault-abort-request-percentage'));
+      fraction = this.fraction(
+        a.fraction,
+        a.denominator,
+        getHeader(h, 'x-envoy-fault-abort-request-percentage'),
+      );
     }
     if (!draw(fraction, this.random)) return undefined;
     // A gRPC abort answers HTTP 200 with the gRPC status in the trailers-only reply.

@@ -18,8 +18,8 @@ import { FaultFilter } from './fault.js';
 import type { HttpFilter } from './filter.js';
 import { LocalRateLimitFilter } from './local-ratelimit.js';
 
-export type { FilterCallbacks, FilterReply, FilterRequest, HttpFilter } from './filter.js';
 export { FaultFilter } from './fault.js';
+export type { FilterCallbacks, FilterReply, FilterRequest, HttpFilter } from './filter.js';
 export { LocalRateLimitFilter, TokenBucketState } from './local-ratelimit.js';
 
 /** Options for {@link compileHttpFilters}. */

@@ -69,7 +69,10 @@ export class TokenBucketState {
   }
 }
 
-function parseBucket(b: TokenBucket | undefined, path: string): { max: number; perFill: number; intervalMs: number } {
+function parseBucket(
+  b: TokenBucket | undefined,
+  path: string,
+): { max: number; perFill: number; intervalMs: number } {
   if (b === undefined) {
     throw new MeshError('PROXY_E_INVALID', 'local rate limiting needs a token_bucket', {
       path,
@@ -146,8 +149,16 @@ export class LocalRateLimitFilter implements HttpFilter {
     }
     this.spec = parseBucket(config.token_bucket, `${path}.token_bucket`);
     // Envoy: without filter_enabled / filter_enforced the filter checks and enforces nothing.
-    this.enabled = fractionOf(config.filter_enabled?.default_value, 0, `${path}.filter_enabled.default_value`);
-    this.enforced = fractionOf(config.filter_enforced?.default_value, 0, `${path}.filter_enforced.default_value`);
+    this.enabled = fractionOf(
+      config.filter_enabled?.default_value,
+      0,
+      `${path}.filter_enabled.default_value`,
+    );
+    this.enforced = fractionOf(
+      config.filter_enforced?.default_value,
+      0,
+      `${path}.filter_enforced.default_value`,
+    );
     const status = config.status?.code ?? 429;
     if (!(Number.isInteger(status) && status >= 400 && status <= 599)) {
       throw new MeshError('PROXY_E_INVALID', `status.code must be 400..599, got ${status}`, {
@@ -159,8 +170,7 @@ export class LocalRateLimitFilter implements HttpFilter {
     this.status = status;
     this.headers = new HeaderMutation(config.response_headers_to_add, undefined, path, 'response');
     this.xHeaders = config.enable_x_ratelimit_headers === 'DRAFT_VERSION_03';
-    this.bucket =
-      config.local_rate_limit_per_downstream_connection === true ? undefined : this.newBucket();
+    this.bucket = config.local_rate_limit_per_downstream_connection === true ? undefined : this.newBucket();
     const p = `${config.stat_prefix}.http_local_rate_limit.`;
     this.stats = {
       enabled: store.counter(`${p}enabled`),

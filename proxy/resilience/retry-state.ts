@@ -29,7 +29,13 @@ const HTTP_HEADER_CONDITIONS = new Set([
   'retriable-headers',
   'http3-post-connect-failure',
 ]);
-const GRPC_HEADER_CONDITIONS = new Set(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+const GRPC_HEADER_CONDITIONS = new Set([
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
+]);
 
 /** What an attempt produced: a response head, or a failure before one. */
 export type AttemptOutcome =
@@ -95,7 +101,8 @@ export class RetryState {
         removeHeader(headers, 'x-envoy-max-retries');
       }
     }
-    if (effective === undefined || effective.retryOn.size === 0 || effective.numRetries <= 0) return undefined;
+    if (effective === undefined || effective.retryOn.size === 0 || effective.numRetries <= 0)
+      return undefined;
     return new RetryState(effective, random);
   }
 

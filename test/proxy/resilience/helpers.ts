@@ -32,12 +32,17 @@ export async function startScenario(closer: Closer, scenario: Scenario) {
         },
       ],
     },
-    clusters: [{ name: 'svc', ports: scenario.ports, ...(scenario.cluster ? { extra: scenario.cluster } : {}) }],
+    clusters: [
+      { name: 'svc', ports: scenario.ports, ...(scenario.cluster ? { extra: scenario.cluster } : {}) },
+    ],
     ...(scenario.hcm ? { hcm: scenario.hcm } : {}),
   });
   if (scenario.filters !== undefined) {
-    const listeners = (json.static_resources as { listeners: { filter_chains: { filters: { typed_config: { http_filters: unknown[] } }[] }[] }[] })
-      .listeners;
+    const listeners = (
+      json.static_resources as {
+        listeners: { filter_chains: { filters: { typed_config: { http_filters: unknown[] } }[] }[] }[];
+      }
+    ).listeners;
     const hcm = listeners[0]?.filter_chains[0]?.filters[0]?.typed_config;
     if (hcm !== undefined) hcm.http_filters = [...scenario.filters, ...hcm.http_filters];
   }
@@ -65,7 +70,13 @@ export function keepAliveAgent(closer: Closer, maxSockets = 16): http.Agent {
 /** One request; network errors become status 0 rather than throwing. */
 export function get(
   port: number,
-  options: { path?: string; method?: string; headers?: Record<string, string>; body?: string; agent?: http.Agent } = {},
+  options: {
+    path?: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    agent?: http.Agent;
+  } = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve) => {
     const req = http.request(

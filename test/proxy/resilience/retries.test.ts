@@ -29,7 +29,9 @@ describe('retries', () => {
     const up = await flaky('u0', 2);
     const { port, proxy } = await startScenario(closer, {
       ports: [up.port],
-      routeAction: { retry_policy: { retry_on: '5xx', num_retries: 2, retry_back_off: { base_interval: '0.005s' } } },
+      routeAction: {
+        retry_policy: { retry_on: '5xx', num_retries: 2, retry_back_off: { base_interval: '0.005s' } },
+      },
     });
     // WHEN
     const res = await get(port, { method: 'POST', body: 'payload' });
@@ -46,7 +48,13 @@ describe('retries', () => {
     const up = await flaky('u0', 100);
     const { port, proxy } = await startScenario(closer, {
       ports: [up.port],
-      routeAction: { retry_policy: { retry_on: 'gateway-error', num_retries: 1, retry_back_off: { base_interval: '0.005s' } } },
+      routeAction: {
+        retry_policy: {
+          retry_on: 'gateway-error',
+          num_retries: 1,
+          retry_back_off: { base_interval: '0.005s' },
+        },
+      },
     });
     // WHEN
     const res = await get(port);
@@ -70,7 +78,13 @@ describe('retries', () => {
     const up2 = await flaky('u1', 1, 409);
     const r4 = await startScenario(closer, {
       ports: [up2.port],
-      routeAction: { retry_policy: { retry_on: 'retriable-4xx', num_retries: 3, retry_back_off: { base_interval: '0.005s' } } },
+      routeAction: {
+        retry_policy: {
+          retry_on: 'retriable-4xx',
+          num_retries: 3,
+          retry_back_off: { base_interval: '0.005s' },
+        },
+      },
     });
     expect((await get(r4.port)).status).toBe(200);
     // AND retriable-status-codes with 418
@@ -78,7 +92,11 @@ describe('retries', () => {
     const rs = await startScenario(closer, {
       ports: [up3.port],
       routeAction: {
-        retry_policy: { retry_on: 'retriable-status-codes', retriable_status_codes: [418], retry_back_off: { base_interval: '0.005s' } },
+        retry_policy: {
+          retry_on: 'retriable-status-codes',
+          retriable_status_codes: [418],
+          retry_back_off: { base_interval: '0.005s' },
+        },
       },
     });
     expect((await get(rs.port)).status).toBe(200);
@@ -100,7 +118,8 @@ describe('retries', () => {
             {
               name: 'envoy.retry_host_predicates.previous_hosts',
               typed_config: {
-                '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+                '@type':
+                  'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
               },
             },
           ],
@@ -140,7 +159,12 @@ describe('retries', () => {
     const { port, proxy } = await startScenario(closer, {
       ports: [up.port],
       routeAction: {
-        retry_policy: { retry_on: '5xx', num_retries: 1, per_try_timeout: '0.1s', retry_back_off: { base_interval: '0.005s' } },
+        retry_policy: {
+          retry_on: '5xx',
+          num_retries: 1,
+          per_try_timeout: '0.1s',
+          retry_back_off: { base_interval: '0.005s' },
+        },
       },
     });
     // WHEN
