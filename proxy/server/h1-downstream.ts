@@ -66,7 +66,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
       maxHeaderBytes: options.maxHeaderBytes,
       maxHeaderCount: options.maxHeaderCount,
     });
-    factory.onConnectionOpen('http1');
+    factory.onConnectionOpen('http1', info.tls);
     if (options.maxConnectionDurationMs > 0) {
       this.durationTimer = setTimeout(() => this.drain(), options.maxConnectionDurationMs);
       this.durationTimer.unref();
@@ -104,6 +104,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
   }
 
   private durationTimer: NodeJS.Timeout | undefined;
+  private readonly opened = Date.now();
   private requests = 0;
   private backlogPaused = false;
 
@@ -343,7 +344,14 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     this.closed = true;
     if (this.durationTimer !== undefined) clearTimeout(this.durationTimer);
     this.sweeper.delete(this);
-    this.factory.onConnectionClose('http1');
+    const s = this.socket;
+    this.factory.onConnectionClose(
+      'http1',
+      this.info.tls,
+      s.bytesRead,
+      s.bytesWritten,
+      Date.now() - this.opened,
+    );
     const handle = this.handle;
     this.handle = undefined;
     const sink = this.stream;

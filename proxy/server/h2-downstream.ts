@@ -41,6 +41,18 @@ export class H2Downstream {
   /** Takes over a connected socket (prior-knowledge preface already seen, or ALPN h2). */
   accept(socket: net.Socket, info: ConnectionInfo, initial: Buffer | undefined): void {
     (socket as net.Socket & { crossmeshInfo?: ConnectionInfo }).crossmeshInfo = info;
+    // Connection stats come from the raw socket: once the session is gone its socket proxy throws.
+    this.factory.onConnectionOpen('http2', info.tls);
+    const opened = Date.now();
+    socket.once('close', () =>
+      this.factory.onConnectionClose(
+        'http2',
+        info.tls,
+        socket.bytesRead,
+        socket.bytesWritten,
+        Date.now() - opened,
+      ),
+    );
     if (initial !== undefined && initial.length > 0) socket.unshift(initial);
     this.server.emit('connection', socket);
   }
@@ -58,11 +70,9 @@ export class H2Downstream {
     const socket = session.socket as net.Socket & { crossmeshInfo?: ConnectionInfo };
     const info = socket.crossmeshInfo as ConnectionInfo;
     this.sessions.add(session);
-    this.factory.onConnectionOpen('http2');
     session.on('error', () => undefined);
     session.on('close', () => {
       this.sessions.delete(session);
-      this.factory.onConnectionClose('http2');
     });
     session.on('stream', (stream, headers, flags) =>
       guarded(

@@ -196,10 +196,14 @@ export class HttpConnectionManager implements HttpStreamFactory {
     });
   }
 
-  onConnectionOpen(protocol: 'http1' | 'http2'): void {
+  onConnectionOpen(protocol: 'http1' | 'http2', tls: boolean): void {
     const s = this.stats;
     s.downstream_cx_total.inc();
     s.downstream_cx_active.inc();
+    if (tls) {
+      s.downstream_cx_ssl_total.inc();
+      s.downstream_cx_ssl_active.inc();
+    }
     if (protocol === 'http1') {
       s.downstream_cx_http1_total.inc();
       s.downstream_cx_http1_active.inc();
@@ -209,10 +213,20 @@ export class HttpConnectionManager implements HttpStreamFactory {
     }
   }
 
-  onConnectionClose(protocol: 'http1' | 'http2'): void {
+  onConnectionClose(
+    protocol: 'http1' | 'http2',
+    tls: boolean,
+    rx: number,
+    tx: number,
+    lengthMs: number,
+  ): void {
     const s = this.stats;
     s.downstream_cx_active.dec();
     s.downstream_cx_destroy.inc();
+    if (tls) s.downstream_cx_ssl_active.dec();
+    s.downstream_cx_rx_bytes_total.add(rx);
+    s.downstream_cx_tx_bytes_total.add(tx);
+    s.downstream_cx_length_ms.record(lengthMs);
     (protocol === 'http1' ? s.downstream_cx_http1_active : s.downstream_cx_http2_active).dec();
   }
 }
@@ -806,6 +820,10 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.status = 101;
     this.responseHeaders = headers;
     this.clusterStats?.recordResponse(101);
+    const st = this.hcm.stats;
+    st.downstream_cx_upgrades_total.inc();
+    st.downstream_cx_upgrades_active.inc();
+    socket.once('close', () => st.downstream_cx_upgrades_active.dec());
     this.sink.upgrade(headers, socket, rest);
     this.complete(undefined);
   }

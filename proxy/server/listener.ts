@@ -22,6 +22,9 @@ import { parseDuration } from '../config/values.js';
 import type { RouteTable } from '../router/index.js';
 import { ListenerStats, listenerStatAddress } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
+// mTLS (proxy-mtls): client certificates are judged after the handshake; the peer rides on ConnectionInfo.
+import type { PeerIdentity, WithPeer } from '../tls/san.js';
+import { asksForCertificate, SslVerifyStats, verifyDownstreamPeer } from '../tls/verify.js';
 import type { EngineClusterManager } from './contracts.js';
 import { type H1CodecOptions, H1DownstreamConnection } from './h1-downstream.js';
 import { H2Downstream } from './h2-downstream.js';
@@ -102,6 +105,7 @@ export class ListenerRuntime {
   private readonly loggers: RequestLogger[] = [];
   private readonly sockets = new Set<net.Socket>();
   private stats: ListenerStats | undefined;
+  private sslStats: SslVerifyStats | undefined;
   private draining = false;
 
   constructor(
@@ -132,8 +136,10 @@ export class ListenerRuntime {
       this.tlsServer = tls.createServer({
         // tls.Server builds its default context (used when the client sends no SNI) from these.
         ...firstTls.contextOptions,
-        requestCert: this.tlsChains.some((c) => c.tls?.requireClientCertificate === true),
-        rejectUnauthorized: this.tlsChains.some((c) => c.tls?.requireClientCertificate === true),
+        // mTLS (proxy-mtls): a trusted_ca asks for a client certificate; onSecure judges it per
+        // chain (missing, untrusted, SAN) with Envoy's ssl.fail_verify_* stats, so Node rejects nothing.
+        requestCert: this.tlsChains.some((c) => c.tls !== undefined && asksForCertificate(c.tls.peer)),
+        rejectUnauthorized: false,
         SNICallback: (servername, cb) => {
           const chain = matchServerName(this.tlsChains, servername);
           if (chain === undefined) {
@@ -335,6 +341,12 @@ export class ListenerRuntime {
           this.deps.store,
           this.config.stat_prefix ?? listenerStatAddress(sa.address, bound.port),
         );
+        if (this.tlsChains.length > 0) {
+          this.sslStats = new SslVerifyStats(
+            this.deps.store,
+            `listener.${this.config.stat_prefix ?? listenerStatAddress(sa.address, bound.port)}.`,
+          );
+        }
         resolve({ address: bound.address, port: bound.port });
       });
     });
@@ -420,7 +432,14 @@ export class ListenerRuntime {
       return;
     }
     socket.on('error', () => undefined);
-    this.dispatch(chain, socket, undefined, socket.alpnProtocol === 'h2', servername);
+    // mTLS (proxy-mtls): the chain's client-certificate policy decides whether the connection lives.
+    const verdict = verifyDownstreamPeer(socket, (chain.tls as DownstreamTls).peer, this.sslStats);
+    if (!verdict.ok) {
+      this.stats?.ssl_connection_error.inc();
+      socket.destroy();
+      return;
+    }
+    this.dispatch(chain, socket, undefined, socket.alpnProtocol === 'h2', servername, verdict.peer);
   }
 
   private dispatch(
@@ -429,6 +448,7 @@ export class ListenerRuntime {
     initial: Buffer | undefined,
     h2: boolean,
     sni: string | undefined,
+    peer?: PeerIdentity,
   ): void {
     const h = chain.handler;
     if (h.kind === 'tcp') {
@@ -440,7 +460,7 @@ export class ListenerRuntime {
     const remotePort = socket.remotePort ?? 0;
     const localAddress = normalizeIp(socket.localAddress);
     const localPort = socket.localPort ?? 0;
-    const info: ConnectionInfo = {
+    const info: ConnectionInfo & WithPeer = {
       remoteAddress,
       remotePort,
       localAddress,
@@ -451,6 +471,8 @@ export class ListenerRuntime {
       local: localAddress.includes(':') ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`,
       tls: chain.tls !== undefined,
       sni,
+      // mTLS (proxy-mtls): the verified client certificate, for RBAC principals.
+      peer,
     };
     if (h2 || h.codec === 'HTTP2') {
       h.h2.accept(socket, info, initial);

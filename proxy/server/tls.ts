@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { MeshError } from '../../errors/index.js';
 import type { CommonTlsContext, DataSource, DownstreamTlsContext, TlsParameters } from '../config/envoy.js';
+// mTLS (proxy-mtls): client-certificate policy (trusted_ca, require_client_certificate, SAN matchers).
+import { compilePeerPolicy, type PeerPolicy } from '../tls/verify.js';
 
 /** Reads an Envoy DataSource (inline string/bytes, file or environment variable). */
 export function readDataSource(source: DataSource, path: string): Buffer {
@@ -70,6 +72,8 @@ export interface DownstreamTls {
   /** ALPN protocols from the config, when it lists them. */
   readonly alpn: readonly string[] | undefined;
   readonly requireClientCertificate: boolean;
+  /** mTLS (proxy-mtls): how the client certificate is judged after the handshake (proxy/tls/verify.ts). */
+  readonly peer: PeerPolicy;
 }
 
 /** Builds the secure context of a DownstreamTlsContext. */
@@ -130,6 +134,11 @@ export function compileDownstreamTls(ctx: DownstreamTlsContext, path: string): D
     contextOptions: options,
     alpn: common.alpn_protocols,
     requireClientCertificate: ctx.require_client_certificate === true,
+    peer: compilePeerPolicy(
+      common.validation_context,
+      ctx.require_client_certificate === true,
+      `${cp}.validation_context`,
+    ),
   };
 }
 

@@ -64,8 +64,15 @@ export interface HttpStreamFactory {
   /** Codec-level rejects (malformed requests) for stats and access logs. */
   onCodecError(status: number, detail: string, conn: ConnectionInfo, protocol: string): void;
   /** Connection lifecycle for `downstream_cx_*` stats. */
-  onConnectionOpen(protocol: 'http1' | 'http2'): void;
-  onConnectionClose(protocol: 'http1' | 'http2'): void;
+  onConnectionOpen(protocol: 'http1' | 'http2', tls: boolean): void;
+  /** A connection closed after `lengthMs`, having read `rx` and written `tx` bytes. */
+  onConnectionClose(
+    protocol: 'http1' | 'http2',
+    tls: boolean,
+    rx: number,
+    tx: number,
+    lengthMs: number,
+  ): void;
 }
 
 /** Connection timeouts a codec enforces (milliseconds; 0 disables). */

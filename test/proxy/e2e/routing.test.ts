@@ -127,6 +127,9 @@ describe('proxy routing end to end', () => {
     );
     expect(after.status).toBe(200);
     expect(proxy.stats.counter('cluster.nowhere.upstream_cx_connect_fail').value).toBe(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(proxy.stats.counter('http.ingress_http.downstream_cx_rx_bytes_total').value).toBeGreaterThan(0);
+    expect(proxy.stats.counter('http.ingress_http.downstream_cx_tx_bytes_total').value).toBeGreaterThan(0);
     expect(proxy.stats.counter('http.ingress_http.no_route').value).toBe(0);
   });
 
