@@ -10,7 +10,8 @@
  *   when present, take precedence over the three deprecated protocol fields.
  * - in a bootstrap, `tls_certificate_sds_secret_configs` and `validation_context_sds_secret_config`
  *   naming a secret of `static_resources.secrets` (no `sds_config`) → the secret's
- *   `tls_certificates` / `validation_context` inline, as Envoy resolves static secrets.
+ *   `tls_certificates` / `validation_context` inline, as Envoy resolves static secrets;
+ *   `combined_validation_context` → `validation_context`, the default merged with the secret's.
  * Conflicting old and new forms are PROXY_E_INVALID problems where Envoy rejects them too.
  */
 import type { DescMessage } from '@bufbuild/protobuf';
@@ -96,6 +97,25 @@ const REWRITES: Readonly<Record<string, Rewrite>> = {
       } else obj['validation_context'] = secret['validation_context'];
       delete obj['validation_context_sds_secret_config'];
     }
+    // mTLS (proxy-mtls): combined_validation_context is the default context merged with the
+    // secret's, as Envoy merges them (protobuf MergeFrom: the secret's fields win, lists append).
+    const combined = obj['combined_validation_context'];
+    if (isObj(combined)) {
+      const base = combined['default_validation_context'];
+      const ref = combined['validation_context_sds_secret_config'];
+      const name = isObj(ref) ? ref['name'] : undefined;
+      const dynamic = typeof name === 'string' ? secrets.get(name)?.['validation_context'] : undefined;
+      if (!isObj(dynamic)) {
+        unknownSecret(
+          problems,
+          joinPath(path, 'combined_validation_context.validation_context_sds_secret_config.name'),
+          'certificate validation context',
+          name,
+          secrets,
+        );
+      } else obj['validation_context'] = mergeValidation(isObj(base) ? base : {}, dynamic);
+      delete obj['combined_validation_context'];
+    }
   },
   'envoy.config.cluster.v3.Cluster': (obj, path, { problems }) => {
     // Mirrors Envoy's upstream_impl.cc: typed HttpProtocolOptions win over the deprecated protocol
@@ -149,6 +169,16 @@ const REWRITES: Readonly<Record<string, Rewrite>> = {
     obj['typed_extension_protocol_options'] = { ...typedMap, [HTTP_OPTIONS]: options };
   },
 };
+
+/** Protobuf MergeFrom over canonical JSON, for CertificateValidationContext: lists append, the rest is replaced. */
+function mergeValidation(base: Obj, dynamic: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [key, value] of Object.entries(dynamic)) {
+    const current = out[key];
+    out[key] = Array.isArray(current) && Array.isArray(value) ? [...current, ...value] : value;
+  }
+  return out;
+}
 
 function unknownSecret(
   problems: Problem[],

@@ -37,11 +37,6 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
         path: 'static_resources.listeners[0].filter_chains[0].filters[0]',
         names: 'envoy.filters.network.postgres_proxy',
       },
-      {
-        code: 'PROXY_E_UNSUPPORTED',
-        path: 'static_resources.clusters[0].transport_socket.typed_config.common_tls_context.validation_context.match_subject_alt_names',
-        names: 'CertificateValidationContext.match_subject_alt_names',
-      },
     ],
   },
   {
@@ -80,8 +75,8 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
     problems: [
       {
         code: 'PROXY_E_UNSUPPORTED',
-        path: 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]',
-        names: 'envoy.filters.http.rbac',
+        path: 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.matcher',
+        names: 'RBAC.matcher',
       },
     ],
   },

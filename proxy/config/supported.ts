@@ -117,7 +117,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   },
   'envoy.extensions.transport_sockets.tls.v3.Secret': all('name tls_certificate validation_context'),
   'envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig': {
-    name: note('a secret of static_resources.secrets (dynamic SDS, sds_config, is not supported)'),
+    name: note(
+      'a secret of static_resources.secrets; or, when the proxy runs from dynamic_resources.ads_config, a Secret fetched over its ADS stream (`sds_config: {ads: {}}`, consumed by the xDS client; a static bootstrap has no ADS and refuses sds_config)',
+    ),
   },
   'envoy.config.bootstrap.v3.Admin': {
     address: S,
@@ -254,6 +256,31 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     max_program_size: ignored('deprecated in Envoy; no program-size limit applies'),
   },
   'envoy.type.v3.Int64Range': all('start end'),
+  // RBAC (proxy-mtls): proxy/filters/rbac.ts
+  'envoy.extensions.filters.http.rbac.v3.RBAC': {
+    rules: S,
+    rules_stat_prefix: note('rbac.<prefix>allowed / denied beside the unprefixed counters'),
+  },
+  'envoy.config.rbac.v3.RBAC': {
+    action: only(['ALLOW', 'DENY']),
+    policies: S,
+  },
+  'envoy.config.rbac.v3.Policy': all('permissions principals'),
+  'envoy.config.rbac.v3.Permission': all('any header url_path and_rules or_rules not_rule destination_port'),
+  'envoy.config.rbac.v3.Permission.Set': all('rules'),
+  'envoy.config.rbac.v3.Principal': {
+    ...all('any header url_path and_ids or_ids not_id direct_remote_ip remote_ip'),
+    authenticated: note(
+      "principal_name matches the client certificate's URI SANs, else DNS SANs, else its subject",
+    ),
+    source_ip: note('deprecated: the same as direct_remote_ip'),
+  },
+  'envoy.config.rbac.v3.Principal.Set': all('ids'),
+  'envoy.config.rbac.v3.Principal.Authenticated': all('principal_name'),
+  'envoy.type.matcher.v3.PathMatcher': {
+    path: note('the path without the query string, as Envoy matches it'),
+  },
+  'envoy.config.core.v3.CidrRange': all('address_prefix prefix_len'),
   'envoy.config.route.v3.RouteAction': {
     cluster: S,
     weighted_clusters: S,
@@ -422,7 +449,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...all('max_requests max_retries'),
     retry_budget: S,
   },
-  'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all('budget_percent min_retry_concurrency'),
+  'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all(
+    'budget_percent min_retry_concurrency',
+  ),
   'envoy.config.cluster.v3.OutlierDetection': all(
     'consecutive_5xx consecutive_gateway_failure consecutive_local_origin_failure interval base_ejection_time max_ejection_time max_ejection_time_jitter max_ejection_percent enforcing_consecutive_5xx enforcing_consecutive_gateway_failure enforcing_consecutive_local_origin_failure enforcing_success_rate success_rate_minimum_hosts success_rate_request_volume success_rate_stdev_factor split_external_local_origin_errors failure_percentage_threshold enforcing_failure_percentage failure_percentage_minimum_hosts failure_percentage_request_volume successful_active_health_check_uneject_host',
   ),
@@ -456,9 +485,17 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...all('tls_params tls_certificates validation_context alpn_protocols'),
     ...all(
       'tls_certificate_sds_secret_configs validation_context_sds_secret_config',
-      note('static secrets only: the loader inlines them as tls_certificates / validation_context'),
+      note(
+        'static secrets, or SDS over ADS under xDS; the loader inlines them as tls_certificates / validation_context (a rotated secret applies to new connections)',
+      ),
+    ),
+    combined_validation_context: note(
+      'default_validation_context merged with the secret, as Envoy merges them',
     ),
   },
+  'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext': all(
+    'default_validation_context validation_context_sds_secret_config',
+  ),
   'envoy.extensions.transport_sockets.tls.v3.TlsParameters': {
     tls_minimum_protocol_version: only(['TLS_AUTO', 'TLSv1_2', 'TLSv1_3']),
     tls_maximum_protocol_version: only(['TLS_AUTO', 'TLSv1_2', 'TLSv1_3']),
@@ -466,7 +503,17 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ecdh_curves: S,
   },
   'envoy.extensions.transport_sockets.tls.v3.TlsCertificate': all('certificate_chain private_key password'),
-  'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext': all('trusted_ca'),
+  'envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext': {
+    trusted_ca: note('downstream: asks clients for a certificate (required with require_client_certificate)'),
+    match_typed_subject_alt_names: note(
+      'checked after the handshake (ssl.fail_verify_san); needs trusted_ca, as in Envoy',
+    ),
+    match_subject_alt_names: note('deprecated: matches SANs of every type'),
+  },
+  'envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher': {
+    san_type: only(['URI', 'DNS', 'EMAIL', 'IP_ADDRESS']),
+    matcher: S,
+  },
 };
 
 /** Every typed config the proxy implements, by full message name. */
@@ -493,6 +540,11 @@ export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> 
     slot: 'HTTP filter',
     extension: 'envoy.filters.http.fault',
     issue: 6,
+  },
+  'envoy.extensions.filters.http.rbac.v3.RBAC': {
+    slot: 'HTTP filter',
+    extension: 'envoy.filters.http.rbac',
+    note: 'rules (ALLOW/DENY policies); denied requests get 403 `RBAC: access denied`; the matcher tree and shadow rules are not supported',
   },
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': {
     slot: 'listener filter',

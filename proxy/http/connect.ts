@@ -22,6 +22,8 @@ export interface UpstreamTlsOptions {
   readonly minVersion?: tls.SecureVersion;
   /** Maximum TLS version. @default - TLSv1.3 */
   readonly maxVersion?: tls.SecureVersion;
+  /** mTLS (proxy-mtls): SAN matchers of the cluster's validation context. @default - no name check */
+  readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
 }
 
 /** Where and how to connect. */
@@ -65,7 +67,7 @@ export function openConnection(
     if (t.alpn !== undefined && t.alpn.length > 0) opts.ALPNProtocols = [...t.alpn];
     // Envoy checks the certificate against trusted_ca only; the SNI is not a hostname check
     // unless SAN matchers are configured, so keep Node from checking the name itself.
-    opts.checkServerIdentity = () => undefined;
+    opts.checkServerIdentity = t.checkServerIdentity ?? (() => undefined);
     socket = tls.connect(opts);
     socket.setNoDelay(true);
   }

@@ -24,6 +24,8 @@ import type {
 import { parseDuration, parseInt64 } from '../config/values.js';
 import { ClusterStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
+import { compileSanCheck } from '../tls/san.js';
+import { SslVerifyStats, upstreamIdentityCheck } from '../tls/verify.js';
 import { ResourceManager } from './circuit-breaker.js';
 import { endpointKey, HealthFlag, Host } from './host.js';
 import {
@@ -51,6 +53,11 @@ export interface UpstreamTlsOptions {
   readonly minVersion?: tls.SecureVersion;
   /** Maximum TLS version. */
   readonly maxVersion?: tls.SecureVersion;
+  /**
+   * mTLS (proxy-mtls): the SAN matchers of the validation context, run as `checkServerIdentity`
+   * (counts `cluster.<name>.ssl.fail_verify_san`). @default - no identity check (Envoy's default)
+   */
+  readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
 }
 
 /** Circuit-breaker limits of one priority (Envoy defaults 1024 / 1024 / 1024 / 3). */
@@ -152,7 +159,7 @@ function readData(ds: DataSource | undefined, path: string): Buffer | undefined 
   throw invalid(path, 'a data source needs inline_string, inline_bytes or filename', ds, 'one data source');
 }
 
-function parseTls(c: Cluster, path: string): UpstreamTlsOptions | undefined {
+function parseTls(c: Cluster, path: string, store: StatsStore): UpstreamTlsOptions | undefined {
   const ts = c.transport_socket;
   if (ts === undefined) return undefined;
   const tp = `${path}.transport_socket`;
@@ -191,7 +198,17 @@ function parseTls(c: Cluster, path: string): UpstreamTlsOptions | undefined {
   const ca = readData(ctx?.validation_context?.trusted_ca, `${cp}.validation_context.trusted_ca`);
   const minVersion = TLS_VERSIONS[ctx?.tls_params?.tls_minimum_protocol_version ?? 'TLS_AUTO'];
   const maxVersion = TLS_VERSIONS[ctx?.tls_params?.tls_maximum_protocol_version ?? 'TLS_AUTO'];
+  // mTLS (proxy-mtls): SAN matchers (match_typed_subject_alt_names / match_subject_alt_names).
+  const san = compileSanCheck(ctx?.validation_context, `${cp}.validation_context`);
   return {
+    ...(san === undefined
+      ? {}
+      : {
+          checkServerIdentity: upstreamIdentityCheck(
+            san,
+            new SslVerifyStats(store, `cluster.${String(c.name)}.`),
+          ),
+        }),
     ...(typed?.sni === undefined ? {} : { sni: typed.sni }),
     ...(ca === undefined ? {} : { ca }),
     ...(cert === undefined ? {} : { cert }),
@@ -500,7 +517,7 @@ export class UpstreamCluster {
         c.connect_timeout,
         'a positive duration',
       );
-    this.tls = parseTls(c, path);
+    this.tls = parseTls(c, path, store);
     const proto = parseProtocol(c, path, this.tls !== undefined);
     this.protocol = proto.protocol;
     this.idleTimeoutMs = proto.idleTimeoutMs;

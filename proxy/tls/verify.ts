@@ -1,0 +1,122 @@
+/**
+ * Peer certificate verification, as Envoy's `DefaultCertValidator` does it, on top of node:tls:
+ * Node verifies the chain against `trusted_ca` during the handshake; this module decides after it
+ * (downstream) or inside `checkServerIdentity` (upstream) whether the connection may live:
+ *
+ * - a trusted_ca makes a downstream listener ask for a client certificate; it is only required
+ *   with `require_client_certificate` (else `ssl.fail_verify_no_cert`);
+ * - a certificate that does not chain to trusted_ca fails (`ssl.fail_verify_error`);
+ * - SAN matchers are checked last (`ssl.fail_verify_san`).
+ *
+ * Stats use Envoy's names, under `listener.<address>.ssl.` and `cluster.<name>.ssl.`.
+ */
+
+import type tls from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
+import type { CertificateValidationContext } from '../config/envoy.js';
+import type { Counter, StatsStore } from '../stats/store.js';
+import {
+  compileSanCheck,
+  type PeerIdentity,
+  parseSubjectAltNames,
+  peerIdentityOf,
+  type SanCheck,
+} from './san.js';
+
+/** How one TLS context judges its peer. */
+export interface PeerPolicy {
+  /** A trusted_ca is configured: the peer's chain must verify against it. */
+  readonly verifyChain: boolean;
+  /** Downstream only: a client certificate is required. */
+  readonly requireCertificate: boolean;
+  /** SAN matchers, when configured. */
+  readonly san: SanCheck | undefined;
+}
+
+/** Compiles the peer policy of a validation context (SAN matchers are checked for errors here). */
+export function compilePeerPolicy(
+  vc: CertificateValidationContext | undefined,
+  requireCertificate: boolean,
+  path: string,
+): PeerPolicy {
+  return {
+    verifyChain: vc?.trusted_ca !== undefined,
+    requireCertificate,
+    san: compileSanCheck(vc, path),
+  };
+}
+
+/** Whether a downstream TLS server must ask clients for a certificate under this policy. */
+export function asksForCertificate(policy: PeerPolicy): boolean {
+  return policy.verifyChain || policy.requireCertificate || policy.san !== undefined;
+}
+
+/** Envoy's `ssl.*` verification counters of one listener or cluster, resolved once. */
+export class SslVerifyStats {
+  readonly fail_verify_no_cert: Counter;
+  readonly fail_verify_error: Counter;
+  readonly fail_verify_san: Counter;
+
+  /** `prefix` is `listener.<address>.` or `cluster.<name>.`. */
+  constructor(store: StatsStore, prefix: string) {
+    this.fail_verify_no_cert = store.counter(`${prefix}ssl.fail_verify_no_cert`);
+    this.fail_verify_error = store.counter(`${prefix}ssl.fail_verify_error`);
+    this.fail_verify_san = store.counter(`${prefix}ssl.fail_verify_san`);
+  }
+}
+
+/** The outcome of checking a downstream peer. */
+export type DownstreamVerdict =
+  | { readonly ok: true; readonly peer: PeerIdentity | undefined }
+  | { readonly ok: false; readonly reason: 'no_cert' | 'error' | 'san'; readonly detail: string };
+
+/**
+ * Judges the client of an established downstream TLS connection. The caller closes the socket
+ * when the verdict is not ok; the matching counter has been incremented.
+ */
+export function verifyDownstreamPeer(
+  socket: tls.TLSSocket,
+  policy: PeerPolicy,
+  stats: SslVerifyStats | undefined,
+): DownstreamVerdict {
+  const cert = socket.getPeerX509Certificate();
+  if (cert === undefined) {
+    if (policy.requireCertificate) {
+      stats?.fail_verify_no_cert.inc();
+      return { ok: false, reason: 'no_cert', detail: 'no client certificate' };
+    }
+    return { ok: true, peer: undefined };
+  }
+  if (policy.verifyChain && !socket.authorized) {
+    stats?.fail_verify_error.inc();
+    return {
+      ok: false,
+      reason: 'error',
+      detail: String(socket.authorizationError ?? 'untrusted certificate'),
+    };
+  }
+  const peer = peerIdentityOf(cert);
+  if (policy.san !== undefined && !policy.san(peer)) {
+    stats?.fail_verify_san.inc();
+    return { ok: false, reason: 'san', detail: 'no subject alternative name matches' };
+  }
+  return { ok: true, peer };
+}
+
+/**
+ * A `checkServerIdentity` for upstream connections: Envoy does not check the host name against
+ * the certificate (the SNI is not an identity check); it checks the SAN matchers when configured.
+ * Chain failures are reported by Node before this runs (rejectUnauthorized with trusted_ca).
+ */
+export function upstreamIdentityCheck(
+  san: SanCheck | undefined,
+  stats: SslVerifyStats | undefined,
+): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (_host, cert) => {
+    if (san === undefined) return undefined;
+    const peer: PeerIdentity = { ...parseSubjectAltNames(cert.subjectaltname), subject: '' };
+    if (san(peer)) return undefined;
+    stats?.fail_verify_san.inc();
+    return new Error('upstream certificate: no subject alternative name matches (ssl.fail_verify_san)');
+  };
+}
