@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resilienceConfig } from './resilience.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -170,6 +171,15 @@ async function measure(name, port, pid) {
   return { name, ...r, cpuUs };
 }
 
+/** The resilience row against plain crossmesh: throughput loss and CPU per request. */
+function resilienceLoss(rows) {
+  const plain = rows.find((r) => r.name === 'crossmesh proxy');
+  const res = rows.find((r) => r.name === 'crossmesh + resilience');
+  if (!plain || !res) return 'not measured';
+  const loss = (100 * (1 - res.rps / plain.rps)).toFixed(1);
+  return `${loss} % fewer req/s than plain crossmesh; proxy CPU ${res.cpuUs.toFixed(1)} vs ${plain.cpuUs.toFixed(1)} µs per request`;
+}
+
 function rssKb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 'NaN');
@@ -201,6 +211,7 @@ async function main() {
   const upstreamPort = await freePort();
   const ports = {
     crossmesh: await freePort(),
+    crossmeshResilient: await freePort(),
     nginx: await freePort(),
     haproxy: await freePort(),
     nodeHttp: await freePort(),
@@ -330,6 +341,31 @@ backend be
   }
   stop(cm);
 
+  // Issue 6 row: the same proxy with every resilience filter on (bench/proxy/resilience.mjs).
+  const resConf = path.join(tmp, 'crossmesh-resilience.yaml');
+  writeFileSync(resConf, resilienceConfig(ports.crossmeshResilient, upstreamPort));
+  const cmr = start(
+    'taskset',
+    [
+      '-c',
+      PROXY_CPU,
+      process.execPath,
+      path.join(root, 'bin/crossmesh.js'),
+      'proxy',
+      '-c',
+      resConf,
+      '--log-level',
+      'error',
+    ],
+    { env: cliEnv },
+  );
+  try {
+    rows.push(await measure('crossmesh + resilience', ports.crossmeshResilient, cmr.pid));
+  } catch (error) {
+    console.error(`crossmesh + resilience failed: ${error.message}\n${cmr.stderrText()}`);
+  }
+  stop(cmr);
+
   const ng = start('taskset', ['-c', PROXY_CPU, 'nginx', '-c', nginxConf, '-p', tmp]);
   rows.push(await measure('nginx proxy', ports.nginx, ng.pid));
   stop(ng);
@@ -404,6 +440,8 @@ upstream: nginx \`return 200\` (1 worker, not pinned). crossmesh runs with routi
 (one route, one STATIC cluster, stats recorded per request, no access log).
 
 ${table}
+
+Resilience row (issue 6, target <= 10 % loss): ${resilienceLoss(rows)}
 
 RSS of the crossmesh proxy: ${(baseline / 1024).toFixed(1)} MB at start, ${(withIdle / 1024).toFixed(1)} MB with 1,000 idle
 keep-alive connections open (each served one request first).
