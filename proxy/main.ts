@@ -9,7 +9,8 @@
 import { MeshError } from '../errors/index.js';
 import type { AdminContext } from './admin/index.js';
 import type { Bootstrap } from './config/envoy.js';
-import { compileHttpFilters } from './filters/index.js';
+// proxy-mtls: the filter list with RBAC (proxy/filters/rbac-chain.ts delegates the rest to filters/index.ts).
+import { compileHttpFiltersWithRbac } from './filters/rbac-chain.js';
 import { setInternalErrorReporter } from './http/guard.js';
 import { compileRouteConfiguration, type RouteTable } from './router/index.js';
 import type { EngineClusterManager } from './server/contracts.js';
@@ -152,9 +153,9 @@ function build(
               return dynamic === undefined ? table : dynamic.routeTable(table, rc.name ?? path);
             },
             compileAccessLog: (configs, path) => logs?.compileAccessLog(configs, { path }),
-            // Issue 6: local_ratelimit and fault run before the router.
+            // Issue 6: local_ratelimit and fault run before the router; proxy-mtls: RBAC too.
             compileHttpFilters: (configs, path, statPrefix) =>
-              compileHttpFilters(configs, path, store, { statPrefix }),
+              compileHttpFiltersWithRbac(configs, path, store, { statPrefix }),
           },
           `static_resources.listeners[${i}]`,
         ),

@@ -30,8 +30,11 @@ export interface FilterReply {
   readonly body: string;
   /** `%RESPONSE_CODE_DETAILS%`, e.g. `local_rate_limited`. */
   readonly details: string;
-  /** Response flag set on the request (RL, FI...). */
-  readonly flag: ResponseFlagName;
+  /**
+   * Response flag set on the request (RL, FI...). @default - none (proxy-mtls: RBAC denials set
+   * no flag in Envoy, only response code details)
+   */
+  readonly flag?: ResponseFlagName;
   /** Extra response headers. */
   readonly headers: HeaderList;
   /** gRPC status for gRPC requests (fault aborts may name one). @default - mapped from `status` */

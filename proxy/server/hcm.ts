@@ -326,11 +326,13 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   /** Runs the HTTP filters from `index`; the last one that continues hands over to {@link act}. */
   private runFilters(index: number, result: RouteResult, request: RouteRequest): void {
     const filters = this.hcm.filters;
-    const input: RequestFilterInput = {
+    const input: RequestFilterInput & { readonly request: RouteRequest } = {
       headers: this.head.headers,
       grpc: this.grpc,
       connection: this.conn,
       clusterName: result.kind === 'cluster' ? result.clusterName : undefined,
+      // proxy-mtls: RBAC matches :method/:path/:authority and remote_ip (proxy/filters/rbac.ts).
+      request,
     };
     for (let i = index; i < filters.length; i++) {
       const filter = filters[i] as RequestFilter;
@@ -374,7 +376,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
 
   /** A filter's local reply (rate limited, fault abort). */
   private filterReply(r: RequestFilterReply): void {
-    this.addFlag(r.flag);
+    if (r.flag !== undefined) this.addFlag(r.flag);
     if (this.grpc) {
       const headers: HeaderList = [
         ...r.headers,

@@ -109,7 +109,8 @@ export interface RequestFilterReply {
   readonly status: number;
   readonly body: string;
   readonly details: string;
-  readonly flag: import('../accesslog/flags.js').ResponseFlagName;
+  /** @default - none (RBAC denials carry no flag in Envoy) */
+  readonly flag?: import('../accesslog/flags.js').ResponseFlagName;
   readonly headers: HeaderList;
   readonly grpcStatus?: number;
 }
