@@ -293,9 +293,11 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     idle_timeout: note('overrides the stream idle timeout for the route'),
     retry_policy: S,
     hash_policy: S,
-    max_stream_duration: P6,
+    max_stream_duration: S,
   },
-  'envoy.config.route.v3.RouteAction.MaxStreamDuration': { max_stream_duration: P6 },
+  'envoy.config.route.v3.RouteAction.MaxStreamDuration': {
+    max_stream_duration: note('408 with UMSDR before a response, a reset after; grpc_timeout_header_max is not supported'),
+  },
   'envoy.config.route.v3.WeightedCluster': {
     clusters: S,
     total_weight: note('deprecated: the sum of the weights is used'),

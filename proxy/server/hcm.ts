@@ -508,6 +508,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         }
       }
     }
+    const maxDuration = route.maxStreamDurationMs;
+    if (maxDuration !== undefined && maxDuration > 0) {
+      // Issue 6: the route's max_stream_duration bounds the whole upstream exchange.
+      this.maxDurationTimer = setTimeout(() => this.onMaxStreamDuration(), maxDuration);
+    }
     if (this.meta.expectContinue) {
       // Envoy answers 100 Continue itself and does not forward Expect (proxy_100_continue off).
       removeHeader(headers, 'expect');
@@ -830,6 +835,29 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.complete(undefined);
   }
 
+  private maxDurationTimer: NodeJS.Timeout | undefined;
+
+  /** Issue 6: max_stream_duration reached: 408 (UMSDR) before a response, a reset after, as Envoy. */
+  private onMaxStreamDuration(): void {
+    this.maxDurationTimer = undefined;
+    if (this.done) return;
+    this.clusterStats?.upstream_rq_max_duration_reached.inc();
+    this.upstream?.abort();
+    if (this.status === 0) {
+      this.releaseHost();
+      this.localReply(
+        408,
+        'upstream max stream duration reached',
+        'max_duration_timeout',
+        'UpstreamMaxStreamDurationReached',
+      );
+    } else {
+      this.addFlag('UpstreamMaxStreamDurationReached');
+      this.sink.reset();
+      this.finish();
+    }
+  }
+
   private onTimeout(): void {
     this.timer = undefined;
     if (this.done) return;
@@ -1025,6 +1053,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     if (this.done) return;
     this.done = true;
     this.retrying?.release();
+    if (this.maxDurationTimer !== undefined) clearTimeout(this.maxDurationTimer);
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.swept) {
       this.deadline = 0;

@@ -43,6 +43,10 @@ static_resources:
             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
 `;
 
+/** A per-route fault config: typed_per_filter_config is still planned (issue 6), so tests use it. */
+const PER_ROUTE_FAULT =
+  'typed_per_filter_config: { envoy.filters.http.fault: { "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault } }';
+
 /** A valid config with one listener and a cluster whose body is `cluster` (YAML, indented 4). */
 function config(cluster = ''): string {
   return `${LISTENER}
@@ -259,35 +263,33 @@ describe('loadBootstrap', () => {
   });
 
   test('a planned (issue 6) feature loads with one warning naming every place it is used', () => {
-    // GIVEN max_stream_duration (still planned) on two routes
+    // GIVEN per-route filter configs (still planned) on two routes
     const text = config().replace(
       'route: { cluster: web }',
-      'route: { cluster: web, max_stream_duration: { max_stream_duration: 2s } }\n              - match: { prefix: /b }\n                route: { cluster: web, max_stream_duration: { max_stream_duration: 1s } }',
+      `route: { cluster: web }\n                ${PER_ROUTE_FAULT}\n              - match: { prefix: /b }\n                route: { cluster: web }\n                ${PER_ROUTE_FAULT}`,
     );
     // WHEN loaded with a warning sink
     const warnings: ConfigWarning[] = [];
     const b = loadBootstrap(text, { source: 'envoy.yaml', onWarning: (w) => warnings.push(w) });
     // THEN it loads (the policy is kept for when the runtime enforces it) and one warning names both
-    expect(
-      hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0]?.route?.max_stream_duration?.max_stream_duration,
-    ).toBe('2s');
+    expect(hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[1]?.typed_per_filter_config).toBeDefined();
     expect(warnings).toHaveLength(1);
     const routes =
       'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes';
     expect(warnings[0]?.paths).toEqual([
-      `${routes}[0].route.max_stream_duration`,
-      `${routes}[1].route.max_stream_duration`,
+      `${routes}[0].typed_per_filter_config`,
+      `${routes}[1].typed_per_filter_config`,
     ]);
     expect(warnings[0]?.message).toBe(
-      `envoy.yaml: ${routes}[0].route.max_stream_duration and 1 more place: envoy.config.route.v3.RouteAction.max_stream_duration is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+      `envoy.yaml: ${routes}[0].typed_per_filter_config and 1 more place: envoy.config.route.v3.Route.typed_per_filter_config is accepted but not enforced yet (planned with the resilience work, issue 6)`,
     );
   });
 
   test('without a sink, planned features are reported as process warnings', async () => {
-    // GIVEN a config with a route max_stream_duration (still planned) and no onWarning
+    // GIVEN a config with a per-route filter config (still planned) and no onWarning
     const text = config().replace(
       'route: { cluster: web }',
-      'route: { cluster: web, max_stream_duration: { max_stream_duration: 2s } }',
+      `route: { cluster: web }\n                ${PER_ROUTE_FAULT}`,
     );
     // WHEN loaded
     const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
@@ -297,21 +299,21 @@ describe('loadBootstrap', () => {
     expect(w.name).toBe('CrossmeshProxyConfigWarning');
     expect(w.code).toBe('PROXY_W_PLANNED');
     expect(w.message).toContain(
-      'route.max_stream_duration: envoy.config.route.v3.RouteAction.max_stream_duration is accepted but not enforced yet',
+      'routes[0].typed_per_filter_config: envoy.config.route.v3.Route.typed_per_filter_config is accepted but not enforced yet',
     );
   });
 
   test("planned: 'reject' refuses planned features", () => {
-    // GIVEN a route max_stream_duration (still planned)
+    // GIVEN a per-route filter config (still planned)
     const text = config().replace(
       'route: { cluster: web }',
-      'route: { cluster: web, max_stream_duration: { max_stream_duration: 2s } }',
+      `route: { cluster: web }\n                ${PER_ROUTE_FAULT}`,
     );
     // WHEN loaded strictly
     const err = rejection(() => loadBootstrap(text, { planned: 'reject' }));
     // THEN it is unsupported, with the reason
     expect(err.code).toBe('PROXY_E_UNSUPPORTED');
-    expect(err.path).toMatch(/routes\[0\]\.route\.max_stream_duration$/);
+    expect(err.path).toMatch(/routes\[0\]\.typed_per_filter_config$/);
     expect(err.message).toContain(
       'not supported by the bundled proxy yet (planned with the resilience work, issue 6)',
     );
@@ -553,14 +555,24 @@ describe('validateEnvoyResource', () => {
   });
 
   test('supportedOnly can collect planned features instead of refusing them', () => {
-    // GIVEN a route with max_stream_duration (planned)
+    // GIVEN a route with a per-route filter config (planned)
     const rc = {
       name: 'r',
       virtual_hosts: [
         {
           name: 'v',
           domains: ['*'],
-          routes: [{ match: { prefix: '/' }, route: { cluster: 'c', max_stream_duration: { max_stream_duration: '1s' } } }],
+          routes: [
+            {
+              match: { prefix: '/' },
+              route: { cluster: 'c' },
+              typed_per_filter_config: {
+                'envoy.filters.http.fault': {
+                  '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+                },
+              },
+            },
+          ],
         },
       ],
     };
@@ -573,9 +585,9 @@ describe('validateEnvoyResource', () => {
     // THEN the use is collected
     expect(planned).toEqual([
       {
-        path: 'virtual_hosts[0].routes[0].route.max_stream_duration',
-        label: 'virtual_hosts[0].routes[0].route.max_stream_duration',
-        feature: 'envoy.config.route.v3.RouteAction.max_stream_duration',
+        path: 'virtual_hosts[0].routes[0].typed_per_filter_config',
+        label: 'virtual_hosts[0].routes[0].typed_per_filter_config',
+        feature: 'envoy.config.route.v3.Route.typed_per_filter_config',
       },
     ]);
   });

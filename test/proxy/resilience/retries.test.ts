@@ -210,3 +210,38 @@ describe('retries', () => {
     expect(counter(proxy, 'cluster.svc.upstream_rq_retry')).toBe(0);
   });
 });
+
+describe('route timeouts', () => {
+  test('max_stream_duration ends a slow exchange with 408 UMSDR and counts it', async () => {
+    // GIVEN an upstream taking 1 s and a 150 ms max_stream_duration
+    const up = await httpUpstream(closer, 'slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 1000);
+    });
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: { max_stream_duration: { max_stream_duration: '0.15s' } },
+    });
+    // WHEN
+    const res = await get(port);
+    // THEN
+    expect(res.status).toBe(408);
+    expect(counter(proxy, 'cluster.svc.upstream_rq_max_duration_reached')).toBe(1);
+  });
+
+  test('a route idle_timeout overrides the stream idle timeout', async () => {
+    // GIVEN an upstream silent for 1 s and a 150 ms route idle_timeout
+    const up = await httpUpstream(closer, 'silent', (_req, res) => {
+      setTimeout(() => res.end('late'), 1000);
+    });
+    const { port } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: { idle_timeout: '0.15s' },
+    });
+    // WHEN
+    const started = Date.now();
+    const res = await get(port);
+    // THEN the stream idle timeout answers (408) long before the upstream would
+    expect(res.status).toBe(408);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+});
