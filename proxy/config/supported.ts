@@ -296,7 +296,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     max_stream_duration: S,
   },
   'envoy.config.route.v3.RouteAction.MaxStreamDuration': {
-    max_stream_duration: note('408 with UMSDR before a response, a reset after; grpc_timeout_header_max is not supported'),
+    max_stream_duration: note(
+      '408 with UMSDR before a response, a reset after; grpc_timeout_header_max is not supported',
+    ),
   },
   'envoy.config.route.v3.WeightedCluster': {
     clusters: S,

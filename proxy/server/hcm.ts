@@ -718,7 +718,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     if (up === undefined) {
       // Issue 6: a filter holds the request (fault delay): keep the body for the upstream.
       if (this.status === 0) {
-        (this.queuedBody ??= []).push(chunk);
+        if (this.queuedBody === undefined) this.queuedBody = [];
+        this.queuedBody.push(chunk);
         this.flow.pause();
       }
       return;
