@@ -71,15 +71,10 @@ export interface RetryingOptions {
 
 /** Maps the engine's reset reasons onto the retry conditions' failure kinds. */
 function failureOf(reason: string): AttemptFailure {
-  switch (reason) {
-    case 'connection failure':
-    case 'connection timeout':
-      return 'connect-failure';
-    case 'refused stream':
-      return 'refused-stream';
-    default:
-      return 'reset';
-  }
+  if (reason === 'connection failure' || reason === 'connection timeout') return 'connect-failure';
+  // HTTP/2 upstreams report `remote refused stream reset` for REFUSED_STREAM.
+  if (reason.includes('refused stream')) return 'refused-stream';
+  return 'reset';
 }
 
 /** One attempt's callbacks: forwards to the loop only while it is the current attempt. */
