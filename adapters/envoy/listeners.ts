@@ -168,13 +168,20 @@ export function inboundListener(
     const rbac = rbacFilter(mesh, serviceName);
     if (rbac !== undefined) http.push(rbac);
     if (usesRateLimit(mesh, serviceName, port)) {
-      // Without its own token bucket the filter only enforces the per-route limits RDS carries.
       http.push(
         typed(
           'envoy.filters.http.local_ratelimit',
           'envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
           {
             stat_prefix: 'inbound_ratelimit',
+            // Disabled at the filter level: the limits are per route (RDS), and each route's config
+            // replaces this one whole, enabling itself. The bucket is there because the bundled
+            // proxy requires one; with the filter off it never counts.
+            token_bucket: { max_tokens: 1, tokens_per_fill: 1, fill_interval: '1s' },
+            filter_enabled: {
+              default_value: { numerator: 0, denominator: 'HUNDRED' },
+              runtime_key: 'crossmesh.ratelimit',
+            },
           },
         ),
       );

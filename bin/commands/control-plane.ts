@@ -6,11 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import {
-  bundledProxyDrops,
-  bundledProxyNotEnforced,
-  withoutBundledProxyGaps,
-} from '../../adapters/envoy/bundled.js';
 import type { Placement } from '../../adapters/envoy/placement.js';
 import { DEFAULT_CERTIFICATES } from '../../adapters/envoy/private/tls.js';
 import { type EnvoyOutput, renderEnvoy } from '../../adapters/envoy/render.js';
@@ -18,6 +13,12 @@ import { MeshPublisher } from '../../controlplane/publisher.js';
 import { XdsServer } from '../../controlplane/server.js';
 import { serveStatus } from '../../controlplane/status-http.js';
 import { SHORT_NAME, type TypeUrl } from '../../controlplane/types.js';
+import {
+  bundledProxySupport,
+  notEnforcedUses,
+  refusedUses,
+  withoutRefused,
+} from '../../controlplane/up/proxy-support.js';
 import { watchFile } from '../../controlplane/watch.js';
 import { EXIT } from '../../errors/entry.js';
 import { formatProblem, MeshError } from '../../errors/index.js';
@@ -56,15 +57,23 @@ async function readPlacement(file: string): Promise<Placement> {
 }
 
 /** Renders a mesh for Envoy, or for the bundled proxy (its gaps left out, each use reported). */
-function render(mesh: Mesh, placement: Placement | undefined, bundled: boolean, io: CommandIO): EnvoyOutput {
+async function render(
+  mesh: Mesh,
+  placement: Placement | undefined,
+  bundled: boolean,
+  io: CommandIO,
+): Promise<EnvoyOutput> {
   if (!bundled) return renderEnvoy(mesh, placement === undefined ? {} : { placement });
-  for (const d of bundledProxyDrops(mesh))
+  const support = await bundledProxySupport();
+  for (const d of refusedUses(mesh, support)) {
     io.stderr.write(`left out for the bundled proxy: ${d.path} (${d.feature}): ${d.reason}\n`);
-  for (const d of bundledProxyNotEnforced(mesh))
+  }
+  for (const d of notEnforcedUses(mesh, support)) {
     io.stderr.write(`not enforced yet by the bundled proxy: ${d.path} (${d.feature}): ${d.reason}\n`);
-  return renderEnvoy(withoutBundledProxyGaps(mesh), {
+  }
+  return renderEnvoy(withoutRefused(mesh, support), {
     ...(placement === undefined ? {} : { placement }),
-    certificates: { directory: DEFAULT_CERTIFICATES.directory, delivery: 'files', verifyPeerIdentity: false },
+    certificates: { directory: DEFAULT_CERTIFICATES.directory, delivery: 'files' },
   });
 }
 
@@ -78,7 +87,7 @@ async function publish(
 ): Promise<boolean> {
   try {
     const mesh = await loadMesh(file);
-    const result = publisher.publish(render(mesh, placement, bundled, io));
+    const result = publisher.publish(await render(mesh, placement, bundled, io));
     io.stderr.write(
       `published mesh ${JSON.stringify(mesh.name)}: ${result.snapshots} snapshots in ${result.buildMs.toFixed(1)} ms\n`,
     );
@@ -110,9 +119,8 @@ Options:
                            host per instance named <service>-<version>-<i>, as crossmesh compose)
   --no-watch               do not watch the mesh file
   --for-bundled-proxy      serve what the bundled proxy runs: certificates named as files in the
-                           TLS contexts (no SDS), peers checked against the mesh CA only, and the
-                           features it cannot run yet left out (each use listed on stderr), as
-                           crossmesh up does
+                           TLS contexts (it has no SDS over ADS), and the features it cannot run
+                           yet left out (each use listed on stderr), as crossmesh up does
 
 Prints the address it listens on, then runs until SIGINT or SIGTERM.
 
@@ -139,7 +147,7 @@ Exit codes: 0 stopped by a signal, 1 invalid mesh at start, 2 usage.`,
     // A mesh that is invalid at start is an error; later edits only warn.
     const mesh = await loadMesh(file);
     const bundled = values['for-bundled-proxy'] === true;
-    publisher.publish(render(mesh, placement, bundled, io));
+    publisher.publish(await render(mesh, placement, bundled, io));
     const server = new XdsServer(publisher.cache, {
       onNack: (s, type, version, message) =>
         io.stderr.write(`NACK from ${s.nodeId} for ${SHORT_NAME[type as TypeUrl]} ${version}: ${message}\n`),

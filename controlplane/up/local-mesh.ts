@@ -17,11 +17,6 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import {
-  bundledProxyDrops,
-  bundledProxyNotEnforced,
-  withoutBundledProxyGaps,
-} from '../../adapters/envoy/bundled.js';
 import { proxyDirectory } from '../../adapters/envoy/files.js';
 import { gatewayNodeId, meshDomain, primaryPort, sidecarNodeId } from '../../adapters/envoy/names.js';
 import { localPlacement, localPortCount, type Placement } from '../../adapters/envoy/placement.js';
@@ -37,6 +32,7 @@ import { serveStatus } from '../status-http.js';
 import { watchFile } from '../watch.js';
 import { makeCertificates, meshWorkloads } from './certs.js';
 import { freePorts } from './ports.js';
+import { bundledProxySupport, notEnforcedUses, refusedUses, withoutRefused } from './proxy-support.js';
 import { type InstanceState, type LocalMeshState, statePath, writeState } from './state.js';
 
 /** Options of {@link startLocalMesh}. */
@@ -142,6 +138,21 @@ function pad(rows: string[][]): string {
  *   started is stopped again first
  */
 export async function startLocalMesh(file: string, options: LocalMeshOptions = {}): Promise<LocalMesh> {
+  // Ports are picked free, released, then bound by the proxies: another process can take one in
+  // between. That is a race, not a user error: start again with fresh ports (everything started
+  // was stopped by the failed attempt).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(file, options);
+    } catch (error) {
+      const raced = error instanceof MeshError && error.message.includes('EADDRINUSE');
+      if (!raced || attempt >= 3) throw error;
+      options.log?.(`a port picked for the local mesh was taken meanwhile; starting again with new ports`);
+    }
+  }
+}
+
+async function startOnce(file: string, options: LocalMeshOptions): Promise<LocalMesh> {
   const log = options.log ?? (() => undefined);
   const stateDir = resolve(options.stateDir ?? process.cwd());
   const logDir = join(stateDir, '.crossmesh', 'logs');
@@ -163,6 +174,8 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     grpc: `127.0.0.1:${cp.port}`,
     status: `http://127.0.0.1:${statusServer.port}/status`,
   };
+  // Ask the bundled proxy what it runs (once per process): refused features are left out below.
+  const support = await bundledProxySupport();
   // mTLS: a fresh CA and a certificate per workload, referenced as files (the bundled proxy has no
   // SDS); made even when the mesh has mTLS off, so turning it on is an edit like any other.
   const certDir = join(stateDir, '.crossmesh', 'certs');
@@ -173,24 +186,24 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
     await xds.close();
     throw error;
   }
-  const certificates = { directory: certDir, delivery: 'files', verifyPeerIdentity: false } as const;
+  const certificates = { directory: certDir, delivery: 'files', verifyPeerIdentity: true } as const;
   if ((mesh.security?.mtls ?? 'off') !== 'off') {
     log(
-      `mTLS ${mesh.security?.mtls}: certificates in ${certDir}; the bundled proxy checks that peers chain to the mesh CA, not their SPIFFE ids`,
+      `mTLS ${mesh.security?.mtls}: certificates in ${certDir} (a throw-away CA; each peer's SPIFFE id is checked)`,
     );
   }
   const render = (m: Mesh) =>
     redirectStdLogs(
-      renderEnvoy(withoutBundledProxyGaps(m), {
+      renderEnvoy(withoutRefused(m, support), {
         placement,
         controlPlane: { host: '127.0.0.1', port: cp.port },
         certificates,
       }),
       (id) => join(logDir, `access-${proxyDirectory(id)}.log`),
     );
-  let dropped = bundledProxyDrops(mesh);
+  let dropped = refusedUses(mesh, support);
   try {
-    reportDrops(dropped, bundledProxyNotEnforced(mesh), options.strict === true, log);
+    reportDrops(dropped, notEnforcedUses(mesh, support), options.strict === true, log);
   } catch (error) {
     statusServer.server.close();
     await xds.close();
@@ -367,9 +380,9 @@ export async function startLocalMesh(file: string, options: LocalMeshOptions = {
       );
       return false;
     }
-    const nextDropped = bundledProxyDrops(next);
+    const nextDropped = refusedUses(next, support);
     try {
-      reportDrops(nextDropped, bundledProxyNotEnforced(next), options.strict === true, log);
+      reportDrops(nextDropped, notEnforcedUses(next, support), options.strict === true, log);
       const result = publisher.publish(render(next));
       mesh = next;
       dropped = nextDropped;

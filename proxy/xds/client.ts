@@ -2,13 +2,15 @@
  * The proxy's xDS client: state-of-the-world ADS over one gRPC stream, as Envoy speaks it.
  *
  * - Subscribes to every listener (LDS) and cluster (CDS), then by name to the route
- *   configurations the listeners name (RDS) and the endpoints the EDS clusters need (EDS).
+ *   configurations the listeners name (RDS), the endpoints the EDS clusters need (EDS) and the
+ *   secrets their TLS contexts fetch over ADS (SDS: `sds_config: {ads: {}}`; proxy-mtls).
  * - Every resource is validated strictly against Envoy's protos before use; a response with one
  *   bad resource is NACKed whole (version = the last accepted, `error_detail` says what and where)
  *   and the proxy keeps running on its last good configuration.
  * - Updates are applied as one coherent state (warming): a listener waits for its route
- *   configuration and a cluster for its endpoints (up to `warmingTimeoutMs`, as Envoy's initial
- *   fetch timeout), so a proxy never runs a listener pointing at a route table it has not got.
+ *   configuration and a cluster for its endpoints, both for their secrets (up to
+ *   `warmingTimeoutMs`, as Envoy's initial fetch timeout), so a proxy never runs a listener
+ *   pointing at a route table or a certificate it has not got.
  * - If applying fails (the bundled proxy does not support something), the response that triggered
  *   it is NACKed and the previous state stays in force.
  * - The stream reconnects with backoff and re-sends its subscriptions with the versions it holds.
@@ -20,16 +22,17 @@ import { envoyMessage, envoyRegistry, typeNameOf } from '../config/descriptors.j
 import { validateEnvoyResource } from '../config/load.js';
 import { adsServiceDefinition } from './protos.js';
 
-/** Type URLs of the four resource types the client subscribes to (SDS is not used by the bundled proxy). */
+/** Type URLs of the five resource types the client subscribes to. */
 export const XDS = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
   endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+  secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
 } as const;
 
 type XdsType = (typeof XDS)[keyof typeof XDS];
-const ORDER: readonly XdsType[] = [XDS.cluster, XDS.endpoint, XDS.listener, XDS.route];
+const ORDER: readonly XdsType[] = [XDS.cluster, XDS.endpoint, XDS.listener, XDS.route, XDS.secret];
 
 /** A resource in canonical proto3 JSON (proto field names). */
 export type Resource = Readonly<Record<string, unknown>>;
@@ -44,6 +47,8 @@ export interface XdsState {
   readonly clusters: ReadonlyMap<string, Resource>;
   /** Endpoint assignments by cluster (EDS service) name. */
   readonly endpoints: ReadonlyMap<string, Resource>;
+  /** Secrets fetched over ADS (SDS), by name. @default - none */
+  readonly secrets?: ReadonlyMap<string, Resource>;
   /** Accepted version per type (CDS, EDS, LDS, RDS). */
   readonly versions: Readonly<Record<string, string>>;
 }
@@ -70,6 +75,7 @@ const SHORT: Record<XdsType, string> = {
   [XDS.endpoint]: 'EDS',
   [XDS.listener]: 'LDS',
   [XDS.route]: 'RDS',
+  [XDS.secret]: 'SDS',
 };
 
 interface TypeState {
@@ -133,6 +139,33 @@ export function rdsNames(listeners: Iterable<Resource>): string[] {
     }
   };
   for (const l of listeners) walk(l);
+  return [...out].sort();
+}
+
+/**
+ * Secret names a listener or cluster set fetches over ADS: `tls_certificate_sds_secret_configs`
+ * and `validation_context_sds_secret_config` entries (also inside `combined_validation_context`)
+ * whose `sds_config` is `ads`. A reference without sds_config names a static secret, and one
+ * with another config source is left for the loader to refuse.
+ */
+export function sdsNames(resources: Iterable<Resource>): string[] {
+  const out = new Set<string>();
+  const add = (ref: unknown): void => {
+    const r = ref as Resource | undefined;
+    const source = r?.sds_config as Resource | undefined;
+    if (typeof r?.name === 'string' && source?.ads !== undefined) out.add(r.name);
+  };
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v !== null && typeof v === 'object') {
+      const o = v as Resource;
+      if (Array.isArray(o.tls_certificate_sds_secret_configs))
+        o.tls_certificate_sds_secret_configs.forEach(add);
+      add(o.validation_context_sds_secret_config);
+      for (const x of Object.values(o)) walk(x);
+    }
+  };
+  for (const r of resources) walk(r);
   return [...out].sort();
 }
 
@@ -256,6 +289,7 @@ export class XdsClient {
     // New names to subscribe to follow from clusters and listeners.
     if (type === XDS.cluster) this.#resubscribe(XDS.endpoint, edsNames(next.values()));
     if (type === XDS.listener) this.#resubscribe(XDS.route, rdsNames(next.values()));
+    if (type === XDS.cluster || type === XDS.listener) this.#resubscribe(XDS.secret, this.#secretNames());
     try {
       await this.#tryApply(false);
     } catch (error) {
@@ -286,6 +320,12 @@ export class XdsClient {
     this.#send(type, t.version, t.nonce, names);
   }
 
+  /** Secrets the accepted listeners and clusters fetch over ADS. */
+  #secretNames(): string[] {
+    const get = (type: XdsType) => (this.#types.get(type) as TypeState).resources.values();
+    return sdsNames([...get(XDS.cluster), ...get(XDS.listener)]);
+  }
+
   /** Applies the accepted resources when they form a coherent state (or warming timed out). */
   async #tryApply(force: boolean): Promise<void> {
     const get = (type: XdsType) => (this.#types.get(type) as TypeState).resources;
@@ -293,9 +333,11 @@ export class XdsClient {
     const listeners = get(XDS.listener);
     const endpoints = get(XDS.endpoint);
     const routes = get(XDS.route);
+    const secrets = get(XDS.secret);
     const missing = [
       ...edsNames(clusters.values()).filter((n) => !endpoints.has(n)),
       ...rdsNames(listeners.values()).filter((n) => !routes.has(n)),
+      ...this.#secretNames().filter((n) => !secrets.has(n)),
     ];
     const ldsSeen = (this.#types.get(XDS.listener) as TypeState).version !== '';
     const cdsSeen = (this.#types.get(XDS.cluster) as TypeState).version !== '';
@@ -322,6 +364,7 @@ export class XdsClient {
       routes: new Map(routes),
       clusters: new Map(clusters),
       endpoints: new Map(endpoints),
+      secrets: new Map(secrets),
       versions: Object.fromEntries(
         ORDER.map((type) => [SHORT[type], (this.#types.get(type) as TypeState).version]),
       ),

@@ -26,6 +26,7 @@ import {
   validateProxyConfig,
 } from '../main.js';
 import { compileRouteConfiguration, type RouteTable } from '../router/index.js';
+import type { ListenerRuntime } from '../server/listener.js';
 import { ClusterManager } from '../upstream/index.js';
 import { asObject, loadState, readDynamicBootstrap } from './bootstrap.js';
 import { type Resource, XdsClient } from './client.js';
@@ -59,7 +60,7 @@ export async function startXdsProxy(
   const { base, server, node } = readDynamicBootstrap(json);
   let runtime: ProxyHandle | undefined;
   let delegates = new Delegates();
-  let applied: { key: string; listeners: string; clusters: string } | undefined;
+  let applied: { key: string; listeners: string; clusters: string; secrets: string } | undefined;
   let swaps = 0;
   let inPlace = 0;
   const draining = new Set<Promise<void>>();
@@ -76,6 +77,8 @@ export async function startXdsProxy(
       const shape = {
         listeners: listenersShape(plain),
         clusters: JSON.stringify(staticResources(plain).clusters ?? []),
+        // proxy-mtls: SDS secrets; a rotation alone is applied in place (new connections use it).
+        secrets: JSON.stringify(staticResources(plain).secrets ?? []),
       };
       const first = runtime === undefined;
       // The loader's warnings (features accepted but not enforced yet) go to this proxy's log, once
@@ -90,11 +93,14 @@ export async function startXdsProxy(
       if (runtime !== undefined && applied !== undefined && shape.listeners === applied.listeners) {
         // Same listeners: swap route tables (and the cluster manager if clusters changed) in place.
         // Connections, pools and in-flight requests are untouched.
+        const secretsChanged = shape.secrets !== applied.secrets;
         const old = await delegates.update(
           bootstrap,
           runtime,
-          shape.clusters !== applied.clusters,
+          // A rotated secret reaches upstream connections through a new cluster manager (new pools).
+          shape.clusters !== applied.clusters || secretsChanged,
           options.dnsLookup,
+          secretsChanged,
         );
         if (old !== undefined) {
           // In-flight requests still hold hosts of the old clusters: stop its timers a little later.
@@ -124,13 +130,19 @@ export async function startXdsProxy(
   client.start();
   const timeoutMs = options.readyTimeoutMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
+  let watch: NodeJS.Timeout | undefined;
   const ready = await Promise.race([
     client.ready().then(() => true),
     new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
+      // A port that cannot be bound will not free itself: give up at once rather than at the timeout.
+      watch = setInterval(() => {
+        if (client.nacks.some((n) => n.message.includes('EADDRINUSE'))) resolve(false);
+      }, 50);
     }),
   ]);
   clearTimeout(timer);
+  clearInterval(watch);
   if (!ready) {
     client.close();
     const nacks = client.nacks.map((n) => `${n.type}: ${n.message}`);
@@ -178,6 +190,7 @@ function delegate<T extends object>(slot: Slot<T>): T {
 class Delegates {
   readonly #routes = new Map<string, Slot<RouteTable>>();
   #clusters: Slot<ClusterManager> | undefined;
+  #listeners: readonly ListenerRuntime[] = [];
 
   hooks(): DynamicHooks {
     return {
@@ -189,6 +202,9 @@ class Delegates {
       clusterManager: (clusters) => {
         this.#clusters = { current: clusters };
         return delegate(this.#clusters);
+      },
+      listeners: (runtimes) => {
+        this.#listeners = runtimes;
       },
     };
   }
@@ -203,6 +219,7 @@ class Delegates {
     runtime: ProxyHandle,
     clustersChanged: boolean,
     lookup: ProxyOptions['dnsLookup'],
+    secretsChanged = false,
   ): Promise<ClusterManager | undefined> {
     const tables = new Map<string, RouteTable>();
     (bootstrap.static_resources?.listeners ?? []).forEach((l, li) => {
@@ -231,6 +248,12 @@ class Delegates {
       const slot = this.#routes.get(name);
       if (slot !== undefined) slot.current = table;
     }
+    if (secretsChanged) {
+      // proxy-mtls: downstream TLS contexts take the rotated certificates for new connections.
+      for (const config of bootstrap.static_resources?.listeners ?? []) {
+        this.#listeners.find((l) => l.name === config.name)?.updateTls(config);
+      }
+    }
     return replaced;
   }
 }
@@ -249,8 +272,16 @@ function listenersShape(bootstrap: Resource): string {
   return JSON.stringify(strip(staticResources(bootstrap).listeners ?? []));
 }
 
-function staticResources(bootstrap: Resource): { listeners?: unknown[]; clusters?: unknown[] } {
-  return (bootstrap.static_resources ?? {}) as { listeners?: unknown[]; clusters?: unknown[] };
+function staticResources(bootstrap: Resource): {
+  listeners?: unknown[];
+  clusters?: unknown[];
+  secrets?: unknown[];
+} {
+  return (bootstrap.static_resources ?? {}) as {
+    listeners?: unknown[];
+    clusters?: unknown[];
+    secrets?: unknown[];
+  };
 }
 
 /** The admin block with port 0, so a replacement runtime can start while the previous admin drains. */

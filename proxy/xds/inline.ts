@@ -1,7 +1,9 @@
 /**
  * Turns an xDS state into the static bootstrap the bundled proxy runs: each listener's `rds`
  * becomes an inline `route_config`, each EDS cluster a STATIC cluster whose `load_assignment` is
- * its ClusterLoadAssignment. Applying xDS then goes through the same strict loader and runtime
+ * its ClusterLoadAssignment, and each secret fetched over ADS (SDS) a static secret: the
+ * references lose their `sds_config: {ads}` and the loader inlines the secret where it is named
+ * (proxy-mtls). Applying xDS then goes through the same strict loader and runtime
  * as a hand-written config, so both paths accept and reject exactly the same things.
  */
 import type { Resource, XdsState } from './client.js';
@@ -34,6 +36,20 @@ function inlineRds(value: unknown, routes: ReadonlyMap<string, Resource>): unkno
   return out;
 }
 
+/** Drops `sds_config` from SDS references that fetch over ADS: the state carries those secrets. */
+function staticSecretRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(staticSecretRefs);
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Resource;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(object)) out[key] = staticSecretRefs(v);
+  const source = object.sds_config as Resource | undefined;
+  if (typeof object.name === 'string' && source?.ads !== undefined && Object.keys(object).length === 2) {
+    delete out.sds_config;
+  }
+  return out;
+}
+
 function staticCluster(cluster: Resource, endpoints: ReadonlyMap<string, Resource>): Resource {
   if (cluster.type !== 'EDS') return cluster;
   const { eds_cluster_config: eds, type: _type, ...rest } = cluster;
@@ -51,12 +67,19 @@ export function staticBootstrap(base: BaseBootstrap, state: XdsState): Resource 
     static_resources: {
       listeners: [
         ...(base.static_resources?.listeners ?? []),
-        ...[...state.listeners.values()].sort(byName).map((l) => inlineRds(l, state.routes) as Resource),
+        ...[...state.listeners.values()]
+          .sort(byName)
+          .map((l) => staticSecretRefs(inlineRds(l, state.routes)) as Resource),
       ],
       clusters: [
         ...(base.static_resources?.clusters ?? []),
-        ...[...state.clusters.values()].sort(byName).map((c) => staticCluster(c, state.endpoints)),
+        ...[...state.clusters.values()]
+          .sort(byName)
+          .map((c) => staticSecretRefs(staticCluster(c, state.endpoints)) as Resource),
       ],
+      ...(state.secrets === undefined || state.secrets.size === 0
+        ? {}
+        : { secrets: [...state.secrets.values()].sort(byName) }),
     },
   };
 }

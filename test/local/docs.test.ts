@@ -1,15 +1,14 @@
-/** docs/local-mesh.md stays in step with what `crossmesh up` leaves out for the bundled proxy. */
+/** docs/local-mesh.md stays in step with what `crossmesh up` asks the bundled proxy about. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { BUNDLED_PROXY_NOT_ENFORCED, BUNDLED_PROXY_REFUSES } from '../../adapters/envoy/bundled.js';
+import { PROBED_FEATURES } from '../../controlplane/up/proxy-support.js';
 
 describe('docs/local-mesh.md', () => {
-  test('lists every feature the bundled proxy cannot run yet', () => {
-    // GIVEN the page and the gap list
+  test('names every feature crossmesh up probes the bundled proxy for', () => {
+    // GIVEN the page and the probed features
     const page = readFileSync(new URL('../../docs/local-mesh.md', import.meta.url), 'utf8');
-    // WHEN each gap is looked up
-    const listed = [...Object.keys(BUNDLED_PROXY_REFUSES), ...Object.keys(BUNDLED_PROXY_NOT_ENFORCED)];
-    const missing = listed.filter((feature) => !page.includes(`\`${feature}\``));
+    // WHEN each is looked up
+    const missing = PROBED_FEATURES.filter((feature) => !page.includes(`\`${feature}\``));
     // THEN none is missing
     expect(missing).toEqual([]);
   });
