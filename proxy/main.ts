@@ -59,6 +59,8 @@ export interface DynamicHooks {
   readonly routeTable: (table: RouteTable, name: string) => RouteTable;
   /** Wraps the cluster manager. */
   readonly clusterManager: (clusters: ClusterManager) => ClusterManager;
+  /** proxy-mtls: receives the listener runtimes, to apply rotated SDS secrets in place. @default - none */
+  readonly listeners?: (runtimes: readonly ListenerRuntime[]) => void;
 }
 
 /** A bound address. */
@@ -181,6 +183,7 @@ function build(
     sweeper.close();
     throw error;
   }
+  dynamic?.listeners?.(listeners);
   return { store, serverStats, clusters, pools, sweeper, listeners };
 }
 

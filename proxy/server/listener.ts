@@ -82,7 +82,8 @@ interface TcpChain {
 
 interface CompiledChain {
   readonly serverNames: readonly string[];
-  readonly tls: DownstreamTls | undefined;
+  /** Replaced in place by {@link ListenerRuntime.updateTls} when SDS rotates a secret (proxy-mtls). */
+  tls: DownstreamTls | undefined;
   readonly handler: HttpChain | TcpChain;
   readonly alpn: readonly string[];
   /** filter_chain_match.application_protocols: matched against the negotiated ALPN protocol. */
@@ -490,6 +491,31 @@ export class ListenerRuntime {
     );
     this.h1Conns.add(conn);
     socket.resume();
+  }
+
+  /**
+   * proxy-mtls: applies rotated certificates and trust bundles (SDS) to new connections; the ones
+   * already established keep the context they were made with. `config` is this listener with only
+   * its secrets changed (the xDS client's in-place update checks that); every context is compiled
+   * before any is swapped. Throws MeshError naming the field at fault.
+   */
+  updateTls(config: Listener): void {
+    const chains = config.filter_chains ?? [];
+    const all = config.default_filter_chain === undefined ? chains : [...chains, config.default_filter_chain];
+    const next = all.map((c, i) => {
+      const tc = c.transport_socket?.typed_config;
+      const at = i < chains.length ? `${this.path}.filter_chains[${i}]` : `${this.path}.default_filter_chain`;
+      return tc?.['@type'] === DOWNSTREAM_TLS_TYPE
+        ? compileDownstreamTls(tc as DownstreamTlsContext, `${at}.transport_socket.typed_config`)
+        : undefined;
+    });
+    this.chains.forEach((chain, i) => {
+      const tls = next[i];
+      if (chain.tls !== undefined && tls !== undefined) chain.tls = tls;
+    });
+    const first = this.tlsChains.find((c) => c.serverNames.length === 0) ?? this.tlsChains[0];
+    // Clients without SNI get the server's default context: replace it too.
+    if (first?.tls !== undefined) this.tlsServer?.setSecureContext(first.tls.contextOptions);
   }
 
   /** Stops accepting; idle keep-alive connections close, busy ones close after their response. */
