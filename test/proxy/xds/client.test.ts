@@ -103,14 +103,14 @@ describe('XdsClient', () => {
   });
 
   test('a state the bundled proxy cannot run is NACKed, reported, and the last good state stays', async () => {
-    // GIVEN the kitchen sink (RBAC, SDS secrets, mirrors: not in the bundled proxy's subset)
+    // GIVEN the kitchen sink's web sidecar (request mirroring: not in the bundled proxy's subset)
     const { port, output } = await controlPlane(kitchenSinkMesh('off'), 'static');
-    const sidecar = output.proxies.find((p) => p.id === 'sidecar/api/v1/0');
+    const sidecar = output.proxies.find((p) => p.id === 'sidecar/web/v1/0');
     const { base } = readDynamicBootstrap(sidecar?.bootstrap);
     let applied = 0;
     client = new XdsClient({
       server: `127.0.0.1:${port}`,
-      node: { id: 'sidecar/api/v1/0' },
+      node: { id: 'sidecar/web/v1/0' },
       warmingTimeoutMs: 200,
       apply: (state) => {
         loadState(base, state);
