@@ -352,17 +352,20 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
           this.filterReply(r);
         },
         addResponseHeaders: (h) => {
-          (this.extraResponseHeaders ??= []).push(...h);
+          if (this.extraResponseHeaders === undefined) this.extraResponseHeaders = [];
+          this.extraResponseHeaders.push(...h);
         },
         addFlag: (f) => this.addFlag(f),
         onDone: (fn) => {
-          (this.doneHooks ??= []).push(fn);
+          if (this.doneHooks === undefined) this.doneHooks = [];
+          this.doneHooks.push(fn);
         },
         setTimer: (fn, ms) => {
           const t = setTimeout(() => {
             if (!this.done) guarded('http filter timer', fn, () => this.internalError());
           }, ms);
-          (this.filterTimers ??= []).push(t);
+          if (this.filterTimers === undefined) this.filterTimers = [];
+          this.filterTimers.push(t);
         },
       };
       if (filter.onRequest(input, callbacks) === 'stop' || this.done) return;
@@ -709,7 +712,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     if (fresh) this.bytesReceived += chunk.length;
     if (this.deadline !== 0) this.touch();
     if (this.awaitingPool) {
-      (this.queuedBody ??= []).push(chunk);
+      if (this.queuedBody === undefined) this.queuedBody = [];
+      this.queuedBody.push(chunk);
       this.flow.pause();
       return;
     }
