@@ -146,6 +146,19 @@ describe('proxy routing end to end', () => {
     expect(bodies).toEqual(['1', '2', '3']);
   });
 
+  test('answers pipelined requests that get local replies in order, without re-entrancy', async () => {
+    // GIVEN
+    const { port } = await twoServiceProxy();
+    // WHEN direct responses, a 404 and a proxied request arrive in one packet
+    const { data } = await rawExchange(
+      port,
+      'GET /direct HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: unknown.example.com\r\n\r\nGET /a/z HTTP/1.1\r\nHost: x\r\n\r\nGET /direct HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    // THEN
+    const statuses = [...data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    expect(statuses).toEqual(['418', '404', '200', '418']);
+  });
+
   test('streams chunked request bodies and 100-continue', async () => {
     // GIVEN
     const { a, port } = await twoServiceProxy();
