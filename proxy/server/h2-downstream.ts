@@ -19,10 +19,19 @@ export class H2Downstream {
   private readonly server: http2.Http2Server;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
 
+  private readonly drainTimeoutMs: number;
+
   constructor(
     private readonly factory: HttpStreamFactory,
-    limits: { maxHeaderBytes: number; maxHeaderCount: number; h2: Http2ProtocolOptions | undefined },
+    limits: {
+      maxHeaderBytes: number;
+      maxHeaderCount: number;
+      h2: Http2ProtocolOptions | undefined;
+      /** HCM drain_timeout. @default - 5 s */
+      drainTimeoutMs?: number;
+    },
   ) {
+    this.drainTimeoutMs = limits.drainTimeoutMs ?? 5000;
     const h2 = limits.h2;
     const settings: http2.Settings = {
       maxHeaderListSize: limits.maxHeaderBytes,
@@ -151,6 +160,13 @@ export class H2Downstream {
   /** Sends GOAWAY on every session: in-flight streams finish, new ones go elsewhere. */
   drain(): void {
     for (const s of this.sessions) s.close();
+    // Envoy's drain_timeout: sessions whose streams outlive it are closed anyway.
+    if (this.sessions.size > 0) {
+      const stragglers = [...this.sessions];
+      setTimeout(() => {
+        for (const s of stragglers) if (!s.destroyed) s.destroy();
+      }, this.drainTimeoutMs).unref();
+    }
   }
 
   /** Closes every session now. */

@@ -297,7 +297,12 @@ export class ListenerRuntime {
       kind: 'http',
       hcm,
       codec: c.codec_type === 'HTTP1' || c.codec_type === 'HTTP2' ? c.codec_type : 'AUTO',
-      h2: new H2Downstream(hcm, { maxHeaderBytes, maxHeaderCount, h2: c.http2_protocol_options }),
+      h2: new H2Downstream(hcm, {
+        maxHeaderBytes,
+        maxHeaderCount,
+        h2: c.http2_protocol_options,
+        drainTimeoutMs: parseDuration(c.drain_timeout, 5000),
+      }),
       codecOptions: {
         maxHeaderBytes,
         maxHeaderCount,
