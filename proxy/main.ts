@@ -156,8 +156,11 @@ function build(
             },
             compileAccessLog: (configs, path) => logs?.compileAccessLog(configs, { path }),
             // Issue 6: local_ratelimit and fault run before the router; proxy-mtls: RBAC too.
-            compileHttpFilters: (configs, path, statPrefix) =>
-              compileHttpFiltersWithRbac(configs, path, store, { statPrefix }),
+            compileHttpFilters: (configs, path, statPrefix, routeConfig) =>
+              compileHttpFiltersWithRbac(configs, path, store, {
+                statPrefix,
+                ...(routeConfig === undefined ? {} : { routeConfig }),
+              }),
           },
           `static_resources.listeners[${i}]`,
         ),

@@ -61,6 +61,11 @@ export type Slot =
 const S: FieldRule = { status: 'supported' };
 /** Planned with the resilience work (issue 6): accepted with a warning, not enforced yet. */
 const P6: FieldRule = { status: 'planned', issue: 6 };
+const PER_FILTER: FieldRule = {
+  status: 'supported',
+  issue: 6,
+  note: 'local_ratelimit and fault configs, keyed by the filter name; they replace the filter settings for the route',
+};
 const note = (text: string): FieldRule => ({ status: 'supported', note: text });
 const only = (values: readonly string[], text?: string): FieldRule => ({
   status: 'supported',
@@ -207,7 +212,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     virtual_hosts: S,
     ...HEADER_MUTATIONS,
     validate_clusters: note('route targets are always checked against the static clusters'),
-    typed_per_filter_config: P6,
+    typed_per_filter_config: PER_FILTER,
   },
   'envoy.config.route.v3.VirtualHost': {
     name: S,
@@ -218,7 +223,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ),
     ...HEADER_MUTATIONS,
     retry_policy: S,
-    typed_per_filter_config: P6,
+    typed_per_filter_config: PER_FILTER,
   },
   'envoy.config.route.v3.Route': {
     name: S,
@@ -227,7 +232,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     redirect: S,
     direct_response: S,
     ...HEADER_MUTATIONS,
-    typed_per_filter_config: P6,
+    typed_per_filter_config: PER_FILTER,
   },
   'envoy.config.route.v3.RouteMatch': all(
     'prefix path safe_regex path_separated_prefix case_sensitive headers query_parameters grpc runtime_fraction',

@@ -55,7 +55,8 @@ function headerInt(value: string | undefined): number | undefined {
 
 /** The compiled fault filter of one HTTP connection manager. */
 export class FaultFilter implements HttpFilter {
-  readonly name = 'envoy.filters.http.fault';
+  /** The filter's name in `http_filters` (the key of per-route configs). */
+  readonly name: string;
   private readonly delay: DelaySpec | undefined;
   private readonly abort: AbortSpec | undefined;
   private readonly matchers: readonly HeaderPredicate[];
@@ -79,7 +80,9 @@ export class FaultFilter implements HttpFilter {
     statPrefix: string,
     path: string,
     private readonly random: () => number = Math.random,
+    name = 'envoy.filters.http.fault',
   ) {
+    this.name = name;
     const d = config.delay;
     if (d !== undefined) {
       const dp = `${path}.delay`;

@@ -21,6 +21,11 @@ export interface FilterRequest {
   readonly connection: object;
   /** The cluster the route selected, when the route forwards to one. */
   readonly clusterName: string | undefined;
+  /**
+   * The matched route's `typed_per_filter_config` (route over virtual host over route
+   * configuration), by filter name; undefined when no route matched. @default - none
+   */
+  readonly perFilterConfig?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A local reply a filter asks for. */

@@ -3,6 +3,13 @@
  * filters the pipeline runs before its router. Supported: `envoy.filters.http.local_ratelimit`,
  * `envoy.filters.http.fault` and the terminal `envoy.filters.http.router`; anything else stops
  * start-up naming the filter.
+ *
+ * Per-route configs (`typed_per_filter_config`, keyed by the filter's name) replace the filter's
+ * settings for the routes that carry them, as in Envoy: a per-route local rate limit has its own
+ * token bucket, a per-route fault config its own delay/abort. Those in the listener's own
+ * route_config are compiled at start-up (a bad one stops it, naming its path); configs that only
+ * arrive later (RDS) are compiled on first use, and one that does not compile leaves the
+ * filter's own settings in force for that route.
  */
 import { MeshError } from '../../errors/index.js';
 import {
@@ -12,10 +19,11 @@ import {
   LOCAL_RATELIMIT_TYPE,
   type LocalRateLimit,
   ROUTER_TYPE,
+  type RouteConfiguration,
 } from '../config/envoy.js';
 import type { StatsStore } from '../stats/store.js';
 import { FaultFilter } from './fault.js';
-import type { HttpFilter } from './filter.js';
+import type { FilterCallbacks, FilterRequest, HttpFilter } from './filter.js';
 import { LocalRateLimitFilter } from './local-ratelimit.js';
 
 export { FaultFilter } from './fault.js';
@@ -28,12 +36,89 @@ export interface CompileFiltersOptions {
   readonly statPrefix: string;
   /** Random source in [0, 1) for percentages. @default Math.random */
   readonly random?: () => number;
+  /**
+   * The connection manager's inline route_config and its path, whose per-route filter configs are
+   * compiled (and checked) at start-up. @default - none: per-route configs compile on first use
+   */
+  readonly routeConfig?: { readonly config: RouteConfiguration; readonly path: string };
+}
+
+type Builder = (typed: unknown, path: string) => HttpFilter;
+
+/** A configured filter that defers to a per-route config of the matched route when it has one. */
+class PerRouteFilter implements HttpFilter {
+  private readonly perRoute = new WeakMap<object, HttpFilter>();
+
+  constructor(
+    private readonly base: HttpFilter,
+    private readonly type: string,
+    private readonly build: Builder,
+  ) {}
+
+  get name(): string {
+    return this.base.name;
+  }
+
+  /** Compiles one per-route config; throws MeshError when it is not this filter's type or invalid. */
+  compile(typed: unknown, path: string): HttpFilter {
+    const key = typed as object;
+    const known = this.perRoute.get(key);
+    if (known !== undefined) return known;
+    const type = (typed as { '@type'?: unknown } | undefined)?.['@type'];
+    if (type !== this.type) {
+      throw new MeshError('PROXY_E_INVALID', `the per-route config of ${this.name} must be a ${this.type}`, {
+        path: `${path}.@type`,
+        value: type,
+        allowed: this.type,
+      });
+    }
+    const filter = this.build(typed, path);
+    this.perRoute.set(key, filter);
+    return filter;
+  }
+
+  onRequest(request: FilterRequest, callbacks: FilterCallbacks): 'continue' | 'stop' {
+    const typed = request.perFilterConfig?.[this.name];
+    if (typed === undefined || typed === null || typeof typed !== 'object')
+      return this.base.onRequest(request, callbacks);
+    let filter = this.perRoute.get(typed);
+    if (filter === undefined) {
+      try {
+        filter = this.compile(typed, `typed_per_filter_config.${this.name}`);
+      } catch {
+        // A dynamic (RDS) route's config that does not compile: the filter's own settings apply.
+        filter = this.base;
+        this.perRoute.set(typed, filter);
+      }
+    }
+    return filter.onRequest(request, callbacks);
+  }
+}
+
+/** Every `typed_per_filter_config` map of a route configuration, with its path. */
+function perFilterMaps(
+  rc: RouteConfiguration,
+  path: string,
+): Array<[Readonly<Record<string, unknown>>, string]> {
+  const out: Array<[Readonly<Record<string, unknown>>, string]> = [];
+  if (rc.typed_per_filter_config !== undefined)
+    out.push([rc.typed_per_filter_config, `${path}.typed_per_filter_config`]);
+  (rc.virtual_hosts ?? []).forEach((vh, i) => {
+    const vp = `${path}.virtual_hosts[${i}]`;
+    if (vh.typed_per_filter_config !== undefined)
+      out.push([vh.typed_per_filter_config, `${vp}.typed_per_filter_config`]);
+    (vh.routes ?? []).forEach((r, j) => {
+      if (r.typed_per_filter_config !== undefined)
+        out.push([r.typed_per_filter_config, `${vp}.routes[${j}].typed_per_filter_config`]);
+    });
+  });
+  return out;
 }
 
 /**
  * Compiles the filters before the router, in config order. Disabled filters are skipped (they
  * could only be enabled per route, which is not supported). The router must be the last filter.
- * @throws MeshError naming the filter at fault
+ * @throws MeshError naming the filter (or per-route config) at fault
  */
 export function compileHttpFilters(
   configs: readonly HttpFilterConfig[],
@@ -42,6 +127,7 @@ export function compileHttpFilters(
   options: CompileFiltersOptions,
 ): HttpFilter[] {
   const out: HttpFilter[] = [];
+  const byName = new Map<string, PerRouteFilter>();
   configs.forEach((f, i) => {
     const fp = `${path}[${i}]`;
     const type = f.typed_config?.['@type'];
@@ -57,11 +143,13 @@ export function compileHttpFilters(
       return;
     }
     if (f.disabled === true) return;
-    const tp = `${fp}.typed_config`;
+    let build: Builder;
     if (type === LOCAL_RATELIMIT_TYPE) {
-      out.push(new LocalRateLimitFilter(f.typed_config as LocalRateLimit, store, tp, options.random));
+      build = (typed, p) =>
+        new LocalRateLimitFilter(typed as LocalRateLimit, store, p, options.random, Date.now, f.name);
     } else if (type === FAULT_TYPE) {
-      out.push(new FaultFilter(f.typed_config as HttpFault, store, options.statPrefix, tp, options.random));
+      build = (typed, p) =>
+        new FaultFilter(typed as HttpFault, store, options.statPrefix, p, options.random, f.name);
     } else {
       throw new MeshError('PROXY_E_UNSUPPORTED', `HTTP filter ${JSON.stringify(f.name)} is not supported`, {
         path: `${fp}.name`,
@@ -69,6 +157,16 @@ export function compileHttpFilters(
         allowed: 'envoy.filters.http.local_ratelimit, envoy.filters.http.fault, envoy.filters.http.router',
       });
     }
+    const filter = new PerRouteFilter(build(f.typed_config, `${fp}.typed_config`), type, build);
+    byName.set(f.name, filter);
+    out.push(filter);
   });
+  const rc = options.routeConfig;
+  if (rc !== undefined && byName.size > 0) {
+    for (const [map, mp] of perFilterMaps(rc.config, rc.path)) {
+      for (const [name, typed] of Object.entries(map))
+        byName.get(name)?.compile(typed, `${mp}[${JSON.stringify(name)}]`);
+    }
+  }
   return out;
 }

@@ -114,7 +114,8 @@ function parseBucket(
 
 /** The compiled local rate limit filter. */
 export class LocalRateLimitFilter implements HttpFilter {
-  readonly name = 'envoy.filters.http.local_ratelimit';
+  /** The filter's name in `http_filters` (the key of per-route configs). */
+  readonly name: string;
   private readonly bucket: TokenBucketState | undefined;
   private readonly perConnection = new WeakMap<object, TokenBucketState>();
   private readonly spec: { max: number; perFill: number; intervalMs: number };
@@ -139,7 +140,9 @@ export class LocalRateLimitFilter implements HttpFilter {
     path: string,
     private readonly random: () => number = Math.random,
     private readonly now: () => number = Date.now,
+    name = 'envoy.filters.http.local_ratelimit',
   ) {
+    this.name = name;
     if (typeof config.stat_prefix !== 'string' || config.stat_prefix === '') {
       throw new MeshError('PROXY_E_INVALID', 'stat_prefix is required', {
         path: `${path}.stat_prefix`,

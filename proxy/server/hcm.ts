@@ -331,6 +331,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       grpc: this.grpc,
       connection: this.conn,
       clusterName: result.kind === 'cluster' ? result.clusterName : undefined,
+      // Issue 6: per-route filter configs (local_ratelimit, fault) of the matched route.
+      perFilterConfig: result.kind === 'none' ? undefined : result.route.typedPerFilterConfig,
       // proxy-mtls: RBAC matches :method/:path/:authority and remote_ip (proxy/filters/rbac.ts).
       request,
     };

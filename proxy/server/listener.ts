@@ -53,6 +53,8 @@ export interface ListenerDeps {
     configs: readonly HttpFilterConfig[],
     path: string,
     statPrefix: string,
+    /** Issue 6: the inline route_config, whose per-route filter configs are checked at start-up. */
+    routeConfig?: { readonly config: RouteConfiguration; readonly path: string },
   ) => readonly RequestFilter[];
 }
 
@@ -246,7 +248,10 @@ export class ListenerRuntime {
     const configs = c.http_filters ?? [];
     let filters: readonly RequestFilter[] = [];
     if (this.deps.compileHttpFilters !== undefined) {
-      filters = this.deps.compileHttpFilters(configs, `${path}.http_filters`, c.stat_prefix);
+      filters = this.deps.compileHttpFilters(configs, `${path}.http_filters`, c.stat_prefix, {
+        config: c.route_config,
+        path: `${path}.route_config`,
+      });
     } else {
       configs.forEach((f, i) => {
         const isRouter = f.typed_config?.['@type'] === ROUTER_TYPE || f.name === 'envoy.filters.http.router';

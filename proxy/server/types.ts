@@ -102,6 +102,8 @@ export interface RequestFilterInput {
   readonly connection: object;
   /** The cluster the route selected, when it forwards to one. */
   readonly clusterName: string | undefined;
+  /** Issue 6: the matched route's `typed_per_filter_config` by filter name (none when no route matched). */
+  readonly perFilterConfig?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A local reply asked for by a filter. */

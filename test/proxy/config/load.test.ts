@@ -43,9 +43,20 @@ static_resources:
             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
 `;
 
-/** A per-route fault config: typed_per_filter_config is still planned (issue 6), so tests use it. */
-const PER_ROUTE_FAULT =
-  'typed_per_filter_config: { envoy.filters.http.fault: { "@type": type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault } }';
+/** The HCM-level max_stream_duration is still planned (issue 6), so the planned-feature tests use it. */
+function withPlanned(text: string): string {
+  return text.replace(
+    'stat_prefix: ingress',
+    'stat_prefix: ingress\n          common_http_protocol_options: { max_stream_duration: 2s }',
+  );
+}
+const HCM_PATH = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
+const CLUSTER_PLANNED = `    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        common_http_protocol_options: { max_stream_duration: 2s }
+        explicit_http_config: { http_protocol_options: {} }
+`;
 
 /** A valid config with one listener and a cluster whose body is `cluster` (YAML, indented 4). */
 function config(cluster = ''): string {
@@ -263,34 +274,26 @@ describe('loadBootstrap', () => {
   });
 
   test('a planned (issue 6) feature loads with one warning naming every place it is used', () => {
-    // GIVEN per-route filter configs (still planned) on two routes
-    const text = config().replace(
-      'route: { cluster: web }',
-      `route: { cluster: web }\n                ${PER_ROUTE_FAULT}\n              - match: { prefix: /b }\n                route: { cluster: web }\n                ${PER_ROUTE_FAULT}`,
-    );
+    // GIVEN max_stream_duration (still planned) on the connection manager and on the cluster
+    const text = withPlanned(config(CLUSTER_PLANNED));
     // WHEN loaded with a warning sink
     const warnings: ConfigWarning[] = [];
     const b = loadBootstrap(text, { source: 'envoy.yaml', onWarning: (w) => warnings.push(w) });
     // THEN it loads (the policy is kept for when the runtime enforces it) and one warning names both
-    expect(hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[1]?.typed_per_filter_config).toBeDefined();
+    expect(hcmOf(b).common_http_protocol_options?.max_stream_duration).toBe('2s');
     expect(warnings).toHaveLength(1);
-    const routes =
-      'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes';
     expect(warnings[0]?.paths).toEqual([
-      `${routes}[0].typed_per_filter_config`,
-      `${routes}[1].typed_per_filter_config`,
+      `${HCM_PATH}.common_http_protocol_options.max_stream_duration`,
+      'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].common_http_protocol_options.max_stream_duration',
     ]);
     expect(warnings[0]?.message).toBe(
-      `envoy.yaml: ${routes}[0].typed_per_filter_config and 1 more place: envoy.config.route.v3.Route.typed_per_filter_config is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+      `envoy.yaml: ${HCM_PATH}.common_http_protocol_options.max_stream_duration and 1 more place: envoy.config.core.v3.HttpProtocolOptions.max_stream_duration is accepted but not enforced yet (planned with the resilience work, issue 6)`,
     );
   });
 
   test('without a sink, planned features are reported as process warnings', async () => {
-    // GIVEN a config with a per-route filter config (still planned) and no onWarning
-    const text = config().replace(
-      'route: { cluster: web }',
-      `route: { cluster: web }\n                ${PER_ROUTE_FAULT}`,
-    );
+    // GIVEN a config with the HCM-level max_stream_duration (still planned) and no onWarning
+    const text = withPlanned(config());
     // WHEN loaded
     const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
     loadBootstrap(text);
@@ -299,21 +302,18 @@ describe('loadBootstrap', () => {
     expect(w.name).toBe('CrossmeshProxyConfigWarning');
     expect(w.code).toBe('PROXY_W_PLANNED');
     expect(w.message).toContain(
-      'routes[0].typed_per_filter_config: envoy.config.route.v3.Route.typed_per_filter_config is accepted but not enforced yet',
+      'common_http_protocol_options.max_stream_duration: envoy.config.core.v3.HttpProtocolOptions.max_stream_duration is accepted but not enforced yet',
     );
   });
 
   test("planned: 'reject' refuses planned features", () => {
-    // GIVEN a per-route filter config (still planned)
-    const text = config().replace(
-      'route: { cluster: web }',
-      `route: { cluster: web }\n                ${PER_ROUTE_FAULT}`,
-    );
+    // GIVEN the HCM-level max_stream_duration (still planned)
+    const text = withPlanned(config());
     // WHEN loaded strictly
     const err = rejection(() => loadBootstrap(text, { planned: 'reject' }));
     // THEN it is unsupported, with the reason
     expect(err.code).toBe('PROXY_E_UNSUPPORTED');
-    expect(err.path).toMatch(/routes\[0\]\.typed_per_filter_config$/);
+    expect(err.path).toBe(`${HCM_PATH}.common_http_protocol_options.max_stream_duration`);
     expect(err.message).toContain(
       'not supported by the bundled proxy yet (planned with the resilience work, issue 6)',
     );
@@ -555,40 +555,28 @@ describe('validateEnvoyResource', () => {
   });
 
   test('supportedOnly can collect planned features instead of refusing them', () => {
-    // GIVEN a route with a per-route filter config (planned)
-    const rc = {
-      name: 'r',
-      virtual_hosts: [
-        {
-          name: 'v',
-          domains: ['*'],
-          routes: [
-            {
-              match: { prefix: '/' },
-              route: { cluster: 'c' },
-              typed_per_filter_config: {
-                'envoy.filters.http.fault': {
-                  '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
-                },
-              },
-            },
-          ],
+    // GIVEN a cluster with an upstream max_stream_duration (planned)
+    const cluster = {
+      name: 'c',
+      typed_extension_protocol_options: {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+          common_http_protocol_options: { max_stream_duration: '2s' },
+          explicit_http_config: { http_protocol_options: {} },
         },
-      ],
+      },
     };
     const planned: PlannedUse[] = [];
     // WHEN validated with a collector
-    validateEnvoyResource('type.googleapis.com/envoy.config.route.v3.RouteConfiguration', rc, {
+    validateEnvoyResource('type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster, {
       supportedOnly: true,
       planned,
     });
     // THEN the use is collected
+    const at =
+      'typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].common_http_protocol_options.max_stream_duration';
     expect(planned).toEqual([
-      {
-        path: 'virtual_hosts[0].routes[0].typed_per_filter_config',
-        label: 'virtual_hosts[0].routes[0].typed_per_filter_config',
-        feature: 'envoy.config.route.v3.Route.typed_per_filter_config',
-      },
+      { path: at, label: at, feature: 'envoy.config.core.v3.HttpProtocolOptions.max_stream_duration' },
     ]);
   });
 

@@ -211,3 +211,78 @@ describe('fault', () => {
     expect(counter(proxy, 'http.ingress_http.fault.faults_overflow')).toBe(2);
   });
 });
+
+describe('per-route filter configs', () => {
+  test('typed_per_filter_config replaces the filter settings on its route only', async () => {
+    // GIVEN a generous rate limit and no fault by default; /tight has 1 token, /chaos aborts
+    const up = await httpUpstream(closer, 'u0');
+    const tight = {
+      '@type': RATELIMIT,
+      stat_prefix: 'tight',
+      token_bucket: { max_tokens: 1, fill_interval: '10s' },
+      filter_enabled: { default_value: { numerator: 100 } },
+      filter_enforced: { default_value: { numerator: 100 } },
+    };
+    const json = {
+      routes: [
+        {
+          match: { prefix: '/tight' },
+          route: { cluster: 'svc' },
+          typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': tight },
+        },
+        {
+          match: { prefix: '/chaos' },
+          route: { cluster: 'svc' },
+          typed_per_filter_config: {
+            'envoy.filters.http.fault': {
+              '@type': FAULT,
+              abort: { http_status: 418, percentage: { numerator: 100 } },
+            },
+          },
+        },
+        { match: { prefix: '/' }, route: { cluster: 'svc' } },
+      ],
+    };
+    const { port } = await startScenario(closer, {
+      ports: [up.port],
+      routes: json.routes,
+      filters: [
+        rateLimit({ max_tokens: 1000, fill_interval: '10s' }),
+        fault({ delay: { fixed_delay: '0.5s', percentage: { numerator: 0 } } }),
+      ],
+    });
+    // WHEN / THEN
+    expect([
+      (await get(port, { path: '/tight' })).status,
+      (await get(port, { path: '/tight' })).status,
+    ]).toEqual([200, 429]);
+    expect([
+      (await get(port, { path: '/other' })).status,
+      (await get(port, { path: '/other' })).status,
+    ]).toEqual([200, 200]);
+    expect((await get(port, { path: '/chaos' })).status).toBe(418);
+  });
+
+  test('a bad per-route config stops start-up naming its path', async () => {
+    // GIVEN a per-route rate limit without a token bucket
+    const bad = { '@type': RATELIMIT, stat_prefix: 'bad' };
+    // WHEN / THEN
+    await expect(
+      startScenario(closer, {
+        ports: [1],
+        routes: [
+          {
+            match: { prefix: '/' },
+            route: { cluster: 'svc' },
+            typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': bad },
+          },
+        ],
+        filters: [rateLimit({ max_tokens: 5, fill_interval: '1s' })],
+      }),
+    ).rejects.toMatchObject({
+      path: expect.stringMatching(
+        /routes\[0\]\.typed_per_filter_config\["envoy\.filters\.http\.local_ratelimit"\]\.token_bucket$/,
+      ),
+    });
+  });
+});

@@ -11,6 +11,8 @@ export interface Scenario {
   readonly ports: readonly number[];
   /** Extra RouteAction fields (retry_policy, timeout...). */
   readonly routeAction?: Record<string, unknown>;
+  /** Routes instead of the single catch-all one. */
+  readonly routes?: readonly Record<string, unknown>[];
   /** Extra Cluster fields (outlier_detection, circuit_breakers, health_checks...). */
   readonly cluster?: Record<string, unknown>;
   /** HTTP filters before the router. */
@@ -28,7 +30,9 @@ export async function startScenario(closer: Closer, scenario: Scenario) {
         {
           name: 'all',
           domains: ['*'],
-          routes: [{ match: { prefix: '/' }, route: { cluster: 'svc', ...scenario.routeAction } }],
+          routes: scenario.routes ?? [
+            { match: { prefix: '/' }, route: { cluster: 'svc', ...scenario.routeAction } },
+          ],
         },
       ],
     },
