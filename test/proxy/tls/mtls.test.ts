@@ -188,6 +188,71 @@ describe('downstream mTLS', () => {
   });
 });
 
+describe('permissive mTLS (tls_inspector, a TLS chain and a plaintext chain)', () => {
+  const closer = new Closer();
+  let port = 0;
+
+  beforeAll(async () => {
+    const app = await httpUpstream(closer, 'app');
+    // GIVEN the permissive listener the Envoy renderer emits: TLS clients to the mTLS chain,
+    // everything else to the plaintext chain
+    const json = bootstrapJson({ routeConfig: ROUTES, clusters: [{ name: 'app', ports: [app.port] }] });
+    const listener = (json.static_resources as { listeners: Record<string, unknown>[] })
+      .listeners[0] as Record<string, unknown>;
+    const [plain] = listener.filter_chains as Record<string, unknown>[];
+    listener.listener_filters = [
+      {
+        name: 'envoy.filters.listener.tls_inspector',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
+        },
+      },
+    ];
+    listener.filter_chains = [
+      {
+        ...plain,
+        filter_chain_match: { transport_protocol: 'tls' },
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': DOWNSTREAM,
+            require_client_certificate: true,
+            common_tls_context: {
+              tls_certificates: [
+                {
+                  certificate_chain: { inline_string: pki.cert('server') },
+                  private_key: { inline_string: pki.key('server') },
+                },
+              ],
+              validation_context: {
+                trusted_ca: { inline_string: pki.ca },
+                match_typed_subject_alt_names: [
+                  { san_type: 'URI', matcher: { prefix: 'spiffe://test.local/' } },
+                ],
+              },
+            },
+          },
+        },
+      },
+      plain,
+    ];
+    port = ingressPort(await startFromJson(closer, json));
+  });
+  afterAll(() => closer.closeAll());
+
+  test('mTLS clients and plaintext clients are both served; a TLS client without a certificate is not', async () => {
+    // WHEN an mTLS client, a plaintext client and a TLS client without a certificate call
+    const mtls = await get(port, { cert: pki.cert('frontend'), key: pki.key('frontend') });
+    const plain = await fetch(`http://127.0.0.1:${port}/hello`);
+    const bare = await get(port, {});
+    // THEN the first two reach the app; the TLS chain still requires its client certificate
+    expect(mtls).toEqual({ status: 200, body: 'app GET /hello' });
+    expect(plain.status).toBe(200);
+    expect(await plain.text()).toBe('app GET /hello');
+    expect(bare).toHaveProperty('error');
+  });
+});
+
 describe('upstream mTLS', () => {
   const closer = new Closer();
 

@@ -3,6 +3,7 @@
 // (controlplane/server.ts over real gRPC on loopback), serves strict mTLS with them, and applies a
 // rotated certificate to new connections without closing the established ones or replacing the
 // runtime. Nothing is stood in: certificates are openssl-made, clients are node:tls sockets.
+import https from 'node:https';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -158,6 +159,41 @@ function exchange(socket: net.Socket, path: string): Promise<string> {
   });
 }
 
+/** The dynamic bootstrap of a proxy whose only static resource is the control plane cluster. */
+function dynamicBootstrap(nodeId: string, cpPort: number): Record<string, unknown> {
+  return {
+    node: { id: nodeId, cluster: 'test' },
+    dynamic_resources: {
+      ads_config: {
+        api_type: 'GRPC',
+        transport_api_version: 'V3',
+        grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }],
+      },
+      lds_config: ADS,
+      cds_config: ADS,
+    },
+    static_resources: {
+      clusters: [
+        {
+          name: 'xds',
+          type: 'STATIC',
+          connect_timeout: '1s',
+          load_assignment: {
+            cluster_name: 'xds',
+            endpoints: [
+              {
+                lb_endpoints: [
+                  { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: cpPort } } } },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
 describe('SDS over ADS', () => {
   const closer = new Closer();
   let cache: SnapshotCache;
@@ -174,44 +210,7 @@ describe('SDS over ADS', () => {
     const cp = await server.listen('127.0.0.1', 0);
     closer.add(() => server.close());
     // GIVEN a proxy whose only static resource is the control plane
-    proxy = await startXdsProxy(
-      {
-        node: { id: 'sidecar-1', cluster: 'test' },
-        dynamic_resources: {
-          ads_config: {
-            api_type: 'GRPC',
-            transport_api_version: 'V3',
-            grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }],
-          },
-          lds_config: ADS,
-          cds_config: ADS,
-        },
-        static_resources: {
-          clusters: [
-            {
-              name: 'xds',
-              type: 'STATIC',
-              connect_timeout: '1s',
-              load_assignment: {
-                cluster_name: 'xds',
-                endpoints: [
-                  {
-                    lb_endpoints: [
-                      {
-                        endpoint: {
-                          address: { socket_address: { address: '127.0.0.1', port_value: cp.port } },
-                        },
-                      },
-                    ],
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      },
-      { logLevel: 'off' },
-    );
+    proxy = await startXdsProxy(dynamicBootstrap('sidecar-1', cp.port), { logLevel: 'off' });
     closer.add(() => proxy.close());
     port = proxy.runtime()?.listeners.get('inbound')?.port ?? 0;
   });
@@ -254,5 +253,113 @@ describe('SDS over ADS', () => {
     expect(await exchange(old.socket, '/after')).toBe('HTTP/1.1 200 OK');
     expect(old.serverCn).toBe('CN=server');
     old.socket.destroy();
+  });
+});
+
+describe('SDS over ADS for upstream mTLS', () => {
+  const closer = new Closer();
+
+  test('the cluster presents the SDS client certificate, checks the upstream SAN, and takes a rotated one', async () => {
+    // GIVEN an HTTPS upstream that requires a client certificate of the CA and echoes its URI SAN
+    const upstream = https.createServer(
+      {
+        cert: pki.cert('server'),
+        key: pki.key('server'),
+        ca: pki.ca,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        const peer = (req.socket as tls.TLSSocket).getPeerX509Certificate();
+        res.end(peer?.subjectAltName?.split(', ')[0] ?? 'none');
+      },
+    );
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    closer.add(
+      () =>
+        new Promise((r) => {
+          upstream.closeAllConnections();
+          upstream.close(r);
+        }),
+    );
+    const upstreamPort = (upstream.address() as net.AddressInfo).port;
+    // AND a control plane serving a plaintext listener and a cluster whose TLS secrets come over SDS
+    const resources = (clientCert: string) =>
+      Snapshot.fromResources({
+        [TYPE.listener]: [
+          {
+            ...listener(),
+            filter_chains: [{ filters: (listener().filter_chains as { filters: unknown }[])[0]?.filters }],
+          },
+        ],
+        [TYPE.cluster]: [
+          {
+            name: 'app',
+            type: 'STATIC',
+            connect_timeout: '1s',
+            load_assignment: {
+              cluster_name: 'app',
+              endpoints: [
+                {
+                  lb_endpoints: [
+                    {
+                      endpoint: {
+                        address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } },
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+            transport_socket: {
+              name: 'envoy.transport_sockets.tls',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+                sni: 'server',
+                common_tls_context: {
+                  tls_certificate_sds_secret_configs: [{ name: 'identity|client', sds_config: ADS }],
+                  combined_validation_context: {
+                    default_validation_context: {
+                      match_typed_subject_alt_names: [
+                        { san_type: 'URI', matcher: { exact: spiffe('server') } },
+                      ],
+                    },
+                    validation_context_sds_secret_config: { name: 'trust|test.local', sds_config: ADS },
+                  },
+                },
+              },
+            },
+          },
+        ],
+        [TYPE.secret]: [
+          {
+            name: 'identity|client',
+            tls_certificate: {
+              certificate_chain: { inline_string: pki.cert(clientCert) },
+              private_key: { inline_string: pki.key(clientCert) },
+            },
+          },
+          { name: 'trust|test.local', validation_context: { trusted_ca: { inline_string: pki.ca } } },
+        ],
+      });
+    const cache = new SnapshotCache();
+    cache.setSnapshot('sidecar-2', resources('frontend'));
+    const server = new XdsServer(cache);
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    const proxy = await startXdsProxy(dynamicBootstrap('sidecar-2', cp.port), { logLevel: 'off' });
+    closer.add(() => proxy.close());
+    const port = proxy.runtime()?.listeners.get('inbound')?.port ?? 0;
+    // WHEN a plaintext client calls through the proxy
+    const first = await fetch(`http://127.0.0.1:${port}/`);
+    // THEN the upstream saw the SDS client certificate
+    expect(await first.text()).toBe(`URI:${spiffe('frontend')}`);
+    // WHEN the client certificate rotates
+    cache.setSnapshot('sidecar-2', resources('intruder'));
+    // THEN new upstream connections present the new one
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${port}/`)).text(), { timeout: 5000 })
+      .toBe(`URI:${spiffe('intruder')}`);
+    await closer.closeAll();
   });
 });
