@@ -19,6 +19,8 @@ export interface Scenario {
   readonly filters?: readonly Record<string, unknown>[];
   /** Extra HttpConnectionManager fields. */
   readonly hcm?: Record<string, unknown>;
+  /** Extra Listener fields. */
+  readonly listener?: Record<string, unknown>;
 }
 
 /** Starts the proxy for `scenario`; returns its listener port, admin port and stats. */
@@ -40,6 +42,7 @@ export async function startScenario(closer: Closer, scenario: Scenario) {
       { name: 'svc', ports: scenario.ports, ...(scenario.cluster ? { extra: scenario.cluster } : {}) },
     ],
     ...(scenario.hcm ? { hcm: scenario.hcm } : {}),
+    ...(scenario.listener ? { listenerExtra: scenario.listener } : {}),
   });
   if (scenario.filters !== undefined) {
     const listeners = (

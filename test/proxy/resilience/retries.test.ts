@@ -245,3 +245,27 @@ describe('route timeouts', () => {
     expect(Date.now() - started).toBeLessThan(900);
   });
 });
+
+describe('request body replay limit', () => {
+  test('a body beyond the buffer limit is sent once and not retried; a small one is replayed', async () => {
+    // GIVEN an upstream that always fails, retries on 5xx, a 1 KiB listener buffer limit
+    const up = await flaky('u0', 100);
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: {
+        retry_policy: { retry_on: '5xx', num_retries: 2, retry_back_off: { base_interval: '0.005s' } },
+      },
+      listener: { per_connection_buffer_limit_bytes: 1024 },
+    });
+    // WHEN a 16 KiB body goes up
+    const big = await get(port, { method: 'POST', body: 'x'.repeat(16 * 1024) });
+    // THEN one attempt, whole body, the failure returned
+    expect(big.status).toBe(503);
+    expect(up.seen).toHaveLength(1);
+    expect(up.seen[0]?.body).toHaveLength(16 * 1024);
+    expect(counter(proxy, 'cluster.svc.upstream_rq_retry')).toBe(0);
+    // AND a 100-byte body is retried twice
+    await get(port, { method: 'POST', body: 'y'.repeat(100) });
+    expect(up.seen.slice(1).map((s) => s.body.length)).toEqual([100, 100, 100]);
+  });
+});
