@@ -10,7 +10,9 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 
 const steps = `${root}scripts/build-steps`;
 if (existsSync(steps)) {
-  for (const step of readdirSync(steps).filter((f) => f.endsWith('.mjs')).sort()) {
+  for (const step of readdirSync(steps)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()) {
     run(process.execPath, [`${steps}/${step}`]);
   }
 }

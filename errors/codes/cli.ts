@@ -1,4 +1,4 @@
-import { EXIT, type ErrorEntry } from '../entry.js';
+import { type ErrorEntry, EXIT } from '../entry.js';
 
 /** Codes raised by the `crossmesh` command line. */
 export const CLI_CODES = {

@@ -1,4 +1,4 @@
-import { EXIT, type ErrorEntry } from '../entry.js';
+import { type ErrorEntry, EXIT } from '../entry.js';
 
 /** Codes raised while loading and validating a mesh model. */
 export const MODEL_CODES = {

@@ -1,4 +1,4 @@
-import { EXIT, type ErrorEntry } from '../entry.js';
+import { type ErrorEntry, EXIT } from '../entry.js';
 
 /** Codes raised by targets: renderers, plan/apply and cloud APIs. */
 export const TARGET_CODES = {

@@ -329,7 +329,7 @@ export class OutlierDetector {
     const hosts = this.candidates(s.successRateRequestVolume);
     if (hosts.length < s.successRateMinimumHosts || hosts.length === 0) return;
     const rates = hosts.map(([, st]) => (100 * (st.requests - st.failures)) / st.requests);
-    hosts.forEach(([host], i) => this.lastRates.set(host, rates[i] as number));
+    for (const [i, [host]] of hosts.entries()) this.lastRates.set(host, rates[i] as number);
     const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
     const stdev = Math.sqrt(rates.reduce((a, r) => a + (r - mean) ** 2, 0) / rates.length);
     const threshold = mean - (s.successRateStdevFactor / 1000) * stdev;
