@@ -11,7 +11,7 @@ import { onePositional, parseStrict } from './args.js';
 /** `crossmesh up`. */
 export const command: Command = {
   summary: 'Run the mesh locally: control plane, a sidecar per instance, the services; live reload',
-  help: `Usage: crossmesh up <mesh.ts|.json|.yaml> [--state-dir <dir>] [--no-watch] [--strict]
+  help: `Usage: crossmesh up <mesh.ts|.json|.yaml> [--state-dir <dir>] [--no-watch] [--strict] [--isolate-proxies]
 
 Starts, all on 127.0.0.1 with ports picked at start:
   - the xDS control plane (and its GET /status);
@@ -32,6 +32,9 @@ The bundled proxy does not run every feature yet (no mTLS/SDS, RBAC authorizatio
 the other resilience policies, faults, mirrors: see docs/local-mesh.md). crossmesh up serves the
 mesh without them and prints every use it left out; --strict fails instead.
 
+The proxies run inside this process by default (fast to start, light); --isolate-proxies runs each
+as its own process (proxy/xds/main.ts), so a proxy that crashes takes only itself down.
+
 Logs: .crossmesh/logs/<service>-<version>-<i>.log per instance and proxy-<node>.log per proxy.
 State for crossmesh status: .crossmesh/state.json (both under --state-dir, default the current
 directory). Ctrl-C stops the services (SIGTERM, then SIGKILL after 3 s), the proxies and the
@@ -40,16 +43,20 @@ control plane.
 Exit codes: 0 stopped, 1 invalid mesh or a service failed to start, 2 usage, 3 --strict and the
 mesh uses features the bundled proxy cannot run, 5 a proxy rejected its configuration.`,
   async run(argv, io) {
-    const { values, positionals } = parseStrict('up', ['--state-dir', '--no-watch', '--strict'], () =>
-      parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: {
-          'state-dir': { type: 'string' },
-          'no-watch': { type: 'boolean' },
-          strict: { type: 'boolean' },
-        },
-      }),
+    const { values, positionals } = parseStrict(
+      'up',
+      ['--state-dir', '--no-watch', '--strict', '--isolate-proxies'],
+      () =>
+        parseArgs({
+          args: [...argv],
+          allowPositionals: true,
+          options: {
+            'state-dir': { type: 'string' },
+            'no-watch': { type: 'boolean' },
+            strict: { type: 'boolean' },
+            'isolate-proxies': { type: 'boolean' },
+          },
+        }),
     );
     const file = onePositional('up', positionals, 'mesh file');
     io.stderr.write(`starting ${file}...\n`);
@@ -57,6 +64,7 @@ mesh uses features the bundled proxy cannot run, 5 a proxy rejected its configur
       ...(values['state-dir'] === undefined ? {} : { stateDir: values['state-dir'] }),
       watch: values['no-watch'] !== true,
       strict: values.strict === true,
+      isolateProxies: values['isolate-proxies'] === true,
       log: (line) => io.stderr.write(`${line}\n`),
     });
     io.stdout.write(mesh.table());
