@@ -264,7 +264,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   // RBAC (proxy-mtls): proxy/filters/rbac.ts
   'envoy.extensions.filters.http.rbac.v3.RBAC': {
     rules: S,
-    rules_stat_prefix: note('rbac.<prefix>allowed / denied beside the unprefixed counters'),
+    rules_stat_prefix: note('counters become http.<stat_prefix>.rbac.<rules_stat_prefix>allowed / denied'),
   },
   'envoy.config.rbac.v3.RBAC': {
     action: only(['ALLOW', 'DENY']),

@@ -363,3 +363,39 @@ describe('SDS over ADS for upstream mTLS', () => {
     await closer.closeAll();
   });
 });
+
+describe('SDS warming', () => {
+  const closer = new Closer();
+  afterAll(() => closer.closeAll());
+
+  test('a listener waits for its secrets: nothing is bound until they arrive', async () => {
+    // GIVEN a control plane that serves the listener and cluster but no secrets yet
+    const app = await httpUpstream(closer, 'app');
+    const full = snapshot(app.port, 'server');
+    const withoutSecrets = Snapshot.fromResources({
+      [TYPE.listener]: [listener()],
+      [TYPE.cluster]: [...full.resources(TYPE.cluster).items.values()].map((r) => r.json),
+    });
+    const cache = new SnapshotCache();
+    cache.setSnapshot('sidecar-3', withoutSecrets);
+    const server = new XdsServer(cache);
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    // WHEN the proxy starts, and the secrets follow a little later
+    let started = false;
+    const starting = startXdsProxy(dynamicBootstrap('sidecar-3', cp.port), { logLevel: 'off' }).then((p) => {
+      started = true;
+      closer.add(() => p.close());
+      return p;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const startedEarly = started;
+    cache.setSnapshot('sidecar-3', full);
+    const proxy = await starting;
+    // THEN it was still warming without them, and serves mTLS once they came
+    expect(startedEarly).toBe(false);
+    const c = await connect(proxy.runtime()?.listeners.get('inbound')?.port ?? 0, 'frontend');
+    expect(await exchange(c.socket, '/warm')).toBe('HTTP/1.1 200 OK');
+    c.socket.destroy();
+  });
+});
