@@ -431,7 +431,6 @@ export class ListenerRuntime {
   }
 
   private onSecure(socket: tls.TLSSocket): void {
-    this.stats?.ssl_handshake.inc();
     const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
     const alpn = typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : '';
     const byAlpn = this.tlsChains.filter(
@@ -446,10 +445,12 @@ export class ListenerRuntime {
     // mTLS (proxy-mtls): the chain's client-certificate policy decides whether the connection lives.
     const verdict = verifyDownstreamPeer(socket, (chain.tls as DownstreamTls).peer, this.sslStats);
     if (!verdict.ok) {
+      // As in Envoy, a failed verification is a failed handshake: connection_error, not handshake.
       this.stats?.ssl_connection_error.inc();
       socket.destroy();
       return;
     }
+    this.stats?.ssl_handshake.inc();
     this.dispatch(chain, socket, undefined, socket.alpnProtocol === 'h2', servername, verdict.peer);
   }
 

@@ -127,11 +127,16 @@ describe('downstream mTLS', () => {
   test('a certificate of the same CA with another SPIFFE id is refused (ssl.fail_verify_san)', async () => {
     // GIVEN a certificate from the mesh CA for another workload
     const before = counter(handle, 'listener.mtls.ssl.fail_verify_san');
+    const handshakes = counter(handle, 'listener.mtls.ssl.handshake');
+    const errors = counter(handle, 'listener.mtls.ssl.connection_error');
     // WHEN it calls
     const res = await get(port, { cert: pki.cert('intruder'), key: pki.key('intruder') });
-    // THEN the connection is closed before any response, and the SAN failure is counted
+    // THEN the connection is closed before any response, and the SAN failure is counted as a
+    // failed handshake, as Envoy counts it
     expect(res).toHaveProperty('error');
     expect(counter(handle, 'listener.mtls.ssl.fail_verify_san')).toBe(before + 1);
+    expect(counter(handle, 'listener.mtls.ssl.connection_error')).toBe(errors + 1);
+    expect(counter(handle, 'listener.mtls.ssl.handshake')).toBe(handshakes);
   });
 
   test('no client certificate is refused (ssl.fail_verify_no_cert)', async () => {
