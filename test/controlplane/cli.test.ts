@@ -81,8 +81,11 @@ describe('crossmesh control-plane', () => {
     writeFileSync(file, mesh([-1, 50]));
     // THEN the edit is pushed, the bad one reported (path first) and not pushed
     expect(JSON.stringify(second.resources)).toContain('"weight":50');
-    await expect.poll(() => err.text(), { timeout: 10_000 }).toContain('mesh not published');
-    expect(err.text()).toMatch(/services\.api\.routes\[0\]\.destinations\[0\]\.weight/);
+    // (a save can be seen half-written first, reported as its own problem: wait for this one)
+    await expect
+      .poll(() => err.text(), { timeout: 10_000 })
+      .toMatch(/services\.api\.routes\[0\]\.destinations\[0\]\.weight/);
+    expect(err.text()).toContain('mesh not published');
     expect(await stream.responses.quiet(300)).toBe(true);
     // AND SIGTERM stops it with exit code 0
     const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
