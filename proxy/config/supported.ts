@@ -457,6 +457,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...all('max_connections max_pending_requests', note('enforced by the upstream connection pools')),
     ...all('max_requests max_retries'),
     retry_budget: S,
+    track_remaining: note(
+      'remaining_rq and remaining_retries follow traffic; remaining_cx and remaining_pending stay at the limit (the pools enforce those per host)',
+    ),
   },
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all(
     'budget_percent min_retry_concurrency',

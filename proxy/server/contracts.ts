@@ -33,10 +33,12 @@ export interface EngineCluster extends PoolCluster {
   readonly outlierDetector?: OutlierSink | undefined;
 }
 
-/** The retry admission of one priority (the upstream ResourceManager). */
+/** Circuit-breaker resources of one priority (the upstream ResourceManager). */
 export interface RetryResources {
   canRetry(activeRequests: number, pendingRequests: number): boolean;
   readonly retries: { inc(): void; dec(): void };
+  /** `max_requests`: taken per upstream attempt, so `circuit_breakers.*.rq_open` / `remaining_rq` move. */
+  readonly requests: { canCreate(): boolean; inc(): void; dec(): void };
 }
 
 /** Where the engine reports upstream results for outlier detection (the upstream OutlierDetector). */

@@ -456,7 +456,12 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.clusterStats = cs;
     hcm.stats.rq_total.inc();
     const limits = route.priority === 'HIGH' ? cluster.circuitBreakers.high : cluster.circuitBreakers.default;
-    if (cs.upstream_rq_active.value >= limits.maxRequests) {
+    // Issue 6: the priority's request resource when the cluster has one (exact per priority, and
+    // keeps Envoy's circuit_breakers.<priority>.rq_open / remaining_rq gauges current).
+    const resources = cluster.resources;
+    const requests =
+      resources === undefined ? undefined : (route.priority === 'HIGH' ? resources.high : resources.default).requests;
+    if (requests !== undefined ? !requests.canCreate() : cs.upstream_rq_active.value >= limits.maxRequests) {
       // Envoy's max_requests circuit breaker: fail fast instead of queueing.
       cs.upstream_rq_pending_overflow.inc();
       this.localReply(
@@ -468,6 +473,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       );
       return;
     }
+    this.requestResource = requests;
     HASH_OUT.setCookie = undefined;
     const hashKey = route.hashKey(request, HASH_OUT);
     if (HASH_OUT.setCookie !== undefined) this.setCookie = HASH_OUT.setCookie;
@@ -566,11 +572,14 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   }
 
   private awaitingPool = false;
+  /** Issue 6: the `max_requests` resource held while an attempt is in flight. */
+  private requestResource: { inc(): void; dec(): void } | undefined;
   /** Issue 6: the retry loop, when the request goes through one. */
   private retrying: RetryingUpstream<EngineHost> | undefined;
 
   /** Counts an upstream attempt on `host` (cluster and host stats, least-request load). */
   private accountAttempt(cs: ClusterStats, host: EngineHost): void {
+    this.requestResource?.inc();
     cs.upstream_rq_total.inc();
     cs.upstream_rq_active.inc();
     host.activeRequests++;
@@ -1041,6 +1050,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       this.host = undefined;
       const cs = this.clusterStats;
       if (cs !== undefined) cs.upstream_rq_active.dec();
+      this.requestResource?.dec();
     }
   }
 

@@ -198,11 +198,14 @@ describe('circuit breakers', () => {
     });
     const { port, proxy } = await startScenario(closer, {
       ports: [up.port],
-      cluster: { circuit_breakers: { thresholds: [{ max_requests: 5 }] } },
+      cluster: { circuit_breakers: { thresholds: [{ max_requests: 5, track_remaining: true }] } },
     });
     // WHEN 20 requests at once
     const pending = Array.from({ length: 20 }, () => get(port));
     await until(() => held.length === 5 && counter(proxy, 'cluster.svc.upstream_rq_pending_overflow') === 15);
+    // THEN (while held) the breaker is open with nothing remaining
+    expect(gauge(proxy, 'cluster.svc.circuit_breakers.default.rq_open')).toBe(1);
+    expect(gauge(proxy, 'cluster.svc.circuit_breakers.default.remaining_rq')).toBe(0);
     for (const res of held.splice(0)) {
       inFlight--;
       res.end('done');
@@ -215,6 +218,8 @@ describe('circuit breakers', () => {
     expect(overflowed).toHaveLength(15);
     expect(overflowed.every((r) => r.headers['x-envoy-overloaded'] === 'true')).toBe(true);
     expect(counter(proxy, 'cluster.svc.upstream_rq_pending_overflow')).toBe(15);
+    expect(gauge(proxy, 'cluster.svc.circuit_breakers.default.rq_open')).toBe(0);
+    expect(gauge(proxy, 'cluster.svc.circuit_breakers.default.remaining_rq')).toBe(5);
   });
 
   test('max_connections with max_pending_requests queue a few and refuse the rest', async () => {
