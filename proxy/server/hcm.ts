@@ -460,7 +460,9 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     // keeps Envoy's circuit_breakers.<priority>.rq_open / remaining_rq gauges current).
     const resources = cluster.resources;
     const requests =
-      resources === undefined ? undefined : (route.priority === 'HIGH' ? resources.high : resources.default).requests;
+      resources === undefined
+        ? undefined
+        : (route.priority === 'HIGH' ? resources.high : resources.default).requests;
     if (requests !== undefined ? !requests.canCreate() : cs.upstream_rq_active.value >= limits.maxRequests) {
       // Envoy's max_requests circuit breaker: fail fast instead of queueing.
       cs.upstream_rq_pending_overflow.inc();
