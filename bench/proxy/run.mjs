@@ -422,10 +422,11 @@ backend be
 
   const direct = rows[0].rps;
   const table = [
-    '| setup | req/s | ratio to direct | p99 latency (ms) |',
-    '| --- | ---: | ---: | ---: |',
+    '| setup | req/s | ratio to direct | p99 latency (ms) | proxy CPU per request (µs) |',
+    '| --- | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / direct).toFixed(2)}x | ${r.p99.toFixed(2)} |`,
+      (r) =>
+        `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / direct).toFixed(2)}x | ${r.p99.toFixed(2)} | ${Number.isFinite(r.cpuUs) ? r.cpuUs.toFixed(1) : '-'} |`,
     ),
   ].join('\n');
   const md = `# Proxy benchmark results
