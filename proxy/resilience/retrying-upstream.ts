@@ -190,6 +190,8 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
       const verdict = this.verdict({ status, headers });
       if (verdict === 'retry') {
         this.clearAttemptTimer(attempt);
+        // Envoy counts every upstream response, the retried ones included (upstream_rq_5xx...).
+        this.cluster.stats.recordResponse(status);
         attempt.request?.abort();
         this.scheduleRetry();
         return;
@@ -199,7 +201,6 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
     this.committed = true;
     if (this.retried && status < 500) this.cluster.stats.upstream_rq_retry_success.inc();
     this.driver.downstream.onHeaders(status, headers, endStream);
-    if (endStream) this.clearAttemptTimer(attempt);
   }
 
   /** @internal a reset from the current attempt */

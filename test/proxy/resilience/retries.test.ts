@@ -41,6 +41,9 @@ describe('retries', () => {
     expect(up.seen.map((s) => s.body)).toEqual(['payload', 'payload', 'payload']);
     expect(counter(proxy, 'cluster.svc.upstream_rq_retry')).toBe(2);
     expect(counter(proxy, 'cluster.svc.upstream_rq_retry_success')).toBe(1);
+    // every upstream response is counted, the retried 503s included
+    expect(counter(proxy, 'cluster.svc.upstream_rq_503')).toBe(2);
+    expect(counter(proxy, 'cluster.svc.upstream_rq_200')).toBe(1);
   });
 
   test('retries stop at num_retries: the last failure goes back with URX counted', async () => {
