@@ -158,6 +158,43 @@ describe('outlier detection', () => {
     expect(after).toContain(500);
   });
 
+  test('success-rate detection ejects the outlier at the interval', async () => {
+    // GIVEN two good hosts and one always failing; consecutive-5xx ejection off
+    const handler = (status: number) => (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.statusCode = status;
+      res.end();
+    };
+    const hosts = [
+      await httpUpstream(closer, 'a', handler(200)),
+      await httpUpstream(closer, 'b', handler(200)),
+      await httpUpstream(closer, 'c', handler(500)),
+    ];
+    const { port, proxy } = await startScenario(closer, {
+      ports: hosts.map((h) => h.port),
+      cluster: {
+        outlier_detection: {
+          interval: '0.2s',
+          base_ejection_time: '10s',
+          enforcing_consecutive_5xx: 0,
+          success_rate_minimum_hosts: 3,
+          success_rate_request_volume: 10,
+          success_rate_stdev_factor: 1000,
+          max_ejection_percent: 50,
+        },
+      },
+    });
+    // WHEN traffic keeps coming (at least 10 requests per host per 200 ms interval)
+    await until(async () => {
+      await Promise.all(Array.from({ length: 45 }, () => get(port)));
+      return counter(proxy, 'cluster.svc.outlier_detection.ejections_enforced_success_rate') > 0;
+    });
+    // THEN an interval ejected the failing host by success rate, and only it
+    expect(counter(proxy, 'cluster.svc.outlier_detection.ejections_enforced_success_rate')).toBe(1);
+    const after = [];
+    for (let i = 0; i < 10; i++) after.push((await get(port)).status);
+    expect(after.every((s) => s === 200)).toBe(true);
+  });
+
   test('max_ejection_percent keeps the last host in service', async () => {
     // GIVEN two hosts, both failing, at most 50 % ejected
     const handler = (_req: http.IncomingMessage, res: http.ServerResponse) => {
