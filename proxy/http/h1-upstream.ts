@@ -53,7 +53,8 @@ class H1Connection implements H1Handler<H1ResponseHead> {
   readonly parser: H1Parser<H1ResponseHead>;
   exchange: H1Exchange | undefined;
   requests = 0;
-  idleTimer: NodeJS.Timeout | undefined;
+  /** When the connection last became idle (epoch ms), for the pool's idle sweep. */
+  idleSince = 0;
   closed = false;
 
   constructor(
@@ -98,7 +99,6 @@ class H1Connection implements H1Handler<H1ResponseHead> {
 
   private onClose(): void {
     this.closed = true;
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.pool.forget(this);
     const ex = this.exchange;
     if (ex !== undefined) {
@@ -332,10 +332,6 @@ export class H1Pool {
         const conn = this.idleConns.pop();
         if (conn === undefined) break;
         if (conn.closed) continue;
-        if (conn.idleTimer !== undefined) {
-          clearTimeout(conn.idleTimer);
-          conn.idleTimer = undefined;
-        }
         exchange.attach(conn);
         return;
       }
@@ -405,9 +401,25 @@ export class H1Pool {
       conn.socket.destroy();
       return;
     }
-    conn.idleTimer = setTimeout(() => conn.socket.destroy(), this.idleTimeoutMs);
-    conn.idleTimer.unref();
+    // No timer per request: idle connections are swept once a second (see sweepIdle).
+    conn.idleSince = Date.now();
+    if (this.sweepTimer === undefined) {
+      this.sweepTimer = setInterval(() => this.sweepIdle(), Math.min(1000, this.idleTimeoutMs));
+      this.sweepTimer.unref();
+    }
     this.idleConns.push(conn);
+  }
+
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  /** Closes connections idle longer than the idle timeout; stops sweeping when none is idle. */
+  private sweepIdle(): void {
+    const cutoff = Date.now() - this.idleTimeoutMs;
+    for (const conn of [...this.idleConns]) if (conn.idleSince <= cutoff) conn.socket.destroy();
+    if (this.idleConns.length === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
   }
 
   /** @internal A connection closed: stop tracking it. */
@@ -424,7 +436,6 @@ export class H1Pool {
 
   /** @internal An upgraded connection leaves the pool (it is a tunnel now). */
   detach(conn: H1Connection): void {
-    if (conn.idleTimer !== undefined) clearTimeout(conn.idleTimer);
     this.open--;
     this.options.events.onConnectionClose();
   }
@@ -443,6 +454,8 @@ export class H1Pool {
   /** Closes every connection and fails waiting requests. */
   close(): void {
     this.closed = true;
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const waiting of this.pending.splice(0)) waiting.connectFailed('error');
     for (const conn of this.idleConns.splice(0)) conn.socket.destroy();
   }

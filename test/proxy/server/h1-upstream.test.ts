@@ -175,4 +175,28 @@ describe('H1Pool', () => {
     // THEN
     expect(r.reset).toEqual({ reason: 'protocol error', beforeHeaders: true });
   });
+
+  test('closes connections idle longer than the idle timeout', async () => {
+    // GIVEN a keep-alive upstream that reports when its connection closes, and a 300 ms idle timeout
+    let closedAt = 0;
+    const port = await rawServer((sock) => {
+      keepAliveResponder(sock);
+      sock.on('close', () => {
+        closedAt = Date.now();
+      });
+    });
+    const pool = new H1Pool({
+      target: { host: '127.0.0.1', port, connectTimeoutMs: 1000 },
+      events: countingEvents(),
+      idleTimeoutMs: 300,
+    });
+    pools.push(pool);
+    // WHEN one request completes and the connection then sits idle
+    await send(pool);
+    const idleFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    // THEN the pool closed it after the timeout (within one sweep)
+    expect(closedAt).toBeGreaterThanOrEqual(idleFrom + 250);
+    expect(pool.connections).toBe(0);
+  });
 });
