@@ -76,8 +76,18 @@ export class H2Downstream {
         // The session closed during the handshake; nothing to size.
       }
     });
-    const socket = session.socket as net.Socket & { crossmeshInfo?: ConnectionInfo };
-    const info = socket.crossmeshInfo as ConnectionInfo;
+    let info: ConnectionInfo | undefined;
+    try {
+      // The socket can close between 'session' and here; Node then throws ERR_HTTP2_SOCKET_UNBOUND.
+      info = (session.socket as net.Socket & { crossmeshInfo?: ConnectionInfo }).crossmeshInfo;
+    } catch {
+      info = undefined;
+    }
+    if (info === undefined) {
+      session.destroy();
+      return;
+    }
+    const known = info;
     this.sessions.add(session);
     session.on('error', () => undefined);
     session.on('close', () => {
@@ -86,7 +96,7 @@ export class H2Downstream {
     session.on('stream', (stream, headers, flags) =>
       guarded(
         'http2 downstream',
-        () => this.onStream(stream, headers, flags, info),
+        () => this.onStream(stream, headers, flags, known),
         () => stream.close(NGHTTP2_INTERNAL_ERROR),
       ),
     );
