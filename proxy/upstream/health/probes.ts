@@ -113,6 +113,8 @@ export class HttpProbe implements Probe {
               cert: t.cert,
               key: t.key,
               rejectUnauthorized: t.ca !== undefined,
+              // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
+              checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
               minVersion: t.minVersion,
               maxVersion: t.maxVersion,
             }),
@@ -145,6 +147,8 @@ export class HttpProbe implements Probe {
             cert: t.cert,
             key: t.key,
             rejectUnauthorized: t.ca !== undefined,
+            // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
+            checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
             ALPNProtocols: ['h2'],
           });
     session.on('error', () => this.sessions.delete(key));
@@ -217,6 +221,8 @@ export class TcpProbe implements Probe {
               cert: t.cert,
               key: t.key,
               rejectUnauthorized: t.ca !== undefined,
+              // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
+              checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
             });
       const finish = (o: CheckOutcome): void => {
         if (done) return;
@@ -326,6 +332,8 @@ export class GrpcProbe implements Probe {
               cert: t.cert,
               key: t.key,
               rejectUnauthorized: t.ca !== undefined,
+              // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
+              checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
               ALPNProtocols: ['h2'],
             });
       const finish = (o: CheckOutcome): void => {
