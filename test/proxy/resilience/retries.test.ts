@@ -214,6 +214,48 @@ describe('retries', () => {
   });
 });
 
+describe('retry conditions over the wire', () => {
+  test('reset: an upstream that drops the connection before answering is retried', async () => {
+    // GIVEN an upstream that destroys the first request's socket
+    let calls = 0;
+    const up = await httpUpstream(closer, 'drop', (req, res) => {
+      calls++;
+      if (calls === 1) req.socket.destroy();
+      else res.end('second');
+    });
+    const { port } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: {
+        retry_policy: { retry_on: 'reset', num_retries: 1, retry_back_off: { base_interval: '0.005s' } },
+      },
+    });
+    // WHEN / THEN
+    expect((await get(port)).body).toBe('second');
+  });
+
+  test('retriable-headers: a response header the policy names triggers a retry', async () => {
+    // GIVEN an upstream answering 200 with x-try-again once
+    let calls = 0;
+    const up = await httpUpstream(closer, 'hdr', (_req, res) => {
+      calls++;
+      if (calls === 1) res.setHeader('x-try-again', 'yes');
+      res.end(`call ${calls}`);
+    });
+    const { port } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: {
+        retry_policy: {
+          retry_on: 'retriable-headers',
+          retriable_headers: [{ name: 'x-try-again', string_match: { exact: 'yes' } }],
+          retry_back_off: { base_interval: '0.005s' },
+        },
+      },
+    });
+    // WHEN / THEN
+    expect((await get(port)).body).toBe('call 2');
+  });
+});
+
 describe('route timeouts', () => {
   test('max_stream_duration ends a slow exchange with 408 UMSDR and counts it', async () => {
     // GIVEN an upstream taking 1 s and a 150 ms max_stream_duration
