@@ -82,7 +82,7 @@ function listener(): Record<string, unknown> {
   };
 }
 
-function snapshot(appPort: number, certName: string): Snapshot {
+function snapshot(appPort: number, certName: string, key = pki.key(certName)): Snapshot {
   return Snapshot.fromResources({
     [TYPE.listener]: [listener()],
     [TYPE.cluster]: [
@@ -107,7 +107,7 @@ function snapshot(appPort: number, certName: string): Snapshot {
         name: 'identity|server',
         tls_certificate: {
           certificate_chain: { inline_string: pki.cert(certName) },
-          private_key: { inline_string: pki.key(certName) },
+          private_key: { inline_string: key },
         },
       },
       { name: 'trust|test.local', validation_context: { trusted_ca: { inline_string: pki.ca } } },
@@ -253,6 +253,20 @@ describe('SDS over ADS', () => {
     expect(await exchange(old.socket, '/after')).toBe('HTTP/1.1 200 OK');
     expect(old.serverCn).toBe('CN=server');
     old.socket.destroy();
+  });
+
+  test('a secret the proxy cannot use (a key that does not match) is NACKed and the last good one stays', async () => {
+    // GIVEN the proxy serving the rotated certificate
+    const nacks = proxy.client.nacks.length;
+    // WHEN the control plane sends a certificate with another workload's key
+    cache.setSnapshot('sidecar-1', snapshot(appPort, 'server', pki.key('frontend')));
+    // THEN the update is NACKed, naming the certificate, and connections still get the last good one
+    await expect.poll(() => proxy.client.nacks.length, { timeout: 5000 }).toBeGreaterThan(nacks);
+    expect(proxy.client.nacks.at(-1)?.message).toMatch(/tls_certificates/);
+    const c = await connect(port, 'frontend');
+    expect(c.serverCn).toBe('CN=server-rotated');
+    expect(await exchange(c.socket, '/still')).toBe('HTTP/1.1 200 OK');
+    c.socket.destroy();
   });
 });
 
