@@ -219,7 +219,7 @@ class H1Exchange implements UpstreamRequest {
       conn.socket.removeAllListeners('data');
       conn.socket.removeAllListeners('close');
       conn.socket.removeAllListeners('drain');
-      this.pool.detach(conn);
+      this.pool.detach();
       this.callbacks.onUpgrade(head.headers, conn.socket, rest);
       return;
     }
@@ -435,7 +435,7 @@ export class H1Pool {
   }
 
   /** @internal An upgraded connection leaves the pool (it is a tunnel now). */
-  detach(conn: H1Connection): void {
+  detach(): void {
     this.open--;
     this.options.events.onConnectionClose();
   }
