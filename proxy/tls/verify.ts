@@ -10,9 +10,7 @@
  *
  * Stats use Envoy's names, under `listener.<address>.ssl.` and `cluster.<name>.ssl.`.
  */
-
-import type tls from 'node:tls';
-import type { PeerCertificate } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { CertificateValidationContext } from '../config/envoy.js';
 import type { Counter, StatsStore } from '../stats/store.js';
 import {
@@ -75,7 +73,7 @@ export type DownstreamVerdict =
  * when the verdict is not ok; the matching counter has been incremented.
  */
 export function verifyDownstreamPeer(
-  socket: tls.TLSSocket,
+  socket: TLSSocket,
   policy: PeerPolicy,
   stats: SslVerifyStats | undefined,
 ): DownstreamVerdict {
