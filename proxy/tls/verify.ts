@@ -77,6 +77,8 @@ export function verifyDownstreamPeer(
   policy: PeerPolicy,
   stats: SslVerifyStats | undefined,
 ): DownstreamVerdict {
+  // A listener that asks for no client certificate gets none: skip parsing on plain TLS.
+  if (!asksForCertificate(policy)) return { ok: true, peer: undefined };
   const cert = socket.getPeerX509Certificate();
   if (cert === undefined) {
     if (policy.requireCertificate) {
