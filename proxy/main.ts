@@ -126,6 +126,7 @@ function build(
   logs: AccessLogModule | undefined,
   lookup?: LookupFn,
   dynamic?: DynamicHooks,
+  log?: ProxyLog,
 ): Runtime {
   const store = new StatsStore();
   const serverStats = new ServerStats(store, Date.now());
@@ -136,7 +137,7 @@ function build(
   // Issue 7 seam (see ProxyOptions.dynamic): the xDS client re-points this delegate on CDS/EDS.
   const clusters = dynamic === undefined ? built : dynamic.clusterManager(built);
   const engineClusters: EngineClusterManager = clusters;
-  const pools = new PoolRegistry();
+  const pools = new PoolRegistry(log);
   const sweeper = new Sweeper();
   const listeners: ListenerRuntime[] = [];
   try {
@@ -217,6 +218,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
     await accessLogModule(bootstrap),
     options.dnsLookup,
     options.dynamic,
+    log,
   );
   const startedAt = Date.now();
   const bound = new Map<string, BoundAddress>();

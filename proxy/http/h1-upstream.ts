@@ -19,7 +19,8 @@ import type { UpstreamCallbacks, UpstreamRequest } from './stream.js';
 export interface PoolEvents {
   onConnectionOpen(): void;
   onConnectionClose(): void;
-  onConnectFailure(kind: ConnectFailure): void;
+  /** `detail` says why (`connect timeout`, `connect ECONNREFUSED ...`). */
+  onConnectFailure(kind: ConnectFailure, detail?: string): void;
   /** A request could not even queue (pending limit): Envoy's upstream_rq_pending_overflow. */
   onPendingOverflow(): void;
 }
@@ -351,10 +352,10 @@ export class H1Pool {
 
   private connect(exchange: H1Exchange | undefined): void {
     this.connecting++;
-    openConnection(this.options.target, (error, socket) => {
+    openConnection(this.options.target, (error, socket, detail) => {
       this.connecting--;
       if (error !== undefined || socket === undefined) {
-        this.options.events.onConnectFailure(error ?? 'error');
+        this.options.events.onConnectFailure(error ?? 'error', detail);
         exchange?.connectFailed(error ?? 'error');
         // Waiting requests would hit the same failure; fail them now rather than time out.
         if (exchange !== undefined) {

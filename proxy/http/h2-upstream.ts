@@ -70,11 +70,11 @@ export class H2Pool {
       this.target.tls === undefined
         ? this.target
         : { ...this.target, tls: { ...this.target.tls, alpn: ['h2'] } };
-    openConnection(target, (error, socket) => {
+    openConnection(target, (error, socket, detail) => {
       this.connecting = false;
       const waiters = this.waiters.splice(0);
       if (error !== undefined || socket === undefined) {
-        this.events.onConnectFailure(error ?? 'error');
+        this.events.onConnectFailure(error ?? 'error', detail);
         const reason = error === 'timeout' ? 'connection timeout' : 'connection failure';
         for (const w of waiters) w(undefined, reason);
         return;

@@ -8,6 +8,7 @@ import { H1Pool, type PoolEvents } from '../http/h1-upstream.js';
 import { H2Pool } from '../http/h2-upstream.js';
 import type { ClusterStats } from '../stats/scopes.js';
 import type { HostStats } from '../upstream/index.js';
+import type { ProxyLog } from './log.js';
 
 /** What the engine needs from an upstream host (the cluster manager's `Host`). */
 export interface PoolHost {
@@ -98,6 +99,9 @@ export class AlpnPool {
 export class PoolRegistry {
   private readonly pools = new Map<PoolHost, HostPool>();
 
+  /** @param log where upstream connect failures are reported (at most one line per host a second) */
+  constructor(private readonly log?: ProxyLog) {}
+
   /** The pool for `host` of `cluster` (created on first use). */
   get(cluster: PoolCluster, host: PoolHost): HostPool {
     let entry = this.pools.get(host);
@@ -119,6 +123,7 @@ export class PoolRegistry {
     const h2Total = s.upstream_cx_http2_total;
     const h1Total = s.upstream_cx_http1_total;
     const hs = host.stats;
+    let lastFailureLog = 0;
     const http2 = cluster.protocol === 'http2';
     const events: PoolEvents = {
       onConnectionOpen: () => {
@@ -133,7 +138,16 @@ export class PoolRegistry {
         hs.cx_active.dec();
         cxDestroy.inc();
       },
-      onConnectFailure: (kind) => {
+      onConnectFailure: (kind, detail) => {
+        const now = Date.now();
+        if (this.log !== undefined && now - lastFailureLog >= 1000) {
+          lastFailureLog = now;
+          this.log.log(
+            'warning',
+            'upstream',
+            `cluster ${cluster.name}: connect to ${host.address}:${host.port} failed (${detail ?? kind}); requests get 503 UF`,
+          );
+        }
         connectFail.inc();
         hs.cx_connect_fail.inc();
         if (kind === 'timeout') connectTimeout.inc();

@@ -3,6 +3,8 @@
 // Nothing is stood in.
 import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
+import { loadBootstrap } from '../../../proxy/config/index.js';
+import { startProxy } from '../../../proxy/main.js';
 import {
   bootstrapJson,
   Closer,
@@ -252,6 +254,34 @@ describe('proxy defences', () => {
     // THEN
     expect(res.status).toBe(408);
     expect(proxy.stats.counter('http.ingress_http.downstream_rq_idle_timeout').value).toBe(1);
+  });
+
+  test('a refused upstream connection is logged once (rate-limited) besides the 503', async () => {
+    // GIVEN a proxy logging at warning level into a buffer, and a cluster nobody listens on
+    const lines: string[] = [];
+    const bootstrap = loadBootstrap(
+      JSON.stringify(
+        bootstrapJson({
+          routeConfig: {
+            virtual_hosts: [
+              { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'up' } }] },
+            ],
+          },
+          clusters: [{ name: 'up', ports: [1] }],
+        }),
+      ),
+      { format: 'json' },
+    );
+    const proxy = await startProxy(bootstrap, { logLevel: 'warning', logWrite: (l) => lines.push(l) });
+    closer.add(() => proxy.close());
+    // WHEN two requests fail in a row
+    const a = await request(ingressPort(proxy));
+    const b = await request(ingressPort(proxy));
+    // THEN both get 503, and one warning names the cluster and host
+    expect([a.status, b.status]).toEqual([503, 503]);
+    const warnings = lines.filter((l) => l.includes('[warning][upstream]'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('cluster up: connect to 127.0.0.1:1 failed');
   });
 
   test('HTTP/1.0 is refused with 426 unless accept_http_10 is set, as Envoy does', async () => {
