@@ -2,6 +2,7 @@
 // and end to end over real sockets behind a strict-mTLS listener, where principals are the
 // callers' SPIFFE ids from their client certificates (openssl-made, see ../tls/fixtures.ts).
 // Nothing is stood in.
+import http2 from 'node:http2';
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MeshError } from '../../../errors/index.js';
@@ -291,5 +292,33 @@ describe('RBAC filter behind strict mTLS', () => {
       expect(denied).toEqual({ status: 403, body: 'RBAC: access denied' });
     expect(handle.stats.counter('http.ingress_http.rbac.allowed').value).toBe(1);
     expect(handle.stats.counter('http.ingress_http.rbac.denied').value).toBe(3);
+  });
+
+  test('a denied gRPC call over HTTP/2 gets PERMISSION_DENIED in the trailers-only form', async () => {
+    // GIVEN an HTTP/2 mTLS session as frontend
+    const session = http2.connect(`https://127.0.0.1:${port}`, {
+      ca: pki.ca,
+      cert: pki.cert('frontend'),
+      key: pki.key('frontend'),
+      servername: 'server',
+      checkServerIdentity: () => undefined,
+    });
+    // WHEN it makes a gRPC call (POST) that the policy does not allow
+    const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/items.Store/Write',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      stream.on('response', resolve);
+      stream.on('error', reject);
+      stream.end();
+    });
+    session.close();
+    // THEN the reply is gRPC status 7 with Envoy's message
+    expect(headers[':status']).toBe(200);
+    expect(headers['grpc-status']).toBe('7');
+    expect(decodeURIComponent(String(headers['grpc-message']))).toBe('RBAC: access denied');
   });
 });
