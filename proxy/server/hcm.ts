@@ -748,6 +748,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.requestEnded = true;
     this.requestEndMs = performance.now();
     if (this.done) return;
+    if (this.requestDeadline !== 0) {
+      // Envoy's request_timeout covers receiving the whole request, not waiting for the response.
+      this.requestDeadline = 0;
+      this.touch();
+    }
     if (this.awaitingPool || this.upstream === undefined) {
       this.queuedTrailers = trailers;
       return;
