@@ -189,7 +189,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     idle_timeout: S,
     max_connection_duration: S,
     max_headers_count: S,
-    max_stream_duration: P6,
+    max_stream_duration: note(
+      'connection manager: the whole stream (408, DT) unless the route sets its own; cluster: each upstream request (408, UMSDR)',
+    ),
     max_requests_per_connection: S,
   },
   'envoy.config.core.v3.Http1ProtocolOptions': {
@@ -301,9 +303,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     max_stream_duration: S,
   },
   'envoy.config.route.v3.RouteAction.MaxStreamDuration': {
-    max_stream_duration: note(
-      '408 with UMSDR before a response, a reset after; grpc_timeout_header_max is not supported',
-    ),
+    max_stream_duration: note('the whole stream, from its start: 408 (DT) before a response, a reset after'),
+    // gRPC timeout headers (grpc-timeout) as stream limits: planned, not enforced yet.
+    grpc_timeout_header_max: P6,
+    grpc_timeout_header_offset: P6,
   },
   'envoy.config.route.v3.WeightedCluster': {
     clusters: S,

@@ -29,6 +29,8 @@ export interface EngineCluster extends PoolCluster {
    * priority. Optional so that a cluster without it simply never admits a retry past the policy.
    */
   readonly resources?: { readonly default: RetryResources; readonly high: RetryResources };
+  /** Issue 6: the cluster's upstream max_stream_duration in ms (undefined: none). */
+  readonly maxStreamDurationMs?: number | undefined;
   /** Issue 6: outlier detection, fed with every attempt's result. */
   readonly outlierDetector?: OutlierSink | undefined;
 }

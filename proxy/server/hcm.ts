@@ -73,6 +73,8 @@ export interface HcmSettings {
    * per_connection_buffer_limit_bytes). @default - 1 MiB
    */
   readonly requestBufferLimitBytes?: number;
+  /** Issue 6: common_http_protocol_options.max_stream_duration in ms (0 or unset: none). */
+  readonly maxStreamDurationMs?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -521,10 +523,17 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         }
       }
     }
-    const maxDuration = route.maxStreamDurationMs;
-    if (maxDuration !== undefined && maxDuration > 0) {
-      // Issue 6: the route's max_stream_duration bounds the whole upstream exchange.
-      this.maxDurationTimer = setTimeout(() => this.onMaxStreamDuration(), maxDuration);
+    // Issue 6: max_stream_duration: the route's (else the connection manager's) bounds the whole
+    // stream from its start (DT); the cluster's bounds the upstream request (UMSDR).
+    const downstreamMax = route.maxStreamDurationMs ?? s.maxStreamDurationMs ?? 0;
+    const downLeft = downstreamMax > 0 ? Math.max(1, downstreamMax - (performance.now() - this.startMs)) : 0;
+    const upstreamMax = cluster.maxStreamDurationMs ?? 0;
+    if (downLeft > 0 || upstreamMax > 0) {
+      const upstreamFirst = upstreamMax > 0 && (downLeft === 0 || upstreamMax < downLeft);
+      this.maxDurationTimer = setTimeout(
+        () => this.onMaxStreamDuration(upstreamFirst),
+        upstreamFirst ? upstreamMax : downLeft,
+      );
     }
     if (this.meta.expectContinue) {
       // Envoy answers 100 Continue itself and does not forward Expect (proxy_100_continue off).
@@ -860,22 +869,28 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
 
   private maxDurationTimer: NodeJS.Timeout | undefined;
 
-  /** Issue 6: max_stream_duration reached: 408 (UMSDR) before a response, a reset after, as Envoy. */
-  private onMaxStreamDuration(): void {
+  /**
+   * Issue 6: a max_stream_duration ran out: 408 before a response, a reset after, as Envoy. The
+   * cluster's (upstream) limit gives UMSDR and `upstream_rq_max_duration_reached`; the route's or
+   * connection manager's gives DT and `downstream_rq_max_duration_reached`.
+   */
+  private onMaxStreamDuration(upstream: boolean): void {
     this.maxDurationTimer = undefined;
     if (this.done) return;
-    this.clusterStats?.upstream_rq_max_duration_reached.inc();
+    if (upstream) this.clusterStats?.upstream_rq_max_duration_reached.inc();
+    else this.hcm.stats.downstream_rq_max_duration_reached.inc();
+    const flag: ResponseFlagName = upstream ? 'UpstreamMaxStreamDurationReached' : 'DurationTimeout';
     this.upstream?.abort();
-    if (this.status === 0) {
+    if (this.status === 0 && this.sink.bytesSent === 0) {
       this.releaseHost();
       this.localReply(
         408,
-        'upstream max stream duration reached',
+        upstream ? 'upstream max stream duration reached' : 'downstream duration timeout',
         'max_duration_timeout',
-        'UpstreamMaxStreamDurationReached',
+        flag,
       );
     } else {
-      this.addFlag('UpstreamMaxStreamDurationReached');
+      this.addFlag(flag);
       this.sink.reset();
       this.finish();
     }

@@ -284,6 +284,7 @@ export class ListenerRuntime {
       xffNumTrustedHops: c.xff_num_trusted_hops ?? 0,
       // Issue 6: the retry replay buffer follows the listener's buffer limit, as in Envoy.
       requestBufferLimitBytes: this.config.per_connection_buffer_limit_bytes ?? 1024 * 1024,
+      maxStreamDurationMs: parseDuration(c.common_http_protocol_options?.max_stream_duration, 0),
     };
     const hcm = new HttpConnectionManager(
       settings,

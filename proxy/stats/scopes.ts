@@ -247,6 +247,8 @@ export class HttpConnectionManagerStats {
   readonly downstream_rq_rx_reset: Counter;
   readonly downstream_rq_tx_reset: Counter;
   readonly downstream_rq_timeout: Counter;
+  /** Issue 6: route or connection manager max_stream_duration ended a request. */
+  readonly downstream_rq_max_duration_reached: Counter;
   readonly downstream_rq_idle_timeout: Counter;
   readonly downstream_rq_header_timeout: Counter;
   readonly downstream_rq_too_large: Counter;
@@ -293,6 +295,7 @@ export class HttpConnectionManagerStats {
     this.downstream_rq_rx_reset = c('downstream_rq_rx_reset');
     this.downstream_rq_tx_reset = c('downstream_rq_tx_reset');
     this.downstream_rq_timeout = c('downstream_rq_timeout');
+    this.downstream_rq_max_duration_reached = c('downstream_rq_max_duration_reached');
     this.downstream_rq_idle_timeout = c('downstream_rq_idle_timeout');
     this.downstream_rq_header_timeout = c('downstream_rq_header_timeout');
     this.downstream_rq_too_large = c('downstream_rq_too_large');

@@ -223,6 +223,7 @@ interface ProtocolSettings {
   readonly protocol: 'http1' | 'http2' | 'auto';
   readonly idleTimeoutMs: number;
   readonly maxRequestsPerConnection: number | undefined;
+  readonly maxStreamDurationMs: number | undefined;
 }
 
 function parseProtocol(c: Cluster, path: string, hasTls: boolean): ProtocolSettings {
@@ -268,6 +269,10 @@ function parseProtocol(c: Cluster, path: string, hasTls: boolean): ProtocolSetti
       `${path}.common_http_protocol_options.idle_timeout`,
     ),
     maxRequestsPerConnection: maxReq === undefined || maxReq === 0 ? undefined : maxReq,
+    // Issue 6: the longest an upstream request may last (0 or unset: no limit).
+    maxStreamDurationMs:
+      duration(common?.max_stream_duration, 0, `${path}.common_http_protocol_options.max_stream_duration`) ||
+      undefined,
   };
 }
 
@@ -442,6 +447,8 @@ export class UpstreamCluster {
   readonly idleTimeoutMs: number;
   /** Requests per connection before it is retired; undefined = unlimited. */
   readonly maxRequestsPerConnection: number | undefined;
+  /** Issue 6: `common_http_protocol_options.max_stream_duration` of upstream requests in ms; undefined = none. */
+  readonly maxStreamDurationMs: number | undefined;
   /** Circuit-breaker limits (enforced by the engine). */
   readonly circuitBreakers: CircuitBreakers;
   /**
@@ -522,6 +529,7 @@ export class UpstreamCluster {
     this.protocol = proto.protocol;
     this.idleTimeoutMs = proto.idleTimeoutMs;
     this.maxRequestsPerConnection = proto.maxRequestsPerConnection;
+    this.maxStreamDurationMs = proto.maxStreamDurationMs;
     this.circuitBreakers = parseBreakers(c);
     this.maxConnections = this.circuitBreakers.default.maxConnections;
     this.maxPendingRequests = this.circuitBreakers.default.maxPendingRequests;

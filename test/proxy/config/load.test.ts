@@ -43,20 +43,15 @@ static_resources:
             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
 `;
 
-/** The HCM-level max_stream_duration is still planned (issue 6), so the planned-feature tests use it. */
-function withPlanned(text: string): string {
-  return text.replace(
-    'stat_prefix: ingress',
-    'stat_prefix: ingress\n          common_http_protocol_options: { max_stream_duration: 2s }',
-  );
+/** gRPC timeout header limits are still planned (issue 6), so the planned-feature tests use them. */
+const PLANNED_ROUTE = 'route: { cluster: web, max_stream_duration: { grpc_timeout_header_max: 1s } }';
+function withPlanned(text: string, routes = 1): string {
+  const extra = `\n              - match: { prefix: /b }\n                ${PLANNED_ROUTE}`;
+  return text.replace('route: { cluster: web }', PLANNED_ROUTE + (routes > 1 ? extra : ''));
 }
-const HCM_PATH = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
-const CLUSTER_PLANNED = `    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        common_http_protocol_options: { max_stream_duration: 2s }
-        explicit_http_config: { http_protocol_options: {} }
-`;
+const ROUTES_PATH =
+  'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes';
+const PLANNED_FEATURE = 'envoy.config.route.v3.RouteAction.MaxStreamDuration.grpc_timeout_header_max';
 
 /** A valid config with one listener and a cluster whose body is `cluster` (YAML, indented 4). */
 function config(cluster = ''): string {
@@ -274,25 +269,28 @@ describe('loadBootstrap', () => {
   });
 
   test('a planned (issue 6) feature loads with one warning naming every place it is used', () => {
-    // GIVEN max_stream_duration (still planned) on the connection manager and on the cluster
-    const text = withPlanned(config(CLUSTER_PLANNED));
+    // GIVEN grpc_timeout_header_max (still planned) on two routes
+    const text = withPlanned(config(), 2);
     // WHEN loaded with a warning sink
     const warnings: ConfigWarning[] = [];
     const b = loadBootstrap(text, { source: 'envoy.yaml', onWarning: (w) => warnings.push(w) });
     // THEN it loads (the policy is kept for when the runtime enforces it) and one warning names both
-    expect(hcmOf(b).common_http_protocol_options?.max_stream_duration).toBe('2s');
+    expect(
+      hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[1]?.route?.max_stream_duration
+        ?.grpc_timeout_header_max,
+    ).toBe('1s');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.paths).toEqual([
-      `${HCM_PATH}.common_http_protocol_options.max_stream_duration`,
-      'static_resources.clusters[0].typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].common_http_protocol_options.max_stream_duration',
+      `${ROUTES_PATH}[0].route.max_stream_duration.grpc_timeout_header_max`,
+      `${ROUTES_PATH}[1].route.max_stream_duration.grpc_timeout_header_max`,
     ]);
     expect(warnings[0]?.message).toBe(
-      `envoy.yaml: ${HCM_PATH}.common_http_protocol_options.max_stream_duration and 1 more place: envoy.config.core.v3.HttpProtocolOptions.max_stream_duration is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+      `envoy.yaml: ${ROUTES_PATH}[0].route.max_stream_duration.grpc_timeout_header_max and 1 more place: ${PLANNED_FEATURE} is accepted but not enforced yet (planned with the resilience work, issue 6)`,
     );
   });
 
   test('without a sink, planned features are reported as process warnings', async () => {
-    // GIVEN a config with the HCM-level max_stream_duration (still planned) and no onWarning
+    // GIVEN a config with grpc_timeout_header_max (still planned) and no onWarning
     const text = withPlanned(config());
     // WHEN loaded
     const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
@@ -302,18 +300,18 @@ describe('loadBootstrap', () => {
     expect(w.name).toBe('CrossmeshProxyConfigWarning');
     expect(w.code).toBe('PROXY_W_PLANNED');
     expect(w.message).toContain(
-      'common_http_protocol_options.max_stream_duration: envoy.config.core.v3.HttpProtocolOptions.max_stream_duration is accepted but not enforced yet',
+      `max_stream_duration.grpc_timeout_header_max: ${PLANNED_FEATURE} is accepted but not enforced yet`,
     );
   });
 
   test("planned: 'reject' refuses planned features", () => {
-    // GIVEN the HCM-level max_stream_duration (still planned)
+    // GIVEN grpc_timeout_header_max (still planned)
     const text = withPlanned(config());
     // WHEN loaded strictly
     const err = rejection(() => loadBootstrap(text, { planned: 'reject' }));
     // THEN it is unsupported, with the reason
     expect(err.code).toBe('PROXY_E_UNSUPPORTED');
-    expect(err.path).toBe(`${HCM_PATH}.common_http_protocol_options.max_stream_duration`);
+    expect(err.path).toBe(`${ROUTES_PATH}[0].route.max_stream_duration.grpc_timeout_header_max`);
     expect(err.message).toContain(
       'not supported by the bundled proxy yet (planned with the resilience work, issue 6)',
     );
@@ -555,29 +553,31 @@ describe('validateEnvoyResource', () => {
   });
 
   test('supportedOnly can collect planned features instead of refusing them', () => {
-    // GIVEN a cluster with an upstream max_stream_duration (planned)
-    const cluster = {
-      name: 'c',
-      typed_extension_protocol_options: {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-          common_http_protocol_options: { max_stream_duration: '2s' },
-          explicit_http_config: { http_protocol_options: {} },
+    // GIVEN a route with grpc_timeout_header_max (planned)
+    const rc = {
+      name: 'r',
+      virtual_hosts: [
+        {
+          name: 'v',
+          domains: ['*'],
+          routes: [
+            {
+              match: { prefix: '/' },
+              route: { cluster: 'c', max_stream_duration: { grpc_timeout_header_max: '1s' } },
+            },
+          ],
         },
-      },
+      ],
     };
     const planned: PlannedUse[] = [];
     // WHEN validated with a collector
-    validateEnvoyResource('type.googleapis.com/envoy.config.cluster.v3.Cluster', cluster, {
+    validateEnvoyResource('type.googleapis.com/envoy.config.route.v3.RouteConfiguration', rc, {
       supportedOnly: true,
       planned,
     });
     // THEN the use is collected
-    const at =
-      'typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].common_http_protocol_options.max_stream_duration';
-    expect(planned).toEqual([
-      { path: at, label: at, feature: 'envoy.config.core.v3.HttpProtocolOptions.max_stream_duration' },
-    ]);
+    const at = 'virtual_hosts[0].routes[0].route.max_stream_duration.grpc_timeout_header_max';
+    expect(planned).toEqual([{ path: at, label: at, feature: PLANNED_FEATURE }]);
   });
 
   test('supportedOnly applies the bundled proxy subset', () => {

@@ -257,8 +257,8 @@ describe('retry conditions over the wire', () => {
 });
 
 describe('route timeouts', () => {
-  test('max_stream_duration ends a slow exchange with 408 UMSDR and counts it', async () => {
-    // GIVEN an upstream taking 1 s and a 150 ms max_stream_duration
+  test('a route max_stream_duration ends a slow stream with 408 (DT) and counts it', async () => {
+    // GIVEN an upstream taking 1 s and a 150 ms max_stream_duration on the route
     const up = await httpUpstream(closer, 'slow', (_req, res) => {
       setTimeout(() => res.end('late'), 1000);
     });
@@ -270,6 +270,46 @@ describe('route timeouts', () => {
     const res = await get(port);
     // THEN
     expect(res.status).toBe(408);
+    expect(res.body).toBe('downstream duration timeout');
+    expect(counter(proxy, 'http.ingress_http.downstream_rq_max_duration_reached')).toBe(1);
+  });
+
+  test('the connection manager max_stream_duration applies when the route sets none', async () => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 1000);
+    });
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      hcm: { common_http_protocol_options: { max_stream_duration: '0.15s' } },
+    });
+    // WHEN / THEN
+    expect((await get(port)).status).toBe(408);
+    expect(counter(proxy, 'http.ingress_http.downstream_rq_max_duration_reached')).toBe(1);
+  });
+
+  test('a cluster max_stream_duration ends the upstream request with 408 (UMSDR)', async () => {
+    // GIVEN the limit on the cluster's protocol options
+    const up = await httpUpstream(closer, 'slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 1000);
+    });
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      cluster: {
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            common_http_protocol_options: { max_stream_duration: '0.15s' },
+            explicit_http_config: { http_protocol_options: {} },
+          },
+        },
+      },
+    });
+    // WHEN
+    const res = await get(port);
+    // THEN
+    expect(res.status).toBe(408);
+    expect(res.body).toBe('upstream max stream duration reached');
     expect(counter(proxy, 'cluster.svc.upstream_rq_max_duration_reached')).toBe(1);
   });
 
