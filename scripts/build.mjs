@@ -2,7 +2,7 @@
 // Runs on `npm ci` (prepare) and `npm run build`. Each generation step is its own script in
 // scripts/build-steps/ and runs in file-name order.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -17,3 +17,5 @@ if (existsSync(steps)) {
   }
 }
 run(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json']);
+// bin/crossmesh.js runs dist/ only while no source is newer than this stamp.
+writeFileSync(`${root}dist/.build-stamp`, `${new Date().toISOString()}\n`);
