@@ -1,6 +1,7 @@
 // SAN parsing and matching (proxy/tls/san.ts), on Node's own subjectAltName text and on a real
 // openssl-made certificate. No sockets; nothing stood in.
 import { X509Certificate } from 'node:crypto';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { MeshError } from '../../../errors/index.js';
 import type { CertificateValidationContext } from '../../../proxy/config/envoy.js';
@@ -32,6 +33,21 @@ describe('parseSubjectAltNames', () => {
       emails: ['a@b.c'],
       ips: ['10.0.0.1'],
     });
+  });
+});
+
+describe('parseSubjectAltNames on hostile text', () => {
+  test('any text (quotes, commas, colons) is read without throwing or looping', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('U', 'R', 'I', 'D', 'N', 'S', ':', ',', ' ', '"', '\\', 'a') }),
+        (text) => {
+          const sans = parseSubjectAltNames(text);
+          return Array.isArray(sans.uris) && Array.isArray(sans.dns);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
