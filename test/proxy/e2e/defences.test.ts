@@ -284,6 +284,32 @@ describe('proxy defences', () => {
     expect(warnings[0]).toContain('cluster up: connect to 127.0.0.1:1 failed');
   });
 
+  test('request_timeout answers 408 when the request body stalls', async () => {
+    // GIVEN a 0.3 s request timeout
+    const up = await httpUpstream(closer, 'up');
+    const proxy = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: {
+          virtual_hosts: [
+            { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'up' } }] },
+          ],
+        },
+        clusters: [{ name: 'up', ports: [up.port] }],
+        hcm: { request_timeout: '0.3s' },
+      }),
+    );
+    const port = ingressPort(proxy);
+    // WHEN a client promises 10 bytes and sends 3
+    const { data } = await rawExchange(
+      port,
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc',
+      1500,
+    );
+    // THEN
+    expect(data.startsWith('HTTP/1.1 408')).toBe(true);
+  });
+
   test('HTTP/1.0 is refused with 426 unless accept_http_10 is set, as Envoy does', async () => {
     // GIVEN
     const up = await httpUpstream(closer, 'up');
