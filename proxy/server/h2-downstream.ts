@@ -200,7 +200,11 @@ class H2ResponseSink implements ResponseSink {
 
   sendContinue(): void {
     if (this.stream.headersSent || this.stream.destroyed) return;
-    this.stream.additionalHeaders({ ':status': 100 });
+    try {
+      this.stream.additionalHeaders({ ':status': 100 });
+    } catch {
+      // The stream closed meanwhile: nothing to continue.
+    }
   }
 
   writeHead(status: number, headers: HeaderList, endStream: boolean): void {
