@@ -195,6 +195,35 @@ describe('outlier detection', () => {
     expect(after.every((s) => s === 200)).toBe(true);
   });
 
+  test('split local-origin errors: connect failures eject by consecutive_local_origin_failure', async () => {
+    // GIVEN a port nobody listens on (a server opened and closed again) beside a live host
+    const servers = new Closer();
+    const dead = await httpUpstream(servers, 'dead');
+    await servers.closeAll();
+    const live = await httpUpstream(closer, 'live');
+    const { port, proxy } = await startScenario(closer, {
+      ports: [dead.port, live.port],
+      cluster: {
+        outlier_detection: {
+          split_external_local_origin_errors: true,
+          consecutive_local_origin_failure: 2,
+          interval: '10s',
+          base_ejection_time: '10s',
+          max_ejection_percent: 50,
+        },
+      },
+    });
+    // WHEN enough requests for two connect failures on the dead host
+    for (let i = 0; i < 6; i++) await get(port);
+    // THEN it is ejected for local-origin failures, and the live host serves everything after
+    expect(
+      counter(proxy, 'cluster.svc.outlier_detection.ejections_enforced_consecutive_local_origin_failure'),
+    ).toBe(1);
+    const after = [];
+    for (let i = 0; i < 4; i++) after.push((await get(port)).status);
+    expect(after).toEqual([200, 200, 200, 200]);
+  });
+
   test('max_ejection_percent keeps the last host in service', async () => {
     // GIVEN two hosts, both failing, at most 50 % ejected
     const handler = (_req: http.IncomingMessage, res: http.ServerResponse) => {
