@@ -29,8 +29,11 @@ export type AttemptHost = object;
 export interface AttemptDriver<H extends AttemptHost> {
   /** The stream's own callbacks: the committed attempt's events go there. */
   readonly downstream: UpstreamCallbacks;
-  /** Picks a host for a retry, avoiding `excluded` when given. */
-  chooseHost(excluded: Set<H> | undefined): H | undefined;
+  /**
+   * Picks a host for a retry, avoiding `excluded` when given, re-picking at most
+   * `selectionRetries` times (host_selection_retry_max_attempts).
+   */
+  chooseHost(excluded: Set<H> | undefined, selectionRetries: number): H | undefined;
   /**
    * Starts one attempt on `host` (host accounting and the pool request); the previous attempt's
    * host, if any, is released first.
@@ -275,7 +278,10 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
     this.backoff = setTimeout(() => {
       this.backoff = undefined;
       if (this.aborted) return;
-      const host = this.driver.chooseHost(retry.triedHosts as Set<H> | undefined);
+      const host = this.driver.chooseHost(
+        retry.triedHosts as Set<H> | undefined,
+        retry.policy.hostSelectionRetryMaxAttempts,
+      );
       if (host === undefined) {
         this.driver.onNoHealthyUpstream();
         return;

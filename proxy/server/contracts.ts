@@ -23,7 +23,12 @@ export interface EngineCluster extends PoolCluster {
     readonly default: { readonly maxRequests: number };
     readonly high: { readonly maxRequests: number };
   };
-  chooseHost(context: { hashKey?: number | bigint; excluded?: Set<never> }): EngineHost | undefined;
+  chooseHost(context: {
+    hashKey?: number | bigint;
+    excluded?: Set<never>;
+    /** Issue 6: host_selection_retry_max_attempts. */
+    selectionRetries?: number;
+  }): EngineHost | undefined;
   /**
    * Issue 6 (resilience): the retry circuit breaker (`max_retries` / `retry_budget`) per routing
    * priority. Optional so that a cluster without it simply never admits a retry past the policy.

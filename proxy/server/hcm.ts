@@ -613,10 +613,10 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     const cs = cluster.stats;
     const driver: AttemptDriver<EngineHost> = {
       downstream: this,
-      chooseHost: (excluded) =>
+      chooseHost: (excluded, selectionRetries) =>
         cluster.chooseHost({
           ...(hashKey === undefined ? {} : { hashKey }),
-          ...(excluded === undefined ? {} : { excluded: excluded as Set<never> }),
+          ...(excluded === undefined ? {} : { excluded: excluded as Set<never>, selectionRetries }),
         }),
       startAttempt: (host, callbacks) => {
         if (this.host !== undefined) this.releaseHost();

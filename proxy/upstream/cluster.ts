@@ -861,7 +861,12 @@ export class UpstreamCluster {
    * by re-picking a few times; if every attempt lands on an excluded host, the last pick is used,
    * as Envoy does after `host_selection_retry_max_attempts`.
    */
-  chooseHost(ctx: { hashKey?: number | bigint; excluded?: Set<Host> }): Host | undefined {
+  chooseHost(ctx: {
+    hashKey?: number | bigint;
+    excluded?: Set<Host>;
+    /** Issue 6: re-picks allowed to avoid `excluded` (host_selection_retry_max_attempts). @default 3 */
+    selectionRetries?: number;
+  }): Host | undefined {
     if (this.dirty) this.rebuild();
     const key = typeof ctx.hashKey === 'bigint' ? Number(ctx.hashKey >> 11n) : ctx.hashKey;
     let host = this.pickOnce(key);
@@ -871,7 +876,8 @@ export class UpstreamCluster {
       return undefined;
     }
     if (excluded !== undefined && excluded.size > 0) {
-      for (let attempt = 0; attempt < 3 && excluded.has(host); attempt++) {
+      const retries = ctx.selectionRetries ?? 3;
+      for (let attempt = 0; attempt < retries && excluded.has(host); attempt++) {
         // A hash key would pick the same host again; re-pick randomly instead.
         host = this.pickOnce(undefined) ?? host;
       }
