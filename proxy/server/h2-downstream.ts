@@ -13,6 +13,9 @@ import type { BodyFlow, RequestHead, ResponseSink } from '../http/stream.js';
 import type { ConnectionInfo, HttpStreamFactory, StreamHandle } from './types.js';
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const H2_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const H2_PATH = /^(\/[!-~]*|\*)$/;
+const H2_AUTHORITY = /^[!-~]*$/;
 
 /** Serves HTTP/2 sessions for one HTTP connection manager. */
 export class H2Downstream {
@@ -112,11 +115,28 @@ export class H2Downstream {
     const method = headers[':method'] ?? 'GET';
     const list = fromH2Headers(headers);
     const authority = headers[':authority'] ?? getHeader(list, 'host') ?? '';
+    const path = headers[':path'] ?? '/';
+    // These become an HTTP/1.1 request line and Host header upstream: anything that could split or
+    // bend that line (spaces, controls, a non-token method) is refused here, as Envoy does.
+    if (
+      !H2_TOKEN.test(method) ||
+      !H2_PATH.test(path) ||
+      !H2_AUTHORITY.test(authority) ||
+      method === 'CONNECT'
+    ) {
+      this.factory.onCodecError(400, 'invalid pseudo-header', info, 'HTTP/2');
+      try {
+        stream.respond({ ':status': 400, 'content-length': '0' }, { endStream: true });
+      } catch {
+        stream.close(NGHTTP2_INTERNAL_ERROR);
+      }
+      return;
+    }
     const hostAt = list.indexOf('host');
     if (hostAt >= 0 && hostAt % 2 === 0) list.splice(hostAt, 2);
     const head: RequestHead = {
       method,
-      path: headers[':path'] ?? '/',
+      path,
       authority,
       scheme: info.tls ? 'https' : 'http',
       headers: list,

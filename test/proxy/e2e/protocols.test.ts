@@ -155,6 +155,30 @@ describe('HTTP/2 through the proxy', () => {
   });
 });
 
+describe('HTTP/2 request validation', () => {
+  test('a :path that would split the HTTP/1.1 request line upstream gets 400 and never reaches it', async () => {
+    // GIVEN
+    const up = await httpUpstream(closer, 'h1');
+    const proxy = await startFromJson(
+      closer,
+      bootstrapJson({ routeConfig: routeAll('h1'), clusters: [{ name: 'h1', ports: [up.port] }] }),
+    );
+    // WHEN
+    // (nghttp2 itself may already reset such a stream; either way it must not go upstream)
+    const outcome = (p: string) =>
+      h2Request(ingressPort(proxy), p).then(
+        (r) => r.status,
+        () => 'reset',
+      );
+    const results = [await outcome('/a HTTP/1.1 /b'), await outcome('/a b')];
+    const ok = await h2Request(ingressPort(proxy), '/fine');
+    // THEN
+    for (const r of results) expect([400, 'reset']).toContain(r);
+    expect(ok.status).toBe(200);
+    expect(up.seen.map((s) => s.url)).toEqual(['/fine']);
+  });
+});
+
 describe('gRPC through the proxy', () => {
   async function grpcProxy() {
     const up = await grpcUpstream();
