@@ -21,6 +21,8 @@ const SLOT_ORDER: readonly Slot[] = [
   'upstream protocol options',
   'per-route filter config',
   'retry host predicate',
+  'matching input',
+  'matching action',
 ];
 
 function issueOf(rule: { readonly issue?: number }): string {

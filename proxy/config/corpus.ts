@@ -71,14 +71,8 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
   },
   {
     file: 'examples__rbac__envoy.yaml',
-    summary: 'RBAC HTTP filter with an xDS matcher tree',
-    problems: [
-      {
-        code: 'PROXY_E_UNSUPPORTED',
-        path: 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.matcher',
-        names: 'RBAC.matcher',
-      },
-    ],
+    summary: 'RBAC HTTP filter with an xDS matcher list (deny a referer by regex, allow the rest)',
+    problems: [],
   },
   {
     file: 'examples__tls__envoy-https-https.yaml',

@@ -56,7 +56,9 @@ export type Slot =
   | 'access logger'
   | 'upstream protocol options'
   | 'per-route filter config'
-  | 'retry host predicate';
+  | 'retry host predicate'
+  | 'matching input'
+  | 'matching action';
 
 const S: FieldRule = { status: 'supported' };
 /** Planned with the resilience work (issue 6): accepted with a warning, not enforced yet. */
@@ -266,8 +268,29 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   // RBAC (proxy-mtls): proxy/filters/rbac.ts
   'envoy.extensions.filters.http.rbac.v3.RBAC': {
     rules: S,
+    matcher: note(
+      'the generic matcher API (first match wins; nothing matched and no on_no_match denies); wins over rules, as in Envoy',
+    ),
     rules_stat_prefix: note('counters become http.<stat_prefix>.rbac.<rules_stat_prefix>allowed / denied'),
   },
+  // RBAC matcher (proxy-mtls): proxy/filters/rbac-matcher.ts
+  'xds.type.matcher.v3.Matcher': all('matcher_list on_no_match'),
+  'xds.type.matcher.v3.Matcher.MatcherList': all('matchers'),
+  'xds.type.matcher.v3.Matcher.MatcherList.FieldMatcher': all('predicate on_match'),
+  'xds.type.matcher.v3.Matcher.MatcherList.Predicate': all(
+    'single_predicate or_matcher and_matcher not_matcher',
+  ),
+  'xds.type.matcher.v3.Matcher.MatcherList.Predicate.SinglePredicate': all('input value_match'),
+  'xds.type.matcher.v3.Matcher.MatcherList.Predicate.PredicateList': all('predicate'),
+  'xds.type.matcher.v3.Matcher.OnMatch': all('matcher action'),
+  'xds.core.v3.TypedExtensionConfig': all('name typed_config'),
+  'xds.type.matcher.v3.StringMatcher': all('exact prefix suffix safe_regex contains ignore_case'),
+  'xds.type.matcher.v3.RegexMatcher': {
+    google_re2: ignored('RE2 is the only engine; its program-size limit is not applied'),
+    regex: S,
+  },
+  'envoy.config.rbac.v3.Action': { name: S, action: only(['ALLOW', 'DENY']) },
+  'envoy.type.matcher.v3.HttpRequestHeaderMatchInput': all('header_name'),
   'envoy.config.rbac.v3.RBAC': {
     action: only(['ALLOW', 'DENY']),
     policies: S,
@@ -559,7 +582,37 @@ export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> 
   'envoy.extensions.filters.http.rbac.v3.RBAC': {
     slot: 'HTTP filter',
     extension: 'envoy.filters.http.rbac',
-    note: 'rules (ALLOW/DENY policies); denied requests get 403 `RBAC: access denied`; the matcher tree and shadow rules are not supported',
+    note: 'rules (ALLOW/DENY policies) or a matcher list; denied requests get 403 `RBAC: access denied`; shadow rules and matcher trees (matcher_tree) are not supported',
+  },
+  'envoy.type.matcher.v3.HttpRequestHeaderMatchInput': {
+    slot: 'matching input',
+    extension: 'envoy.matching.inputs.request_headers',
+    note: 'RBAC matcher; pseudo-headers included',
+  },
+  ...Object.fromEntries(
+    ['SourceIPInput', 'DirectSourceIPInput', 'DestinationPortInput', 'ServerNameInput'].map((t) => [
+      `envoy.extensions.matching.common_inputs.network.v3.${t}`,
+      {
+        slot: 'matching input',
+        extension: `envoy.extensions.matching.common_inputs.network.v3.${t}`,
+        note: 'RBAC matcher',
+      },
+    ]),
+  ),
+  ...Object.fromEntries(
+    ['UriSanInput', 'DnsSanInput', 'SubjectInput'].map((t) => [
+      `envoy.extensions.matching.common_inputs.ssl.v3.${t}`,
+      {
+        slot: 'matching input',
+        extension: `envoy.extensions.matching.common_inputs.ssl.v3.${t}`,
+        note: 'RBAC matcher: the client certificate (several SANs joined by commas)',
+      },
+    ]),
+  ),
+  'envoy.config.rbac.v3.Action': {
+    slot: 'matching action',
+    extension: 'envoy.config.rbac.v3.Action',
+    note: 'RBAC matcher',
   },
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': {
     slot: 'listener filter',
@@ -619,6 +672,8 @@ const SLOTS: Readonly<Record<string, Slot>> = {
   'envoy.config.route.v3.VirtualHost.typed_per_filter_config': 'per-route filter config',
   'envoy.config.route.v3.Route.typed_per_filter_config': 'per-route filter config',
   'envoy.config.route.v3.RetryPolicy.RetryHostPredicate.typed_config': 'retry host predicate',
+  'xds.type.matcher.v3.Matcher.MatcherList.Predicate.SinglePredicate.input/typed_config': 'matching input',
+  'xds.type.matcher.v3.Matcher.OnMatch.action/typed_config': 'matching action',
 };
 
 /** Typed configs of one slot (full message names), optionally with the planned ones. */

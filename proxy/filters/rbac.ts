@@ -30,6 +30,7 @@ import {
 import type { Counter, StatsStore } from '../stats/store.js';
 import { connectionPeer, type PeerIdentity } from '../tls/san.js';
 import type { FilterCallbacks, FilterRequest, HttpFilter } from './filter.js';
+import { compileRbacMatcher, type MatcherConfig } from './rbac-matcher.js';
 
 /** `envoy.config.rbac.v3.RBAC` in canonical JSON. */
 interface RbacRules {
@@ -82,19 +83,23 @@ export interface RbacFacts {
 interface ConnectionFacts {
   readonly remoteAddress?: string;
   readonly localPort?: number;
+  readonly sni?: string | undefined;
 }
 
 /** Everything a compiled matcher reads, gathered once per request. */
-interface Ctx {
+export interface RbacCtx {
   readonly input: MatchInput;
   /** Path without query and fragment. */
   readonly path: string;
   readonly directRemote: string;
   readonly remote: string;
   readonly localPort: number;
+  /** SNI of a TLS connection. */
+  readonly sni: string | undefined;
   readonly peer: PeerIdentity | undefined;
 }
 
+type Ctx = RbacCtx;
 type Matcher = (ctx: Ctx) => boolean;
 
 function invalid(path: string, message: string, value?: unknown, allowed?: string): MeshError {
@@ -329,6 +334,7 @@ export function rbacContext(request: FilterRequest & RbacFacts): Ctx {
     directRemote: direct,
     remote: routed.sourceAddress === '' ? direct : routed.sourceAddress,
     localPort: conn.localPort ?? 0,
+    sni: conn.sni,
     peer: connectionPeer(request.connection),
   };
 }
@@ -336,7 +342,9 @@ export function rbacContext(request: FilterRequest & RbacFacts): Ctx {
 /** The RBAC HTTP filter. */
 export class RbacFilter implements HttpFilter {
   readonly name = 'envoy.filters.http.rbac';
-  private readonly engine: RbacEngine | undefined;
+  private readonly decide:
+    | ((ctx: Ctx) => { readonly allowed: boolean; readonly policy: string | undefined })
+    | undefined;
   private readonly allowed: Counter;
   private readonly denied: Counter;
 
@@ -346,15 +354,21 @@ export class RbacFilter implements HttpFilter {
    *   by the loader's allow-list before this runs)
    */
   constructor(config: Rbac, store: StatsStore, statPrefix: string, path: string) {
-    this.engine = config.rules === undefined ? undefined : new RbacEngine(config.rules, `${path}.rules`);
+    // As in Envoy, a matcher wins over rules when both are set.
+    if (config.matcher !== undefined) {
+      this.decide = compileRbacMatcher(config.matcher as MatcherConfig, `${path}.matcher`);
+    } else if (config.rules !== undefined) {
+      const engine = new RbacEngine(config.rules, `${path}.rules`);
+      this.decide = (ctx) => engine.decide(ctx);
+    }
     const p = `http.${statPrefix}.rbac.${config.rules_stat_prefix ?? ''}`;
     this.allowed = store.counter(`${p}allowed`);
     this.denied = store.counter(`${p}denied`);
   }
 
   onRequest(request: FilterRequest, callbacks: FilterCallbacks): 'continue' | 'stop' {
-    if (this.engine === undefined) return 'continue';
-    const verdict = this.engine.decide(rbacContext(request as FilterRequest & RbacFacts));
+    if (this.decide === undefined) return 'continue';
+    const verdict = this.decide(rbacContext(request as FilterRequest & RbacFacts));
     if (verdict.allowed) {
       this.allowed.inc();
       return 'continue';
