@@ -157,18 +157,28 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
     this.options.retry?.triedHosts?.add(host);
     attempt.request = this.driver.startAttempt(host, attempt);
     if (this.current !== attempt) return; // failed synchronously and moved on
-    if (this.options.perTryTimeoutMs > 0) {
-      attempt.timer = setTimeout(() => this.onPerTryTimeout(attempt), this.options.perTryTimeoutMs);
-    }
     const req = attempt.request;
     if (this.body !== undefined) for (const chunk of this.body) req.writeData(chunk);
-    if (this.ended) req.end(this.trailers);
+    if (this.ended) {
+      req.end(this.trailers);
+      this.startPerTryTimer(attempt);
+    }
     if (this.paused) req.pauseResponse();
     if (this.blocked) {
       // The body outgrew the buffer during the back-off: this is the last attempt; read on.
       this.blocked = false;
       this.body = undefined;
       this.driver.downstream.onDrain();
+    }
+  }
+
+  /**
+   * As in Envoy, the per-try timeout runs from the end of the downstream request (at once for a
+   * retry) until the attempt's response is complete.
+   */
+  private startPerTryTimer(attempt: Attempt<H>): void {
+    if (this.options.perTryTimeoutMs > 0 && attempt.timer === undefined) {
+      attempt.timer = setTimeout(() => this.onPerTryTimeout(attempt), this.options.perTryTimeoutMs);
     }
   }
 
@@ -200,8 +210,8 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
         return;
       }
     }
-    this.clearAttemptTimer(attempt);
     this.committed = true;
+    if (endStream) this.clearAttemptTimer(attempt);
     if (this.retried && status < 500) this.cluster.stats.upstream_rq_retry_success.inc();
     this.driver.downstream.onHeaders(status, headers, endStream);
   }
@@ -226,10 +236,11 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
 
   private onPerTryTimeout(attempt: Attempt<H>): void {
     attempt.timer = undefined;
-    if (this.current !== attempt || this.committed) return;
+    if (this.current !== attempt) return;
     this.cluster.stats.upstream_rq_per_try_timeout.inc();
     attempt.request?.abort();
     this.cluster.outlier?.reportLocalOrigin(attempt.host, 'timeout');
+    // After the response started nothing can be retried: the driver resets the stream (UT).
     if (this.verdict({ failure: 'timeout' }) === 'retry') {
       this.scheduleRetry();
       return;
@@ -314,7 +325,11 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
   end(trailers?: HeaderList): void {
     this.ended = true;
     this.trailers = trailers;
-    this.current?.request?.end(trailers);
+    const attempt = this.current;
+    if (attempt?.request !== undefined) {
+      attempt.request.end(trailers);
+      this.startPerTryTimer(attempt);
+    }
   }
 
   abort(): void {

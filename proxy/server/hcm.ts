@@ -628,12 +628,19 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       onFinalPerTryTimeout: () => {
         this.host?.stats.rq_timeout.inc();
         this.releaseHost();
-        this.localReply(
-          504,
-          'upstream request timeout',
-          'upstream_per_try_timeout',
-          'UpstreamRequestTimeout',
-        );
+        if (this.status === 0) {
+          this.localReply(
+            504,
+            'upstream request timeout',
+            'upstream_per_try_timeout',
+            'UpstreamRequestTimeout',
+          );
+        } else {
+          // The response had started: it is cut short, as Envoy resets the stream.
+          this.addFlag('UpstreamRequestTimeout');
+          this.sink.reset();
+          this.finish();
+        }
       },
       addFlag: (flag) => this.addFlag(flag),
       onNoHealthyUpstream: () => {

@@ -354,3 +354,23 @@ describe('request body replay limit', () => {
     expect(up.seen.slice(1).map((s) => s.body.length)).toEqual([100, 100, 100]);
   });
 });
+
+describe('per-try timeout span', () => {
+  test('it covers the whole response: a body that stalls after the head is cut short', async () => {
+    // GIVEN an upstream that sends its head and a first chunk, then stalls
+    const up = await httpUpstream(closer, 'stall', (_req, res) => {
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('abc');
+    });
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: { retry_policy: { retry_on: '5xx', num_retries: 1, per_try_timeout: '0.2s' } },
+    });
+    // WHEN
+    const res = await get(port);
+    // THEN the client sees a truncated response (status 0 from the helper), not a retry
+    expect(res.status).toBe(0);
+    expect(counter(proxy, 'cluster.svc.upstream_rq_per_try_timeout')).toBe(1);
+    expect(counter(proxy, 'cluster.svc.upstream_rq_retry')).toBe(0);
+  });
+});
