@@ -37,6 +37,11 @@ Options:
                              stats, refreshed once a second (/reset_counters resets that view only).
   --drain-time-s <seconds>   how long SIGTERM waits for in-flight requests (default 5)
 
+A bootstrap with dynamic_resources (ADS: lds_config and cds_config \`ads: {}\`, ads_config naming
+a static HTTP/2 cluster) takes its listeners, routes, clusters, endpoints and secrets from that
+control plane, starts once a first complete configuration arrives, applies updates live and NACKs
+what it cannot run (the last good configuration keeps serving).
+
 Signals: SIGTERM and SIGINT drain (stop accepting, finish in-flight requests, close idle
 keep-alive connections) and exit 0.
 
@@ -205,6 +210,45 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
   return code;
 }
 
+/**
+ * proxy-dynamic (issue 7): serves a bootstrap with `dynamic_resources` (proxy/xds/dynamic.ts):
+ * connects to the control plane, starts once a first complete state arrives, applies updates
+ * live, NACKs what it cannot run. SIGTERM/SIGINT drain as in {@link serve}.
+ */
+async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Promise<number> {
+  const { startDynamicProxy } = await import('../../proxy/xds/dynamic.js');
+  let exit: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => {
+    exit = resolve;
+  });
+  const write = (line: string) => io.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
+  const handle = await startDynamicProxy(bootstrap, {
+    logLevel: args.logLevel,
+    logWrite: write,
+    ...(args.logLevel === 'off' ? {} : { log: write }),
+    drainTimeoutMs: args.drainTimeS * 1000,
+    onQuit: () => {
+      void handle.close().then(() => exit(EXIT.ok));
+    },
+  });
+  const stop = () => {
+    void handle.close().then(() => exit(EXIT.ok));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  if (args.logLevel !== 'off') {
+    const runtime = handle.runtime();
+    const parts = [...(runtime?.listeners ?? [])].map(([n, a]) => `${n}=${a.address}:${a.port}`);
+    const admin = handle.admin();
+    if (admin !== undefined) parts.push(`admin=${admin.address}:${admin.port}`);
+    io.stderr.write(`crossmesh proxy: configured by xDS; listening ${parts.join(' ')}\n`);
+  }
+  const code = await done;
+  process.removeListener('SIGTERM', stop);
+  process.removeListener('SIGINT', stop);
+  return code;
+}
+
 interface SnapshotMessage {
   readonly type: typeof SNAPSHOT_MESSAGE;
   readonly index: string;
@@ -261,6 +305,16 @@ export const command: Command = {
       await validateProxyConfig(bootstrap);
       io.stdout.write(`configuration '${args.configPath ?? '--config-yaml'}' OK\n`);
       return EXIT.ok;
+    }
+    // proxy-dynamic (issue 7): a bootstrap with dynamic_resources takes its listeners and clusters
+    // from the control plane it names, through the same xDS code as crossmesh up (proxy/xds/).
+    if (bootstrap.dynamic_resources !== undefined) {
+      if (args.concurrency > 1) {
+        throw usage(
+          '--concurrency above 1 is not supported with dynamic_resources (one xDS client per proxy); leave it out',
+        );
+      }
+      return serveDynamic(args, bootstrap, io);
     }
     if (args.concurrency > 1 && cluster.isPrimary) return primary(args, io);
     return serve(args, bootstrap, io);

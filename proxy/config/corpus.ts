@@ -42,9 +42,7 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
   {
     file: 'examples__dynamic-config-cp__envoy.yaml',
     summary: 'ADS (LDS+CDS) from a control plane over an HTTP/2 STRICT_DNS cluster; no static listeners',
-    problems: [
-      { code: 'PROXY_E_UNSUPPORTED', path: 'dynamic_resources', names: 'Bootstrap.dynamic_resources' },
-    ],
+    problems: [],
   },
   {
     file: 'examples__fault-injection__envoy.yaml',
@@ -94,7 +92,6 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
         path: 'static_resources.clusters[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe',
         names: 'Address.pipe',
       },
-      { code: 'PROXY_E_UNSUPPORTED', path: 'dynamic_resources', names: 'Bootstrap.dynamic_resources' },
     ],
   },
 ];

@@ -9,7 +9,8 @@
  * - a domain appears in only one virtual host of a route configuration;
  * - an HTTP filter chain ends with the router and has it nowhere else;
  * - STATIC cluster endpoints and listener addresses are IP addresses; LOGICAL_DNS has one endpoint;
- * - a downstream TLS context has a certificate.
+ * - a downstream TLS context has a certificate;
+ * - `dynamic_resources` names an ADS cluster the xDS client can reach (issue 7).
  */
 import { isIP } from 'node:net';
 import type { Problem } from '../../errors/index.js';
@@ -22,6 +23,7 @@ import {
   type HttpConnectionManager,
   ROUTER_TYPE,
   type RouteConfiguration,
+  type UpstreamHttpProtocolOptions,
 } from './envoy.js';
 
 /** Appends every cross-field problem of a canonical bootstrap. */
@@ -96,6 +98,114 @@ export function checkSemantics(bootstrap: Bootstrap, problems: Problem[]): void 
       });
     });
   });
+  if (bootstrap.dynamic_resources !== undefined) checkDynamicResources(bootstrap, problems);
+}
+
+/**
+ * `dynamic_resources` (issue 7): what the xDS client (proxy/xds/) can run. Envoy's own check
+ * (Config::Utility::checkApiConfigSourceSubscriptionBackingCluster) wants the ADS cluster defined
+ * statically and not EDS; the bundled client speaks plaintext gRPC to one address, so it also
+ * wants that cluster STATIC or STRICT_DNS with one endpoint, HTTP/2 and no transport socket.
+ */
+function checkDynamicResources(bootstrap: Bootstrap, problems: Problem[]): void {
+  const dynamic = bootstrap.dynamic_resources ?? {};
+  const path = 'dynamic_resources';
+  const unsupported = (at: string, message: string, value: unknown, allowed: string) =>
+    problems.push({ code: 'PROXY_E_UNSUPPORTED', path: at, message: `${at}: ${message}`, value, allowed });
+  for (const key of ['lds_config', 'cds_config'] as const) {
+    if (dynamic[key] === undefined) {
+      unsupported(
+        `${path}.${key}`,
+        'the bundled proxy fetches listeners and clusters together over ADS: set both lds_config and cds_config to `ads: {}`',
+        undefined,
+        '{ ads: {}, resource_api_version: V3 }',
+      );
+    }
+  }
+  const ads = dynamic.ads_config;
+  if (ads === undefined) {
+    unsupported(
+      `${path}.ads_config`,
+      'lds_config and cds_config fetch over ADS, which needs ads_config',
+      undefined,
+      'an ads_config with api_type GRPC and one envoy_grpc service',
+    );
+    return;
+  }
+  const services = ads.grpc_services ?? [];
+  if (services.length !== 1) {
+    invalid(
+      problems,
+      `${path}.ads_config.grpc_services`,
+      `API configs must have exactly one gRPC service, got ${services.length}`,
+      services.length,
+      'exactly one envoy_grpc service',
+    );
+    return;
+  }
+  const name = services[0]?.envoy_grpc?.cluster_name;
+  const namePath = `${path}.ads_config.grpc_services[0].envoy_grpc.cluster_name`;
+  if (name === undefined) {
+    unsupported(
+      `${path}.ads_config.grpc_services[0]`,
+      'the ADS service must be envoy_grpc naming a static cluster',
+      undefined,
+      'envoy_grpc: { cluster_name: <a static cluster> }',
+    );
+    return;
+  }
+  const clusters = bootstrap.static_resources?.clusters ?? [];
+  const index = clusters.findIndex((c) => c.name === name);
+  const cluster = clusters[index];
+  if (cluster === undefined) {
+    invalid(
+      problems,
+      namePath,
+      `envoy::config::core::v3::ApiConfigSource must have a statically defined non-EDS cluster: '${name}' does not exist`,
+      name,
+      clusters.map((c) => c.name).join(', ') || 'a cluster of static_resources.clusters',
+    );
+    return;
+  }
+  const clusterPath = `static_resources.clusters[${index}]`;
+  const type = cluster.type ?? 'STATIC';
+  if (type !== 'STATIC' && type !== 'STRICT_DNS') {
+    unsupported(
+      `${clusterPath}.type`,
+      `the ADS cluster '${name}' must be STATIC or STRICT_DNS, got ${type}`,
+      type,
+      'STATIC or STRICT_DNS',
+    );
+  }
+  const endpoints = (cluster.load_assignment?.endpoints ?? []).flatMap((g) => g.lb_endpoints ?? []);
+  if (endpoints.length !== 1 || endpoints[0]?.endpoint?.address?.socket_address === undefined) {
+    unsupported(
+      `${clusterPath}.load_assignment.endpoints`,
+      `the ADS cluster '${name}' must have exactly one endpoint with a socket address (the control plane), got ${endpoints.length}`,
+      endpoints.length,
+      'one lb_endpoint with a socket_address',
+    );
+  }
+  const options = cluster.typed_extension_protocol_options?.[
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+  ] as UpstreamHttpProtocolOptions | undefined;
+  if (options?.explicit_http_config?.http2_protocol_options === undefined) {
+    invalid(
+      problems,
+      `${clusterPath}.typed_extension_protocol_options`,
+      `the ADS cluster '${name}' speaks gRPC, which needs HTTP/2`,
+      undefined,
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions with explicit_http_config.http2_protocol_options (or the legacy http2_protocol_options)',
+    );
+  }
+  if (cluster.transport_socket !== undefined) {
+    unsupported(
+      `${clusterPath}.transport_socket`,
+      `the bundled proxy's xDS client speaks plaintext HTTP/2 (h2c) to the ADS cluster '${name}'`,
+      cluster.transport_socket.name,
+      'no transport_socket on the ADS cluster',
+    );
+  }
 }
 
 function checkCluster(c: Cluster, path: string, problems: Problem[]): void {

@@ -93,6 +93,11 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.bootstrap.v3.Bootstrap': {
     node: S,
     static_resources: S,
+    dynamic_resources: {
+      status: 'supported',
+      issue: 7,
+      note: 'LDS and CDS over one ADS stream to a static cluster (RDS, EDS and SDS follow); see DynamicResources',
+    },
     admin: S,
     layered_runtime: ignored(
       'no runtime: runtime keys resolve to the default values written in the config (e.g. filter_enabled.default_value)',
@@ -112,10 +117,47 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ),
   },
   'envoy.config.core.v3.Node': {
-    id: note('shown in /server_info'),
-    cluster: note('shown in /server_info'),
-    metadata: ignored('only meaningful to a control plane (xDS comes with issue 7)'),
-    locality: S,
+    id: note('shown in /server_info; identifies the proxy to the control plane'),
+    cluster: note('shown in /server_info; sent to the control plane'),
+    metadata: note('sent to the control plane on the ADS stream; the proxy itself does not read it'),
+    locality: note('sent to the control plane on the ADS stream'),
+  },
+  // Issue 7: a bootstrap that points at a control plane (proxy/xds/). Only ADS is implemented:
+  // listeners and clusters (with the routes, endpoints and secrets they name) over one gRPC stream.
+  'envoy.config.bootstrap.v3.Bootstrap.DynamicResources': {
+    ads_config: { status: 'supported', issue: 7, note: 'the one ADS stream (required)' },
+    lds_config: { status: 'supported', issue: 7, note: '`ads: {}` only; required with cds_config' },
+    cds_config: { status: 'supported', issue: 7, note: '`ads: {}` only; required with lds_config' },
+  },
+  'envoy.config.core.v3.ConfigSource': {
+    ads: { status: 'supported', issue: 7, note: 'fetched on the ADS stream of dynamic_resources.ads_config' },
+    resource_api_version: { status: 'supported', issue: 7, values: ['V3'] },
+    initial_fetch_timeout: {
+      status: 'ignored',
+      issue: 7,
+      note: 'the proxy serves once a first complete LDS + CDS state arrives (giving up after 10 s); a listener or cluster waits at most 1 s for its routes or endpoints',
+    },
+  },
+  'envoy.config.core.v3.ApiConfigSource': {
+    api_type: {
+      status: 'supported',
+      issue: 7,
+      values: ['GRPC', 'DELTA_GRPC'],
+      note: 'DELTA_GRPC is fetched with state-of-the-world ADS (StreamAggregatedResources: the same resources; the control plane must serve it too, as Istio and go-control-plane do)',
+    },
+    transport_api_version: { status: 'supported', issue: 7, values: ['V3'] },
+    grpc_services: {
+      status: 'supported',
+      issue: 7,
+      note: 'exactly one, envoy_grpc, naming a STATIC or STRICT_DNS cluster with HTTP/2 and no transport_socket (plaintext h2c)',
+    },
+    set_node_on_first_message_only: { status: 'supported', issue: 7 },
+  },
+  'envoy.config.core.v3.GrpcService': {
+    envoy_grpc: { status: 'supported', issue: 7 },
+  },
+  'envoy.config.core.v3.GrpcService.EnvoyGrpc': {
+    cluster_name: { status: 'supported', issue: 7 },
   },
   'envoy.config.core.v3.Locality': all('region zone sub_zone'),
   'envoy.config.bootstrap.v3.Bootstrap.StaticResources': {
@@ -351,7 +393,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...all(
       'retry_on num_retries per_try_timeout retry_host_predicate retriable_status_codes retry_back_off retriable_headers',
     ),
-    host_selection_retry_max_attempts: note('the balancer re-picks up to 3 times whatever the value'),
+    host_selection_retry_max_attempts: S,
   },
   'envoy.config.route.v3.RetryPolicy.RetryHostPredicate': all('name typed_config'),
 

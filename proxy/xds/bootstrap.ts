@@ -1,13 +1,17 @@
-/** Reading a dynamic (xDS) bootstrap, and loading an xDS state as the static bootstrap the proxy runs. */
+/**
+ * Reading a dynamic (xDS) bootstrap, and loading an xDS state as the static bootstrap the proxy runs.
+ *
+ * A dynamic bootstrap goes through the same strict loader as any other (proxy/config/load.ts):
+ * `dynamic_resources` is checked there (ADS only, an HTTP/2 STATIC or STRICT_DNS cluster...), so
+ * `crossmesh proxy -c`, the sidecar entry (main.ts) and `crossmesh up` accept and refuse exactly
+ * the same bootstraps. This module only picks out what the xDS client needs.
+ */
 import { MeshError } from '../../errors/index.js';
 import type { Bootstrap } from '../config/envoy.js';
 import { type ConfigWarning, loadBootstrap } from '../config/load.js';
-import type { Resource, XdsState } from './client.js';
+import type { LookupFn } from '../upstream/index.js';
+import type { Resource, XdsNode, XdsState } from './client.js';
 import { type BaseBootstrap, staticBootstrap } from './inline.js';
-
-function invalid(path: string, message: string, value?: unknown): MeshError {
-  return new MeshError('PROXY_E_INVALID', `${path}: ${message}`, { path, value });
-}
 
 /** The value as a JSON object, if it is one. */
 export function asObject(value: unknown): Resource | undefined {
@@ -16,57 +20,110 @@ export function asObject(value: unknown): Resource | undefined {
     : undefined;
 }
 
+/** What the xDS client needs from a dynamic bootstrap. */
+export interface DynamicBootstrap {
+  /** The parts of the bootstrap that stay in every state: node, admin, static resources. */
+  readonly base: BaseBootstrap;
+  /** The control plane as `host:port` (the host as written: a STRICT_DNS name is resolved later). */
+  readonly server: string;
+  /** The node sent on the ADS stream. */
+  readonly node: XdsNode;
+  /** `ads_config.set_node_on_first_message_only`. */
+  readonly nodeOnFirstMessageOnly: boolean;
+  /** The ADS cluster's discovery type, to know whether `server`'s host needs resolving. */
+  readonly clusterType: 'STATIC' | 'STRICT_DNS';
+}
+
 /**
- * Reads what the xDS client needs from a dynamic bootstrap: the node, and the control plane
- * address from the static cluster `ads_config` names.
- * @throws MeshError PROXY_E_INVALID naming the missing or wrong field
+ * Loads a dynamic bootstrap given as a JSON value (a rendered sidecar bootstrap, a parsed file)
+ * with the strict loader, then reads it as {@link dynamicParts} does.
+ * @throws MeshError from the loader, each problem naming its field
  */
-export function readDynamicBootstrap(json: unknown): {
-  base: BaseBootstrap;
-  server: string;
-  node: { id: string; cluster: string };
-} {
-  const root = asObject(json) ?? {};
-  const node = asObject(root.node);
-  if (typeof node?.id !== 'string' || node.id === '')
-    throw invalid('node.id', 'an xDS proxy needs a node id', node?.id);
-  const ads = asObject(asObject(root.dynamic_resources)?.ads_config);
-  const services = ads?.grpc_services;
-  const clusterName = asObject(
-    asObject(Array.isArray(services) ? services[0] : undefined)?.envoy_grpc,
-  )?.cluster_name;
-  if (typeof clusterName !== 'string') {
-    throw invalid(
-      'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name',
-      'must name the static cluster of the control plane',
-    );
+export function readDynamicBootstrap(
+  json: unknown,
+  onWarning?: (warning: ConfigWarning) => void,
+): DynamicBootstrap {
+  let text: string;
+  try {
+    text = JSON.stringify(json ?? null);
+  } catch (error) {
+    throw new MeshError('PROXY_E_INVALID', `bootstrap: not a JSON value (${(error as Error).message})`);
   }
-  const statics = asObject(root.static_resources) ?? {};
-  const clusters = (Array.isArray(statics.clusters) ? statics.clusters : []) as Resource[];
-  const cluster = clusters.find((c) => c.name === clusterName);
-  const endpoints = asObject(cluster?.load_assignment)?.endpoints;
-  const lb = (Array.isArray(endpoints) ? asObject(endpoints[0]) : undefined)?.lb_endpoints;
-  const socket = asObject(
-    asObject(asObject(asObject(Array.isArray(lb) ? lb[0] : undefined)?.endpoint)?.address)?.socket_address,
+  return dynamicParts(
+    loadBootstrap(text, {
+      format: 'json',
+      source: 'bootstrap',
+      ...(onWarning === undefined ? {} : { onWarning }),
+    }),
   );
-  if (typeof socket?.address !== 'string' || typeof socket.port_value !== 'number') {
-    throw invalid(
-      `static_resources.clusters[${JSON.stringify(clusterName)}]`,
-      'must have one endpoint with a socket address (the control plane)',
+}
+
+/**
+ * What the xDS client needs from a loaded bootstrap: the node, the control plane address of the
+ * static cluster `ads_config` names, and the static parts every state keeps.
+ * @throws MeshError PROXY_E_INVALID when the bootstrap has no `dynamic_resources`
+ */
+export function dynamicParts(bootstrap: Bootstrap): DynamicBootstrap {
+  const ads = bootstrap.dynamic_resources?.ads_config;
+  const clusterName = ads?.grpc_services?.[0]?.envoy_grpc?.cluster_name;
+  const cluster = bootstrap.static_resources?.clusters?.find((c) => c.name === clusterName);
+  const endpoint = cluster?.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint;
+  const socket = endpoint?.address?.socket_address;
+  // The loader's semantic stage guarantees all of this for a bootstrap with dynamic_resources.
+  if (socket === undefined || cluster === undefined) {
+    throw new MeshError(
+      'PROXY_E_INVALID',
+      'dynamic_resources.ads_config: an xDS proxy needs dynamic_resources.ads_config naming a static cluster with one endpoint',
+      { path: 'dynamic_resources.ads_config' },
     );
   }
+  const node = bootstrap.node ?? {};
+  // The typed interfaces are views of plain canonical JSON: the base is handled as JSON.
+  const { listeners, clusters, secrets } = (bootstrap.static_resources ?? {}) as {
+    readonly listeners?: readonly Resource[];
+    readonly clusters?: readonly Resource[];
+    readonly secrets?: readonly Resource[];
+  };
   return {
     base: {
-      node,
-      ...(asObject(root.admin) === undefined ? {} : { admin: asObject(root.admin) as Resource }),
+      node: node as Resource,
+      ...(bootstrap.admin === undefined ? {} : { admin: bootstrap.admin as Resource }),
       static_resources: {
-        clusters,
-        listeners: (Array.isArray(statics.listeners) ? statics.listeners : []) as Resource[],
+        ...(clusters === undefined ? {} : { clusters }),
+        ...(listeners === undefined ? {} : { listeners }),
+        ...(secrets === undefined ? {} : { secrets }),
       },
     },
-    server: `${socket.address}:${socket.port_value}`,
-    node: { id: node.id, cluster: typeof node.cluster === 'string' ? node.cluster : '' },
+    server: `${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port_value ?? 0}`,
+    node: {
+      id: node.id ?? '',
+      cluster: node.cluster ?? '',
+      ...(node.metadata === undefined ? {} : { metadata: node.metadata }),
+      ...(node.locality === undefined ? {} : { locality: node.locality as Resource }),
+    },
+    nodeOnFirstMessageOnly: ads?.set_node_on_first_message_only === true,
+    clusterType: cluster.type === 'STRICT_DNS' ? 'STRICT_DNS' : 'STATIC',
   };
+}
+
+/**
+ * The control plane address to dial: a STRICT_DNS cluster's host name goes through `lookup` when
+ * one is given (tests map real configs' host names to loopback with it); otherwise gRPC resolves it.
+ * @throws MeshError PROXY_E_INVALID when the lookup finds no address
+ */
+export async function resolveServer(parts: DynamicBootstrap, lookup?: LookupFn): Promise<string> {
+  if (parts.clusterType !== 'STRICT_DNS' || lookup === undefined) return parts.server;
+  const at = parts.server.lastIndexOf(':');
+  const host = parts.server.slice(0, at);
+  const [first] = await lookup(host);
+  if (first === undefined) {
+    throw new MeshError('PROXY_E_INVALID', `dynamic_resources.ads_config: ${host} resolves to no address`, {
+      path: 'dynamic_resources.ads_config',
+      value: host,
+    });
+  }
+  const address = first.family === 6 ? `[${first.address}]` : first.address;
+  return `${address}${parts.server.slice(at)}`;
 }
 
 /** The static bootstrap for a state, loaded strictly (throws MeshError: the xDS client NACKs it). */

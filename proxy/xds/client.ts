@@ -53,12 +53,42 @@ export interface XdsState {
   readonly versions: Readonly<Record<string, string>>;
 }
 
+/** The bootstrap's `node`, as sent on the ADS stream. */
+export interface XdsNode {
+  readonly id: string;
+  readonly cluster?: string;
+  /** `google.protobuf.Struct` in JSON form. @default - none */
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** region / zone / sub_zone. @default - `{}` (gRPC xDS clients require one) */
+  readonly locality?: Resource;
+}
+
+/** A JSON value as a `google.protobuf.Value` in proto-loader's object form (what the stream writes). */
+function structValue(value: unknown): Record<string, unknown> {
+  if (value === null || value === undefined) return { null_value: 'NULL_VALUE' };
+  if (typeof value === 'number') return { number_value: value };
+  if (typeof value === 'string') return { string_value: value };
+  if (typeof value === 'boolean') return { bool_value: value };
+  if (Array.isArray(value)) return { list_value: { values: value.map(structValue) } };
+  return { struct_value: struct(value as Record<string, unknown>) };
+}
+
+/** A JSON object as a `google.protobuf.Struct` in proto-loader's object form. */
+function struct(object: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return { fields: Object.fromEntries(Object.entries(object).map(([k, v]) => [k, structValue(v)])) };
+}
+
 /** Options of {@link XdsClient}. */
 export interface XdsClientOptions {
   /** Control plane `host:port`. */
   readonly server: string;
   /** The node this proxy is. */
-  readonly node: { readonly id: string; readonly cluster?: string };
+  readonly node: XdsNode;
+  /**
+   * Send the node on the first request of a stream only (`ads_config.set_node_on_first_message_only`);
+   * false sends it on every request, as Envoy does by default. @default - true
+   */
+  readonly nodeOnFirstMessageOnly?: boolean;
   /**
    * Applies a coherent state. Throwing NACKs the response that led to it (the message becomes
    * the NACK's `error_detail`); the state in force stays as it was.
@@ -248,9 +278,17 @@ export class XdsClient {
   }
 
   #send(type: XdsType, version: string, nonce: string, names: readonly string[], error?: string): void {
+    const node = this.#options.node;
     this.#call?.write({
-      ...(this.#first
-        ? { node: { id: this.#options.node.id, cluster: this.#options.node.cluster ?? '', locality: {} } }
+      ...(this.#first || this.#options.nodeOnFirstMessageOnly === false
+        ? {
+            node: {
+              id: node.id,
+              cluster: node.cluster ?? '',
+              locality: node.locality ?? {},
+              ...(node.metadata === undefined ? {} : { metadata: struct(node.metadata) }),
+            },
+          }
         : {}),
       type_url: type,
       version_info: version,

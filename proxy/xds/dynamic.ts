@@ -28,7 +28,14 @@ import {
 import { compileRouteConfiguration, type RouteTable } from '../router/index.js';
 import type { ListenerRuntime } from '../server/listener.js';
 import { ClusterManager } from '../upstream/index.js';
-import { asObject, loadState, readDynamicBootstrap } from './bootstrap.js';
+import {
+  asObject,
+  type DynamicBootstrap,
+  dynamicParts,
+  loadState,
+  readDynamicBootstrap,
+  resolveServer,
+} from './bootstrap.js';
 import { type Resource, XdsClient } from './client.js';
 import { staticBootstrap } from './inline.js';
 
@@ -53,11 +60,34 @@ export interface XdsProxyHandle {
  * @throws MeshError PROXY_E_INVALID when no runnable state arrives within `readyTimeoutMs`
  *   (the message carries the NACKs the client sent, which name the fields at fault)
  */
-export async function startXdsProxy(
-  json: unknown,
-  options: ProxyOptions & { log?: (line: string) => void; readyTimeoutMs?: number } = {},
+export async function startXdsProxy(json: unknown, options: XdsProxyOptions = {}): Promise<XdsProxyHandle> {
+  // The loader's warnings go to this proxy's log (see below for why).
+  return startDynamicProxy(
+    readDynamicBootstrap(json, (warning) => options.log?.(`${warning.code}: ${warning.message}`)),
+    options,
+  );
+}
+
+/** Options of {@link startXdsProxy} and {@link startDynamicProxy}. */
+export type XdsProxyOptions = ProxyOptions & {
+  /** Diagnostics of the xDS client and the loader (NACKs, reconnects, warnings). @default - none */
+  readonly log?: (line: string) => void;
+  /** Longest wait for a first state the proxy can run. @default - 10000 ms */
+  readonly readyTimeoutMs?: number;
+};
+
+/**
+ * Starts a proxy from a bootstrap already loaded by the strict loader (`crossmesh proxy -c`), or
+ * from its {@link dynamicParts}; resolves once the first state is running.
+ * @throws MeshError as {@link startXdsProxy}
+ */
+export async function startDynamicProxy(
+  loaded: Bootstrap | DynamicBootstrap,
+  options: XdsProxyOptions = {},
 ): Promise<XdsProxyHandle> {
-  const { base, server, node } = readDynamicBootstrap(json);
+  const parts = 'base' in loaded ? loaded : dynamicParts(loaded);
+  const { base, node } = parts;
+  const server = await resolveServer(parts, options.dnsLookup);
   let runtime: ProxyHandle | undefined;
   let delegates = new Delegates();
   let applied: { key: string; listeners: string; clusters: string; secrets: string } | undefined;
@@ -68,6 +98,7 @@ export async function startXdsProxy(
   const client = new XdsClient({
     server,
     node,
+    nodeOnFirstMessageOnly: parts.nodeOnFirstMessageOnly,
     ...(options.log === undefined ? {} : { log: options.log }),
     apply: async (state) => {
       // Compare without the admin block: only a change in listeners, routes or clusters counts.

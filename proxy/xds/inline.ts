@@ -18,6 +18,8 @@ export interface BaseBootstrap {
   readonly static_resources?: {
     readonly listeners?: readonly Resource[];
     readonly clusters?: readonly Resource[];
+    /** Static secrets of the bootstrap, kept beside those fetched over ADS. */
+    readonly secrets?: readonly Resource[];
   };
 }
 
@@ -61,6 +63,10 @@ function staticCluster(cluster: Resource, endpoints: ReadonlyMap<string, Resourc
 /** The static bootstrap equivalent of `base` + `state`, as a plain JSON object. */
 export function staticBootstrap(base: BaseBootstrap, state: XdsState): Resource {
   const byName = (a: Resource, b: Resource) => String(a.name).localeCompare(String(b.name));
+  const secrets = [
+    ...(base.static_resources?.secrets ?? []),
+    ...[...(state.secrets?.values() ?? [])].sort(byName),
+  ];
   return {
     ...(base.node === undefined ? {} : { node: base.node }),
     ...(base.admin === undefined ? {} : { admin: base.admin }),
@@ -77,9 +83,7 @@ export function staticBootstrap(base: BaseBootstrap, state: XdsState): Resource 
           .sort(byName)
           .map((c) => staticSecretRefs(staticCluster(c, state.endpoints)) as Resource),
       ],
-      ...(state.secrets === undefined || state.secrets.size === 0
-        ? {}
-        : { secrets: [...state.secrets.values()].sort(byName) }),
+      ...(secrets.length === 0 ? {} : { secrets }),
     },
   };
 }

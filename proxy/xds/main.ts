@@ -1,16 +1,17 @@
 /**
  * A sidecar process for xDS bootstraps: `node dist/proxy/xds/main.js -c bootstrap.json` runs the
  * bundled proxy fed by a control plane (`dynamic_resources.ads_config`), as one process per proxy
- * (the `crossmesh compose` sidecar image runs this; `crossmesh up` runs the same code in process).
+ * (the `crossmesh compose` sidecar image runs this; `crossmesh up` and `crossmesh proxy -c` with a
+ * dynamic bootstrap run the same code in process). The bootstrap is read by the strict loader:
+ * `.yaml`/`.yml` as YAML, any other name as JSON, as Envoy does.
  * SIGTERM or SIGINT drains and exits 0; a bootstrap or configuration problem exits with its
  * MeshError's code (5 for proxy configuration).
  */
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parse } from 'yaml';
 import { formatProblem, MeshError } from '../../errors/index.js';
+import { loadBootstrapFile } from '../config/load.js';
 import { parseLogLevel } from '../server/log.js';
-import { startXdsProxy } from './dynamic.js';
+import { startDynamicProxy } from './dynamic.js';
 
 const USAGE = 'usage: main.js -c <bootstrap.json|yaml> [--log-level <level>]';
 
@@ -32,10 +33,11 @@ export async function runXdsProxyMain(argv: readonly string[], out: (line: strin
     return 2;
   }
   try {
-    const text = readFileSync(file, 'utf8');
-    // JSON is YAML; yaml-cpp reads both the same way, as Envoy does.
-    const bootstrap: unknown = parse(text);
-    const handle = await startXdsProxy(bootstrap, { logLevel: level, log: out });
+    // The strict loader, as `crossmesh proxy -c` uses: both accept and refuse the same bootstraps.
+    const bootstrap = loadBootstrapFile(file, {
+      onWarning: (warning) => out(`${warning.code}: ${warning.message}`),
+    });
+    const handle = await startDynamicProxy(bootstrap, { logLevel: level, log: out });
     const admin = handle.admin();
     out(`xds proxy ready${admin === undefined ? '' : `; admin on ${admin.address}:${admin.port}`}`);
     await new Promise<void>((resolve) => {

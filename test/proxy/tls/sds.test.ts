@@ -178,6 +178,8 @@ function dynamicBootstrap(nodeId: string, cpPort: number): Record<string, unknow
           name: 'xds',
           type: 'STATIC',
           connect_timeout: '1s',
+          // proxy-dynamic: the loader now checks dynamic bootstraps strictly, and gRPC needs HTTP/2.
+          http2_protocol_options: {},
           load_assignment: {
             cluster_name: 'xds',
             endpoints: [
