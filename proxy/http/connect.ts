@@ -24,6 +24,8 @@ export interface UpstreamTlsOptions {
   readonly maxVersion?: tls.SecureVersion;
   /** mTLS (proxy-mtls): SAN matchers of the cluster's validation context. @default - no name check */
   readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
+  /** mTLS (proxy-mtls): told of each handshake and of the error ending an attempt (ssl.* stats). @default - none */
+  readonly onTlsEvent?: (event: 'handshake' | Error) => void;
 }
 
 /** Where and how to connect. */
@@ -72,9 +74,13 @@ export function openConnection(
     socket.setNoDelay(true);
   }
   const timer = setTimeout(() => finish('timeout', 'connect timeout'), target.connectTimeoutMs);
-  const onError = (error: Error) => finish('error', error.message);
+  const onError = (error: Error) => {
+    t?.onTlsEvent?.(error);
+    finish('error', error.message);
+  };
   const onClose = () => finish('error', 'connection closed during connect');
   const onUp = () => {
+    t?.onTlsEvent?.('handshake');
     if (target.keepAliveSeconds !== undefined) socket.setKeepAlive(true, target.keepAliveSeconds * 1000);
     finish(undefined, undefined);
   };

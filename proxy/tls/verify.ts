@@ -63,6 +63,56 @@ export class SslVerifyStats {
   }
 }
 
+/** Envoy's `cluster.<name>.ssl.*` counters: verification plus handshakes and TLS failures. */
+export class UpstreamSslStats extends SslVerifyStats {
+  readonly handshake: Counter;
+  readonly connection_error: Counter;
+
+  constructor(store: StatsStore, prefix: string) {
+    super(store, prefix);
+    this.handshake = store.counter(`${prefix}ssl.handshake`);
+    this.connection_error = store.counter(`${prefix}ssl.connection_error`);
+  }
+}
+
+/** OpenSSL's chain-verification failures, as Node reports them in `error.code`. */
+const CHAIN_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+]);
+
+/** Marks the error {@link upstreamIdentityCheck} returns, so it is not counted twice. */
+const SAN_FAILURE = Symbol('crossmesh.sanFailure');
+
+/**
+ * What an upstream TLS connection attempt reports: `handshake` when it is up, or the error that
+ * ended it. TLS failures count `ssl.connection_error` (chain failures also
+ * `ssl.fail_verify_error`); plain socket errors (refused, reset) are not TLS failures.
+ */
+export function upstreamTlsEvents(stats: UpstreamSslStats): (event: 'handshake' | Error) => void {
+  return (event) => {
+    if (event === 'handshake') {
+      stats.handshake.inc();
+      return;
+    }
+    const code = (event as { code?: unknown }).code;
+    const chain = typeof code === 'string' && CHAIN_ERRORS.has(code);
+    const san = (event as { [SAN_FAILURE]?: boolean })[SAN_FAILURE] === true;
+    const ssl = typeof code === 'string' && code.startsWith('ERR_SSL');
+    if (chain) stats.fail_verify_error.inc();
+    if (chain || san || ssl) stats.connection_error.inc();
+  };
+}
+
 /** The outcome of checking a downstream peer. */
 export type DownstreamVerdict =
   | { readonly ok: true; readonly peer: PeerIdentity | undefined }
@@ -117,6 +167,11 @@ export function upstreamIdentityCheck(
     const peer: PeerIdentity = { ...parseSubjectAltNames(cert.subjectaltname), subject: '' };
     if (san(peer)) return undefined;
     stats?.fail_verify_san.inc();
-    return new Error('upstream certificate: no subject alternative name matches (ssl.fail_verify_san)');
+    return Object.assign(
+      new Error('upstream certificate: no subject alternative name matches (ssl.fail_verify_san)'),
+      {
+        [SAN_FAILURE]: true,
+      },
+    );
   };
 }

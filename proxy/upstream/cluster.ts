@@ -25,7 +25,7 @@ import { parseDuration, parseInt64 } from '../config/values.js';
 import { ClusterStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import { compileSanCheck } from '../tls/san.js';
-import { SslVerifyStats, upstreamIdentityCheck } from '../tls/verify.js';
+import { UpstreamSslStats, upstreamIdentityCheck, upstreamTlsEvents } from '../tls/verify.js';
 import { ResourceManager } from './circuit-breaker.js';
 import { endpointKey, HealthFlag, Host } from './host.js';
 import {
@@ -58,6 +58,8 @@ export interface UpstreamTlsOptions {
    * (counts `cluster.<name>.ssl.fail_verify_san`). @default - no identity check (Envoy's default)
    */
   readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
+  /** mTLS (proxy-mtls): counts `cluster.<name>.ssl.handshake` / `connection_error` / `fail_verify_error`. */
+  readonly onTlsEvent?: (event: 'handshake' | Error) => void;
 }
 
 /** Circuit-breaker limits of one priority (Envoy defaults 1024 / 1024 / 1024 / 3). */
@@ -200,15 +202,10 @@ function parseTls(c: Cluster, path: string, store: StatsStore): UpstreamTlsOptio
   const maxVersion = TLS_VERSIONS[ctx?.tls_params?.tls_maximum_protocol_version ?? 'TLS_AUTO'];
   // mTLS (proxy-mtls): SAN matchers (match_typed_subject_alt_names / match_subject_alt_names).
   const san = compileSanCheck(ctx?.validation_context, `${cp}.validation_context`);
+  const ssl = new UpstreamSslStats(store, `cluster.${String(c.name)}.`);
   return {
-    ...(san === undefined
-      ? {}
-      : {
-          checkServerIdentity: upstreamIdentityCheck(
-            san,
-            new SslVerifyStats(store, `cluster.${String(c.name)}.`),
-          ),
-        }),
+    onTlsEvent: upstreamTlsEvents(ssl),
+    ...(san === undefined ? {} : { checkServerIdentity: upstreamIdentityCheck(san, ssl) }),
     ...(typed?.sni === undefined ? {} : { sni: typed.sni }),
     ...(ca === undefined ? {} : { ca }),
     ...(cert === undefined ? {} : { cert }),

@@ -328,6 +328,7 @@ describe('upstream mTLS', () => {
     // THEN the upstream saw the proxy's client certificate (frontend)
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(`peer URI:${spiffe('frontend')}`);
+    expect(counter(handle, 'cluster.app.ssl.handshake')).toBe(1);
   });
 
   test('an upstream with another SAN is refused: 503 and cluster ssl.fail_verify_san', async () => {
@@ -346,6 +347,34 @@ describe('upstream mTLS', () => {
     expect(res.status).toBe(503);
     await res.text();
     expect(counter(handle, 'cluster.app.ssl.fail_verify_san')).toBeGreaterThan(0);
+    expect(counter(handle, 'cluster.app.ssl.connection_error')).toBe(
+      counter(handle, 'cluster.app.ssl.fail_verify_san'),
+    );
+    expect(counter(handle, 'cluster.app.ssl.handshake')).toBe(0);
+  });
+
+  test('an upstream whose certificate does not chain to trusted_ca is refused: ssl.fail_verify_error', async () => {
+    // GIVEN the cluster trusts another CA than the upstream's
+    const upstream = await mtlsUpstream();
+    const tlsConfig = upstreamTls(spiffe('server'));
+    const typed = (
+      tlsConfig.transport_socket as { typed_config: { common_tls_context: Record<string, unknown> } }
+    ).typed_config.common_tls_context;
+    typed.validation_context = { trusted_ca: { inline_string: other.ca } };
+    const handle = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: ROUTES,
+        clusters: [{ name: 'app', ports: [upstream], extra: tlsConfig }],
+      }),
+    );
+    // WHEN a client calls through the proxy
+    const res = await fetch(`http://127.0.0.1:${ingressPort(handle)}/`);
+    await res.text();
+    // THEN 503, counted as a chain failure and not as a SAN one
+    expect(res.status).toBe(503);
+    expect(counter(handle, 'cluster.app.ssl.fail_verify_error')).toBeGreaterThan(0);
+    expect(counter(handle, 'cluster.app.ssl.fail_verify_san')).toBe(0);
   });
 });
 
