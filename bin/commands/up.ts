@@ -28,9 +28,10 @@ Gateways listen on their declared ports. Prints a table of what runs where, then
 file: route, policy and other edits are pushed live over xDS; a change of services, versions,
 instances, ports or commands needs a restart (it says so and keeps the running mesh).
 
-The bundled proxy does not run every feature yet (no mTLS/SDS, RBAC authorization, retries and
-the other resilience policies, faults, mirrors: see docs/local-mesh.md). crossmesh up serves the
-mesh without them and prints every use it left out; --strict fails instead.
+mTLS runs with a throw-away CA and a certificate per workload made with openssl under
+.crossmesh/certs. The bundled proxy does not run every feature yet (request mirroring, for one):
+crossmesh up asks it at start which features it refuses (docs/local-mesh.md), serves the mesh
+without them and prints every use it left out; --strict fails instead.
 
 The proxies run inside this process by default (fast to start, light); --isolate-proxies runs each
 as its own process (proxy/xds/main.ts), so a proxy that crashes takes only itself down.
