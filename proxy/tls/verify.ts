@@ -54,9 +54,12 @@ export class SslVerifyStats {
   readonly fail_verify_no_cert: Counter;
   readonly fail_verify_error: Counter;
   readonly fail_verify_san: Counter;
+  /** Connections accepted without a client certificate (it was asked for, not required). */
+  readonly no_certificate: Counter;
 
   /** `prefix` is `listener.<address>.` or `cluster.<name>.`. */
   constructor(store: StatsStore, prefix: string) {
+    this.no_certificate = store.counter(`${prefix}ssl.no_certificate`);
     this.fail_verify_no_cert = store.counter(`${prefix}ssl.fail_verify_no_cert`);
     this.fail_verify_error = store.counter(`${prefix}ssl.fail_verify_error`);
     this.fail_verify_san = store.counter(`${prefix}ssl.fail_verify_san`);
@@ -135,6 +138,7 @@ export function verifyDownstreamPeer(
       stats?.fail_verify_no_cert.inc();
       return { ok: false, reason: 'no_cert', detail: 'no client certificate' };
     }
+    stats?.no_certificate.inc();
     return { ok: true, peer: undefined };
   }
   if (policy.verifyChain && !socket.authorized) {

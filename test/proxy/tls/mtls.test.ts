@@ -258,6 +258,52 @@ describe('permissive mTLS (tls_inspector, a TLS chain and a plaintext chain)', (
   });
 });
 
+describe('optional client certificates (trusted_ca without require_client_certificate)', () => {
+  const closer = new Closer();
+  afterAll(() => closer.closeAll());
+
+  test('no certificate is accepted (ssl.no_certificate); an untrusted one is still refused', async () => {
+    // GIVEN a listener that asks for, but does not require, a client certificate
+    const app = await httpUpstream(closer, 'app');
+    const handle = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: ROUTES,
+        clusters: [{ name: 'app', ports: [app.port] }],
+        listenerExtra: { stat_prefix: 'optional' },
+        filterChainExtra: {
+          transport_socket: {
+            name: 'envoy.transport_sockets.tls',
+            typed_config: {
+              '@type': DOWNSTREAM,
+              common_tls_context: {
+                tls_certificates: [
+                  {
+                    certificate_chain: { inline_string: pki.cert('server') },
+                    private_key: { inline_string: pki.key('server') },
+                  },
+                ],
+                validation_context: { trusted_ca: { inline_string: pki.ca } },
+              },
+            },
+          },
+        },
+      }),
+    );
+    const port = ingressPort(handle);
+    // WHEN a client without a certificate, one with a trusted one and one with a foreign one call
+    const none = await get(port, {});
+    const trusted = await get(port, { cert: pki.cert('frontend'), key: pki.key('frontend') });
+    const foreign = await get(port, { cert: other.cert('frontend'), key: other.key('frontend') });
+    // THEN the first two are served; the foreign certificate is refused
+    expect(none).toEqual({ status: 200, body: 'app GET /hello' });
+    expect(trusted).toEqual({ status: 200, body: 'app GET /hello' });
+    expect(foreign).toHaveProperty('error');
+    expect(counter(handle, 'listener.optional.ssl.no_certificate')).toBe(1);
+    expect(counter(handle, 'listener.optional.ssl.fail_verify_error')).toBe(1);
+  });
+});
+
 describe('upstream mTLS', () => {
   const closer = new Closer();
 
