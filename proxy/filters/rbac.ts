@@ -16,7 +16,9 @@
  *   details `rbac_access_denied_matched_policy[<policy>|none]` and no response flag, as in Envoy.
  *   Stats: `http.<stat_prefix>.rbac.<rules_stat_prefix>allowed` / `denied`.
  *
- * Policies compile once into closures; a request allocates nothing but its match input.
+ * The `matcher` form (Envoy's generic matcher API) is compiled by rbac-matcher.ts and wins over
+ * `rules` when both are set, as in Envoy. Policies compile once into closures; a request
+ * allocates nothing but its match input.
  */
 import { BlockList, isIP } from 'node:net';
 import { MeshError } from '../../errors/index.js';
