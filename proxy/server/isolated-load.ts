@@ -30,10 +30,11 @@ interface WorkerError {
   readonly problems?: readonly Problem[];
 }
 
-// CommonJS, evaluated in the worker: registers tsx when the sources run untranspiled, then loads.
+// Evaluated in the worker (valid as CommonJS and as ESM, whichever the parent's flags imply):
+// registers tsx when the sources run untranspiled, then loads.
 const WORKER_SOURCE = `
-const { parentPort, workerData: d } = require('node:worker_threads');
 (async () => {
+  const { parentPort, workerData: d } = await import('node:worker_threads');
   try {
     if (d.tsx) (await import(d.tsx)).register();
     const m = await import(d.loader);
@@ -57,6 +58,8 @@ export async function loadBootstrapIsolated(request: LoadRequest): Promise<Boots
   if (!existsSync(fileURLToPath(loader))) return loadInProcess(request);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
+    // The parent's flags (--input-type, --cpu-prof...) are not the loader's business.
+    execArgv: [],
     workerData: {
       loader: loader.href,
       tsx: dev ? import.meta.resolve('tsx/esm/api') : undefined,
