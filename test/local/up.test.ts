@@ -4,8 +4,8 @@
  * proxies fed by the real control plane, all on loopback; requests go in through the gateway.
  * Nothing is stood in. The test changes two things in a temp copy of the mesh: the gateway's
  * port (a free port it picks, never a fixed one) and each command's `cwd` (the example's
- * directory, as the file now lives elsewhere). What the bundled proxy cannot run yet (mTLS,
- * RBAC, retries...) is left out by `up` and listed (checked below).
+ * directory, as the file now lives elsewhere). mTLS and RBAC run on the sidecars; whatever the
+ * bundled proxy still refuses is left out by `up` and listed (checked below).
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
