@@ -15,7 +15,7 @@
 import { MeshError } from '../../errors/index.js';
 import type { FractionalPercent, HttpFault } from '../config/envoy.js';
 import { parseDuration } from '../config/values.js';
-import { getHeader } from '../http/headers.js';
+import { getHeader, type HeaderList } from '../http/headers.js';
 import { compileHeaderMatcher, type HeaderPredicate } from '../router/matchers.js';
 import type { Counter, Gauge, StatsStore } from '../stats/store.js';
 import type { FilterCallbacks, FilterRequest, HttpFilter } from './filter.js';
@@ -47,6 +47,13 @@ function denominatorOf(p: FractionalPercent | undefined): number {
   return DENOMINATOR[p?.denominator ?? 'HUNDRED'] ?? 100;
 }
 
+/** True when some request header is an `x-envoy-fault-*` header. */
+function hasFaultHeader(headers: HeaderList): boolean {
+  for (let i = 0; i < headers.length; i += 2)
+    if ((headers[i] as string).startsWith('x-envoy-fault-')) return true;
+  return false;
+}
+
 /** A non-negative integer from a header, or undefined when absent or malformed. */
 function headerInt(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d{1,9}$/.test(value.trim())) return undefined;
@@ -62,6 +69,8 @@ export class FaultFilter implements HttpFilter {
   private readonly matchers: readonly HeaderPredicate[];
   private readonly upstreamCluster: string | undefined;
   private readonly maxActive: number;
+  /** Every configured fault is header-controlled (nothing happens without x-envoy-fault-* headers). */
+  private readonly headerOnly: boolean;
   private active = 0;
   private readonly stats: {
     readonly delays: Counter;
@@ -154,6 +163,12 @@ export class FaultFilter implements HttpFilter {
     this.matchers = (config.headers ?? []).map((m, i) => compileHeaderMatcher(m, `${path}.headers[${i}]`));
     this.upstreamCluster = config.upstream_cluster === '' ? undefined : config.upstream_cluster;
     this.maxActive = config.max_active_faults ?? Number.POSITIVE_INFINITY;
+    this.headerOnly =
+      (this.delay === undefined || this.delay.fixedMs === undefined) &&
+      (this.abort === undefined ||
+        (this.abort.fromHeader &&
+          this.abort.httpStatus === undefined &&
+          this.abort.grpcStatus === undefined));
     const p = `http.${statPrefix}.fault.`;
     this.stats = {
       delays: store.counter(`${p}delays_injected`),
@@ -216,6 +231,8 @@ export class FaultFilter implements HttpFilter {
       const input = { authority: '', path: '', method: '', scheme: '', headers: request.headers };
       for (const m of this.matchers) if (!m(input)) return 'continue';
     }
+    // Header-controlled faults need x-envoy-fault-* headers: one scan rules them out (hot path).
+    if (this.headerOnly && !hasFaultHeader(request.headers)) return 'continue';
     const delay = this.delayMs(request);
     const abortNow = delay === undefined ? this.abortWith(request) : undefined;
     if (delay === undefined && abortNow === undefined) return 'continue';

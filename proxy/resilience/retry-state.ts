@@ -45,6 +45,14 @@ export type AttemptOutcome =
 /** The verdict on a finished attempt. */
 export type RetryDecision = 'retry' | 'no' | 'limit';
 
+const NO_OVERRIDES: { readonly routeMs?: number; readonly perTryMs?: number } = Object.freeze({});
+
+/** True when some header is an `x-envoy-*` one: a single scan saves the lookups (hot path). */
+function hasEnvoyHeader(headers: HeaderList): boolean {
+  for (let i = 0; i < headers.length; i += 2) if ((headers[i] as string).startsWith('x-envoy-')) return true;
+  return false;
+}
+
 /** Parses the conditions of an `x-envoy-retry-on` style header, keeping only known ones. */
 function headerConditions(value: string | undefined, known: ReadonlySet<string>): string[] {
   if (value === undefined) return [];
@@ -83,7 +91,7 @@ export class RetryState {
     random: () => number = Math.random,
   ): RetryState | undefined {
     let effective = policy;
-    if (honourHeaders) {
+    if (honourHeaders && hasEnvoyHeader(headers)) {
       const on = getHeader(headers, 'x-envoy-retry-on');
       const grpcOn = getHeader(headers, 'x-envoy-retry-grpc-on');
       const max = getHeader(headers, 'x-envoy-max-retries');
@@ -134,6 +142,7 @@ export class RetryState {
  * removed): the route timeout and per-try timeout overrides, or undefined when absent/malformed.
  */
 export function timeoutOverrides(headers: HeaderList): { routeMs?: number; perTryMs?: number } {
+  if (!hasEnvoyHeader(headers)) return NO_OVERRIDES;
   const out: { routeMs?: number; perTryMs?: number } = {};
   const rt = getHeader(headers, 'x-envoy-upstream-rq-timeout-ms');
   if (rt !== undefined) {

@@ -129,7 +129,10 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
   current: Attempt<H> | undefined;
   /** True once a response head went downstream. */
   committed = false;
-  private body: Buffer[] | undefined = [];
+  /** Body kept for replay (created on the first chunk). */
+  private body: Buffer[] | undefined;
+  /** False once the body outgrew the buffer (or without a retry policy): nothing is replayed. */
+  private replayable: boolean;
   private bodyBytes = 0;
   private ended = false;
   private trailers: HeaderList | undefined;
@@ -147,7 +150,7 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
     private readonly options: RetryingOptions,
     firstHost: H,
   ) {
-    if (options.retry === undefined) this.body = undefined;
+    this.replayable = options.retry !== undefined;
     this.launch(firstHost);
   }
 
@@ -168,6 +171,7 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
       // The body outgrew the buffer during the back-off: this is the last attempt; read on.
       this.blocked = false;
       this.body = undefined;
+      this.replayable = false;
       this.driver.downstream.onDrain();
     }
   }
@@ -261,7 +265,7 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
       return 'no';
     }
     // Part of the body was sent and not kept: it cannot be replayed.
-    if (this.body === undefined && !this.blocked && this.bodyBytes > 0) return 'no';
+    if (!this.replayable && this.bodyBytes > 0) return 'no';
     const res = this.cluster.retryResources;
     if (res !== undefined) {
       const s = this.cluster.stats;
@@ -305,7 +309,8 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
 
   writeData(chunk: Buffer): boolean {
     this.bodyBytes += chunk.length;
-    if (this.body !== undefined) {
+    if (this.replayable) {
+      if (this.body === undefined) this.body = [];
       this.body.push(chunk);
       if (this.bodyBytes > this.options.bufferLimitBytes) {
         if (this.current === undefined) {
@@ -315,6 +320,7 @@ export class RetryingUpstream<H extends AttemptHost> implements UpstreamRequest 
         }
         // Too big to replay: later failures are not retried (Envoy: retry_or_shadow_abandoned).
         this.body = undefined;
+        this.replayable = false;
       }
     }
     const req = this.current?.request;

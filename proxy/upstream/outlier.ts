@@ -206,10 +206,11 @@ export class OutlierDetector {
 
   /** Reports a local-origin event (connect failure, timeout, reset, or a successful connection). */
   reportLocalOrigin(host: Host, result: LocalOriginResult): void {
+    // Issue 6: the engine reports every successful connection; unsplit, that is a no-op (hot path).
+    if (result === 'success' && !this.s.splitLocal) return;
     const st = this.state(host);
     if (!this.s.splitLocal) {
       // Envoy maps local-origin errors onto HTTP codes (connect failure/reset → 503, timeout → 504).
-      if (result === 'success') return;
       st.requests++;
       st.failures++;
       this.on5xx(host, st, true);
