@@ -94,7 +94,19 @@ Exit codes: 0 rendered, 1 invalid mesh or file, 2 usage or unknown target,
     const mesh = await loadMesh(file);
     const target = await load();
     if (target.notice !== undefined) io.stderr.write(`NOTICE: ${target.notice}\n`);
-    const result = renderWithTarget(target, mesh, options, { allowDrop: values['allow-drop'] });
+    let result: ReturnType<typeof renderWithTarget>;
+    try {
+      result = renderWithTarget(target, mesh, options, { allowDrop: values['allow-drop'] });
+    } catch (error) {
+      // The uses are listed by the error; say how to go on, as a first-time user rendering the
+      // example for App Mesh or Traffic Director lands here.
+      if (error instanceof MeshError && error.code === 'TARGET_E_UNSUPPORTED') {
+        io.stderr.write(
+          `target ${target.name} cannot express every feature this mesh uses; --allow-drop renders without them (each dropped use is printed)\n`,
+        );
+      }
+      throw error;
+    }
     for (const d of result.dropped) {
       io.stderr.write(`warning: dropped ${d.path}: ${d.feature} (${target.name}: ${d.reason})\n`);
     }

@@ -107,6 +107,7 @@ describe('crossmesh render', () => {
       expect(refused.stderr).toContain('services.web.routes[0].fault.abort');
       expect(refused.stderr).toContain('services.web.routes[0].mirror');
       expect(refused.stderr).toContain('[TARGET_E_UNSUPPORTED]');
+      expect(refused.stderr).toContain('--allow-drop renders without them');
       expect(dropped.stderr).toContain(
         'warning: dropped services.web.routes[0].fault.abort: route.fault.abort',
       );
