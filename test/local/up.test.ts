@@ -55,11 +55,18 @@ function writeMesh(weights: [number, number], extra: (doc: MeshDoc) => void = ()
   writeFileSync(meshFile, stringify(doc));
 }
 
+/** What failed requests answered (status and the start of the body), for the failure message. */
+const failures: string[] = [];
+
 async function shop(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; catalog?: string; payments?: string }> {
-  const response = await fetch(`http://127.0.0.1:${gatewayPort}/`, { headers });
+  const response = await fetch(`http://127.0.0.1:${gatewayPort}/`, { headers }).catch((error: Error) => {
+    failures.push(`fetch failed: ${error.message}`);
+    throw error;
+  });
   const text = await response.text();
+  if (response.status !== 200) failures.push(`${response.status}: ${text.slice(0, 300)}`);
   // A proxy's own error answer (e.g. 503 "upstream connect error") is not JSON: keep its status.
   if (!(response.headers.get('content-type') ?? '').includes('json')) return { status: response.status };
   const body = JSON.parse(text) as { catalog?: { version?: string }; payments?: { version?: string } };
@@ -184,6 +191,7 @@ describe('crossmesh up: the shop', () => {
 
   test('live change under load: a new split is seen within 2 s and no request fails', async () => {
     // GIVEN traffic flowing through the gateway (4 concurrent loops)
+    failures.length = 0;
     let stop = false;
     let failed = 0;
     let sent = 0;
@@ -211,7 +219,7 @@ describe('crossmesh up: the shop', () => {
     await Promise.all(loops);
     expect(window.v2).toBeGreaterThanOrEqual(13);
     expect(windowStart - changedAt).toBeLessThan(2000);
-    expect(failed + window.failed).toBe(0);
+    expect(failed + window.failed, failures.join('\n')).toBe(0);
     // AND the frontend sidecar applied it in place (route tables re-pointed, nothing re-bound)
     const frontend = mesh.proxies.get('sidecar/frontend/v1/0');
     expect(frontend?.inPlaceUpdates()).toBeGreaterThanOrEqual(1);
