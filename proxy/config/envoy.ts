@@ -361,6 +361,14 @@ export interface HttpConnectionManager {
     | 'APPEND_FORWARD'
     | 'SANITIZE_SET'
     | 'ALWAYS_FORWARD_ONLY';
+  /** What an x-forwarded-client-cert element carries besides By and Hash. @default - nothing */
+  readonly set_current_client_cert_details?: {
+    readonly subject?: boolean;
+    readonly cert?: boolean;
+    readonly chain?: boolean;
+    readonly dns?: boolean;
+    readonly uri?: boolean;
+  };
   readonly upgrade_configs?: readonly UpgradeConfig[];
   /** BoolValue. @default - false */
   readonly normalize_path?: boolean;

@@ -223,6 +223,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     xff_num_trusted_hops: S,
     generate_request_id: S,
     preserve_external_request_id: S,
+    forward_client_cert_details: note('x-forwarded-client-cert; SANITIZE (remove) when unset, as in Envoy'),
+    set_current_client_cert_details: S,
     upgrade_configs: S,
     max_request_headers_kb: S,
   },
@@ -307,6 +309,8 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     max_program_size: ignored('deprecated in Envoy; no program-size limit applies'),
   },
   'envoy.type.v3.Int64Range': all('start end'),
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.SetCurrentClientCertDetails':
+    all('subject uri dns'),
   // RBAC (proxy-mtls): proxy/filters/rbac.ts
   'envoy.extensions.filters.http.rbac.v3.RBAC': {
     rules: S,

@@ -69,6 +69,11 @@ export interface HcmSettings {
   /** Trusted proxies in front of us (Envoy's xff_num_trusted_hops). */
   readonly xffNumTrustedHops: number;
   /**
+   * proxy-mtls: x-forwarded-client-cert handling (proxy/tls/xfcc.ts). @default - the header is left
+   * as it came (the listener always sets Envoy's default, SANITIZE)
+   */
+  readonly forwardClientCert?: (headers: HeaderList, connection: object) => void;
+  /**
    * Issue 6: request body bytes kept so a retry can replay them (Envoy: the listener's
    * per_connection_buffer_limit_bytes). @default - 1 MiB
    */
@@ -290,6 +295,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
       this.swept = true;
       hcm.sweeper.add(this);
     }
+    // proxy-mtls: x-forwarded-client-cert before anything reads or forwards it.
+    s.forwardClientCert?.(headers, this.conn);
     // Forwarding headers as Envoy sets them (HCM docs, "HTTP header manipulation").
     if (s.useRemoteAddress) {
       const xff = getHeader(headers, 'x-forwarded-for');

@@ -25,6 +25,7 @@ import type { StatsStore } from '../stats/store.js';
 // mTLS (proxy-mtls): client certificates are judged after the handshake; the peer rides on ConnectionInfo.
 import type { PeerIdentity, WithPeer } from '../tls/san.js';
 import { asksForCertificate, SslVerifyStats, verifyDownstreamPeer } from '../tls/verify.js';
+import { compileXfcc } from '../tls/xfcc.js';
 import type { EngineClusterManager } from './contracts.js';
 import { type H1CodecOptions, H1DownstreamConnection } from './h1-downstream.js';
 import { H2Downstream } from './h2-downstream.js';
@@ -282,6 +283,8 @@ export class ListenerRuntime {
       streamIdleTimeoutMs: parseDuration(c.stream_idle_timeout, 300_000),
       requestTimeoutMs: parseDuration(c.request_timeout, 0),
       xffNumTrustedHops: c.xff_num_trusted_hops ?? 0,
+      // proxy-mtls: x-forwarded-client-cert (SANITIZE unless configured, as in Envoy).
+      forwardClientCert: compileXfcc(c.forward_client_cert_details, c.set_current_client_cert_details),
       // Issue 6: the retry replay buffer follows the listener's buffer limit, as in Envoy.
       requestBufferLimitBytes: this.config.per_connection_buffer_limit_bytes ?? 1024 * 1024,
       maxStreamDurationMs: parseDuration(c.common_http_protocol_options?.max_stream_duration, 0),
@@ -484,8 +487,9 @@ export class ListenerRuntime {
       local: localAddress.includes(':') ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`,
       tls: chain.tls !== undefined,
       sni,
-      // mTLS (proxy-mtls): the verified client certificate, for RBAC principals.
+      // mTLS (proxy-mtls): the verified client certificate, for RBAC principals and XFCC.
       peer,
+      localUri: chain.tls?.localUri,
     };
     if (h2 || h.codec === 'HTTP2') {
       h.h2.accept(socket, info, initial);

@@ -3,10 +3,12 @@
  * and Envoy's filter-chain selection by SNI (`server_names`: exact names first, then the longest
  * `*.suffix` wildcard, then chains without server_names).
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { MeshError } from '../../errors/index.js';
 import type { CommonTlsContext, DataSource, DownstreamTlsContext, TlsParameters } from '../config/envoy.js';
+import { parseSubjectAltNames } from '../tls/san.js';
 // mTLS (proxy-mtls): client-certificate policy (trusted_ca, require_client_certificate, SAN matchers).
 import { compilePeerPolicy, type PeerPolicy } from '../tls/verify.js';
 
@@ -74,6 +76,8 @@ export interface DownstreamTls {
   readonly requireClientCertificate: boolean;
   /** mTLS (proxy-mtls): how the client certificate is judged after the handshake (proxy/tls/verify.ts). */
   readonly peer: PeerPolicy;
+  /** mTLS (proxy-mtls): our certificate's first URI SAN (x-forwarded-client-cert `By`). */
+  readonly localUri: string | undefined;
 }
 
 /** Builds the secure context of a DownstreamTlsContext. */
@@ -139,6 +143,7 @@ export function compileDownstreamTls(ctx: DownstreamTlsContext, path: string): D
       ctx.require_client_certificate === true,
       `${cp}.validation_context`,
     ),
+    localUri: parseSubjectAltNames(new X509Certificate(cert[0] as Buffer).subjectAltName).uris[0],
   };
 }
 

@@ -25,12 +25,17 @@ export interface PeerIdentity {
   readonly ips: readonly string[];
   /** Subject, in OpenSSL's one-line form (`CN=...`), as Envoy's RBAC falls back to it. */
   readonly subject: string;
+  /** SHA-256 of the certificate, lowercase hex (x-forwarded-client-cert `Hash`). @default - none */
+  readonly hash?: string;
 }
 
-/** SAN kinds as Envoy names them. */
-export type SanType = 'URI' | 'DNS' | 'EMAIL' | 'IP_ADDRESS';
+/** The SAN lists of a {@link PeerIdentity}. */
+type SanKind = 'uris' | 'dns' | 'emails' | 'ips';
 
-const KINDS: Readonly<Record<string, keyof Omit<PeerIdentity, 'subject'>>> = {
+/** Only the SAN lists of a peer. */
+export type SanLists = Pick<PeerIdentity, SanKind>;
+
+const KINDS: Readonly<Record<string, SanKind>> = {
   URI: 'uris',
   DNS: 'dns',
   email: 'emails',
@@ -42,7 +47,7 @@ const KINDS: Readonly<Record<string, keyof Omit<PeerIdentity, 'subject'>>> = {
  * value containing a comma or quote as a JSON string (`DNS:"a,b"`), so a plain split on `, ` is
  * not safe.
  */
-export function parseSubjectAltNames(text: string | undefined): Omit<PeerIdentity, 'subject'> {
+export function parseSubjectAltNames(text: string | undefined): SanLists {
   const out = { uris: [] as string[], dns: [] as string[], emails: [] as string[], ips: [] as string[] };
   if (text === undefined || text === '') return out;
   let i = 0;
@@ -81,6 +86,7 @@ export function peerIdentityOf(cert: X509Certificate | undefined): PeerIdentity 
     ...parseSubjectAltNames(cert.subjectAltName),
     // X509Certificate.subject is one `key=value` per line; Envoy prints RFC 2253 (`CN=x,O=y`).
     subject: cert.subject.split('\n').reverse().join(','),
+    hash: cert.fingerprint256.replaceAll(':', '').toLowerCase(),
   };
 }
 
@@ -88,13 +94,13 @@ export function peerIdentityOf(cert: X509Certificate | undefined): PeerIdentity 
 export type SanCheck = (peer: PeerIdentity) => boolean;
 
 interface CompiledSan {
-  readonly kinds: readonly (keyof Omit<PeerIdentity, 'subject'>)[];
+  readonly kinds: readonly SanKind[];
   readonly match: StringPredicate;
   /** The exact DNS name, for wildcard certificates. */
   readonly exactDns: string | undefined;
 }
 
-const TYPED: Readonly<Record<string, keyof Omit<PeerIdentity, 'subject'>>> = {
+const TYPED: Readonly<Record<string, SanKind>> = {
   URI: 'uris',
   DNS: 'dns',
   EMAIL: 'emails',
@@ -155,12 +161,7 @@ export function compileSanCheck(
     );
 }
 
-function sanMatcher(
-  kinds: readonly (keyof Omit<PeerIdentity, 'subject'>)[],
-  m: StringMatcher,
-  path: string,
-  dns: boolean,
-): CompiledSan {
+function sanMatcher(kinds: readonly SanKind[], m: StringMatcher, path: string, dns: boolean): CompiledSan {
   return {
     kinds,
     match: compileStringMatcher(m, path),
@@ -175,6 +176,8 @@ function sanMatcher(
  */
 export interface WithPeer {
   readonly peer?: PeerIdentity | undefined;
+  /** URI SAN of our own certificate on this connection (x-forwarded-client-cert `By`). */
+  readonly localUri?: string | undefined;
 }
 
 /** The verified peer of a downstream connection, if it presented a certificate. */
