@@ -29,9 +29,9 @@ file: route, policy and other edits are pushed live over xDS; a change of servic
 instances, ports or commands needs a restart (it says so and keeps the running mesh).
 
 mTLS runs with a throw-away CA and a certificate per workload made with openssl under
-.crossmesh/certs. The bundled proxy does not run every feature yet (request mirroring, for one):
-crossmesh up asks it at start which features it refuses (docs/local-mesh.md), serves the mesh
-without them and prints every use it left out; --strict fails instead.
+.crossmesh/certs. Should the bundled proxy refuse a feature the mesh uses, crossmesh up finds out
+at start by asking it (docs/local-mesh.md), serves the mesh without it and prints every use it
+left out; --strict fails instead.
 
 The proxies run inside this process by default (fast to start, light); --isolate-proxies runs each
 as its own process (proxy/xds/main.ts), so a proxy that crashes takes only itself down.

@@ -310,6 +310,18 @@ function checkRoutes(
           `a static cluster: ${known}`,
         );
       }
+      // proxy-dynamic: Envoy validates mirror clusters too ("route: unknown shadow cluster").
+      (action.request_mirror_policies ?? []).forEach((m, n) => {
+        if (validate && !clusters.has(m.cluster)) {
+          invalid(
+            problems,
+            `${routePath}.request_mirror_policies[${n}].cluster`,
+            `unknown shadow cluster '${m.cluster}'`,
+            m.cluster,
+            `a static cluster: ${known}`,
+          );
+        }
+      });
       const weighted = action.weighted_clusters;
       if (weighted === undefined) return;
       let total = 0;

@@ -359,6 +359,11 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.core.v3.CidrRange': all('address_prefix prefix_len'),
   'envoy.config.route.v3.RouteAction': {
     cluster: S,
+    request_mirror_policies: {
+      status: 'supported',
+      issue: 7,
+      note: 'copies sent once the request is received whole (body up to the buffer limit), fire and forget, host with -shadow; upgrades are not mirrored',
+    },
     weighted_clusters: S,
     cluster_not_found_response_code: S,
     cluster_header: S,
@@ -429,6 +434,11 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   },
   'envoy.type.v3.HttpStatus': all('code'),
   'envoy.type.v3.TokenBucket': all('max_tokens tokens_per_fill fill_interval'),
+  'envoy.config.route.v3.RouteAction.RequestMirrorPolicy': {
+    cluster: { status: 'supported', issue: 7 },
+    runtime_fraction: { status: 'supported', issue: 7, note: 'default_value; absent mirrors every request' },
+    trace_sampled: ignored('no tracing'),
+  },
   'envoy.config.core.v3.RuntimeFractionalPercent': {
     default_value: S,
     runtime_key: RUNTIME_KEY_IGNORED,

@@ -18,6 +18,9 @@ import type {
   VirtualHost,
 } from '../config/envoy.js';
 import { parseDuration } from '../config/values.js';
+// proxy-dynamic: request mirroring (the policy type and Envoy's FractionalPercent reading).
+import type { MirrorPolicy } from '../filters/mirror.js';
+import { fractionOf } from '../filters/percent.js';
 import type { HeaderList } from '../http/headers.js';
 import { combineInto, to53, XXH_OUT, xxHash64String } from '../upstream/hash.js';
 import { applyChain, HeaderMutation } from './header-mutation.js';
@@ -377,6 +380,8 @@ interface RouteCore {
   readonly autoHostRewrite: boolean;
   readonly hostRewriteHeader: string | undefined;
   readonly typedPerFilterConfig: Readonly<Record<string, unknown>>;
+  /** proxy-dynamic: `request_mirror_policies` (proxy/filters/mirror.ts sends the copies). */
+  readonly mirrorPolicies: readonly MirrorPolicy[];
 }
 
 const hashAcc = new Uint32Array(2);
@@ -418,6 +423,11 @@ export class CompiledRoute {
    */
   readonly hasRequestMutations: boolean;
   readonly hasResponseMutations: boolean;
+  /**
+   * `request_mirror_policies`, compiled (empty for none). (Added by proxy-dynamic: the pipeline
+   * hands them to proxy/filters/mirror.ts.)
+   */
+  readonly mirrorPolicies: readonly MirrorPolicy[];
   private readonly core: RouteCore;
   private readonly requestChain: readonly HeaderMutation[];
   private readonly responseChain: readonly HeaderMutation[];
@@ -447,6 +457,7 @@ export class CompiledRoute {
     this.responseChain = responseChain;
     this.hasRequestMutations = requestChain.length > 0;
     this.hasResponseMutations = responseChain.length > 0;
+    this.mirrorPolicies = core.mirrorPolicies;
   }
 
   /** Applies request header mutations of every level (most specific first unless configured otherwise). */
@@ -688,9 +699,6 @@ function compileRoute(route: Route, path: string, lv: Levels): CompiledRouteEntr
   const mostSpecificWins = lv.rc.most_specific_header_mutations_wins === true;
   const a: RouteAction | undefined = route.route;
   const ap = `${path}.route`;
-  if (a?.request_mirror_policies !== undefined && a.request_mirror_policies.length > 0) {
-    throw unsupported(`${ap}.request_mirror_policies`, 'route.request_mirror_policies');
-  }
   const timeoutMs = durationMs(a?.timeout, `${ap}.timeout`) ?? DEFAULT_TIMEOUT_MS;
   const upgrades = new Map<string, boolean>();
   for (const u of a?.upgrade_configs ?? []) upgrades.set(u.upgrade_type.toLowerCase(), u.enabled !== false);
@@ -726,6 +734,15 @@ function compileRoute(route: Route, path: string, lv: Levels): CompiledRouteEntr
       ...(lv.vh.typed_per_filter_config ?? {}),
       ...(route.typed_per_filter_config ?? {}),
     },
+    // proxy-dynamic: mirrors; runtime_fraction absent means every request, as in Envoy.
+    mirrorPolicies: (a?.request_mirror_policies ?? []).map((m, i) => ({
+      cluster: m.cluster,
+      fraction: fractionOf(
+        m.runtime_fraction?.default_value,
+        1,
+        `${ap}.request_mirror_policies[${i}].runtime_fraction.default_value`,
+      ),
+    })),
   };
   if (a !== undefined) {
     const hostRewrites = [
@@ -1032,6 +1049,7 @@ const TLS_REDIRECT_ROUTE = new CompiledRoute(
     autoHostRewrite: false,
     hostRewriteHeader: undefined,
     typedPerFilterConfig: {},
+    mirrorPolicies: [],
   },
   [],
   [],

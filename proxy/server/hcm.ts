@@ -15,6 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ResponseFlag, type ResponseFlagName } from '../accesslog/flags.js';
 import type { FormatContext } from '../accesslog/substitution.js';
+// proxy-dynamic: request_mirror_policies.
+import { RequestMirror } from '../filters/mirror.js';
 import { guarded } from '../http/guard.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from '../http/headers.js';
 import type {
@@ -542,6 +544,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
         upstreamFirst ? upstreamMax : downLeft,
       );
     }
+    // proxy-dynamic: request_mirror_policies; the copies (proxy/filters/mirror.ts) go out once the
+    // request is whole and never affect this one.
+    if (route.mirrorPolicies.length > 0 && this.meta.upgrade === undefined) {
+      this.startMirror(route, path, authority, timeoutMs);
+    }
     if (this.meta.expectContinue) {
       // Envoy answers 100 Continue itself and does not forward Expect (proxy_100_continue off).
       removeHeader(headers, 'expect');
@@ -579,6 +586,33 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.dispatch(entry, path, authority);
     if (this.queuedBody !== undefined || this.requestEnded) this.flushHeldBody();
   }
+
+  /** proxy-dynamic: starts mirroring this request (body seen so far included). */
+  private startMirror(route: CompiledRoute, path: string, authority: string, timeoutMs: number): void {
+    const hcm = this.hcm;
+    const mirror = RequestMirror.start(
+      route.mirrorPolicies,
+      {
+        method: this.head.method,
+        path,
+        authority,
+        scheme: this.head.scheme,
+        headers: this.head.headers,
+        timeoutMs,
+      },
+      {
+        clusters: hcm.clusters,
+        pools: hcm.pools,
+        bufferLimitBytes: hcm.settings.requestBufferLimitBytes ?? 1024 * 1024,
+      },
+    );
+    if (mirror === undefined) return;
+    for (const chunk of this.queuedBody ?? []) mirror.data(chunk);
+    if (this.requestEnded) mirror.end();
+    else this.mirror = mirror;
+  }
+  /** proxy-dynamic: the mirror of this request until the request has been received whole. */
+  private mirror: RequestMirror | undefined;
 
   /** Issue 6: sends body that arrived while a filter held the request (a fault delay). */
   private flushHeldBody(): void {
@@ -745,7 +779,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   // ---- request body from downstream ----
 
   onRequestData(chunk: Buffer, fresh = true): void {
-    if (fresh) this.bytesReceived += chunk.length;
+    if (fresh) {
+      this.bytesReceived += chunk.length;
+      // proxy-dynamic: each body chunk reaches the mirror once, when it arrives.
+      this.mirror?.data(chunk);
+    }
     if (this.deadline !== 0) this.touch();
     if (this.awaitingPool) {
       if (this.queuedBody === undefined) this.queuedBody = [];
@@ -769,6 +807,9 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
 
   onRequestEnd(trailers: HeaderList | undefined): void {
     this.requestEnded = true;
+    // proxy-dynamic: the request is whole: the mirror copies go out.
+    this.mirror?.end();
+    this.mirror = undefined;
     this.requestEndMs = performance.now();
     if (this.done) return;
     if (this.requestDeadline !== 0) {
@@ -784,6 +825,9 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   }
 
   onAbort(): void {
+    // proxy-dynamic: a request cut short is not mirrored.
+    this.mirror?.abort();
+    this.mirror = undefined;
     if (this.done) return;
     this.hcm.stats.downstream_rq_rx_reset.inc();
     this.upstream?.abort();

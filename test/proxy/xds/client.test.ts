@@ -103,7 +103,7 @@ describe('XdsClient', () => {
   });
 
   test('a state the bundled proxy cannot run is NACKed, reported, and the last good state stays', async () => {
-    // GIVEN the kitchen sink's web sidecar (request mirroring: not in the bundled proxy's subset)
+    // GIVEN the kitchen sink's web sidecar (a tcp_proxy access_log: not in the bundled proxy's subset)
     const { port, output } = await controlPlane(kitchenSinkMesh('off'), 'static');
     const sidecar = output.proxies.find((p) => p.id === 'sidecar/web/v1/0');
     const { base } = readDynamicBootstrap(sidecar?.bootstrap);
