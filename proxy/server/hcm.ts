@@ -847,7 +847,12 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     this.status = status;
     this.firstByteMs = performance.now();
     (this.clusterStats as ClusterStats).recordResponse(status);
-    headers.push('x-envoy-upstream-service-time', String(Math.round(this.firstByteMs - this.upstreamStart)));
+    // Set, not appended: behind another Envoy-style hop the upstream's own value is replaced, as Envoy does.
+    setHeader(
+      headers,
+      'x-envoy-upstream-service-time',
+      String(Math.round(this.firstByteMs - this.upstreamStart)),
+    );
     if (this.setCookie !== undefined) headers.push('set-cookie', this.setCookie);
     const route = this.route;
     if (route?.hasResponseMutations === true) route.applyResponseHeaders(headers, this.formatContext());

@@ -76,6 +76,31 @@ describe('proxy routing end to end', () => {
     expect(seen?.headers['x-envoy-expected-rq-timeout-ms']).toBe('15000');
   });
 
+  test('x-envoy-upstream-service-time is replaced, not appended, behind another proxy hop', async () => {
+    // GIVEN an upstream that already answers with the header (as a sidecar behind a gateway does)
+    const up = await httpUpstream(closer, 'hop', (_req, res) => {
+      res.setHeader('x-envoy-upstream-service-time', '999');
+      res.end('ok');
+    });
+    const proxy = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: {
+          name: 'local',
+          virtual_hosts: [
+            { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'hop' } }] },
+          ],
+        },
+        clusters: [{ name: 'hop', ports: [up.port] }],
+      }),
+    );
+    // WHEN
+    const res = await request(ingressPort(proxy), { path: '/' });
+    // THEN one value, this hop's own
+    expect(res.headers['x-envoy-upstream-service-time']).toMatch(/^\d+$/);
+    expect(res.headers['x-envoy-upstream-service-time']).not.toBe('999');
+  });
+
   test('selects the virtual host by domain, with and without a port', async () => {
     // GIVEN
     const { port } = await twoServiceProxy();
