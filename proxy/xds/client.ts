@@ -63,14 +63,18 @@ export interface XdsNode {
   readonly locality?: Resource;
 }
 
-/** A JSON value as a `google.protobuf.Value` in proto-loader's object form (what the stream writes). */
+/**
+ * A JSON value as a `google.protobuf.Value` in proto-loader's object form (what the stream writes).
+ * The well-known types come from protobufjs's built-in definitions, whose field names are
+ * camelCase whatever `keepCase` says (snake_case keys would be dropped silently).
+ */
 function structValue(value: unknown): Record<string, unknown> {
-  if (value === null || value === undefined) return { null_value: 'NULL_VALUE' };
-  if (typeof value === 'number') return { number_value: value };
-  if (typeof value === 'string') return { string_value: value };
-  if (typeof value === 'boolean') return { bool_value: value };
-  if (Array.isArray(value)) return { list_value: { values: value.map(structValue) } };
-  return { struct_value: struct(value as Record<string, unknown>) };
+  if (value === null || value === undefined) return { nullValue: 'NULL_VALUE' };
+  if (typeof value === 'number') return { numberValue: value };
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (Array.isArray(value)) return { listValue: { values: value.map(structValue) } };
+  return { structValue: struct(value as Record<string, unknown>) };
 }
 
 /** A JSON object as a `google.protobuf.Struct` in proto-loader's object form. */
