@@ -3,7 +3,7 @@
  * (proxy/xds/main.ts), everything real on loopback, as in up.test.ts (same temp copy of the mesh:
  * a free gateway port, commands run from the example's directory).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mesh?.stop();
+  // Logs, certificates and state: about 1 MB a run, left behind by every run otherwise.
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('crossmesh up --isolate-proxies', () => {
