@@ -193,6 +193,12 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
     // AND the last good configuration keeps serving
     expect(await call(port)).toMatchObject({ status: 200, body: 'green GET /', routes: 'v2' });
     expect(stderr).toMatch(/NACK RDS/);
+
+    // WHEN it gets SIGTERM
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    // THEN it drains, closes its xDS stream and exits 0
+    expect(await exited).toBe(0);
   }, 60_000);
 });
 
@@ -236,5 +242,25 @@ describe('the corpus dynamic bootstrap (examples__dynamic-config-cp__envoy.yaml)
     expect(await call(port, '/x')).toMatchObject({ status: 200, body: 'service GET /x', routes: 'cp' });
     expect(looked).toContain('go-control-plane');
     expect(proxy.admin()?.port).toBeGreaterThan(0);
+  });
+
+  test('with no control plane answering, start-up fails naming the node and the address it tried', async () => {
+    // GIVEN the same config pointing at a port nothing listens on
+    const idle = new XdsServer(new SnapshotCache());
+    const { port } = await idle.listen('127.0.0.1', 0);
+    await idle.close();
+    const text = readFileSync(new URL('examples__dynamic-config-cp__envoy.yaml', CORPUS), 'utf8')
+      .replace('port_value: 18000', `port_value: ${port}`)
+      .replace('port_value: 19000', 'port_value: 0');
+    // WHEN started with a short readiness wait
+    const starting = startDynamicProxy(loadBootstrap(text), {
+      logLevel: 'off',
+      readyTimeoutMs: 300,
+      dnsLookup: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    // THEN it gives up with a MeshError naming the node and the control plane address
+    await expect(starting).rejects.toThrow(
+      `test-id: no configuration it can run arrived from 127.0.0.1:${port}`,
+    );
   });
 });
