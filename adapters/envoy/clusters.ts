@@ -33,8 +33,14 @@ export function h2Options(): Json {
 }
 
 function healthCheck(check: HealthCheck, protocol: Protocol, host: string): Json {
+  const interval = envoyDuration(check.interval ?? '5s');
   const timing: Json = {
-    interval: envoyDuration(check.interval ?? '5s'),
+    interval,
+    // The model's interval holds whether or not the cluster carries traffic, as on App Mesh and
+    // Traffic Director. Envoy would otherwise check an idle cluster only every 60 s: a host
+    // whose first check ran before its service listened (crossmesh up starts the proxies first)
+    // stayed failed for a minute in `crossmesh status`.
+    no_traffic_interval: interval,
     timeout: envoyDuration(check.timeout ?? '2s'),
     healthy_threshold: check.healthyThreshold ?? 2,
     unhealthy_threshold: check.unhealthyThreshold ?? 3,

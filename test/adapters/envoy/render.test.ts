@@ -333,7 +333,13 @@ describe('renderEnvoy', () => {
     expect(named(clusters, 'api|v1')).toMatchObject({
       type: 'EDS',
       lb_policy: 'RING_HASH',
-      health_checks: [{ http_health_check: { path: '/healthz', host: 'api.sink.internal' }, interval: '2s' }],
+      health_checks: [
+        {
+          http_health_check: { path: '/healthz', host: 'api.sink.internal' },
+          interval: '2s',
+          no_traffic_interval: '2s',
+        },
+      ],
       outlier_detection: { consecutive_5xx: 3 },
       circuit_breakers: {
         thresholds: [{ max_connections: 100, max_pending_requests: 10, max_requests: 50, max_retries: 3 }],
