@@ -143,7 +143,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
       status: 'supported',
       issue: 7,
       values: ['GRPC', 'DELTA_GRPC'],
-      note: 'DELTA_GRPC is fetched with state-of-the-world ADS (StreamAggregatedResources: the same resources; the control plane must serve it too, as Istio and go-control-plane do)',
+      note: 'GRPC: state-of-the-world ADS; DELTA_GRPC: incremental ADS (DeltaAggregatedResources)',
     },
     transport_api_version: { status: 'supported', issue: 7, values: ['V3'] },
     grpc_services: {

@@ -28,6 +28,8 @@ export interface DynamicBootstrap {
   readonly server: string;
   /** The node sent on the ADS stream. */
   readonly node: XdsNode;
+  /** `ads_config.api_type`: GRPC is state of the world, DELTA_GRPC incremental. */
+  readonly protocol: 'sotw' | 'delta';
   /** `ads_config.set_node_on_first_message_only`. */
   readonly nodeOnFirstMessageOnly: boolean;
   /** The ADS cluster's discovery type, to know whether `server`'s host needs resolving. */
@@ -101,6 +103,7 @@ export function dynamicParts(bootstrap: Bootstrap): DynamicBootstrap {
       ...(node.metadata === undefined ? {} : { metadata: node.metadata }),
       ...(node.locality === undefined ? {} : { locality: node.locality as Resource }),
     },
+    protocol: ads?.api_type === 'DELTA_GRPC' ? 'delta' : 'sotw',
     nodeOnFirstMessageOnly: ads?.set_node_on_first_message_only === true,
     clusterType: cluster.type === 'STRICT_DNS' ? 'STRICT_DNS' : 'STATIC',
   };

@@ -1,5 +1,7 @@
 /**
- * The proxy's xDS client: state-of-the-world ADS over one gRPC stream, as Envoy speaks it.
+ * The proxy's xDS client: ADS over one gRPC stream, as Envoy speaks it: state of the world
+ * (api_type GRPC) or incremental (DELTA_GRPC: only changed and removed resources travel, and a
+ * reconnect says which versions it holds).
  *
  * - Subscribes to every listener (LDS) and cluster (CDS), then by name to the route
  *   configurations the listeners name (RDS), the endpoints the EDS clusters need (EDS) and the
@@ -100,6 +102,11 @@ export interface XdsClientOptions {
   readonly apply: (state: XdsState) => void | Promise<void>;
   /** Longest a listener or cluster waits for its routes or endpoints before applying without. @default - 1000 ms */
   readonly warmingTimeoutMs?: number;
+  /**
+   * The ADS variant: `sotw` (StreamAggregatedResources, api_type GRPC) or `delta`
+   * (DeltaAggregatedResources, api_type DELTA_GRPC: only changes travel). @default - `sotw`
+   */
+  readonly protocol?: 'sotw' | 'delta';
   /** Diagnostics (connects, NACKs sent, reconnects). @default - none */
   readonly log?: (line: string) => void;
 }
@@ -121,6 +128,22 @@ interface TypeState {
   names: string[];
   /** Accepted resources by name. */
   resources: Map<string, Resource>;
+  /** Delta: the version of each accepted resource (sent back as initial_resource_versions). */
+  versions: Map<string, string>;
+  /** Delta: this stream has had its first request for the type. */
+  opened: boolean;
+}
+
+interface WireDeltaResponse {
+  readonly system_version_info: string;
+  readonly type_url: string;
+  readonly nonce: string;
+  readonly resources: readonly {
+    readonly name: string;
+    readonly version: string;
+    readonly resource: { readonly type_url: string; readonly value: Buffer } | null;
+  }[];
+  readonly removed_resources: readonly string[];
 }
 
 interface WireResponse {
@@ -130,7 +153,11 @@ interface WireResponse {
   readonly resources: readonly { readonly type_url: string; readonly value: Buffer }[];
 }
 
-type AdsStub = { StreamAggregatedResources(): ClientDuplexStream<unknown, WireResponse>; close(): void };
+type AdsStub = {
+  StreamAggregatedResources(): ClientDuplexStream<unknown, WireResponse>;
+  DeltaAggregatedResources(): ClientDuplexStream<unknown, WireDeltaResponse>;
+  close(): void;
+};
 
 /** Decodes an `Any` into canonical proto3 JSON with proto field names. */
 function decode(any: { type_url: string; value: Buffer }): Resource {
@@ -207,10 +234,13 @@ export function sdsNames(resources: Iterable<Resource>): string[] {
 export class XdsClient {
   readonly #options: XdsClientOptions;
   readonly #types = new Map<XdsType, TypeState>(
-    ORDER.map((t) => [t, { version: '', nonce: '', names: [], resources: new Map() }]),
+    ORDER.map((t) => [
+      t,
+      { version: '', nonce: '', names: [], resources: new Map(), versions: new Map(), opened: false },
+    ]),
   );
   #stub: AdsStub | undefined;
-  #call: ClientDuplexStream<unknown, WireResponse> | undefined;
+  #call: ClientDuplexStream<unknown, WireResponse | WireDeltaResponse> | undefined;
   #first = true;
   #closed = false;
   #backoffMs = 250;
@@ -254,11 +284,19 @@ export class XdsClient {
   #connect(): void {
     if (this.#closed || this.#stub === undefined) return;
     this.#first = true;
-    const call = this.#stub.StreamAggregatedResources();
+    const delta = this.#options.protocol === 'delta';
+    for (const t of this.#types.values()) t.opened = false;
+    const call: ClientDuplexStream<unknown, WireResponse | WireDeltaResponse> = delta
+      ? this.#stub.DeltaAggregatedResources()
+      : this.#stub.StreamAggregatedResources();
     this.#call = call;
-    call.on('data', (response: WireResponse) => {
+    call.on('data', (response: WireResponse | WireDeltaResponse) => {
       this.#queue = this.#queue
-        .then(() => this.#onResponse(response))
+        .then(() =>
+          delta
+            ? this.#onDeltaResponse(response as WireDeltaResponse)
+            : this.#onResponse(response as WireResponse),
+        )
         .catch((error: unknown) => {
           this.#options.log?.(`xds: internal error handling a response: ${String(error)}`);
         });
@@ -276,12 +314,15 @@ export class XdsClient {
     // Initial subscriptions, with the versions we hold after a reconnect (as Envoy does).
     for (const type of ORDER) {
       const t = this.#types.get(type) as TypeState;
-      if (type === XDS.cluster || type === XDS.listener || t.names.length > 0)
-        this.#send(type, t.version, '', t.names);
+      if (type === XDS.cluster || type === XDS.listener || t.names.length > 0) {
+        if (delta) this.#openDelta(type, t);
+        else this.#send(type, t.version, '', t.names);
+      }
     }
   }
 
-  #send(type: XdsType, version: string, nonce: string, names: readonly string[], error?: string): void {
+  /** Writes one request; the node goes on the stream's first (or, if so configured, on every one). */
+  #write(request: Record<string, unknown>): void {
     const node = this.#options.node;
     this.#call?.write({
       ...(this.#first || this.#options.nodeOnFirstMessageOnly === false
@@ -294,13 +335,38 @@ export class XdsClient {
             },
           }
         : {}),
+      ...request,
+    });
+    this.#first = false;
+  }
+
+  #send(type: XdsType, version: string, nonce: string, names: readonly string[], error?: string): void {
+    this.#write({
       type_url: type,
       version_info: version,
       response_nonce: nonce,
       resource_names: names,
       ...(error === undefined ? {} : { error_detail: { code: 3, message: error } }),
     });
-    this.#first = false;
+  }
+
+  /**
+   * Delta: the first request of a type on this stream: its names (none: every resource, for
+   * listeners and clusters) and the versions already held, so only changes come back.
+   */
+  #openDelta(type: XdsType, t: TypeState): void {
+    t.opened = true;
+    this.#write({
+      type_url: type,
+      resource_names_subscribe: t.names,
+      initial_resource_versions: Object.fromEntries(t.versions),
+    });
+  }
+
+  /** ACK of the response last received for a type. */
+  #ack(type: XdsType, t: TypeState): void {
+    if (this.#options.protocol === 'delta') this.#write({ type_url: type, response_nonce: t.nonce });
+    else this.#send(type, t.version, t.nonce, t.names);
   }
 
   async #onResponse(response: WireResponse): Promise<void> {
@@ -324,10 +390,57 @@ export class XdsClient {
       this.#nack(type, t, error);
       return;
     }
+    await this.#accept(type, t, next, response.version_info, t.versions);
+  }
+
+  /**
+   * Delta: a response carries only what changed (and what was removed); applied on a copy of the
+   * resources held, validated and applied as a whole exactly as a state-of-the-world response.
+   */
+  async #onDeltaResponse(response: WireDeltaResponse): Promise<void> {
+    const type = response.type_url as XdsType;
+    const t = this.#types.get(type);
+    if (t === undefined) return;
+    this.#backoffMs = 250;
+    t.nonce = response.nonce;
+    const next = new Map(t.resources);
+    const versions = new Map(t.versions);
+    for (const name of response.removed_resources ?? []) {
+      next.delete(name);
+      versions.delete(name);
+    }
+    try {
+      for (const r of response.resources ?? []) {
+        if (r.resource === null) continue;
+        const json = decode(r.resource);
+        const name = r.name || nameOf(type, json);
+        next.set(
+          name,
+          validateEnvoyResource(type, json, { path: `${SHORT[type]}[${JSON.stringify(name)}]` }) as Resource,
+        );
+        versions.set(name, r.version);
+      }
+    } catch (error) {
+      this.#nack(type, t, error);
+      return;
+    }
+    await this.#accept(type, t, next, response.system_version_info, versions);
+  }
+
+  /** Takes a validated resource set for a type: subscriptions follow, then the state is applied, then ACK (or NACK and undo). */
+  async #accept(
+    type: XdsType,
+    t: TypeState,
+    next: Map<string, Resource>,
+    version: string,
+    versions: Map<string, string>,
+  ): Promise<void> {
     const previous = t.resources;
     const previousVersion = t.version;
+    const previousVersions = t.versions;
     t.resources = next;
-    t.version = response.version_info;
+    t.version = version;
+    t.versions = versions;
     // New names to subscribe to follow from clusters and listeners.
     if (type === XDS.cluster) this.#resubscribe(XDS.endpoint, edsNames(next.values()));
     if (type === XDS.listener) this.#resubscribe(XDS.route, rdsNames(next.values()));
@@ -337,10 +450,11 @@ export class XdsClient {
     } catch (error) {
       t.resources = previous;
       t.version = previousVersion;
+      t.versions = previousVersions;
       this.#nack(type, t, error);
       return;
     }
-    this.#send(type, t.version, t.nonce, t.names);
+    this.#ack(type, t);
   }
 
   #nack(type: XdsType, t: TypeState, error: unknown): void {
@@ -350,16 +464,37 @@ export class XdsClient {
         : String(error);
     this.nacks.push({ type: SHORT[type], nonce: t.nonce, message });
     this.#options.log?.(`xds: NACK ${SHORT[type]}: ${message}`);
-    this.#send(type, t.version, t.nonce, t.names, message);
+    if (this.#options.protocol === 'delta') {
+      this.#write({ type_url: type, response_nonce: t.nonce, error_detail: { code: 3, message } });
+    } else this.#send(type, t.version, t.nonce, t.names, message);
   }
 
   #resubscribe(type: XdsType, names: string[]): void {
     const t = this.#types.get(type) as TypeState;
     if (names.join('\n') === t.names.join('\n')) return;
+    const before = t.names;
     t.names = names;
     // Dropped names are forgotten now: SotW responses list only what is asked for.
-    for (const name of [...t.resources.keys()]) if (!names.includes(name)) t.resources.delete(name);
-    this.#send(type, t.version, t.nonce, names);
+    for (const name of [...t.resources.keys()]) {
+      if (!names.includes(name)) {
+        t.resources.delete(name);
+        t.versions.delete(name);
+      }
+    }
+    if (this.#options.protocol !== 'delta') {
+      this.#send(type, t.version, t.nonce, names);
+      return;
+    }
+    // Delta: the first request for the type, or only the difference.
+    if (!t.opened) {
+      if (names.length > 0) this.#openDelta(type, t);
+      return;
+    }
+    this.#write({
+      type_url: type,
+      resource_names_subscribe: names.filter((n) => !before.includes(n)),
+      resource_names_unsubscribe: before.filter((n) => !names.includes(n)),
+    });
   }
 
   /** Secrets the accepted listeners and clusters fetch over ADS. */

@@ -99,6 +99,7 @@ export async function startDynamicProxy(
     server,
     node,
     nodeOnFirstMessageOnly: parts.nodeOnFirstMessageOnly,
+    protocol: parts.protocol,
     ...(options.log === undefined ? {} : { log: options.log }),
     apply: async (state) => {
       // Compare without the admin block: only a change in listeners, routes or clusters counts.

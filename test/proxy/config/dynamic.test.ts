@@ -75,6 +75,7 @@ describe('dynamic_resources', () => {
     expect(parts.server).toBe('cp:18000');
     expect(parts.clusterType).toBe('STRICT_DNS');
     expect(parts.nodeOnFirstMessageOnly).toBe(true);
+    expect(parts.protocol).toBe('sotw');
     expect(parts.node).toEqual({
       id: 'n1',
       cluster: 'c1',

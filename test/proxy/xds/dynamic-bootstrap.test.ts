@@ -202,6 +202,88 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
   }, 60_000);
 });
 
+describe('api_type DELTA_GRPC', () => {
+  const closer = new Closer();
+  afterAll(() => closer.closeAll());
+
+  test('fetches over incremental ADS: serves, follows changes, NACKs a bad push and keeps the last good config', async () => {
+    // GIVEN a control plane recording which ADS variant each stream uses, serving node "delta"
+    const blue = await httpUpstream(closer, 'blue');
+    const green = await httpUpstream(closer, 'green');
+    const cache = new SnapshotCache();
+    cache.setSnapshot('delta', snapshot(blue.port, routes('main', 'app', 'v1')));
+    const kinds: string[] = [];
+    const server = new XdsServer(cache, { onStreamOpen: (stream) => kinds.push(stream.kind) });
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    const bootstrap = loadBootstrap(
+      JSON.stringify({
+        node: { id: 'delta', cluster: 'delta' },
+        dynamic_resources: {
+          ads_config: {
+            api_type: 'DELTA_GRPC',
+            transport_api_version: 'V3',
+            grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }],
+          },
+          lds_config: ADS,
+          cds_config: ADS,
+        },
+        static_resources: {
+          clusters: [
+            {
+              name: 'xds',
+              connect_timeout: '1s',
+              http2_protocol_options: {},
+              load_assignment: {
+                cluster_name: 'xds',
+                endpoints: [
+                  {
+                    lb_endpoints: [
+                      {
+                        endpoint: {
+                          address: { socket_address: { address: '127.0.0.1', port_value: cp.port } },
+                        },
+                      },
+                    ],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      }),
+      { format: 'json' },
+    );
+    // WHEN the proxy starts from it
+    const proxy = await startDynamicProxy(bootstrap, { logLevel: 'off' });
+    closer.add(() => proxy.close());
+    const port = proxy.runtime()?.listeners.get('ingress')?.port ?? 0;
+    // THEN it speaks delta, and serves what it received
+    expect(kinds).toEqual(['delta']);
+    expect(await call(port)).toMatchObject({ status: 200, body: 'blue GET /', routes: 'v1' });
+    // WHEN only the endpoints change
+    const swaps = proxy.swaps();
+    cache.setSnapshot('delta', snapshot(green.port, routes('main', 'app', 'v1')));
+    // THEN the change arrives and applies in place
+    await expect.poll(async () => (await call(port)).body, { timeout: 5000 }).toBe('green GET /');
+    expect(proxy.swaps()).toBe(swaps);
+    // WHEN a route to a missing cluster is pushed
+    cache.setSnapshot('delta', snapshot(green.port, routes('main', 'missing', 'v2')));
+    // THEN it is NACKed and the last good configuration keeps serving
+    await expect
+      .poll(() => server.status().nodes.find((n) => n.id === 'delta')?.lastNack?.message ?? '', {
+        timeout: 5000,
+      })
+      .toMatch(/missing/);
+    expect(await call(port)).toMatchObject({ status: 200, body: 'green GET /', routes: 'v1' });
+    // WHEN a good configuration follows
+    cache.setSnapshot('delta', snapshot(blue.port, routes('main', 'app', 'v3')));
+    // THEN it is taken
+    await expect.poll(async () => (await call(port)).routes, { timeout: 5000 }).toBe('v3');
+    expect((await call(port)).body).toBe('blue GET /');
+  });
+});
+
 describe('the corpus dynamic bootstrap (examples__dynamic-config-cp__envoy.yaml)', () => {
   const closer = new Closer();
   let proxy: XdsProxyHandle | undefined;
