@@ -155,4 +155,42 @@ describe('XdsClient', () => {
       .toContain('"weight":70');
     expect(server.status().nodes[0]).toMatchObject({ id: 'sidecar/frontend/v1/0', connected: true });
   });
+
+  test('delta (DELTA_GRPC): a coherent state, and after a restart only what changed comes back, the rest kept', async () => {
+    // GIVEN a client speaking incremental ADS to the shop's control plane
+    const first = await controlPlane(shopMesh({ runnable: true }));
+    const states: XdsState[] = [];
+    client = new XdsClient({
+      server: `127.0.0.1:${first.port}`,
+      node: { id: 'sidecar/frontend/v1/0' },
+      protocol: 'delta',
+      apply: (s) => void states.push(s),
+    });
+    client.start();
+    await client.ready();
+    // THEN the same coherent state as over SotW arrives (listeners, named routes and endpoints)
+    const initial = states.at(-1) as XdsState;
+    expect([...initial.listeners.keys()]).toEqual(['inbound|8080', 'outbound']);
+    expect([...initial.routes.keys()].sort()).toEqual(['inbound|8080', 'outbound']);
+    expect([...initial.endpoints.keys()]).toContain('payments|v1');
+    // WHEN the control plane restarts on the same port with a new split
+    await server?.close();
+    const publisher = new MeshPublisher();
+    const sent: { type: string; names: readonly string[] }[] = [];
+    server = new XdsServer(publisher.cache, {
+      onResponse: (_s, type, _v, names) => sent.push({ type, names }),
+    });
+    await server.listen('127.0.0.1', first.port);
+    publisher.publish(render(shopMesh({ runnable: true, catalogWeights: [30, 70] }), first.port));
+    // THEN the client reconnects saying what it holds, gets the new split, and keeps everything else
+    await expect
+      .poll(() => JSON.stringify(weightsOf(states.at(-1) as XdsState)), { timeout: 10_000 })
+      .toContain('"weight":70');
+    const after = states.at(-1) as XdsState;
+    expect([...after.listeners.keys()]).toEqual(['inbound|8080', 'outbound']);
+    expect([...after.endpoints.keys()].sort()).toEqual([...initial.endpoints.keys()].sort());
+    expect(after.clusters.size).toBe(initial.clusters.size);
+    // AND the restarted control plane sent only the changed route configuration
+    expect(sent.flatMap((r) => r.names)).toEqual(['outbound']);
+  });
 });
