@@ -193,6 +193,26 @@ describe('request_mirror_policies', () => {
     await expect.poll(() => shadow.length).toBe(before + 1);
   });
 
+  test('a request over HTTP/2 (h2c) is mirrored with its body and the shadow host', async () => {
+    // GIVEN an h2c client of the proxy
+    const before = shadow.length;
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    closer.add(() => session.close());
+    // WHEN it POSTs to the mirrored route
+    const status = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/all/h2', ':authority': 'shop:81' });
+      stream.on('response', (headers) => resolve(Number(headers[':status'])));
+      stream.on('error', reject);
+      stream.resume();
+      stream.end('over h2');
+    });
+    // THEN the caller gets the primary's answer and the shadow a copy over HTTP/1.1
+    expect(status).toBe(200);
+    await expect.poll(() => shadow.length).toBe(before + 1);
+    expect(shadow.at(-1)).toMatchObject({ method: 'POST', url: '/all/h2', body: 'over h2' });
+    expect(shadow.at(-1)?.headers.host).toBe('shop-shadow:81');
+  });
+
   test('a mirror to a cluster that does not exist is refused at load, naming it', () => {
     // GIVEN a static route config whose mirror names an unknown cluster
     const json = bootstrapJson({
