@@ -213,6 +213,20 @@ describe('request_mirror_policies', () => {
     expect(shadow.at(-1)?.headers.host).toBe('shop-shadow:81');
   });
 
+  test('a body over the buffer limit (1 MiB) goes to the primary whole and is not mirrored', async () => {
+    // GIVEN the mirrored route and a 1.5 MiB body
+    const before = shadow.length;
+    const body = 'x'.repeat(1536 * 1024);
+    // WHEN it is POSTed
+    const res = await request(port, { method: 'POST', path: '/all/big', body });
+    // THEN the primary got all of it, and the shadow (after a later small request) only the small one
+    expect(res.status).toBe(200);
+    expect(primary.at(-1)?.body.length).toBe(body.length);
+    await request(port, { path: '/all/after' });
+    await expect.poll(() => shadow.length).toBe(before + 1);
+    expect(shadow.at(-1)?.url).toBe('/all/after');
+  });
+
   test('a mirror to a cluster that does not exist is refused at load, naming it', () => {
     // GIVEN a static route config whose mirror names an unknown cluster
     const json = bootstrapJson({
