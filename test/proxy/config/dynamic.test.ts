@@ -109,28 +109,33 @@ describe('dynamic_resources', () => {
   test.each([
     [
       'REST',
-      (b: { dynamic_resources: Json }) => void (ads(b).api_type = 'REST'),
+      (b: { dynamic_resources: Json }) => {
+        ads(b).api_type = 'REST';
+      },
       'PROXY_E_UNSUPPORTED',
       'dynamic_resources.ads_config.api_type',
     ],
     [
       'a path config source',
-      (b: { dynamic_resources: Json }) =>
-        void (b.dynamic_resources.lds_config = { path_config_source: { path: '/etc/lds.yaml' } }),
+      (b: { dynamic_resources: Json }) => {
+        b.dynamic_resources.lds_config = { path_config_source: { path: '/etc/lds.yaml' } };
+      },
       'PROXY_E_UNSUPPORTED',
       'dynamic_resources.lds_config.path_config_source',
     ],
     [
       'google_grpc',
-      (b: { dynamic_resources: Json }) =>
-        void (ads(b).grpc_services = [{ google_grpc: { target_uri: 'cp:1', stat_prefix: 'x' } }]),
+      (b: { dynamic_resources: Json }) => {
+        ads(b).grpc_services = [{ google_grpc: { target_uri: 'cp:1', stat_prefix: 'x' } }];
+      },
       'PROXY_E_UNSUPPORTED',
       'dynamic_resources.ads_config.grpc_services[0].google_grpc',
     ],
     [
       'V2 resources',
-      (b: { dynamic_resources: Json }) =>
-        void ((b.dynamic_resources.cds_config as Json).resource_api_version = 'V2'),
+      (b: { dynamic_resources: Json }) => {
+        (b.dynamic_resources.cds_config as Json).resource_api_version = 'V2';
+      },
       'PROXY_E_UNSUPPORTED',
       'dynamic_resources.cds_config.resource_api_version',
     ],
@@ -142,18 +147,20 @@ describe('dynamic_resources', () => {
     ],
     [
       'an unknown ADS cluster',
-      (b: { dynamic_resources: Json }) =>
-        void (ads(b).grpc_services = [{ envoy_grpc: { cluster_name: 'nope' } }]),
+      (b: { dynamic_resources: Json }) => {
+        ads(b).grpc_services = [{ envoy_grpc: { cluster_name: 'nope' } }];
+      },
       'PROXY_E_INVALID',
       'dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name',
     ],
     [
       'two gRPC services',
-      (b: { dynamic_resources: Json }) =>
-        void (ads(b).grpc_services = [
+      (b: { dynamic_resources: Json }) => {
+        ads(b).grpc_services = [
           { envoy_grpc: { cluster_name: 'xds' } },
           { envoy_grpc: { cluster_name: 'xds' } },
-        ]),
+        ];
+      },
       'PROXY_E_INVALID',
       'dynamic_resources.ads_config.grpc_services',
     ],
@@ -173,17 +180,25 @@ describe('dynamic_resources', () => {
       'PROXY_E_INVALID',
       '.typed_extension_protocol_options',
     ],
-    ['of type LOGICAL_DNS', (xds: Json) => void (xds.type = 'LOGICAL_DNS'), 'PROXY_E_UNSUPPORTED', '.type'],
+    [
+      'of type LOGICAL_DNS',
+      (xds: Json) => {
+        xds.type = 'LOGICAL_DNS';
+      },
+      'PROXY_E_UNSUPPORTED',
+      '.type',
+    ],
     [
       'with TLS',
-      (xds: Json) =>
-        void (xds.transport_socket = {
+      (xds: Json) => {
+        xds.transport_socket = {
           name: 'envoy.transport_sockets.tls',
           typed_config: {
             '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
             sni: 'cp',
           },
-        }),
+        };
+      },
       'PROXY_E_UNSUPPORTED',
       '.transport_socket',
     ],
