@@ -241,7 +241,7 @@ export class HttpConnectionManager implements HttpStreamFactory {
 }
 
 /** One request through the pipeline. */
-class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
+class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, AttemptDriver<EngineHost> {
   /** Sweeper deadline: stream idle or whole-request timeout, whichever comes first. */
   deadline = 0;
   private requestDeadline = 0;
@@ -652,47 +652,14 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     hashKey: number | bigint | undefined,
   ): void {
     const cs = cluster.stats;
-    const driver: AttemptDriver<EngineHost> = {
-      downstream: this,
-      chooseHost: (excluded, selectionRetries) =>
-        cluster.chooseHost({
-          ...(hashKey === undefined ? {} : { hashKey }),
-          ...(excluded === undefined ? {} : { excluded: excluded as Set<never>, selectionRetries }),
-        }),
-      startAttempt: (host, callbacks) => {
-        if (this.host !== undefined) this.releaseHost();
-        this.host = host;
-        this.pickedHost = host;
-        this.accountAttempt(cs, host);
-        return this.dispatch(this.hcm.pools.get(cluster, host) as ResolvedPool, path, authority, callbacks);
-      },
-      onFinalPerTryTimeout: () => {
-        this.host?.stats.rq_timeout.inc();
-        this.releaseHost();
-        if (this.status === 0) {
-          this.localReply(
-            504,
-            'upstream request timeout',
-            'upstream_per_try_timeout',
-            'UpstreamRequestTimeout',
-          );
-        } else {
-          // The response had started: it is cut short, as Envoy resets the stream.
-          this.addFlag('UpstreamRequestTimeout');
-          this.sink.reset();
-          this.finish();
-        }
-      },
-      addFlag: (flag) => this.addFlag(flag),
-      onNoHealthyUpstream: () => {
-        this.releaseHost();
-        cs.upstream_cx_none_healthy.inc();
-        this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
-      },
-    };
+    // The stream is its own retry driver (no per-request closures): these are what attempts need.
+    this.attemptCluster = cluster;
+    this.attemptPath = path;
+    this.attemptAuthority = authority;
+    this.attemptHashKey = hashKey;
     const resources = cluster.resources;
-    this.retrying = new RetryingUpstream(
-      driver,
+    this.retrying = new RetryingUpstream<EngineHost>(
+      this,
       {
         stats: cs,
         retryResources:
@@ -716,6 +683,55 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
   }
   private queuedBody: Buffer[] | undefined;
   private queuedTrailers: HeaderList | undefined;
+
+  // ---- issue 6: AttemptDriver, for the retry loop (proxy/resilience/retrying-upstream.ts) ----
+
+  private attemptCluster: EngineCluster | undefined;
+  private attemptPath = '';
+  private attemptAuthority = '';
+  private attemptHashKey: number | bigint | undefined;
+
+  /** The retry loop hands the committed attempt's events to the stream itself. */
+  get downstream(): UpstreamCallbacks {
+    return this;
+  }
+
+  chooseHost(excluded: Set<EngineHost> | undefined, selectionRetries: number): EngineHost | undefined {
+    const hashKey = this.attemptHashKey;
+    return (this.attemptCluster as EngineCluster).chooseHost({
+      ...(hashKey === undefined ? {} : { hashKey }),
+      ...(excluded === undefined ? {} : { excluded: excluded as Set<never>, selectionRetries }),
+    });
+  }
+
+  startAttempt(host: EngineHost, callbacks: UpstreamCallbacks): UpstreamRequest {
+    const cluster = this.attemptCluster as EngineCluster;
+    if (this.host !== undefined) this.releaseHost();
+    this.host = host;
+    this.pickedHost = host;
+    this.accountAttempt(cluster.stats, host);
+    const entry = this.hcm.pools.get(cluster, host) as ResolvedPool;
+    return this.dispatch(entry, this.attemptPath, this.attemptAuthority, callbacks);
+  }
+
+  onFinalPerTryTimeout(): void {
+    this.host?.stats.rq_timeout.inc();
+    this.releaseHost();
+    if (this.status === 0) {
+      this.localReply(504, 'upstream request timeout', 'upstream_per_try_timeout', 'UpstreamRequestTimeout');
+    } else {
+      // The response had started: it is cut short, as Envoy resets the stream.
+      this.addFlag('UpstreamRequestTimeout');
+      this.sink.reset();
+      this.finish();
+    }
+  }
+
+  onNoHealthyUpstream(): void {
+    this.releaseHost();
+    this.clusterStats?.upstream_cx_none_healthy.inc();
+    this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
+  }
 
   /** Sends the request on an HTTP/1.1 pool or an HTTP/2 session. */
   private dispatch(
@@ -1031,7 +1047,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable {
     if (extra !== undefined) headers.push(...extra);
   }
 
-  private addFlag(flag: ResponseFlagName): void {
+  /** Sets a response flag (also the retry loop's, for URX). */
+  addFlag(flag: ResponseFlagName): void {
     this.flags |= ResponseFlag[flag];
   }
 
