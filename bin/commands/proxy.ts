@@ -39,8 +39,9 @@ Options:
 
 A bootstrap with dynamic_resources (ADS: lds_config and cds_config \`ads: {}\`, ads_config naming
 a static HTTP/2 cluster) takes its listeners, routes, clusters, endpoints and secrets from that
-control plane, starts once a first complete configuration arrives, applies updates live and NACKs
-what it cannot run (the last good configuration keeps serving).
+control plane, starts once a first complete configuration arrives (waiting for the control plane
+as long as it takes, with a line every 10 s), applies updates live and NACKs what it cannot run
+(the last good configuration keeps serving).
 
 Signals: SIGTERM and SIGINT drain (stop accepting, finish in-flight requests, close idle
 keep-alive connections) and exit 0.
@@ -227,6 +228,8 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
     logWrite: write,
     ...(args.logLevel === 'off' ? {} : { log: write }),
     drainTimeoutMs: args.drainTimeS * 1000,
+    // As Envoy, wait for the control plane for good (the proxy may start first); a line every 10 s.
+    readyTimeoutMs: Number.POSITIVE_INFINITY,
     onQuit: () => {
       void handle.close().then(() => exit(EXIT.ok));
     },

@@ -135,7 +135,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     initial_fetch_timeout: {
       status: 'ignored',
       issue: 7,
-      note: 'the proxy serves once a first complete LDS + CDS state arrives (giving up after 10 s); a listener or cluster waits at most 1 s for its routes or endpoints',
+      note: 'the proxy serves once a first complete LDS + CDS state arrives (`crossmesh proxy -c` waits for it as long as it takes; `crossmesh up` and the compose sidecar entry give up after 10 s); a listener or cluster waits at most 1 s for its routes or endpoints',
     },
   },
   'envoy.config.core.v3.ApiConfigSource': {

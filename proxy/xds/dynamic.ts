@@ -72,7 +72,10 @@ export async function startXdsProxy(json: unknown, options: XdsProxyOptions = {}
 export type XdsProxyOptions = ProxyOptions & {
   /** Diagnostics of the xDS client and the loader (NACKs, reconnects, warnings). @default - none */
   readonly log?: (line: string) => void;
-  /** Longest wait for a first state the proxy can run. @default - 10000 ms */
+  /**
+   * Longest wait for a first state the proxy can run; `Infinity` waits for good, as Envoy does
+   * (logging every 10 s), and only a port that cannot be bound ends the wait. @default - 10000 ms
+   */
   readonly readyTimeoutMs?: number;
 };
 
@@ -166,13 +169,24 @@ export async function startDynamicProxy(
   const ready = await Promise.race([
     client.ready().then(() => true),
     new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => resolve(false), timeoutMs);
+      else {
+        // Waiting for good (as Envoy waits for its control plane): say so now and then.
+        timer = setInterval(() => {
+          const rejected = client.nacks.at(-1);
+          options.log?.(
+            `${node.id}: still waiting for a configuration from ${server}${rejected === undefined ? '' : `; last rejected: ${rejected.type}: ${rejected.message}`}`,
+          );
+        }, WAITING_LOG_MS);
+        timer.unref();
+      }
       // A port that cannot be bound will not free itself: give up at once rather than at the timeout.
       watch = setInterval(() => {
         if (client.nacks.some((n) => n.message.includes('EADDRINUSE'))) resolve(false);
       }, 50);
     }),
   ]);
+  // (clearTimeout clears the interval form too.)
   clearTimeout(timer);
   clearInterval(watch);
   if (!ready) {
@@ -198,6 +212,9 @@ export async function startDynamicProxy(
     },
   };
 }
+
+/** How often a proxy waiting for good for its first configuration says so. */
+const WAITING_LOG_MS = 10_000;
 
 /** How long a replaced cluster manager lives on for requests already routed to its hosts. */
 const RETIRE_MS = 30_000;

@@ -112,6 +112,54 @@ function call(port: number, path = '/'): Promise<{ status: number; body: string;
   });
 }
 
+/** A dynamic bootstrap file (YAML, as a user writes it) naming the control plane on `cpPort`. */
+function bootstrapFile(cpPort: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-')), 'bootstrap.yaml');
+  writeFileSync(
+    file,
+    [
+      'node: { id: edge, cluster: edge, metadata: { team: shop }, locality: { zone: z1 } }',
+      'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }',
+      'dynamic_resources:',
+      '  ads_config:',
+      '    api_type: GRPC',
+      '    transport_api_version: V3',
+      '    set_node_on_first_message_only: true',
+      '    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]',
+      '  lds_config: { ads: {}, resource_api_version: V3 }',
+      '  cds_config: { ads: {}, resource_api_version: V3 }',
+      'static_resources:',
+      '  clusters:',
+      '  - name: xds',
+      '    type: STATIC',
+      '    connect_timeout: 1s',
+      '    typed_extension_protocol_options:',
+      '      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:',
+      '        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      '        explicit_http_config: { http2_protocol_options: {} }',
+      '    load_assignment:',
+      '      cluster_name: xds',
+      `      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${cpPort} } } } }] }]`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** Spawns `crossmesh proxy -c file`, collecting its stderr. */
+function spawnProxy(file: string): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [CLI, 'proxy', '-c', file, '--log-level', 'warning'], {
+    env: { ...process.env, CROSSMESH_DEV: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (c: string) => {
+    stderr += c;
+  });
+  return { child, stderr: () => stderr };
+}
+
 describe('crossmesh proxy -c with dynamic_resources', () => {
   const closer = new Closer();
   let child: ChildProcess | undefined;
@@ -130,47 +178,13 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
     const cp = await server.listen('127.0.0.1', 0);
     closer.add(() => server.close());
     // AND a dynamic bootstrap file naming that control plane (YAML, as a user writes it)
-    const file = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-')), 'bootstrap.yaml');
-    writeFileSync(
-      file,
-      [
-        'node: { id: edge, cluster: edge, metadata: { team: shop }, locality: { zone: z1 } }',
-        'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }',
-        'dynamic_resources:',
-        '  ads_config:',
-        '    api_type: GRPC',
-        '    transport_api_version: V3',
-        '    set_node_on_first_message_only: true',
-        '    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]',
-        '  lds_config: { ads: {}, resource_api_version: V3 }',
-        '  cds_config: { ads: {}, resource_api_version: V3 }',
-        'static_resources:',
-        '  clusters:',
-        '  - name: xds',
-        '    type: STATIC',
-        '    connect_timeout: 1s',
-        '    typed_extension_protocol_options:',
-        '      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:',
-        '        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-        '        explicit_http_config: { http2_protocol_options: {} }',
-        '    load_assignment:',
-        '      cluster_name: xds',
-        `      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${cp.port} } } } }] }]`,
-        '',
-      ].join('\n'),
-    );
+    const file = bootstrapFile(cp.port);
     // WHEN `crossmesh proxy -c` starts with it
-    child = spawn(process.execPath, [CLI, 'proxy', '-c', file, '--log-level', 'warning'], {
-      env: { ...process.env, CROSSMESH_DEV: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (c: string) => {
-      stderr += c;
-    });
-    await expect.poll(() => stderr, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+/);
-    const port = Number(/ingress=127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
+    const spawned = spawnProxy(file);
+    child = spawned.child;
+    const stderr = spawned.stderr;
+    await expect.poll(stderr, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+/);
+    const port = Number(/ingress=127\.0\.0\.1:(\d+)/.exec(stderr())?.[1]);
     // THEN traffic flows as pushed: the listener, its RDS routes and the EDS endpoints
     expect(await call(port)).toMatchObject({ status: 200, body: 'blue GET /', routes: 'v1' });
     // AND the control plane saw the node with its bootstrap identity
@@ -192,13 +206,35 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
       .toMatch(/missing/);
     // AND the last good configuration keeps serving
     expect(await call(port)).toMatchObject({ status: 200, body: 'green GET /', routes: 'v2' });
-    expect(stderr).toMatch(/NACK RDS/);
+    expect(stderr()).toMatch(/NACK RDS/);
 
     // WHEN it gets SIGTERM
     const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
     child.kill('SIGTERM');
     // THEN it drains, closes its xDS stream and exits 0
     expect(await exited).toBe(0);
+  }, 60_000);
+
+  test('started before its control plane, it waits for it (as Envoy does) and serves once it comes', async () => {
+    // GIVEN a port where the control plane will listen, nothing there yet
+    const upstream = await httpUpstream(closer, 'late');
+    const reserve = new XdsServer(new SnapshotCache());
+    const { port: cpPort } = await reserve.listen('127.0.0.1', 0);
+    await reserve.close();
+    // WHEN the proxy starts first, and the control plane only a while later
+    const spawned = spawnProxy(bootstrapFile(cpPort));
+    closer.add(() => spawned.child.kill('SIGKILL'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(spawned.child.exitCode).toBeNull();
+    const cache = new SnapshotCache();
+    cache.setSnapshot('edge', snapshot(upstream.port, routes('main', 'app', 'late')));
+    const server = new XdsServer(cache);
+    await server.listen('127.0.0.1', cpPort);
+    closer.add(() => server.close());
+    // THEN the proxy connects, starts and serves
+    await expect.poll(spawned.stderr, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+/);
+    const port = Number(/ingress=127\.0\.0\.1:(\d+)/.exec(spawned.stderr())?.[1]);
+    expect(await call(port)).toMatchObject({ status: 200, body: 'late GET /', routes: 'late' });
   }, 60_000);
 });
 
