@@ -1,10 +1,11 @@
 // gRPC retries through the real proxy: an @grpc/grpc-js client and server (h2c upstream) on
 // loopback (port 0). The server answers UNAVAILABLE (a trailers-only response) before it
-// succeeds; retry_on `unavailable` replays the request body. Nothing is stood in.
+// succeeds; retry_on `unavailable` replays the request body. Also a node:http2 (h2c) upstream that
+// answers REFUSED_STREAM, retried under `refused-stream`. Nothing is stood in.
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Closer } from '../e2e/helpers.js';
-import { counter, startScenario } from './helpers.js';
+import { counter, get, startScenario } from './helpers.js';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
@@ -103,5 +104,40 @@ describe('gRPC retries', () => {
     // THEN
     expect(error?.code).toBe(grpc.status.INTERNAL);
     expect(up.calls).toHaveLength(1);
+  });
+});
+
+describe('HTTP/2 refused streams', () => {
+  test('refused-stream: an h2c upstream refusing the stream (REFUSED_STREAM) is retried', async () => {
+    // GIVEN an h2c server that refuses its first stream
+    const http2 = await import('node:http2');
+    let calls = 0;
+    const server = http2.createServer((req, res) => {
+      calls++;
+      if (calls === 1) {
+        req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      res.end('accepted');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closer.add(() => new Promise<void>((r) => server.close(() => r())));
+    const address = server.address() as import('node:net').AddressInfo;
+    const { port, proxy } = await startScenario(closer, {
+      ports: [address.port],
+      cluster: H2_UPSTREAM,
+      routeAction: {
+        retry_policy: {
+          retry_on: 'refused-stream',
+          num_retries: 1,
+          retry_back_off: { base_interval: '0.005s' },
+        },
+      },
+    });
+    // WHEN
+    const res = await get(port);
+    // THEN
+    expect(res.body).toBe('accepted');
+    expect(counter(proxy, 'cluster.svc.upstream_rq_retry')).toBe(1);
   });
 });
