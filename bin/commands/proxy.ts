@@ -223,17 +223,33 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
     exit = resolve;
   });
   const write = (line: string) => io.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
-  const handle = await startDynamicProxy(bootstrap, {
+  // SIGTERM/SIGINT while still waiting for the control plane: stop waiting and exit 0, as Envoy.
+  const waiting = new AbortController();
+  const abort = () => waiting.abort();
+  process.once('SIGTERM', abort);
+  process.once('SIGINT', abort);
+  const starting = startDynamicProxy(bootstrap, {
     logLevel: args.logLevel,
     logWrite: write,
     ...(args.logLevel === 'off' ? {} : { log: write }),
     drainTimeoutMs: args.drainTimeS * 1000,
     // As Envoy, wait for the control plane for good (the proxy may start first); a line every 10 s.
     readyTimeoutMs: Number.POSITIVE_INFINITY,
+    signal: waiting.signal,
     onQuit: () => {
       void handle.close().then(() => exit(EXIT.ok));
     },
   });
+  let handle: Awaited<typeof starting>;
+  try {
+    handle = await starting;
+  } catch (error) {
+    if (waiting.signal.aborted) return EXIT.ok;
+    throw error;
+  } finally {
+    process.removeListener('SIGTERM', abort);
+    process.removeListener('SIGINT', abort);
+  }
   const stop = () => {
     void handle.close().then(() => exit(EXIT.ok));
   };

@@ -77,6 +77,8 @@ export type XdsProxyOptions = ProxyOptions & {
    * (logging every 10 s), and only a port that cannot be bound ends the wait. @default - 10000 ms
    */
   readonly readyTimeoutMs?: number;
+  /** Ends the wait for a first state (start-up then throws; nothing keeps running). @default - none */
+  readonly signal?: AbortSignal;
 };
 
 /**
@@ -180,6 +182,8 @@ export async function startDynamicProxy(
         }, WAITING_LOG_MS);
         timer.unref();
       }
+      // Stopped (SIGTERM) while waiting: give up now.
+      options.signal?.addEventListener('abort', () => resolve(false), { once: true });
       // A port that cannot be bound will not free itself: give up at once rather than at the timeout.
       watch = setInterval(() => {
         if (client.nacks.some((n) => n.message.includes('EADDRINUSE'))) resolve(false);
@@ -191,6 +195,17 @@ export async function startDynamicProxy(
   clearInterval(watch);
   if (!ready) {
     client.close();
+    // A state being applied as the wait ended may have started a runtime: stop it too.
+    await runtime?.close();
+    if (options.signal?.aborted === true) {
+      throw new MeshError(
+        'PROXY_E_INVALID',
+        `${node.id}: stopped before a configuration arrived from ${server}`,
+        {
+          path: node.id,
+        },
+      );
+    }
     const nacks = client.nacks.map((n) => `${n.type}: ${n.message}`);
     throw new MeshError(
       'PROXY_E_INVALID',

@@ -236,6 +236,21 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
     const port = Number(/ingress=127\.0\.0\.1:(\d+)/.exec(spawned.stderr())?.[1]);
     expect(await call(port)).toMatchObject({ status: 200, body: 'late GET /', routes: 'late' });
   }, 60_000);
+
+  test('SIGTERM while it waits for its control plane exits 0', async () => {
+    // GIVEN a proxy waiting for a control plane that is not there (it says it is reconnecting)
+    const reserve = new XdsServer(new SnapshotCache());
+    const { port: cpPort } = await reserve.listen('127.0.0.1', 0);
+    await reserve.close();
+    const spawned = spawnProxy(bootstrapFile(cpPort));
+    closer.add(() => spawned.child.kill('SIGKILL'));
+    await expect.poll(spawned.stderr, { timeout: 30_000 }).toMatch(/reconnecting/);
+    // WHEN it gets SIGTERM
+    const exited = new Promise<number | null>((resolve) => spawned.child.once('exit', resolve));
+    spawned.child.kill('SIGTERM');
+    // THEN it stops waiting and exits 0
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
 
 describe('api_type DELTA_GRPC', () => {
