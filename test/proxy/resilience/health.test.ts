@@ -224,6 +224,35 @@ describe('outlier detection', () => {
     expect(after).toEqual([200, 200, 200, 200]);
   });
 
+  test('consecutive gateway failures eject when enforced (502/503/504 only)', async () => {
+    // GIVEN one host answering 502, gateway-failure detection enforced, 5xx detection out of reach
+    const bad = await httpUpstream(closer, 'bad', (_req, res) => {
+      res.statusCode = 502;
+      res.end();
+    });
+    const good = await httpUpstream(closer, 'good');
+    const { port, proxy } = await startScenario(closer, {
+      ports: [bad.port, good.port],
+      cluster: {
+        outlier_detection: {
+          consecutive_5xx: 100,
+          consecutive_gateway_failure: 2,
+          enforcing_consecutive_gateway_failure: 100,
+          interval: '10s',
+          base_ejection_time: '10s',
+          max_ejection_percent: 50,
+        },
+      },
+    });
+    // WHEN
+    for (let i = 0; i < 6; i++) await get(port);
+    // THEN
+    expect(
+      counter(proxy, 'cluster.svc.outlier_detection.ejections_enforced_consecutive_gateway_failure'),
+    ).toBe(1);
+    expect(counter(proxy, 'cluster.svc.outlier_detection.ejections_enforced_consecutive_5xx')).toBe(0);
+  });
+
   test('max_ejection_percent keeps the last host in service', async () => {
     // GIVEN two hosts, both failing, at most 50 % ejected
     const handler = (_req: http.IncomingMessage, res: http.ServerResponse) => {
