@@ -32,7 +32,7 @@ import { XdsServer } from '../server.js';
 import { serveStatus } from '../status-http.js';
 import { watchFile } from '../watch.js';
 import { makeCertificates, meshWorkloads } from './certs.js';
-import { freePorts } from './ports.js';
+import { freePorts, portIsFree } from './ports.js';
 import { bundledProxySupport, notEnforcedUses, refusedUses, withoutRefused } from './proxy-support.js';
 import { type InstanceState, type LocalMeshState, statePath, writeState } from './state.js';
 
@@ -334,6 +334,16 @@ async function startOnce(file: string, options: LocalMeshOptions): Promise<Local
       instances.push(instance);
       const service = mesh.services[s.service];
       const primary = service === undefined ? undefined : s.appPorts[primaryPort(service).port];
+      for (const port of Object.values(s.appPorts)) {
+        if (!(await portIsFree(port))) {
+          // The message names EADDRINUSE so startLocalMesh starts again with new ports.
+          throw new MeshError(
+            'LOCAL_E_START',
+            `${s.service} ${s.version} #${s.index}: port ${port} was taken by another process after it was picked (EADDRINUSE)`,
+            { path: `services.${s.service}.versions.${s.version}.local` },
+          );
+        }
+      }
       const fd = openSync(logFile, 'a');
       const [command = '', ...args] = local.command;
       const child = spawn(command, args, {

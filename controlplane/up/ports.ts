@@ -59,3 +59,16 @@ export async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   }
 }
+
+/**
+ * Whether nothing listens on `port` of 127.0.0.1 right now (bound and released at once). `up`
+ * asks just before it starts a service on a port picked earlier: another process (a second
+ * `crossmesh up`, say) may have bound it in between, and a connect check after the start would
+ * then find that process listening and take the service, which failed to bind, for started.
+ */
+export async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  const bound = await listen(server, port);
+  await new Promise((resolve) => server.close(resolve));
+  return bound === port;
+}
