@@ -204,7 +204,9 @@ describe('XdsServer (state of the world)', () => {
     expect(await stream.responses.quiet(150)).toBe(true);
     expect(server?.status().nodes[0]?.types.CDS?.acked).toBe(first.version_info);
     stream.ack(second);
-    await expect.poll(() => server?.status().nodes[0]?.types.CDS?.acked).toBe(second.version_info);
+    await expect
+      .poll(() => server?.status().nodes[0]?.types.CDS?.acked, { timeout: 10_000 })
+      .toBe(second.version_info);
   });
 
   test('a node without a snapshot waits, and is answered as soon as one is set', async () => {
@@ -250,7 +252,7 @@ describe('XdsServer (state of the world)', () => {
     // WHEN it goes away
     stream.close();
     // THEN
-    await expect.poll(() => server?.status().nodes[0]?.connected).toBe(false);
+    await expect.poll(() => server?.status().nodes[0]?.connected, { timeout: 10_000 }).toBe(false);
   });
 });
 

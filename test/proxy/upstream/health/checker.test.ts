@@ -71,7 +71,9 @@ function start(
   return { cm, store, hosts: cm.get('svc')?.hosts ?? [] };
 }
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
+// A deadline, not a timing bound: conditions are polled and met as soon as they hold; 10 s leaves
+// room for a loaded 2-core CI machine.
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
