@@ -18,9 +18,9 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from '@grpc/grpc-js';
+import { adsServiceDefinition as adsService } from '../proxy/xds/protos.js';
 import type { SnapshotCache } from './cache.js';
 import { encodeResource } from './codec.js';
-import { adsService } from './protos.js';
 import { isTypeUrl, isWildcardType, PUSH_ORDER, SHORT_NAME, type TypeUrl } from './types.js';
 
 /** The node fields we use from a request. */

@@ -1,7 +1,8 @@
 /**
  * The ADS service definition for the proxy's xDS client, loaded with `@grpc/proto-loader` from
- * the Envoy protos `@grpc/grpc-js-xds` vendors. (The control plane loads the same file; the proxy
- * keeps its own copy of these few lines so it depends on nothing outside `proxy/` and `errors/`.)
+ * the Envoy protos `@grpc/grpc-js-xds` vendors. The control plane serves the same definition from
+ * here (it may depend on the proxy; the proxy depends on nothing outside `proxy/` and `errors/`),
+ * so both ends of the stream agree on the wire.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

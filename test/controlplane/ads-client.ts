@@ -6,8 +6,8 @@
 
 import { fromBinary, toJson } from '@bufbuild/protobuf';
 import { type ClientDuplexStream, credentials, makeClientConstructor } from '@grpc/grpc-js';
-import { adsService } from '../../controlplane/protos.js';
 import { envoyMessage, envoyRegistry, typeNameOf } from '../../proxy/config/descriptors.js';
+import { adsServiceDefinition as adsService } from '../../proxy/xds/protos.js';
 
 /** A decoded DiscoveryResponse. */
 export interface Response {
