@@ -45,6 +45,29 @@ function hostForUrl(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
+/** The TLS client settings every probe shares with the cluster's own connections. */
+function tlsClientOptions(t: UpstreamTlsOptions): tls.ConnectionOptions {
+  return {
+    servername: t.sni,
+    ca: t.ca,
+    cert: t.cert,
+    key: t.key,
+    rejectUnauthorized: t.ca !== undefined,
+    // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
+    checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
+  };
+}
+
+/** An h2c session, or h2 over TLS with the cluster's TLS settings. */
+function connectH2(host: Host, port: number, t: UpstreamTlsOptions | undefined): http2.ClientHttp2Session {
+  return t === undefined
+    ? http2.connect(`http://${hostForUrl(host.address)}:${port}`)
+    : http2.connect(`https://${hostForUrl(host.address)}:${port}`, {
+        ...tlsClientOptions(t),
+        ALPNProtocols: ['h2'],
+      });
+}
+
 /** Settings of an HTTP probe. */
 export interface HttpProbeSettings {
   readonly path: string;
@@ -108,13 +131,7 @@ export class HttpProbe implements Probe {
         ...(t === undefined
           ? {}
           : {
-              servername: t.sni,
-              ca: t.ca,
-              cert: t.cert,
-              key: t.key,
-              rejectUnauthorized: t.ca !== undefined,
-              // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
-              checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
+              ...tlsClientOptions(t),
               minVersion: t.minVersion,
               maxVersion: t.maxVersion,
             }),
@@ -138,19 +155,7 @@ export class HttpProbe implements Probe {
     const existing = this.sessions.get(key);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
     const t = this.s.tls;
-    const session =
-      t === undefined
-        ? http2.connect(`http://${hostForUrl(host.address)}:${port}`)
-        : http2.connect(`https://${hostForUrl(host.address)}:${port}`, {
-            servername: t.sni,
-            ca: t.ca,
-            cert: t.cert,
-            key: t.key,
-            rejectUnauthorized: t.ca !== undefined,
-            // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
-            checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
-            ALPNProtocols: ['h2'],
-          });
+    const session = connectH2(host, port, t);
     session.on('error', () => this.sessions.delete(key));
     session.on('close', () => this.sessions.delete(key));
     this.sessions.set(key, session);
@@ -216,13 +221,7 @@ export class TcpProbe implements Probe {
           : tls.connect({
               host: host.address,
               port,
-              servername: t.sni,
-              ca: t.ca,
-              cert: t.cert,
-              key: t.key,
-              rejectUnauthorized: t.ca !== undefined,
-              // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
-              checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
+              ...tlsClientOptions(t),
             });
       const finish = (o: CheckOutcome): void => {
         if (done) return;
@@ -323,19 +322,7 @@ export class GrpcProbe implements Probe {
     return new Promise((resolve) => {
       let done = false;
       const t = this.tlsOptions;
-      const session =
-        t === undefined
-          ? http2.connect(`http://${hostForUrl(host.address)}:${port}`)
-          : http2.connect(`https://${hostForUrl(host.address)}:${port}`, {
-              servername: t.sni,
-              ca: t.ca,
-              cert: t.cert,
-              key: t.key,
-              rejectUnauthorized: t.ca !== undefined,
-              // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
-              checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
-              ALPNProtocols: ['h2'],
-            });
+      const session = connectH2(host, port, t);
       const finish = (o: CheckOutcome): void => {
         if (done) return;
         done = true;
