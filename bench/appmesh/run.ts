@@ -21,36 +21,7 @@ import { applyPlan, computeDestroyPlan, computePlan } from '../../adapters/plan/
 import shop from '../../examples/shop/mesh.js';
 import { canonicalize } from '../../model/canonical.js';
 import { type CallRecord, startAwsStandIn } from '../../test/helpers/aws/moto.js';
-
-function bigMesh(count: number): unknown {
-  const name = (i: number) => `svc${String(i).padStart(4, '0')}`;
-  const services: Record<string, unknown> = {};
-  for (let i = 0; i < count; i++) {
-    services[name(i)] = {
-      ports: [{ port: 8080, protocol: 'http' }],
-      versions: { v1: {}, v2: {} },
-      backends: [name((i + 1) % count), name((i + 2) % count)],
-      routes: [
-        {
-          name: 'split',
-          match: { path: { kind: 'prefix', value: '/' } },
-          destinations: [
-            { service: name(i), version: 'v1', weight: 90 },
-            { service: name(i), version: 'v2', weight: 10 },
-          ],
-          policy: { retries: { attempts: 2, perTryTimeout: '500ms' } },
-        },
-      ],
-      policy: { healthCheck: { kind: 'http', path: '/health' } },
-    };
-  }
-  return { name: 'big', security: { mtls: 'strict' }, services };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
+import { bigMesh, median } from '../mesh.js';
 
 function summary(calls: readonly CallRecord[]): {
   total: number;

@@ -26,39 +26,9 @@ import shop from '../../examples/shop/mesh.js';
 import { canonicalize } from '../../model/canonical.js';
 import type { Mesh } from '../../model/types.js';
 import { type CallRecord, GcpStandin } from '../../test/helpers/gcp/standin.js';
+import { bigMesh, median } from '../mesh.js';
 
 const PROJECT = 'bench-project';
-
-function bigMesh(count: number): unknown {
-  const name = (i: number) => `svc${String(i).padStart(4, '0')}`;
-  const services: Record<string, unknown> = {};
-  for (let i = 0; i < count; i++) {
-    services[name(i)] = {
-      ports: [{ port: 8080, protocol: 'http' }],
-      versions: { v1: {}, v2: {} },
-      backends: [name((i + 1) % count), name((i + 2) % count)],
-      routes: [
-        {
-          name: 'split',
-          match: { path: { kind: 'prefix', value: '/' } },
-          destinations: [
-            { service: name(i), version: 'v1', weight: 90 },
-            { service: name(i), version: 'v2', weight: 10 },
-          ],
-          policy: { retries: { attempts: 2, perTryTimeout: '500ms' } },
-        },
-      ],
-      policy: { healthCheck: { kind: 'http', path: '/health' } },
-      authorization: { action: 'allow-listed', rules: [{ from: [name((i + count - 1) % count)] }] },
-    };
-  }
-  return { name: 'big', security: { mtls: 'strict' }, services };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 function summary(calls: readonly CallRecord[]): {
   total: number;
@@ -95,7 +65,7 @@ function summary(calls: readonly CallRecord[]): {
 async function main(): Promise<void> {
   // 1. Render time.
   const canonicalStart = performance.now();
-  const big = canonicalize(bigMesh(1000));
+  const big = canonicalize(bigMesh(1000, { authorization: true }));
   const canonicalMs = performance.now() - canonicalStart;
   let resources = 0;
   const times: number[] = [];
