@@ -227,7 +227,9 @@ async function main() {
     undici: await freePort(),
   };
 
-  // Upstream: nginx return 200, not pinned to the proxy's or wrk's core exclusively.
+  // Upstream: nginx return 200 on wrk's core (PLATFORM.md "Measuring": the proxy gets one core to
+  // itself, the load generator and the upstream share the other). Left unpinned, the upstream
+  // steals the proxy's core and every proxy row measures the upstream's contention instead.
   const upConf = path.join(tmp, 'upstream.conf');
   writeFileSync(
     upConf,
@@ -237,7 +239,7 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
   server { listen 127.0.0.1:${upstreamPort} reuseport backlog=4096; location / { return 200 'ok'; } } }
 `,
   );
-  start('nginx', ['-c', upConf, '-p', tmp]);
+  start('taskset', ['-c', WRK_CPU, 'nginx', '-c', upConf, '-p', tmp]);
 
   // crossmesh: one HTTP listener, a prefix route to a STATIC cluster, stats always on.
   const cmConf = path.join(tmp, 'crossmesh.yaml');
@@ -424,7 +426,7 @@ Run on ${new Date().toISOString()}, ${cpus} CPUs (${os.cpus()[0]?.model ?? 'unkn
 load average at start ${loadAtStart.map((l) => l.toFixed(1)).join(' / ')} (other work shares these cores: req/s ratios move
 with it; CPU µs per request of the proxy process does not).
 wrk -t1 -c${connections} -d${duration}s pinned to CPU ${WRK_CPU}; each proxy pinned to CPU ${PROXY_CPU};
-upstream: nginx \`return 200\` (1 worker, not pinned). crossmesh runs with routing and stats on
+upstream: nginx \`return 200\` (1 worker) pinned to CPU ${WRK_CPU} with wrk. crossmesh runs with routing and stats on
 (one route, one STATIC cluster, stats recorded per request, no access log).
 
 ${table}
