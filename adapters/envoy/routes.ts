@@ -17,21 +17,7 @@ import type {
 import { meshDomain, primaryPort, sortedKeys, versionCluster } from './names.js';
 import { routePolicy, servicePolicy } from './policy.js';
 import { envoyDuration, fractionalPercent, type Json } from './private/util.js';
-
-/** Envoy retry_on names for the model's retry events. */
-const RETRY_ON = {
-  'server-error': '5xx',
-  'gateway-error': 'gateway-error',
-  'client-error': 'retriable-4xx',
-  reset: 'reset',
-  'connect-failure': 'connect-failure',
-  'refused-stream': 'refused-stream',
-  cancelled: 'cancelled',
-  'deadline-exceeded': 'deadline-exceeded',
-  'resource-exhausted': 'resource-exhausted',
-  unavailable: 'unavailable',
-  internal: 'internal',
-} as const;
+import { ENVOY_RETRY_ON } from './retry-on.js';
 
 const REDIRECT_CODE = {
   301: 'MOVED_PERMANENTLY',
@@ -253,7 +239,7 @@ export function outboundRoute(
     const backoff = policy.retries.backoff ?? { base: '25ms', max: '250ms' };
     action.retry_policy = {
       retry_on: (policy.retries.on ?? ['gateway-error', 'connect-failure', 'reset'])
-        .map((e) => RETRY_ON[e])
+        .map((e) => ENVOY_RETRY_ON[e])
         .join(','),
       num_retries: policy.retries.attempts,
       retry_back_off: {

@@ -22,6 +22,7 @@ import type {
   RoutePolicy,
   Service,
 } from '../../model/types.js';
+import { ENVOY_RETRY_ON } from '../envoy/retry-on.js';
 import type { Json } from '../plan/types.js';
 import {
   backendServiceRef,
@@ -50,21 +51,6 @@ const REDIRECT_CODES: Readonly<Record<number, string>> = {
   303: 'SEE_OTHER',
   307: 'TEMPORARY_REDIRECT',
   308: 'PERMANENT_REDIRECT',
-};
-
-/** HttpRoute retry conditions (Envoy `retry_on` names) for the model's retry events. */
-const HTTP_RETRY_ON: Readonly<Record<RetryEvent, string>> = {
-  'server-error': '5xx',
-  'gateway-error': 'gateway-error',
-  'client-error': 'retriable-4xx',
-  reset: 'reset',
-  'connect-failure': 'connect-failure',
-  'refused-stream': 'refused-stream',
-  cancelled: 'cancelled',
-  'deadline-exceeded': 'deadline-exceeded',
-  'resource-exhausted': 'resource-exhausted',
-  unavailable: 'unavailable',
-  internal: 'internal',
 };
 
 /** The retry conditions GrpcRoute documents; other events have no GrpcRoute equivalent. */
@@ -221,7 +207,7 @@ function httpRetry(policy: RoutePolicy): JsonObject | undefined {
   if (retries === undefined || retries.attempts <= 0) return undefined;
   return {
     numRetries: retries.attempts,
-    retryConditions: [...new Set((retries.on ?? []).map((event) => HTTP_RETRY_ON[event]))],
+    retryConditions: [...new Set((retries.on ?? []).map((event) => ENVOY_RETRY_ON[event]))],
     ...(retries.perTryTimeout === undefined ? {} : { perTryTimeout: googleDuration(retries.perTryTimeout) }),
   };
 }
