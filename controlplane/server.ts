@@ -297,11 +297,26 @@ export class XdsServer {
     return state;
   }
 
-  /** Binds a stream to its node on the first request; later requests may omit the node. */
-  #bind(state: StreamState, node: WireNode | null | undefined, wake: () => void): boolean {
+  /**
+   * Binds a stream to its node on the first request; later requests may omit the node. A first
+   * request without `node.id` ends the stream with INVALID_ARGUMENT and returns false.
+   */
+  #bind(
+    state: StreamState,
+    node: WireNode | null | undefined,
+    wake: () => void,
+    call: ServerDuplexStream<unknown, unknown>,
+  ): boolean {
     if (state.info.nodeId !== '') return true;
     const id = node?.id ?? '';
-    if (id === '') return false;
+    if (id === '') {
+      call.destroy(
+        Object.assign(new Error('the first request must carry node.id'), {
+          code: grpcStatus.INVALID_ARGUMENT,
+        }),
+      );
+      return false;
+    }
     const key = this.#cache.nodeKey(id);
     state.info = { ...state.info, nodeId: id, key };
     let record = this.#nodes.get(id);
@@ -367,14 +382,7 @@ export class XdsServer {
     const flush = () => this.#flushSotw(call, state);
     call.on('data', (request: WireRequest) => {
       if (state.closed) return;
-      if (!this.#bind(state, request.node, flush)) {
-        call.destroy(
-          Object.assign(new Error('the first request must carry node.id'), {
-            code: grpcStatus.INVALID_ARGUMENT,
-          }),
-        );
-        return;
-      }
+      if (!this.#bind(state, request.node, flush, call)) return;
       const typeUrl = request.type_url ?? '';
       const names = [...new Set(request.resource_names ?? [])].sort();
       this.#callbacks.onRequest?.(state.info, typeUrl, request.version_info ?? '', names);
@@ -448,14 +456,7 @@ export class XdsServer {
     const flush = () => this.#flushDelta(call, state);
     call.on('data', (request: WireDeltaRequest) => {
       if (state.closed) return;
-      if (!this.#bind(state, request.node, flush)) {
-        call.destroy(
-          Object.assign(new Error('the first request must carry node.id'), {
-            code: grpcStatus.INVALID_ARGUMENT,
-          }),
-        );
-        return;
-      }
+      if (!this.#bind(state, request.node, flush, call)) return;
       const typeUrl = request.type_url ?? '';
       const subscribe = request.resource_names_subscribe ?? [];
       this.#callbacks.onRequest?.(state.info, typeUrl, '', subscribe);
