@@ -6,54 +6,22 @@
  * between sidecars; proxyless clients talk to this server directly). Nothing is stood in.
  * Its own file: grpc-js-xds reads its bootstrap once per process.
  */
-import {
-  type Client,
-  credentials,
-  makeGenericClientConstructor,
-  Server,
-  ServerCredentials,
-  type ServiceDefinition,
-} from '@grpc/grpc-js';
+import type { Server } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { proxylessBootstrap } from '../../adapters/envoy/bootstrap.js';
 import { renderEnvoy } from '../../adapters/envoy/render.js';
 import { MeshPublisher } from '../../controlplane/publisher.js';
 import { XdsServer } from '../../controlplane/server.js';
 import { loadMesh } from '../../model/load.js';
-
-const json = {
-  serialize: (value: unknown) => Buffer.from(JSON.stringify(value)),
-  deserialize: (bytes: Buffer) => JSON.parse(bytes.toString()) as unknown,
-};
-const PAYMENTS: ServiceDefinition = {
-  Charge: {
-    path: '/shop.Payments/Charge',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: json.serialize,
-    requestDeserialize: json.deserialize,
-    responseSerialize: json.serialize,
-    responseDeserialize: json.deserialize,
-  },
-};
+import { type PaymentsClient, startPayments, xdsPaymentsClient } from './grpc-payments.js';
 
 let payments: Server;
 let controlPlane: XdsServer;
-let client: Client & {
-  Charge(req: unknown, cb: (err: Error | null, res?: { charged: number }) => void): void;
-};
+let client: PaymentsClient<{ charged: number }>;
 
 beforeAll(async () => {
-  payments = new Server();
-  payments.addService(PAYMENTS, {
-    Charge: (call: { request: { amount: number } }, cb: (e: null, r: unknown) => void) =>
-      cb(null, { charged: call.request.amount }),
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    payments.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
+  const started = await startPayments((request) => ({ charged: request.amount }));
+  payments = started.server;
+  const port = started.port;
   const mesh = await loadMesh(new URL('../../examples/shop/mesh.ts', import.meta.url).pathname);
   const publisher = new MeshPublisher();
   controlPlane = new XdsServer(publisher.cache);
@@ -67,13 +35,7 @@ beforeAll(async () => {
       },
     }),
   );
-  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify(
-    proxylessBootstrap('test/shop-client', { host: '127.0.0.1', port: cp.port }),
-  );
-  const xds = await import('@grpc/grpc-js-xds');
-  xds.register();
-  const Ctor = makeGenericClientConstructor(PAYMENTS, 'Payments');
-  client = new Ctor('xds:///payments', credentials.createInsecure()) as unknown as typeof client;
+  client = await xdsPaymentsClient('test/shop-client', cp.port);
 });
 
 afterAll(async () => {

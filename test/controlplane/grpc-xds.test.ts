@@ -9,47 +9,21 @@
  * vitest's forks pool keeps it to this file's process.
  */
 
-import {
-  type Client,
-  credentials,
-  makeGenericClientConstructor,
-  Server,
-  ServerCredentials,
-  type ServiceDefinition,
-} from '@grpc/grpc-js';
+import type { Server } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { proxylessBootstrap } from '../../adapters/envoy/bootstrap.js';
 import type { Placement } from '../../adapters/envoy/placement.js';
 import { renderEnvoy } from '../../adapters/envoy/render.js';
 import { SnapshotCache } from '../../controlplane/cache.js';
 import { envoyNodeKey, snapshotsFromEnvoy } from '../../controlplane/from-envoy.js';
 import { XdsServer } from '../../controlplane/server.js';
 import { shopMesh } from '../adapters/envoy/fixtures.js';
-
-const json = {
-  serialize: (value: unknown) => Buffer.from(JSON.stringify(value)),
-  deserialize: (bytes: Buffer) => JSON.parse(bytes.toString()) as unknown,
-};
-/** shop.Payments/Charge with JSON messages (no .proto needed on either side). */
-const PAYMENTS: ServiceDefinition = {
-  Charge: {
-    path: '/shop.Payments/Charge',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: json.serialize,
-    requestDeserialize: json.deserialize,
-    responseSerialize: json.serialize,
-    responseDeserialize: json.deserialize,
-  },
-};
+import { type PaymentsClient, paymentsClient, startPayments, xdsPaymentsClient } from './grpc-payments.js';
 
 const servers: Server[] = [];
 const ports: Record<string, number> = {};
 let controlPlane: XdsServer;
 let cache: SnapshotCache;
-let client: Client & {
-  Charge(req: unknown, cb: (err: Error | null, res?: { version: string }) => void): void;
-};
+let client: PaymentsClient<{ version: string }>;
 
 function placement(): Placement {
   return {
@@ -85,28 +59,15 @@ async function split(calls: number): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   for (const version of ['v1', 'v2']) {
-    const server = new Server();
-    server.addService(PAYMENTS, {
-      Charge: (_call: unknown, cb: (e: null, r: unknown) => void) => cb(null, { version }),
-    });
-    ports[version] = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
+    const { server, port } = await startPayments(() => ({ version }));
+    ports[version] = port;
     servers.push(server);
   }
   cache = new SnapshotCache({ nodeKey: envoyNodeKey(() => new Set()) });
   controlPlane = new XdsServer(cache);
   const { port } = await controlPlane.listen('127.0.0.1', 0);
   publish([80, 20]);
-  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = JSON.stringify(
-    proxylessBootstrap('test/grpc-client', { host: '127.0.0.1', port }),
-  );
-  const xds = await import('@grpc/grpc-js-xds');
-  xds.register();
-  const Ctor = makeGenericClientConstructor(PAYMENTS, 'Payments');
-  client = new Ctor('xds:///payments', credentials.createInsecure()) as unknown as typeof client;
+  client = await xdsPaymentsClient('test/grpc-client', port);
 });
 
 afterAll(async () => {
@@ -158,11 +119,7 @@ describe('grpc-js-xds against the control plane', () => {
 
   test('the fully qualified host name with port resolves to the same service', async () => {
     // GIVEN a second client on `payments.shop.mesh.local:50051`
-    const Ctor = makeGenericClientConstructor(PAYMENTS, 'Payments');
-    const other = new Ctor(
-      'xds:///payments.shop.mesh.local:50051',
-      credentials.createInsecure(),
-    ) as unknown as typeof client;
+    const other = paymentsClient<{ version: string }>('xds:///payments.shop.mesh.local:50051');
     // WHEN
     const version = await new Promise<string>((resolve, reject) =>
       other.Charge({}, (err, res) => (err === null ? resolve(res?.version ?? '') : reject(err))),
