@@ -272,6 +272,10 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...HEADER_MUTATIONS,
     retry_policy: S,
     typed_per_filter_config: PER_FILTER,
+    ...all('include_request_attempt_count include_attempt_count_in_response', {
+      status: 'supported',
+      issue: 6,
+    }),
   },
   'envoy.config.route.v3.Route': {
     name: S,
@@ -536,12 +540,12 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.cluster.v3.CircuitBreakers': all('thresholds'),
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds': {
     priority: S,
-    ...all('max_connections max_pending_requests', note('enforced by the upstream connection pools')),
-    ...all('max_requests max_retries'),
-    retry_budget: S,
-    track_remaining: note(
-      'remaining_rq and remaining_retries follow traffic; remaining_cx and remaining_pending stay at the limit (the pools enforce those per host)',
+    max_connections: note(
+      "cluster-wide, as Envoy: a host's first connection is opened even at the limit (upstream_cx_overflow counted), so open connections may reach max_connections + hosts",
     ),
+    ...all('max_pending_requests max_requests max_retries'),
+    retry_budget: S,
+    track_remaining: S,
   },
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget': all(
     'budget_percent min_retry_concurrency',

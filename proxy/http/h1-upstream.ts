@@ -23,14 +23,69 @@ export interface PoolEvents {
   onConnectFailure(kind: ConnectFailure, detail?: string): void;
   /** A request could not even queue (pending limit): Envoy's upstream_rq_pending_overflow. */
   onPendingOverflow(): void;
+  /**
+   * A connection was wanted but `max_connections` was reached: Envoy's upstream_cx_overflow (the
+   * connection is still opened when the pool has none, see {@link PoolResources}).
+   */
+  onConnectionOverflow?(): void;
+  /** A request started (+1) or stopped (-1) waiting for a connection: upstream_rq_pending_*. */
+  onPendingChange?(delta: 1 | -1): void;
+}
+
+/** One limited resource (the cluster's `ResourceLimit` in proxy/upstream/circuit-breaker.ts). */
+export interface PoolResource {
+  canCreate(): boolean;
+  inc(): void;
+  dec(): void;
+}
+
+/**
+ * The circuit breakers a pool obeys: Envoy's resource manager of the pool's cluster and priority,
+ * shared by the pools of every host of the cluster, so the limits hold cluster-wide.
+ *
+ * - `connections` (max_connections) is taken from the start of a connect to the close. At the limit
+ *   no connection is opened (upstream_cx_overflow) and requests wait for one of the pool's
+ *   connections, except that a pool with no connection at all still opens one, as Envoy does:
+ *   otherwise its waiting requests would have nothing to wait for.
+ * - `pendingRequests` (max_pending_requests) is held by each request waiting for a connection; a
+ *   request that would exceed it fails at once with reset reason `overflow` (503 UO).
+ */
+export interface PoolResources {
+  readonly connections: PoolResource;
+  readonly pendingRequests: PoolResource;
+}
+
+/** A counter standing in for a cluster limit when a pool is used on its own. */
+class LocalLimit implements PoolResource {
+  private count = 0;
+  constructor(private readonly max: number) {}
+  canCreate(): boolean {
+    return this.count < this.max;
+  }
+  inc(): void {
+    this.count++;
+  }
+  dec(): void {
+    if (this.count > 0) this.count--;
+  }
+}
+
+/** Limits private to one pool (a pool used without a cluster), at Envoy's defaults unless given. */
+export function localResources(maxConnections = 1024, maxPending = 1024): PoolResources {
+  return { connections: new LocalLimit(maxConnections), pendingRequests: new LocalLimit(maxPending) };
 }
 
 /** Pool limits. */
 export interface H1PoolOptions {
   readonly target: ConnectTarget;
-  /** Most open connections to the host. @default - 1024 (Envoy's max_connections) */
+  /**
+   * The cluster's circuit breakers, shared with the other hosts' pools.
+   * @default - limits of this pool alone: `maxConnections` / `maxPending`
+   */
+  readonly resources?: PoolResources;
+  /** Most open connections when `resources` is not given. @default - 1024 (Envoy's max_connections) */
   readonly maxConnections?: number;
-  /** Most requests waiting for a connection. @default - 1024 (Envoy's max_pending_requests) */
+  /** Most waiting requests when `resources` is not given. @default - 1024 (Envoy's max_pending_requests) */
   readonly maxPending?: number;
   /** Close a connection idle this long. @default - 1 hour (Envoy's upstream idle_timeout) */
   readonly idleTimeoutMs?: number;
@@ -294,18 +349,19 @@ class H1Exchange implements UpstreamRequest {
 /** An HTTP/1.1 connection pool to one upstream host. */
 export class H1Pool {
   private readonly idleConns: H1Connection[] = [];
+  /** Requests waiting for a connection, oldest first. */
   private readonly pending: H1Exchange[] = [];
   private open = 0;
   private connecting = 0;
   private closed = false;
-  private readonly maxConnections: number;
-  private readonly maxPending: number;
+  private readonly resources: PoolResources;
+  private readonly events: PoolEvents;
   private readonly idleTimeoutMs: number;
   private readonly maxRequestsPerConnection: number;
 
   constructor(private readonly options: H1PoolOptions) {
-    this.maxConnections = options.maxConnections ?? 1024;
-    this.maxPending = options.maxPending ?? 1024;
+    this.resources = options.resources ?? localResources(options.maxConnections, options.maxPending);
+    this.events = options.events;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 3_600_000;
     this.maxRequestsPerConnection = options.maxRequestsPerConnection ?? 0;
   }
@@ -315,6 +371,11 @@ export class H1Pool {
     return this.open;
   }
 
+  /** Requests waiting for a connection. */
+  get waiting(): number {
+    return this.pending.length;
+  }
+
   /** Starts a request; the callbacks report its outcome. */
   request(request: H1OutgoingRequest, callbacks: UpstreamCallbacks): UpstreamRequest {
     const exchange = new H1Exchange(this, request, callbacks);
@@ -322,13 +383,18 @@ export class H1Pool {
     return exchange;
   }
 
-  /** @internal Attaches `exchange` to an idle connection, a new one, or the queue. */
+  /**
+   * @internal Attaches `exchange` to an idle connection, else queues it (Envoy's pending request)
+   * and opens connections for the queue as the limits allow. A `fresh` exchange is a replay after a
+   * reused connection died under it: it prefers a new connection to the idle ones (as old as the
+   * one that died), skips the pending limit (it is not a new request) and goes first.
+   */
   dispatch(exchange: H1Exchange, fresh: boolean): void {
     if (this.closed) {
       exchange.connectFailed('error');
       return;
     }
-    if (!fresh) {
+    if (!fresh || !this.resources.connections.canCreate()) {
       for (;;) {
         const conn = this.idleConns.pop();
         if (conn === undefined) break;
@@ -337,42 +403,71 @@ export class H1Pool {
         return;
       }
     }
-    if (this.open + this.connecting < this.maxConnections) {
-      this.connect(exchange);
-      return;
-    }
-    if (this.pending.length >= this.maxPending) {
-      this.options.events.onPendingOverflow();
+    if (fresh) this.pending.unshift(exchange);
+    else if (this.resources.pendingRequests.canCreate()) this.pending.push(exchange);
+    else {
+      this.events.onPendingOverflow();
       exchange.finished = true;
       exchange.callbacks.onReset('overflow', true);
       return;
     }
-    this.pending.push(exchange);
+    this.resources.pendingRequests.inc();
+    this.events.onPendingChange?.(1);
+    this.connectForPending();
   }
 
-  private connect(exchange: H1Exchange | undefined): void {
+  /** Removes the oldest waiting request from the queue (it gets a connection or fails). */
+  private takePending(): H1Exchange | undefined {
+    const next = this.pending.shift();
+    if (next !== undefined) {
+      this.resources.pendingRequests.dec();
+      this.events.onPendingChange?.(-1);
+    }
+    return next;
+  }
+
+  /**
+   * Opens connections while more requests wait than connections are being opened (one request per
+   * HTTP/1.1 connection), at most three at a time, as Envoy's pool does. At `max_connections` it
+   * counts upstream_cx_overflow and stops, unless this pool has no connection at all: its waiting
+   * requests would then have nothing to wait for.
+   */
+  private connectForPending(): void {
+    for (let i = 0; i < 3 && this.pending.length > this.connecting; i++) {
+      const allowed = this.resources.connections.canCreate();
+      if (!allowed) {
+        this.events.onConnectionOverflow?.();
+        if (this.open + this.connecting > 0) return;
+      }
+      this.connect();
+      if (!allowed) return;
+    }
+  }
+
+  private connect(): void {
     this.connecting++;
+    this.resources.connections.inc();
     openConnection(this.options.target, (error, socket, detail) => {
       this.connecting--;
       if (error !== undefined || socket === undefined) {
-        this.options.events.onConnectFailure(error ?? 'error', detail);
-        exchange?.connectFailed(error ?? 'error');
-        // Waiting requests would hit the same failure; fail them now rather than time out.
-        if (exchange !== undefined) {
-          for (const waiting of this.pending.splice(0)) waiting.connectFailed(error ?? 'error');
+        this.resources.connections.dec();
+        this.events.onConnectFailure(error ?? 'error', detail);
+        // As Envoy: waiting requests would hit the same failure; fail them now rather than time out.
+        for (;;) {
+          const waiting = this.takePending();
+          if (waiting === undefined) break;
+          waiting.connectFailed(error ?? 'error');
         }
         return;
       }
       if (this.closed) {
+        this.resources.connections.dec();
         socket.destroy();
-        exchange?.connectFailed('error');
         return;
       }
       this.open++;
-      this.options.events.onConnectionOpen();
-      const conn = new H1Connection(this, socket);
-      if (exchange !== undefined && !exchange.finished) exchange.attach(conn);
-      else this.idle(conn);
+      this.events.onConnectionOpen();
+      this.idle(new H1Connection(this, socket));
     });
   }
 
@@ -382,18 +477,21 @@ export class H1Pool {
       socket.destroy();
       return;
     }
+    // The probe is the host's first connection, which Envoy opens even at the limit.
+    if (!this.resources.connections.canCreate()) this.events.onConnectionOverflow?.();
+    this.resources.connections.inc();
     this.open++;
-    this.options.events.onConnectionOpen();
+    this.events.onConnectionOpen();
     this.idle(new H1Connection(this, socket));
   }
 
-  /** @internal Returns a connection that finished a request. */
+  /** @internal Returns a connection that finished a request (or just connected). */
   idle(conn: H1Connection): void {
     if (this.maxRequestsPerConnection > 0 && conn.requests >= this.maxRequestsPerConnection) {
       conn.socket.destroy();
       return;
     }
-    const next = this.pending.shift();
+    const next = this.takePending();
     if (next !== undefined) {
       next.attach(conn);
       return;
@@ -426,25 +524,29 @@ export class H1Pool {
   /** @internal A connection closed: stop tracking it. */
   forget(conn: H1Connection): void {
     this.open--;
-    this.options.events.onConnectionClose();
+    this.resources.connections.dec();
+    this.events.onConnectionClose();
     const i = this.idleConns.indexOf(conn);
     if (i >= 0) this.idleConns.splice(i, 1);
-    // A slot freed up: start a connection for the oldest waiting request.
-    if (this.pending.length > 0 && !this.closed && this.open + this.connecting < this.maxConnections) {
-      this.connect(this.pending.shift());
-    }
+    // A slot freed up: open a connection for the waiting requests.
+    if (this.pending.length > 0 && !this.closed) this.connectForPending();
   }
 
   /** @internal An upgraded connection leaves the pool (it is a tunnel now). */
   detach(): void {
     this.open--;
-    this.options.events.onConnectionClose();
+    this.resources.connections.dec();
+    this.events.onConnectionClose();
   }
 
   /** @internal Drops a waiting request (it was aborted). */
   dequeue(exchange: H1Exchange): void {
     const i = this.pending.indexOf(exchange);
-    if (i >= 0) this.pending.splice(i, 1);
+    if (i >= 0) {
+      this.pending.splice(i, 1);
+      this.resources.pendingRequests.dec();
+      this.events.onPendingChange?.(-1);
+    }
   }
 
   /** Closes idle connections now and busy ones as their requests finish. */
@@ -457,7 +559,11 @@ export class H1Pool {
     this.closed = true;
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
-    for (const waiting of this.pending.splice(0)) waiting.connectFailed('error');
+    for (;;) {
+      const waiting = this.takePending();
+      if (waiting === undefined) break;
+      waiting.connectFailed('error');
+    }
     for (const conn of this.idleConns.splice(0)) conn.socket.destroy();
   }
 }

@@ -6,7 +6,7 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import { type ConnectTarget, openConnection } from './connect.js';
 import { guarded } from './guard.js';
-import type { PoolEvents } from './h1-upstream.js';
+import { localResources, type PoolEvents, type PoolResources } from './h1-upstream.js';
 import { fromH2Headers, toH2Headers } from './h2-common.js';
 import type { HeaderList } from './headers.js';
 import type { UpstreamCallbacks, UpstreamRequest } from './stream.js';
@@ -26,17 +26,28 @@ export interface H2OutgoingRequest {
 
 type Waiter = (session: http2.ClientHttp2Session | undefined, reason: string) => void;
 
-/** One multiplexed HTTP/2 session to one upstream host. */
+/**
+ * One multiplexed HTTP/2 session to one upstream host. The cluster's circuit breakers apply as in
+ * Envoy: the session holds a `max_connections` resource (the host's only connection is opened even
+ * at the limit, counting upstream_cx_overflow), requests waiting for the session to connect hold a
+ * `max_pending_requests` one, and `max_requests` bounds the streams (the connection manager takes
+ * it per request).
+ */
 export class H2Pool {
   private session: http2.ClientHttp2Session | undefined;
   private waiters: Waiter[] = [];
   private connecting = false;
   private closed = false;
+  private readonly resources: PoolResources;
 
+  /** @param resources the cluster's circuit breakers @default - limits of this pool alone */
   constructor(
     private readonly target: ConnectTarget,
     private readonly events: PoolEvents,
-  ) {}
+    resources?: PoolResources,
+  ) {
+    this.resources = resources ?? localResources();
+  }
 
   /** Open sessions (0 or 1). */
   get connections(): number {
@@ -63,9 +74,18 @@ export class H2Pool {
       waiter(s, '');
       return;
     }
+    const pending = this.resources.pendingRequests;
+    if (!pending.canCreate()) {
+      this.events.onPendingOverflow();
+      waiter(undefined, 'overflow');
+      return;
+    }
+    pending.inc();
+    this.events.onPendingChange?.(1);
     this.waiters.push(waiter);
     if (this.connecting) return;
     this.connecting = true;
+    this.takeConnection();
     const target: ConnectTarget =
       this.target.tls === undefined
         ? this.target
@@ -73,10 +93,21 @@ export class H2Pool {
     openConnection(target, (error, socket, detail) => {
       this.connecting = false;
       const waiters = this.waiters.splice(0);
+      for (let i = 0; i < waiters.length; i++) {
+        pending.dec();
+        this.events.onPendingChange?.(-1);
+      }
       if (error !== undefined || socket === undefined) {
+        this.resources.connections.dec();
         this.events.onConnectFailure(error ?? 'error', detail);
         const reason = error === 'timeout' ? 'connection timeout' : 'connection failure';
         for (const w of waiters) w(undefined, reason);
+        return;
+      }
+      if (this.closed) {
+        this.resources.connections.dec();
+        socket.destroy();
+        for (const w of waiters) w(undefined, 'connection failure');
         return;
       }
       const session = this.open(socket);
@@ -90,7 +121,19 @@ export class H2Pool {
       socket.destroy();
       return;
     }
+    this.takeConnection();
     this.open(socket);
+  }
+
+  /**
+   * Takes the connection resource for the host's session. The session is the host's only
+   * connection, which Envoy opens even at `max_connections` (counting the overflow) so that the
+   * host's requests are not left waiting for nothing.
+   */
+  private takeConnection(): void {
+    const connections = this.resources.connections;
+    if (!connections.canCreate()) this.events.onConnectionOverflow?.();
+    connections.inc();
   }
 
   private open(socket: net.Socket): http2.ClientHttp2Session {
@@ -105,6 +148,7 @@ export class H2Pool {
       if (this.session === session) this.session = undefined;
       if (counted) {
         counted = false;
+        this.resources.connections.dec();
         this.events.onConnectionClose();
       }
     };
@@ -126,7 +170,11 @@ export class H2Pool {
     this.closed = true;
     this.session?.destroy();
     this.session = undefined;
-    for (const w of this.waiters.splice(0)) w(undefined, 'connection failure');
+    for (const w of this.waiters.splice(0)) {
+      this.resources.pendingRequests.dec();
+      this.events.onPendingChange?.(-1);
+      w(undefined, 'connection failure');
+    }
   }
 }
 

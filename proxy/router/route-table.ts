@@ -376,6 +376,9 @@ interface RouteCore {
   readonly hashSources: ReadonlyArray<{ readonly source: HashSource; readonly terminal: boolean }>;
   readonly clusterNotFoundStatus: number;
   readonly priority: 'DEFAULT' | 'HIGH';
+  /** Issue 6: the virtual host's include_request_attempt_count / include_attempt_count_in_response. */
+  readonly attemptCountInRequest: boolean;
+  readonly attemptCountInResponse: boolean;
   readonly upgrades: ReadonlyMap<string, boolean>;
   readonly autoHostRewrite: boolean;
   readonly hostRewriteHeader: string | undefined;
@@ -413,6 +416,13 @@ export class CompiledRoute {
   readonly clusterNotFoundStatus: number;
   /** Circuit-breaker priority the request uses. */
   readonly priority: 'DEFAULT' | 'HIGH';
+  /**
+   * Issue 6: send `x-envoy-attempt-count` upstream (the virtual host's
+   * `include_request_attempt_count`). (Added by the resilience engineer: the pipeline sets it.)
+   */
+  readonly attemptCountInRequest: boolean;
+  /** Issue 6: send `x-envoy-attempt-count` downstream (`include_attempt_count_in_response`). */
+  readonly attemptCountInResponse: boolean;
   /** True when `rewritePath` can change the path (engine then sets `x-envoy-original-path`). */
   readonly hasPathRewrite: boolean;
   /** Per-filter config: route over virtual host over route configuration, by filter name. */
@@ -451,6 +461,8 @@ export class CompiledRoute {
     this.retryPolicy = core.retryPolicy;
     this.clusterNotFoundStatus = core.clusterNotFoundStatus;
     this.priority = core.priority;
+    this.attemptCountInRequest = core.attemptCountInRequest;
+    this.attemptCountInResponse = core.attemptCountInResponse;
     this.hasPathRewrite = core.prefixRewrite !== undefined || core.regexRewrite !== undefined;
     this.typedPerFilterConfig = core.typedPerFilterConfig;
     this.requestChain = requestChain;
@@ -726,6 +738,8 @@ function compileRoute(route: Route, path: string, lv: Levels): CompiledRouteEntr
     })),
     clusterNotFoundStatus: NOT_FOUND_CODES[nf] ?? 503,
     priority: a?.priority ?? 'DEFAULT',
+    attemptCountInRequest: lv.vh.include_request_attempt_count === true,
+    attemptCountInResponse: lv.vh.include_attempt_count_in_response === true,
     upgrades,
     autoHostRewrite: a?.auto_host_rewrite === true,
     hostRewriteHeader: a?.host_rewrite_header?.toLowerCase(),
@@ -1045,6 +1059,8 @@ const TLS_REDIRECT_ROUTE = new CompiledRoute(
     hashSources: [],
     clusterNotFoundStatus: 503,
     priority: 'DEFAULT',
+    attemptCountInRequest: false,
+    attemptCountInResponse: false,
     upgrades: new Map(),
     autoHostRewrite: false,
     hostRewriteHeader: undefined,

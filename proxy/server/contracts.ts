@@ -3,6 +3,7 @@
  * depends on these few members only, and `proxy/main.ts` passes the real `ClusterManager`, so the
  * compiler checks the two sides agree.
  */
+import type { PoolResources } from '../http/h1-upstream.js';
 import type { HostStats } from '../upstream/index.js';
 import type { PoolCluster, PoolHost } from './pools.js';
 
@@ -40,8 +41,11 @@ export interface EngineCluster extends PoolCluster {
   readonly outlierDetector?: OutlierSink | undefined;
 }
 
-/** Circuit-breaker resources of one priority (the upstream ResourceManager). */
-export interface RetryResources {
+/**
+ * Circuit-breaker resources of one priority (the upstream ResourceManager); the pools take
+ * `connections` and `pendingRequests` from it.
+ */
+export interface RetryResources extends PoolResources {
   canRetry(activeRequests: number, pendingRequests: number): boolean;
   readonly retries: { inc(): void; dec(): void };
   /** `max_requests`: taken per upstream attempt, so `circuit_breakers.*.rq_open` / `remaining_rq` move. */

@@ -566,7 +566,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
       return;
     }
     this.accountAttempt(cs, host);
-    const entry = hcm.pools.get(cluster, host);
+    const entry = hcm.pools.get(cluster, host, route.priority === 'HIGH');
     if (entry.kind === 'auto') {
       // The protocol of an auto_config cluster is known once ALPN settled on the first
       // connection; until then the request (and any body) waits.
@@ -629,8 +629,17 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
   /** Issue 6: the retry loop, when the request goes through one. */
   private retrying: RetryingUpstream<EngineHost> | undefined;
 
+  /** Upstream attempts made so far (Envoy's attempt count: 1 for the first try). */
+  private attempts = 0;
+
   /** Counts an upstream attempt on `host` (cluster and host stats, least-request load). */
   private accountAttempt(cs: ClusterStats, host: EngineHost): void {
+    this.attempts++;
+    // Issue 6: the virtual host's include_request_attempt_count (set on every try, replacing any
+    // value from downstream, as Envoy).
+    if (this.route?.attemptCountInRequest === true) {
+      setHeader(this.head.headers, 'x-envoy-attempt-count', String(this.attempts));
+    }
     this.requestResource?.inc();
     cs.upstream_rq_total.inc();
     cs.upstream_rq_active.inc();
@@ -710,7 +719,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     this.host = host;
     this.pickedHost = host;
     this.accountAttempt(cluster.stats, host);
-    const entry = this.hcm.pools.get(cluster, host) as ResolvedPool;
+    const entry = this.hcm.pools.get(cluster, host, this.route?.priority === 'HIGH') as ResolvedPool;
     return this.dispatch(entry, this.attemptPath, this.attemptAuthority, callbacks);
   }
 
@@ -1043,6 +1052,11 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
       headers.push('server', s.serverName);
     }
     if (getHeader(headers, 'date') === undefined) headers.push('date', httpDate());
+    // Issue 6: include_attempt_count_in_response, on upstream responses and on the local replies
+    // that follow an attempt (as Envoy's router).
+    if (this.attempts > 0 && this.route?.attemptCountInResponse === true) {
+      setHeader(headers, 'x-envoy-attempt-count', String(this.attempts));
+    }
     const extra = this.extraResponseHeaders;
     if (extra !== undefined) headers.push(...extra);
   }

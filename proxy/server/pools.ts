@@ -1,10 +1,13 @@
 /**
- * Connection pools per upstream host, created on first use: an {@link H1Pool} or an
- * {@link H2Pool} according to the cluster's protocol, wired to the cluster's `upstream_cx_*` stats.
+ * Connection pools per upstream host and routing priority, created on first use: an
+ * {@link H1Pool} or an {@link H2Pool} according to the cluster's protocol, wired to the cluster's
+ * `upstream_cx_*` / `upstream_rq_pending_*` stats and to the cluster's circuit breakers of that
+ * priority, which every host's pool shares: `max_connections` and `max_pending_requests` hold
+ * for the cluster as a whole, as in Envoy.
  */
 import { TLSSocket } from 'node:tls';
 import { type ConnectTarget, openConnection, type UpstreamTlsOptions } from '../http/connect.js';
-import { H1Pool, type PoolEvents } from '../http/h1-upstream.js';
+import { H1Pool, type PoolEvents, type PoolResources } from '../http/h1-upstream.js';
 import { H2Pool } from '../http/h2-upstream.js';
 import type { ClusterStats } from '../stats/scopes.js';
 import type { HostStats } from '../upstream/index.js';
@@ -26,10 +29,12 @@ export interface PoolCluster {
   readonly connectTimeoutMs: number;
   readonly protocol: 'http1' | 'http2' | 'auto';
   readonly tls?: UpstreamTlsOptions | undefined;
-  /** Connection cap per host. @default - 1024 */
-  readonly maxConnections?: number;
-  /** Pending request cap per host. @default - 1024 */
-  readonly maxPendingRequests?: number;
+  /**
+   * The cluster's circuit breakers by routing priority (`max_connections`,
+   * `max_pending_requests`), shared by the pools of all its hosts.
+   * @default - each pool alone limited to Envoy's defaults (1024 / 1024)
+   */
+  readonly resources?: { readonly default: PoolResources; readonly high: PoolResources };
   /** Idle connection timeout. @default - 1 hour */
   readonly idleTimeoutMs?: number;
   /** Requests per connection. @default - unlimited */
@@ -95,24 +100,30 @@ export class AlpnPool {
   }
 }
 
-/** Every pool of every cluster, keyed by host object identity. */
+/** Every pool of every cluster, keyed by host object identity (one map per routing priority). */
 export class PoolRegistry {
   private readonly pools = new Map<PoolHost, HostPool>();
+  /** Pools of HIGH priority routes: Envoy keeps separate pools (and breakers) per priority. */
+  private readonly highPools = new Map<PoolHost, HostPool>();
 
   /** @param log where upstream connect failures are reported (at most one line per host a second) */
   constructor(private readonly log?: ProxyLog) {}
 
-  /** The pool for `host` of `cluster` (created on first use). */
-  get(cluster: PoolCluster, host: PoolHost): HostPool {
-    let entry = this.pools.get(host);
+  /**
+   * The pool for `host` of `cluster` (created on first use).
+   * @param high the route's priority is HIGH (its own pools and circuit breakers)
+   */
+  get(cluster: PoolCluster, host: PoolHost, high = false): HostPool {
+    const pools = high ? this.highPools : this.pools;
+    let entry = pools.get(host);
     if (entry === undefined) {
-      entry = this.create(cluster, host);
-      this.pools.set(host, entry);
+      entry = this.create(cluster, host, high);
+      pools.set(host, entry);
     }
     return entry;
   }
 
-  private create(cluster: PoolCluster, host: PoolHost): HostPool {
+  private create(cluster: PoolCluster, host: PoolHost, high: boolean): HostPool {
     const s = cluster.stats;
     const cxTotal = s.upstream_cx_total;
     const cxActive = s.upstream_cx_active;
@@ -120,6 +131,9 @@ export class PoolRegistry {
     const connectFail = s.upstream_cx_connect_fail;
     const connectTimeout = s.upstream_cx_connect_timeout;
     const overflow = s.upstream_rq_pending_overflow;
+    const cxOverflow = s.upstream_cx_overflow;
+    const pendingTotal = s.upstream_rq_pending_total;
+    const pendingActive = s.upstream_rq_pending_active;
     const h2Total = s.upstream_cx_http2_total;
     const h1Total = s.upstream_cx_http1_total;
     const hs = host.stats;
@@ -153,7 +167,16 @@ export class PoolRegistry {
         if (kind === 'timeout') connectTimeout.inc();
       },
       onPendingOverflow: () => overflow.inc(),
+      onConnectionOverflow: () => cxOverflow.inc(),
+      onPendingChange: (delta) => {
+        if (delta > 0) {
+          pendingTotal.inc();
+          pendingActive.inc();
+        } else pendingActive.dec();
+      },
     };
+    const resources =
+      cluster.resources === undefined ? undefined : cluster.resources[high ? 'high' : 'default'];
     const target = {
       host: host.address,
       port: host.port,
@@ -164,10 +187,10 @@ export class PoolRegistry {
     if (cluster.protocol === 'auto') {
       return {
         kind: 'auto',
-        pool: new AlpnPool(target, (protocol) => this.make(protocol, cluster, target, events)),
+        pool: new AlpnPool(target, (protocol) => this.make(protocol, cluster, target, events, resources)),
       };
     }
-    return this.make(http2 ? 'http2' : 'http1', cluster, target, events);
+    return this.make(http2 ? 'http2' : 'http1', cluster, target, events, resources);
   }
 
   private make(
@@ -175,15 +198,15 @@ export class PoolRegistry {
     cluster: PoolCluster,
     target: ConnectTarget,
     events: PoolEvents,
+    resources: PoolResources | undefined,
   ): ResolvedPool {
-    if (protocol === 'http2') return { kind: 'http2', pool: new H2Pool(target, events) };
+    if (protocol === 'http2') return { kind: 'http2', pool: new H2Pool(target, events, resources) };
     return {
       kind: 'http1',
       pool: new H1Pool({
         target,
         events,
-        ...(cluster.maxConnections === undefined ? {} : { maxConnections: cluster.maxConnections }),
-        ...(cluster.maxPendingRequests === undefined ? {} : { maxPending: cluster.maxPendingRequests }),
+        ...(resources === undefined ? {} : { resources }),
         ...(cluster.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: cluster.idleTimeoutMs }),
         ...(cluster.maxRequestsPerConnection === undefined
           ? {}
@@ -195,11 +218,14 @@ export class PoolRegistry {
   /** Closes idle connections; busy ones close when their request ends. */
   drain(): void {
     for (const { pool } of this.pools.values()) pool.drain();
+    for (const { pool } of this.highPools.values()) pool.drain();
   }
 
   /** Closes everything. */
   close(): void {
     for (const { pool } of this.pools.values()) pool.close();
+    for (const { pool } of this.highPools.values()) pool.close();
     this.pools.clear();
+    this.highPools.clear();
   }
 }

@@ -453,10 +453,6 @@ export class UpstreamCluster {
    * `canCreate()`, then `inc()`/`dec()`; they keep the `circuit_breakers.*` gauges.
    */
   readonly resources: { readonly default: ResourceManager; readonly high: ResourceManager };
-  /** `max_connections` of the DEFAULT priority, for the pools. */
-  readonly maxConnections: number;
-  /** `max_pending_requests` of the DEFAULT priority, for the pools. */
-  readonly maxPendingRequests: number;
   /** TCP keepalive idle time in seconds, when configured. */
   readonly tcpKeepaliveSeconds: number | undefined;
   /** Per-connection buffer limit in bytes (Envoy default 1 MiB). */
@@ -528,8 +524,6 @@ export class UpstreamCluster {
     this.maxRequestsPerConnection = proto.maxRequestsPerConnection;
     this.maxStreamDurationMs = proto.maxStreamDurationMs;
     this.circuitBreakers = parseBreakers(c);
-    this.maxConnections = this.circuitBreakers.default.maxConnections;
-    this.maxPendingRequests = this.circuitBreakers.default.maxPendingRequests;
     this.tcpKeepaliveSeconds = c.upstream_connection_options?.tcp_keepalive?.keepalive_time;
     this.perConnectionBufferLimitBytes = c.per_connection_buffer_limit_bytes ?? 1024 * 1024;
     this.overprovisioningFactor = (c.load_assignment?.policy?.overprovisioning_factor ?? 140) / 100;

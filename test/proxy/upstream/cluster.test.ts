@@ -99,7 +99,6 @@ describe('ClusterManager', () => {
       protocol: 'http2',
       idleTimeoutMs: 30_000,
       maxRequestsPerConnection: 100,
-      maxConnections: 10,
       lbPolicy: 'LEAST_REQUEST',
       circuitBreakers: {
         default: { maxConnections: 10, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 5 },
