@@ -11,6 +11,8 @@ export interface Scenario {
   readonly ports: readonly number[];
   /** Extra RouteAction fields (retry_policy, timeout...). */
   readonly routeAction?: Record<string, unknown>;
+  /** Extra VirtualHost fields (include_request_attempt_count...). */
+  readonly virtualHost?: Record<string, unknown>;
   /** Routes instead of the single catch-all one. */
   readonly routes?: readonly Record<string, unknown>[];
   /** Extra Cluster fields (outlier_detection, circuit_breakers, health_checks...). */
@@ -32,6 +34,7 @@ export async function startScenario(closer: Closer, scenario: Scenario) {
         {
           name: 'all',
           domains: ['*'],
+          ...scenario.virtualHost,
           routes: scenario.routes ?? [
             { match: { prefix: '/' }, route: { cluster: 'svc', ...scenario.routeAction } },
           ],
