@@ -160,6 +160,8 @@ function build(
             compileHttpFilters: (configs, path, statPrefix, routeConfig) =>
               compileHttpFiltersWithRbac(configs, path, store, {
                 statPrefix,
+                // Issue 6: the source_cluster rate limit action's value.
+                localCluster: bootstrap.node?.cluster ?? '',
                 ...(routeConfig === undefined ? {} : { routeConfig }),
               }),
           },

@@ -629,6 +629,58 @@ export interface VirtualHost {
   readonly typed_per_filter_config?: Readonly<Record<string, AnyConfig>>;
   readonly include_request_attempt_count?: boolean;
   readonly include_attempt_count_in_response?: boolean;
+  /** Issue 6: descriptors for the local rate limit filter (see {@link RateLimit}). */
+  readonly rate_limits?: readonly RateLimit[];
+}
+
+/**
+ * `envoy.config.route.v3.RateLimit` (issue 6): the actions that turn a request into one
+ * rate-limit descriptor, read by `envoy.filters.http.local_ratelimit`.
+ */
+export interface RateLimit {
+  /** UInt32Value, 0..10; only filters of the same stage read this entry. @default - 0 */
+  readonly stage?: number;
+  /** A runtime key that disables the entry; any non-empty key skips it, as Envoy does. */
+  readonly disable_key?: string;
+  readonly actions: readonly RateLimitAction[];
+  readonly limit?: MessageJson;
+}
+
+/** `RateLimit.Action`: exactly one action member. */
+export interface RateLimitAction {
+  readonly source_cluster?: Readonly<Record<string, never>>;
+  readonly destination_cluster?: Readonly<Record<string, never>>;
+  readonly request_headers?: {
+    readonly header_name: string;
+    readonly descriptor_key: string;
+    /** @default - false */
+    readonly skip_if_absent?: boolean;
+  };
+  readonly remote_address?: Readonly<Record<string, never>>;
+  readonly masked_remote_address?: {
+    /** UInt32Value, 0..32. @default - 32 */
+    readonly v4_prefix_mask_len?: number;
+    /** UInt32Value, 0..128. @default - 128 */
+    readonly v6_prefix_mask_len?: number;
+  };
+  readonly generic_key?: { readonly descriptor_value: string; readonly descriptor_key?: string };
+  readonly header_value_match?: {
+    readonly descriptor_key?: string;
+    readonly descriptor_value: string;
+    /** BoolValue. @default - true */
+    readonly expect_match?: boolean;
+    readonly headers: readonly HeaderMatcher[];
+  };
+  readonly query_parameter_value_match?: {
+    readonly descriptor_key?: string;
+    readonly descriptor_value: string;
+    /** BoolValue. @default - true */
+    readonly expect_match?: boolean;
+    readonly query_parameters: readonly QueryParameterMatcher[];
+  };
+  readonly dynamic_metadata?: MessageJson;
+  readonly metadata?: MessageJson;
+  readonly extension?: MessageJson;
 }
 
 /** `Route`: exactly one of route, redirect, direct_response is set. */
@@ -725,6 +777,10 @@ export interface RouteAction {
     readonly grpc_timeout_header_max?: Duration;
     readonly grpc_timeout_header_offset?: Duration;
   };
+  /** Issue 6: descriptors for the local rate limit filter. */
+  readonly rate_limits?: readonly RateLimit[];
+  /** BoolValue, deprecated: INCLUDE the virtual host's rate_limits too. @default - false */
+  readonly include_vh_rate_limits?: boolean;
 }
 
 /** `WeightedCluster`. */
@@ -835,6 +891,12 @@ export interface TokenBucket {
   readonly fill_interval: Duration;
 }
 
+/** `envoy.extensions.common.ratelimit.v3.LocalRateLimitDescriptor`: entries matched exactly, in order. */
+export interface LocalRateLimitDescriptor {
+  readonly entries: readonly { readonly key: string; readonly value: string }[];
+  readonly token_bucket: TokenBucket;
+}
+
 /** `envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit` (issue 6). */
 export interface LocalRateLimit {
   readonly '@type': typeof LOCAL_RATELIMIT_TYPE;
@@ -845,11 +907,11 @@ export interface LocalRateLimit {
   readonly filter_enforced?: RuntimeFractionalPercent;
   readonly request_headers_to_add_when_not_enforced?: readonly HeaderValueOption[];
   readonly response_headers_to_add?: readonly HeaderValueOption[];
-  readonly descriptors?: readonly {
-    readonly entries: readonly { readonly key: string; readonly value: string }[];
-    readonly token_bucket: TokenBucket;
-  }[];
+  readonly descriptors?: readonly LocalRateLimitDescriptor[];
+  /** 0..10: which route `rate_limits` entries this filter reads. @default - 0 */
   readonly stage?: number;
+  /** Per-route configs only: how the virtual host's rate_limits combine with the route's. @default - `OVERRIDE` */
+  readonly vh_rate_limits?: 'OVERRIDE' | 'INCLUDE' | 'IGNORE';
   readonly local_rate_limit_per_downstream_connection?: boolean;
   /** @default - `DRAFT_VERSION_03` */
   readonly enable_x_ratelimit_headers?: 'OFF' | 'DRAFT_VERSION_03';

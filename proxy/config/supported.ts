@@ -69,6 +69,11 @@ const PER_FILTER: FieldRule = {
   note: 'local_ratelimit and fault configs, keyed by the filter name; they replace the filter settings for the route',
 };
 const note = (text: string): FieldRule => ({ status: 'supported', note: text });
+const RATE_LIMITS: FieldRule = {
+  status: 'supported',
+  issue: 6,
+  note: 'descriptors for envoy.filters.http.local_ratelimit (the limit override is not supported)',
+};
 const only = (values: readonly string[], text?: string): FieldRule => ({
   status: 'supported',
   values,
@@ -272,6 +277,7 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...HEADER_MUTATIONS,
     retry_policy: S,
     typed_per_filter_config: PER_FILTER,
+    rate_limits: RATE_LIMITS,
     ...all('include_request_attempt_count include_attempt_count_in_response', {
       status: 'supported',
       issue: 6,
@@ -379,7 +385,39 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     retry_policy: S,
     hash_policy: S,
     max_stream_duration: S,
+    rate_limits: RATE_LIMITS,
+    include_vh_rate_limits: {
+      status: 'supported',
+      issue: 6,
+      note: 'deprecated: the same as vh_rate_limits INCLUDE in the local rate limit filter',
+    },
   },
+  // Issue 6: route rate_limits, read by envoy.filters.http.local_ratelimit (proxy/router/rate-limits.ts)
+  'envoy.config.route.v3.RateLimit': {
+    stage: S,
+    actions: S,
+    disable_key: note(
+      'no runtime: an entry with a disable_key is skipped, as the local rate limit filter does',
+    ),
+  },
+  'envoy.config.route.v3.RateLimit.Action': {
+    ...all(
+      'source_cluster destination_cluster request_headers remote_address generic_key header_value_match query_parameter_value_match',
+    ),
+    masked_remote_address: note('the trusted client address masked to a CIDR, printed as Envoy does'),
+  },
+  'envoy.config.route.v3.RateLimit.Action.SourceCluster': {},
+  'envoy.config.route.v3.RateLimit.Action.DestinationCluster': {},
+  'envoy.config.route.v3.RateLimit.Action.RemoteAddress': {},
+  'envoy.config.route.v3.RateLimit.Action.RequestHeaders': all('header_name descriptor_key skip_if_absent'),
+  'envoy.config.route.v3.RateLimit.Action.MaskedRemoteAddress': all('v4_prefix_mask_len v6_prefix_mask_len'),
+  'envoy.config.route.v3.RateLimit.Action.GenericKey': all('descriptor_value descriptor_key'),
+  'envoy.config.route.v3.RateLimit.Action.HeaderValueMatch': all(
+    'descriptor_key descriptor_value expect_match headers',
+  ),
+  'envoy.config.route.v3.RateLimit.Action.QueryParameterValueMatch': all(
+    'descriptor_key descriptor_value expect_match query_parameters',
+  ),
   'envoy.config.route.v3.RouteAction.MaxStreamDuration': {
     max_stream_duration: note('the whole stream, from its start: 408 (DT) before a response, a reset after'),
     // gRPC timeout headers (grpc-timeout) as stream limits: planned, not enforced yet.
@@ -435,7 +473,17 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...all(
       'stat_prefix status token_bucket filter_enabled filter_enforced response_headers_to_add local_rate_limit_per_downstream_connection enable_x_ratelimit_headers',
     ),
+    descriptors: {
+      status: 'supported',
+      issue: 6,
+      note: "matched exactly against the descriptors of the route's rate_limits of the same stage; lowest fill rate first",
+    },
+    stage: S,
+    always_consume_default_token_bucket: S,
+    vh_rate_limits: note('read from per-route configs only, as in Envoy'),
   },
+  'envoy.extensions.common.ratelimit.v3.LocalRateLimitDescriptor': all('entries token_bucket'),
+  'envoy.extensions.common.ratelimit.v3.RateLimitDescriptor.Entry': all('key value'),
   'envoy.type.v3.HttpStatus': all('code'),
   'envoy.type.v3.TokenBucket': all('max_tokens tokens_per_fill fill_interval'),
   'envoy.config.route.v3.RouteAction.RequestMirrorPolicy': {
@@ -632,7 +680,7 @@ export const SUPPORTED_TYPED_CONFIGS: Readonly<Record<string, TypedConfigRule>> 
     slot: 'HTTP filter',
     extension: 'envoy.filters.http.local_ratelimit',
     issue: 6,
-    note: 'one token bucket per proxy process (per worker with --concurrency); descriptors are not supported',
+    note: 'with --concurrency N the workers share each bucket: they lease tokens from the primary in small batches',
   },
   'envoy.extensions.filters.http.fault.v3.HTTPFault': {
     slot: 'HTTP filter',

@@ -28,7 +28,8 @@ import { LocalRateLimitFilter } from './local-ratelimit.js';
 
 export { FaultFilter } from './fault.js';
 export type { FilterCallbacks, FilterReply, FilterRequest, HttpFilter } from './filter.js';
-export { LocalRateLimitFilter, TokenBucketState } from './local-ratelimit.js';
+export type { BucketFactory, BucketSpec, RateLimitBucket } from './local-ratelimit.js';
+export { LocalRateLimitFilter, localBuckets, sharedBuckets, TokenBucketState } from './local-ratelimit.js';
 
 /** Options for {@link compileHttpFilters}. */
 export interface CompileFiltersOptions {
@@ -41,9 +42,12 @@ export interface CompileFiltersOptions {
    * compiled (and checked) at start-up. @default - none: per-route configs compile on first use
    */
   readonly routeConfig?: { readonly config: RouteConfiguration; readonly path: string };
+  /** `node.cluster`: the value of the `source_cluster` rate limit action. @default '' */
+  readonly localCluster?: string;
 }
 
-type Builder = (typed: unknown, path: string) => HttpFilter;
+/** Builds the filter from its config, or from a per-route config (`perRoute`). */
+type Builder = (typed: unknown, path: string, perRoute: boolean) => HttpFilter;
 
 /** A configured filter that defers to a per-route config of the matched route when it has one. */
 class PerRouteFilter implements HttpFilter {
@@ -72,7 +76,7 @@ class PerRouteFilter implements HttpFilter {
         allowed: this.type,
       });
     }
-    const filter = this.build(typed, path);
+    const filter = this.build(typed, path, true);
     this.perRoute.set(key, filter);
     return filter;
   }
@@ -145,8 +149,13 @@ export function compileHttpFilters(
     if (f.disabled === true) return;
     let build: Builder;
     if (type === LOCAL_RATELIMIT_TYPE) {
-      build = (typed, p) =>
-        new LocalRateLimitFilter(typed as LocalRateLimit, store, p, options.random, Date.now, f.name);
+      build = (typed, p, perRoute) =>
+        new LocalRateLimitFilter(typed as LocalRateLimit, store, p, {
+          name: f.name,
+          perRoute,
+          ...(options.random === undefined ? {} : { random: options.random }),
+          ...(options.localCluster === undefined ? {} : { localCluster: options.localCluster }),
+        });
     } else if (type === FAULT_TYPE) {
       build = (typed, p) =>
         new FaultFilter(typed as HttpFault, store, options.statPrefix, p, options.random, f.name);
@@ -157,7 +166,7 @@ export function compileHttpFilters(
         allowed: 'envoy.filters.http.local_ratelimit, envoy.filters.http.fault, envoy.filters.http.router',
       });
     }
-    const filter = new PerRouteFilter(build(f.typed_config, `${fp}.typed_config`), type, build);
+    const filter = new PerRouteFilter(build(f.typed_config, `${fp}.typed_config`, false), type, build);
     byName.set(f.name, filter);
     out.push(filter);
   });

@@ -31,6 +31,12 @@ import {
   headerForMatch,
   queryParam,
 } from './matchers.js';
+import {
+  compileRateLimits,
+  NO_RATE_LIMITS,
+  type RateLimitPolicy,
+  type RouteRateLimits,
+} from './rate-limits.js';
 import { compileRe2 } from './re2.js';
 import { compileRetryPolicy, type RetryPolicyValues } from './retry.js';
 
@@ -385,6 +391,8 @@ interface RouteCore {
   readonly typedPerFilterConfig: Readonly<Record<string, unknown>>;
   /** proxy-dynamic: `request_mirror_policies` (proxy/filters/mirror.ts sends the copies). */
   readonly mirrorPolicies: readonly MirrorPolicy[];
+  /** Issue 6: the route's and its virtual host's `rate_limits`. */
+  readonly rateLimits: RouteRateLimits;
 }
 
 const hashAcc = new Uint32Array(2);
@@ -438,6 +446,11 @@ export class CompiledRoute {
    * hands them to proxy/filters/mirror.ts.)
    */
   readonly mirrorPolicies: readonly MirrorPolicy[];
+  /**
+   * Issue 6: the route's and its virtual host's `rate_limits`, compiled (the local rate limit
+   * filter turns them into descriptors, proxy/router/rate-limits.ts).
+   */
+  readonly rateLimits: RouteRateLimits;
   private readonly core: RouteCore;
   private readonly requestChain: readonly HeaderMutation[];
   private readonly responseChain: readonly HeaderMutation[];
@@ -470,6 +483,7 @@ export class CompiledRoute {
     this.hasRequestMutations = requestChain.length > 0;
     this.hasResponseMutations = responseChain.length > 0;
     this.mirrorPolicies = core.mirrorPolicies;
+    this.rateLimits = core.rateLimits;
   }
 
   /** Applies request header mutations of every level (most specific first unless configured otherwise). */
@@ -554,7 +568,16 @@ interface Levels {
   readonly vhReq: HeaderMutation;
   readonly vhResp: HeaderMutation;
   readonly vhRetry: RetryPolicyValues | undefined;
+  /** Issue 6: the virtual host's compiled `rate_limits`. */
+  readonly vhRateLimits: readonly RateLimitPolicy[];
   readonly referenced: Set<string>;
+}
+
+function routeRateLimits(a: RouteAction | undefined, path: string, lv: Levels): RouteRateLimits {
+  const own = compileRateLimits(a?.rate_limits, `${path}.rate_limits`);
+  const include = a?.include_vh_rate_limits === true;
+  if (own.length === 0 && lv.vhRateLimits.length === 0 && !include) return NO_RATE_LIMITS;
+  return { route: own, virtualHost: lv.vhRateLimits, includeVirtualHost: include };
 }
 
 /** `levels` come most specific first; Envoy applies them in that order unless the most specific must win. */
@@ -748,6 +771,8 @@ function compileRoute(route: Route, path: string, lv: Levels): CompiledRouteEntr
       ...(lv.vh.typed_per_filter_config ?? {}),
       ...(route.typed_per_filter_config ?? {}),
     },
+    // Issue 6: only forwarding routes produce descriptors (Envoy: routes with a route entry).
+    rateLimits: routeRateLimits(a, ap, lv),
     // proxy-dynamic: mirrors; runtime_fraction absent means every request, as in Envoy.
     mirrorPolicies: (a?.request_mirror_policies ?? []).map((m, i) => ({
       cluster: m.cluster,
@@ -1066,6 +1091,7 @@ const TLS_REDIRECT_ROUTE = new CompiledRoute(
     hostRewriteHeader: undefined,
     typedPerFilterConfig: {},
     mirrorPolicies: [],
+    rateLimits: NO_RATE_LIMITS,
   },
   [],
   [],
@@ -1127,6 +1153,7 @@ export function compileRouteConfiguration(
       vhResp: new HeaderMutation(vh.response_headers_to_add, vh.response_headers_to_remove, vp, 'response'),
       vhRetry:
         vh.retry_policy === undefined ? undefined : compileRetryPolicy(vh.retry_policy, `${vp}.retry_policy`),
+      vhRateLimits: compileRateLimits(vh.rate_limits, `${vp}.rate_limits`),
       referenced,
     };
     const compiled: CompiledVirtualHost = {

@@ -337,7 +337,10 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
   /** Runs the HTTP filters from `index`; the last one that continues hands over to {@link act}. */
   private runFilters(index: number, result: RouteResult, request: RouteRequest): void {
     const filters = this.hcm.filters;
-    const input: RequestFilterInput & { readonly request: RouteRequest } = {
+    const input: RequestFilterInput & {
+      readonly request: RouteRequest;
+      readonly route: CompiledRoute | undefined;
+    } = {
       headers: this.head.headers,
       grpc: this.grpc,
       connection: this.conn,
@@ -346,6 +349,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
       perFilterConfig: result.kind === 'none' ? undefined : result.route.typedPerFilterConfig,
       // proxy-mtls: RBAC matches :method/:path/:authority and remote_ip (proxy/filters/rbac.ts).
       request,
+      // Issue 6: the local rate limit filter reads the route's rate_limits (descriptors).
+      route: result.kind === 'cluster' ? result.route : undefined,
     };
     for (let i = index; i < filters.length; i++) {
       const filter = filters[i] as RequestFilter;
