@@ -2,6 +2,7 @@
 // counters through the real proxy, against real node:http upstreams on loopback (port 0) that count
 // the TCP connections they accept and can hold their responses. Nothing is stood in.
 import http from 'node:http';
+import http2 from 'node:http2';
 import type net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Closer } from '../e2e/helpers.js';
@@ -192,5 +193,86 @@ describe('max_pending_requests', () => {
     // THEN both overflow counters are there under Envoy's names
     expect(page.body).toMatch(/envoy_cluster_upstream_rq_pending_overflow\{envoy_cluster_name="svc"\} [1-9]/);
     expect(page.body).toMatch(/envoy_cluster_upstream_cx_overflow\{envoy_cluster_name="svc"\} [1-9]/);
+  });
+});
+
+const H2_UPSTREAM = {
+  typed_extension_protocol_options: {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      explicit_http_config: { http2_protocol_options: {} },
+    },
+  },
+};
+
+/** An h2c upstream that counts its sessions and answers 200. */
+async function h2Upstream() {
+  const state = { sessions: 0, streams: 0 };
+  const server = http2.createServer();
+  server.on('session', () => {
+    state.sessions++;
+  });
+  server.on('stream', (stream) => {
+    state.streams++;
+    stream.respond({ ':status': 200 });
+    stream.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closer.add(() => new Promise((r) => server.close(() => r(undefined))));
+  return { state, port: (server.address() as net.AddressInfo).port };
+}
+
+describe('HTTP/2 upstreams', () => {
+  test("max_connections is counted across the hosts' sessions; each host still gets its one session", async () => {
+    // GIVEN three h2c hosts and max_connections 1
+    const ups = [await h2Upstream(), await h2Upstream(), await h2Upstream()];
+    const { port, proxy } = await startScenario(closer, {
+      ports: ups.map((u) => u.port),
+      cluster: {
+        ...H2_UPSTREAM,
+        circuit_breakers: { thresholds: [{ max_connections: 1, track_remaining: true }] },
+      },
+    });
+    // WHEN 12 requests arrive at once
+    const done = await burst(port, 12);
+    // THEN one session per host (two of them past the limit, counted), all requests multiplexed
+    expect(done.map((r) => r.status)).toEqual(Array(12).fill(200));
+    expect(ups.map((u) => u.state.sessions)).toEqual([1, 1, 1]);
+    expect(ups.reduce((n, u) => n + u.state.streams, 0)).toBe(12);
+    expect(counter(proxy, 'cluster.svc.upstream_cx_overflow')).toBe(2);
+    expect(gauge(proxy, 'cluster.svc.circuit_breakers.default.cx_open')).toBe(1);
+    expect(gauge(proxy, 'cluster.svc.circuit_breakers.default.remaining_cx')).toBe(0);
+  });
+
+  test('requests waiting for the session are limited by max_pending_requests (503 UO)', async () => {
+    // GIVEN one h2c host, at most one request waiting for its session to connect, and an h2c
+    // client whose three requests reach the proxy in one read (one write of three HEADERS frames)
+    const up = await h2Upstream();
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      cluster: { ...H2_UPSTREAM, circuit_breakers: { thresholds: [{ max_pending_requests: 1 }] } },
+    });
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    closer.add(() => session.close());
+    await new Promise((r) => session.once('remoteSettings', r));
+    // WHEN the three requests arrive before the upstream session exists
+    const ask = () =>
+      new Promise<{ status: number; overloaded: unknown }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/', ':authority': 'svc' });
+        stream.on('response', (h) =>
+          resolve({ status: Number(h[':status']), overloaded: h['x-envoy-overloaded'] }),
+        );
+        stream.on('error', reject);
+        stream.resume();
+      });
+    const done = await Promise.all([ask(), ask(), ask()]);
+    // THEN the first waits for the session, the two arriving while it connects overflow
+    expect(done).toEqual([
+      { status: 200, overloaded: undefined },
+      { status: 503, overloaded: 'true' },
+      { status: 503, overloaded: 'true' },
+    ]);
+    expect(counter(proxy, 'cluster.svc.upstream_rq_pending_overflow')).toBe(2);
+    expect(up.state.sessions).toBe(1);
   });
 });
