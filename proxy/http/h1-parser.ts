@@ -59,6 +59,12 @@ export interface H1RequestHead extends HeadBase {
   readonly upgrade: string | undefined;
   /** `Expect: 100-continue` was sent. */
   readonly expectContinue: boolean;
+  /**
+   * A hop-by-hop header (`connection`, `te`, `upgrade`, `transfer-encoding`, `keep-alive`,
+   * `proxy-connection`, `http2-settings`) is present: a proxy must filter the list before
+   * forwarding. False for most requests, which then skip that walk.
+   */
+  readonly hopByHop: boolean;
 }
 
 /** A parsed response head. */
@@ -88,8 +94,27 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Control characters other than HTAB, CR and LF (CR/LF are checked by line splitting).
 const BAD_CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-const DIGITS = /^[0-9]{1,15}$/;
 const HEX = /^[0-9a-fA-F]{1,15}$/;
+
+/** Character classes of latin1 code units, for the head scanner (a table beats regexes there). */
+const C_TOKEN = 1;
+const C_UPPER = 2;
+/** Control characters other than HTAB, CR and LF. */
+const C_BAD_CTL = 4;
+/** Not allowed in a request target: controls, space, DEL. */
+const C_NOT_TARGET = 8;
+const CHAR_CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  let f = 0;
+  const alpha = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+  if (alpha || (c >= 0x30 && c <= 0x39) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c))) f |= C_TOKEN;
+  if (c >= 0x41 && c <= 0x5a) f |= C_UPPER;
+  if (c <= 0x08 || c === 0x0b || c === 0x0c || (c >= 0x0e && c <= 0x1f) || c === 0x7f) f |= C_BAD_CTL;
+  if (c <= 0x20 || c === 0x7f) f |= C_NOT_TARGET;
+  CHAR_CLASS[c] = f;
+}
+/** Shared by every head without a `connection` header; never mutated. */
+const NO_TOKENS: string[] = [];
 
 const S_HEAD = 0;
 const S_BODY_LENGTH = 1;
@@ -290,7 +315,14 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     this.handler.onComplete();
   }
 
-  /** Parses a head if the whole of it has arrived; returns false to wait for more bytes. */
+  /**
+   * Parses a head if the whole of it has arrived; returns false to wait for more bytes.
+   *
+   * The head is decoded once (latin1) and walked by char code with a class table instead of
+   * split + regexes: this runs twice per proxied request (request and response head) and was the
+   * largest piece of the proxy's own CPU. Checks and their order are those of a line-by-line
+   * reading: control characters anywhere, then the header count, then each line in order.
+   */
   private parseHead(): boolean {
     const buf = this.pending;
     if (buf.length === 0) return false;
@@ -306,12 +338,32 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     if (end + 4 > this.maxHeaderBytes) throw new H1ParseError(431, 'headers too large');
     const text = buf.toString('latin1', 0, end);
     this.pending = end + 4 === buf.length ? EMPTY : buf.subarray(end + 4);
-    if (BAD_CTL.test(text)) throw new H1ParseError(400, 'control character in head');
-    const lines = text.split('\r\n');
-    const first = lines[0] as string;
+    // One pass: control characters (an error anywhere), the number of CRLF-separated lines, and
+    // whether a CR or LF stands outside a CRLF pair (then each line is checked for one).
+    const n = text.length;
+    let lineCount = 1;
+    let bare = false;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c === 0x7f) {
+        if (((CHAR_CLASS[c] as number) & C_BAD_CTL) !== 0)
+          throw new H1ParseError(400, 'control character in head');
+        if (c === 13) {
+          if (text.charCodeAt(i + 1) === 10) {
+            lineCount++;
+            i++;
+          } else {
+            bare = true;
+          }
+        } else if (c === 10) {
+          bare = true;
+        }
+      }
+    }
+    const firstEnd = lineCount === 1 ? n : text.indexOf('\r\n');
     // RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line;
     // Envoy does not, and neither do we (an empty first line means a stray CRLF).
-    if (first.length === 0) throw new H1ParseError(400, 'empty start line');
+    if (firstEnd === 0) throw new H1ParseError(400, 'empty start line');
     const headers: HeaderList = [];
     let contentLength = -1;
     let transferEncoding: string | undefined;
@@ -319,34 +371,53 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     let upgradeHeader: string | undefined;
     let host: string | undefined;
     let expect: string | undefined;
-    if (lines.length - 1 > this.maxHeaderCount) throw new H1ParseError(431, 'too many headers');
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line.includes('\n') || line.includes('\r')) throw new H1ParseError(400, 'bare CR or LF in header');
-      const c0 = line.charCodeAt(0);
-      if (c0 === 32 || c0 === 9) throw new H1ParseError(400, 'obs-fold in header');
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new H1ParseError(400, 'header without a colon');
-      const rawName = line.slice(0, colon);
-      if (!TOKEN.test(rawName)) throw new H1ParseError(400, 'invalid header name');
-      const name = rawName.toLowerCase();
-      const value = trimOws(line, colon + 1);
+    let hopByHop = false;
+    if (lineCount - 1 > this.maxHeaderCount) throw new H1ParseError(431, 'too many headers');
+    let s = firstEnd + 2;
+    for (let k = 1; k < lineCount; k++) {
+      let e = text.indexOf('\r\n', s);
+      if (e < 0) e = n;
+      if (bare && hasCrOrLf(text, s, e)) throw new H1ParseError(400, 'bare CR or LF in header');
+      const c0 = text.charCodeAt(s);
+      if (s < e && (c0 === 32 || c0 === 9)) throw new H1ParseError(400, 'obs-fold in header');
+      let colon = -1;
+      let tokenAll = C_TOKEN;
+      let upperAny = 0;
+      for (let i = s; i < e; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 58 /* : */) {
+          colon = i;
+          break;
+        }
+        const f = CHAR_CLASS[c] as number;
+        tokenAll &= f;
+        upperAny |= f;
+      }
+      if (colon <= s) throw new H1ParseError(400, 'header without a colon');
+      if (tokenAll === 0) throw new H1ParseError(400, 'invalid header name');
+      const raw = text.slice(s, colon);
+      const name = (upperAny & C_UPPER) === 0 ? raw : raw.toLowerCase();
+      const value = trimOws(text, colon + 1, e);
+      s = e + 2;
       headers.push(name, value);
       switch (name) {
         case 'content-length':
           if (contentLength >= 0) throw new H1ParseError(400, 'duplicate content-length');
-          if (!DIGITS.test(value)) throw new H1ParseError(400, 'invalid content-length');
+          if (!isDigits(value)) throw new H1ParseError(400, 'invalid content-length');
           contentLength = Number(value);
           break;
         case 'transfer-encoding':
           if (transferEncoding !== undefined) throw new H1ParseError(400, 'duplicate transfer-encoding');
           transferEncoding = value.toLowerCase();
+          hopByHop = true;
           break;
         case 'connection':
           connection = connection === undefined ? value : `${connection},${value}`;
+          hopByHop = true;
           break;
         case 'upgrade':
           upgradeHeader = value;
+          hopByHop = true;
           break;
         case 'host':
           if (host !== undefined) throw new H1ParseError(400, 'duplicate host');
@@ -355,55 +426,67 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
         case 'expect':
           expect = value;
           break;
+        case 'keep-alive':
+        case 'proxy-connection':
+        case 'http2-settings':
+        case 'te':
+          hopByHop = true;
+          break;
         default:
           break;
       }
     }
-    const connectionTokens = connection === undefined ? [] : splitTokens(connection);
+    const connectionTokens = connection === undefined ? NO_TOKENS : splitTokens(connection);
     if (this.kind === 'request') {
-      this.finishRequestHead(first, headers, {
+      this.finishRequestHead(
+        text,
+        firstEnd,
+        headers,
+        hopByHop,
         contentLength,
         transferEncoding,
         connectionTokens,
         upgradeHeader,
         host,
         expect,
-      });
+      );
     } else {
-      this.finishResponseHead(first, headers, { contentLength, transferEncoding, connectionTokens });
+      this.finishResponseHead(text, firstEnd, headers, contentLength, transferEncoding, connectionTokens);
     }
     return true;
   }
 
   private finishRequestHead(
-    line: string,
+    text: string,
+    lineEnd: number,
     headers: HeaderList,
-    h: {
-      contentLength: number;
-      transferEncoding: string | undefined;
-      connectionTokens: string[];
-      upgradeHeader: string | undefined;
-      host: string | undefined;
-      expect: string | undefined;
-    },
+    hopByHop: boolean,
+    contentLength: number,
+    transferEncoding: string | undefined,
+    connectionTokens: string[],
+    upgradeHeader: string | undefined,
+    host: string | undefined,
+    expect: string | undefined,
   ): void {
-    const sp1 = line.indexOf(' ');
-    const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-    if (sp1 <= 0 || sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0)
+    const sp1 = text.indexOf(' ');
+    const sp2 = sp1 < 0 || sp1 >= lineEnd ? -1 : text.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp1 >= lineEnd || sp2 < 0 || sp2 >= lineEnd)
       throw new H1ParseError(400, 'malformed request line');
-    const method = line.slice(0, sp1);
-    const target = line.slice(sp1 + 1, sp2);
-    const version = line.slice(sp2 + 1);
-    if (!TOKEN.test(method)) throw new H1ParseError(400, 'invalid method');
+    const third = text.indexOf(' ', sp2 + 1);
+    if (third >= 0 && third < lineEnd) throw new H1ParseError(400, 'malformed request line');
+    if (!isToken(text, 0, sp1)) throw new H1ParseError(400, 'invalid method');
+    const method = text.slice(0, sp1);
     let versionMinor: number;
-    if (version === 'HTTP/1.1') versionMinor = 1;
-    else if (version === 'HTTP/1.0') versionMinor = 0;
-    else if (/^HTTP\/\d\.\d$/.test(version)) throw new H1ParseError(505, 'unsupported http version');
+    if (lineEnd - sp2 - 1 === 8 && text.startsWith('HTTP/1.1', sp2 + 1)) versionMinor = 1;
+    else if (lineEnd - sp2 - 1 === 8 && text.startsWith('HTTP/1.0', sp2 + 1)) versionMinor = 0;
+    else if (/^HTTP\/\d\.\d$/.test(text.slice(sp2 + 1, lineEnd)))
+      throw new H1ParseError(505, 'unsupported http version');
     else throw new H1ParseError(400, 'malformed http version');
-    if (target.length === 0 || /[\x00-\x20\x7f]/.test(target))
+    if (sp2 === sp1 + 1 || !isTarget(text, sp1 + 1, sp2))
       throw new H1ParseError(400, 'invalid request target');
+    const target = text.slice(sp1 + 1, sp2);
     let path = target;
-    let authority = h.host ?? '';
+    let authority = host ?? '';
     if (method === 'CONNECT') throw new H1ParseError(400, 'CONNECT is not supported');
     if (target.charCodeAt(0) !== 47 /* / */) {
       if (target === '*' && method === 'OPTIONS') {
@@ -415,13 +498,23 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
         path = m[2] === '' ? '/' : (m[2] as string);
       }
     }
-    if (versionMinor === 1 && h.host === undefined) throw new H1ParseError(400, 'missing host header');
-    const framing = this.requestFraming(versionMinor, h.contentLength, h.transferEncoding);
-    const closeTok = h.connectionTokens.includes('close');
-    const keepAlive = versionMinor === 1 ? !closeTok : h.connectionTokens.includes('keep-alive') && !closeTok;
+    if (versionMinor === 1 && host === undefined) throw new H1ParseError(400, 'missing host header');
+    let kind: BodyKind = 'none';
+    let length = 0;
+    if (transferEncoding !== undefined) {
+      if (contentLength >= 0) throw new H1ParseError(400, 'content-length and transfer-encoding');
+      if (versionMinor === 0) throw new H1ParseError(400, 'transfer-encoding in HTTP/1.0');
+      if (transferEncoding !== 'chunked') throw new H1ParseError(501, 'unsupported transfer encoding');
+      kind = 'chunked';
+    } else if (contentLength > 0) {
+      kind = 'length';
+      length = contentLength;
+    }
+    const closeTok = connectionTokens.length > 0 && connectionTokens.includes('close');
+    const keepAlive = versionMinor === 1 ? !closeTok : connectionTokens.includes('keep-alive') && !closeTok;
     const upgrade =
-      h.upgradeHeader !== undefined && h.connectionTokens.includes('upgrade')
-        ? h.upgradeHeader.toLowerCase()
+      upgradeHeader !== undefined && connectionTokens.includes('upgrade')
+        ? upgradeHeader.toLowerCase()
         : undefined;
     const head: H1RequestHead = {
       method,
@@ -430,57 +523,58 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
       versionMinor,
       headers,
       keepAlive,
-      bodyKind: framing.kind,
-      contentLength: framing.length,
-      connectionTokens: h.connectionTokens,
+      bodyKind: kind,
+      contentLength: length,
+      connectionTokens,
       upgrade,
-      expectContinue:
-        versionMinor === 1 && h.expect !== undefined && h.expect.toLowerCase() === '100-continue',
+      expectContinue: versionMinor === 1 && expect !== undefined && expect.toLowerCase() === '100-continue',
+      hopByHop,
     };
-    this.startBody(framing.kind, framing.length);
+    this.startBody(kind, length);
     this.handler.onHead(head as H);
-    if (framing.kind === 'none') this.complete();
-  }
-
-  private requestFraming(
-    versionMinor: number,
-    contentLength: number,
-    transferEncoding: string | undefined,
-  ): { kind: BodyKind; length: number } {
-    if (transferEncoding !== undefined) {
-      if (contentLength >= 0) throw new H1ParseError(400, 'content-length and transfer-encoding');
-      if (versionMinor === 0) throw new H1ParseError(400, 'transfer-encoding in HTTP/1.0');
-      if (transferEncoding !== 'chunked') throw new H1ParseError(501, 'unsupported transfer encoding');
-      return { kind: 'chunked', length: 0 };
-    }
-    if (contentLength > 0) return { kind: 'length', length: contentLength };
-    return { kind: 'none', length: 0 };
+    if (kind === 'none') this.complete();
   }
 
   private finishResponseHead(
-    line: string,
+    text: string,
+    lineEnd: number,
     headers: HeaderList,
-    h: { contentLength: number; transferEncoding: string | undefined; connectionTokens: string[] },
+    contentLength: number,
+    transferEncoding: string | undefined,
+    connectionTokens: string[],
   ): void {
-    const m = /^HTTP\/1\.([01]) ([0-9]{3})(?: (.*))?$/.exec(line);
-    if (m === null) throw new H1ParseError(400, 'malformed status line');
-    const versionMinor = Number(m[1]);
-    const status = Number(m[2]);
+    // `HTTP/1.[01] DDD[ reason]`, the reason without CR or LF.
+    const v = text.charCodeAt(7);
+    const d1 = text.charCodeAt(9) - 48;
+    const d2 = text.charCodeAt(10) - 48;
+    const d3 = text.charCodeAt(11) - 48;
+    if (
+      lineEnd < 12 ||
+      !text.startsWith('HTTP/1.', 0) ||
+      (v !== 48 && v !== 49) ||
+      text.charCodeAt(8) !== 32 ||
+      !(d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9) ||
+      (lineEnd > 12 && (text.charCodeAt(12) !== 32 || hasCrOrLf(text, 13, lineEnd)))
+    ) {
+      throw new H1ParseError(400, 'malformed status line');
+    }
+    const versionMinor = v - 48;
+    const status = d1 * 100 + d2 * 10 + d3;
     if (status < 100) throw new H1ParseError(400, 'invalid status code');
-    const reason = m[3] ?? '';
-    const closeTok = h.connectionTokens.includes('close');
-    let keepAlive = versionMinor === 1 ? !closeTok : h.connectionTokens.includes('keep-alive') && !closeTok;
+    const reason = lineEnd > 13 ? text.slice(13, lineEnd) : '';
+    const closeTok = connectionTokens.length > 0 && connectionTokens.includes('close');
+    let keepAlive = versionMinor === 1 ? !closeTok : connectionTokens.includes('keep-alive') && !closeTok;
     let kind: BodyKind;
     let length = 0;
     if (status < 200 || status === 204 || status === 304 || this.expectNoBody) {
       kind = 'none';
-    } else if (h.transferEncoding !== undefined) {
-      if (h.contentLength >= 0) throw new H1ParseError(400, 'content-length and transfer-encoding');
-      if (h.transferEncoding !== 'chunked') throw new H1ParseError(400, 'unsupported transfer encoding');
+    } else if (transferEncoding !== undefined) {
+      if (contentLength >= 0) throw new H1ParseError(400, 'content-length and transfer-encoding');
+      if (transferEncoding !== 'chunked') throw new H1ParseError(400, 'unsupported transfer encoding');
       kind = 'chunked';
-    } else if (h.contentLength >= 0) {
-      kind = h.contentLength === 0 ? 'none' : 'length';
-      length = h.contentLength;
+    } else if (contentLength >= 0) {
+      kind = contentLength === 0 ? 'none' : 'length';
+      length = contentLength;
     } else {
       kind = 'close';
       keepAlive = false;
@@ -493,7 +587,7 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
       keepAlive,
       bodyKind: kind,
       contentLength: length,
-      connectionTokens: h.connectionTokens,
+      connectionTokens,
     };
     this.startBody(kind, length);
     this.handler.onHead(head as H);
@@ -571,25 +665,63 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     if (colon <= 0) throw new H1ParseError(400, 'trailer without a colon');
     const rawName = line.slice(0, colon);
     if (!TOKEN.test(rawName)) throw new H1ParseError(400, 'invalid trailer name');
-    this.trailers.push(rawName.toLowerCase(), trimOws(line, colon + 1));
+    this.trailers.push(rawName.toLowerCase(), trimOws(line, colon + 1, line.length));
     return true;
   }
 }
 
-function trimOws(line: string, from: number): string {
+/** `text[from, to)` without leading and trailing spaces and tabs. */
+function trimOws(text: string, from: number, to: number): string {
   let start = from;
-  let end = line.length;
+  let end = to;
   while (start < end) {
-    const c = line.charCodeAt(start);
+    const c = text.charCodeAt(start);
     if (c !== 32 && c !== 9) break;
     start++;
   }
   while (end > start) {
-    const c = line.charCodeAt(end - 1);
+    const c = text.charCodeAt(end - 1);
     if (c !== 32 && c !== 9) break;
     end--;
   }
-  return start === from && end === line.length ? line.slice(from) : line.slice(start, end);
+  return text.slice(start, end);
+}
+
+/** True when `text[from, to)` holds a CR or LF. */
+function hasCrOrLf(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 13 || c === 10) return true;
+  }
+  return false;
+}
+
+/** True when `text[from, to)` is a non-empty token (RFC 9110 tchar). */
+function isToken(text: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++)
+    if (((CHAR_CLASS[text.charCodeAt(i)] as number) & C_TOKEN) === 0) return false;
+  return true;
+}
+
+/** True when `text[from, to)` has no control character, space or DEL. */
+function isTarget(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff || ((CHAR_CLASS[c] as number) & C_NOT_TARGET) !== 0) return false;
+  }
+  return true;
+}
+
+/** 1 to 15 ASCII digits (a Content-Length value). */
+function isDigits(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > 15) return false;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Splits a comma-separated token list (e.g. `Connection`) into lowercase tokens. */

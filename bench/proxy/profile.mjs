@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// Profiles the crossmesh row of bench/proxy/run.mjs alone (not part of `npm test`):
+//   node bench/proxy/profile.mjs [--duration 8] [--no-prof] [--top 40] [--skip-build]
+// Same setup as run.mjs (nginx `return 200` upstream and wrk -c50 on CPU 1, the compiled proxy on
+// CPU 0, one route, one STATIC cluster, stats on), then prints the proxy's CPU µs per request and,
+// unless --no-prof, the functions with the most self time from a V8 CPU profile (--cpu-prof).
+// Profiling costs some CPU itself: compare µs per request from --no-prof runs.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const duration = Number(opt('--duration', 8));
+const top = Number(opt('--top', 40));
+const profile = !args.includes('--no-prof');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'crossmesh-prof-'));
+const children = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHttp(port) {
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
+      s.on('data', (d) => {
+        resolve(d.toString('latin1').startsWith('HTTP/1.1 200'));
+        s.destroy();
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing answered 200 on port ${port}`);
+}
+
+function ticksOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function wrk(port, seconds) {
+  const out = execFileSync(
+    'taskset',
+    ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, `http://127.0.0.1:${port}/`],
+    { encoding: 'utf8' },
+  );
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 'NaN');
+}
+
+/** Self time per function (and per file) from a .cpuprofile. */
+function summarise(file) {
+  const prof = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  for (let i = 0; i < prof.samples.length; i++) {
+    const dt = prof.timeDeltas[i] ?? 0;
+    self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + dt);
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  const fn = new Map();
+  const files = new Map();
+  for (const [id, t] of self) {
+    const cf = byId.get(id).callFrame;
+    const url = cf.url.replace(pathToFileURL(root).href, '').replace(/^file:\/\//, '');
+    const key = `${cf.functionName || '(anon)'}  ${url}:${cf.lineNumber + 1}`;
+    fn.set(key, (fn.get(key) ?? 0) + t);
+    const fk = url || cf.functionName;
+    files.set(fk, (files.get(fk) ?? 0) + t);
+  }
+  const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)} %`;
+  console.log('\nself time by function:');
+  for (const [k, t] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);
+  console.log('\nself time by file:');
+  for (const [k, t] of [...files].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(t)}  ${k}`);
+}
+
+async function main() {
+  if (!args.includes('--skip-build')) {
+    try {
+      execFileSync(
+        process.execPath,
+        [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+        {
+          cwd: root,
+          stdio: 'ignore',
+        },
+      );
+    } catch {
+      console.log('tsc reported type errors; using what it emitted');
+    }
+  }
+  const upstreamPort = await freePort();
+  const port = await freePort();
+  writeFileSync(
+    path.join(tmp, 'upstream.conf'),
+    `worker_processes 1; daemon off; master_process off; pid ${tmp}/up.pid; error_log stderr error;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
+  server { listen 127.0.0.1:${upstreamPort} reuseport backlog=4096; location / { return 200 'ok'; } } }
+`,
+  );
+  children.push(
+    spawn('taskset', ['-c', '1', 'nginx', '-c', path.join(tmp, 'upstream.conf'), '-p', tmp], {
+      stdio: 'ignore',
+    }),
+  );
+  const conf = path.join(tmp, 'crossmesh.yaml');
+  writeFileSync(
+    conf,
+    `static_resources:
+  listeners:
+  - name: ingress
+    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: upstream }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+  clusters:
+  - name: upstream
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: upstream
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
+`,
+  );
+  const cli = `const { main } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/bin/cli.js')).href)}); process.exitCode = await main(process.argv.slice(1));`;
+  const node = [
+    ...(profile ? ['--cpu-prof', '--cpu-prof-dir', tmp] : []),
+    '--input-type=module',
+    '-e',
+    cli,
+    'proxy',
+    '-c',
+    conf,
+    '--log-level',
+    'error',
+  ];
+  const proxy = spawn('taskset', ['-c', '0', process.execPath, ...node], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CROSSMESH_DEV: '0' },
+  });
+  children.push(proxy);
+  await waitHttp(upstreamPort);
+  await waitHttp(port);
+  wrk(port, 2);
+  const before = ticksOf(proxy.pid);
+  const rps = wrk(port, duration);
+  const ticks = ticksOf(proxy.pid) - before;
+  const direct = wrk(upstreamPort, Math.min(4, duration));
+  console.log(
+    `crossmesh ${rps.toFixed(0)} req/s, ${((ticks * 10_000) / (rps * duration)).toFixed(1)} µs CPU per request; direct ${direct.toFixed(0)} req/s (${(rps / direct).toFixed(2)}x); load ${os.loadavg()[0].toFixed(1)}`,
+  );
+  const exited = new Promise((r) => proxy.once('exit', r));
+  // taskset execs node, so the pid is node's: SIGINT lets it stop cleanly and write the profile.
+  proxy.kill('SIGINT');
+  await exited;
+  if (profile) {
+    const file = readdirSync(tmp).find((f) => f.endsWith('.cpuprofile'));
+    if (file === undefined) throw new Error('no .cpuprofile written');
+    summarise(path.join(tmp, file));
+  }
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
