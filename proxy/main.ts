@@ -8,8 +8,9 @@
  */
 import { MeshError } from '../errors/index.js';
 import type { AdminContext } from './admin/index.js';
-import type { Bootstrap } from './config/envoy.js';
+import type { Bootstrap, RouteConfiguration } from './config/envoy.js';
 // proxy-mtls: the filter list with RBAC (proxy/filters/rbac-chain.ts delegates the rest to filters/index.ts).
+import { precompilePerRouteConfigs } from './filters/index.js';
 import { compileHttpFiltersWithRbac } from './filters/rbac-chain.js';
 import { setInternalErrorReporter } from './http/guard.js';
 import { compileRouteConfiguration, type RouteTable } from './router/index.js';
@@ -61,6 +62,15 @@ export interface DynamicHooks {
   readonly clusterManager: (clusters: ClusterManager) => ClusterManager;
   /** proxy-mtls: receives the listener runtimes, to apply rotated SDS secrets in place. @default - none */
   readonly listeners?: (runtimes: readonly ListenerRuntime[]) => void;
+  /**
+   * Issue 6: receives, per route configuration name, the function that compiles a new version's
+   * per-route filter configs for the HTTP filters that serve it (called before an update is
+   * applied; it throws MeshError naming the field at fault). @default - none
+   */
+  readonly perRouteFilters?: (
+    name: string,
+    precompile: (rc: RouteConfiguration, path: string) => void,
+  ) => void;
 }
 
 /** A bound address. */
@@ -157,13 +167,21 @@ function build(
             },
             compileAccessLog: (configs, path) => logs?.compileAccessLog(configs, { path }),
             // Issue 6: local_ratelimit and fault run before the router; proxy-mtls: RBAC too.
-            compileHttpFilters: (configs, path, statPrefix, routeConfig) =>
-              compileHttpFiltersWithRbac(configs, path, store, {
+            compileHttpFilters: (configs, path, statPrefix, routeConfig) => {
+              const filters = compileHttpFiltersWithRbac(configs, path, store, {
                 statPrefix,
                 // Issue 6: the source_cluster rate limit action's value.
                 localCluster: bootstrap.node?.cluster ?? '',
                 ...(routeConfig === undefined ? {} : { routeConfig }),
-              }),
+              });
+              // Issue 6: RDS updates compile their per-route filter configs before they apply.
+              if (routeConfig !== undefined) {
+                dynamic?.perRouteFilters?.(routeConfig.config.name ?? routeConfig.path, (rc, p) =>
+                  precompilePerRouteConfigs(filters, rc, p),
+                );
+              }
+              return filters;
+            },
           },
           `static_resources.listeners[${i}]`,
         ),

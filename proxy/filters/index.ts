@@ -6,10 +6,10 @@
  *
  * Per-route configs (`typed_per_filter_config`, keyed by the filter's name) replace the filter's
  * settings for the routes that carry them, as in Envoy: a per-route local rate limit has its own
- * token bucket, a per-route fault config its own delay/abort. Those in the listener's own
- * route_config are compiled at start-up (a bad one stops it, naming its path); configs that only
- * arrive later (RDS) are compiled on first use, and one that does not compile leaves the
- * filter's own settings in force for that route.
+ * token bucket, a per-route fault config its own delay/abort. They are compiled with the route
+ * configuration, never on first use: the listener's own route_config at start-up (a bad one stops
+ * it, naming its path), an RDS update before it is applied ({@link precompilePerRouteConfigs}, from
+ * proxy/xds/dynamic.ts; a bad one is NACKed naming its path and the last good one keeps serving).
  */
 import { MeshError } from '../../errors/index.js';
 import {
@@ -85,17 +85,31 @@ class PerRouteFilter implements HttpFilter {
     const typed = request.perFilterConfig?.[this.name];
     if (typed === undefined || typed === null || typeof typed !== 'object')
       return this.base.onRequest(request, callbacks);
-    let filter = this.perRoute.get(typed);
-    if (filter === undefined) {
-      try {
-        filter = this.compile(typed, `typed_per_filter_config.${this.name}`);
-      } catch {
-        // A dynamic (RDS) route's config that does not compile: the filter's own settings apply.
-        filter = this.base;
-        this.perRoute.set(typed, filter);
-      }
-    }
+    // Every route configuration is compiled before it serves (see the module doc), so this finds
+    // the config; were it missing, compiling here throws into the pipeline's guard (a 500), never a
+    // silent fall-back to the filter's own settings.
+    const filter = this.perRoute.get(typed) ?? this.compile(typed, `typed_per_filter_config.${this.name}`);
     return filter.onRequest(request, callbacks);
+  }
+}
+
+/**
+ * Compiles every per-route config of `rc` for the filters that `compileHttpFilters` built, so a
+ * route configuration (an RDS update) is checked whole before it is applied and its configs are
+ * ready on the first request.
+ * @throws MeshError naming the per-route config at fault (under `path`)
+ */
+export function precompilePerRouteConfigs(
+  filters: readonly unknown[],
+  rc: RouteConfiguration,
+  path: string,
+): void {
+  const byName = new Map<string, PerRouteFilter>();
+  for (const f of filters) if (f instanceof PerRouteFilter) byName.set(f.name, f);
+  if (byName.size === 0) return;
+  for (const [map, mp] of perFilterMaps(rc, path)) {
+    for (const [name, typed] of Object.entries(map))
+      byName.get(name)?.compile(typed, `${mp}[${JSON.stringify(name)}]`);
   }
 }
 
@@ -131,7 +145,6 @@ export function compileHttpFilters(
   options: CompileFiltersOptions,
 ): HttpFilter[] {
   const out: HttpFilter[] = [];
-  const byName = new Map<string, PerRouteFilter>();
   configs.forEach((f, i) => {
     const fp = `${path}[${i}]`;
     const type = f.typed_config?.['@type'];
@@ -167,15 +180,9 @@ export function compileHttpFilters(
       });
     }
     const filter = new PerRouteFilter(build(f.typed_config, `${fp}.typed_config`, false), type, build);
-    byName.set(f.name, filter);
     out.push(filter);
   });
   const rc = options.routeConfig;
-  if (rc !== undefined && byName.size > 0) {
-    for (const [map, mp] of perFilterMaps(rc.config, rc.path)) {
-      for (const [name, typed] of Object.entries(map))
-        byName.get(name)?.compile(typed, `${mp}[${JSON.stringify(name)}]`);
-    }
-  }
+  if (rc !== undefined) precompilePerRouteConfigs(out, rc.config, rc.path);
   return out;
 }

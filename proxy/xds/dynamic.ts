@@ -253,6 +253,8 @@ function delegate<T extends object>(slot: Slot<T>): T {
 /** The route tables and cluster manager of one runtime, re-pointable. */
 class Delegates {
   readonly #routes = new Map<string, Slot<RouteTable>>();
+  /** Issue 6: per route configuration name, what compiles its per-route filter configs. */
+  readonly #perRoute = new Map<string, Array<(rc: RouteConfiguration, path: string) => void>>();
   #clusters: Slot<ClusterManager> | undefined;
   #listeners: readonly ListenerRuntime[] = [];
 
@@ -269,6 +271,11 @@ class Delegates {
       },
       listeners: (runtimes) => {
         this.#listeners = runtimes;
+      },
+      perRouteFilters: (name, precompile) => {
+        const list = this.#perRoute.get(name) ?? [];
+        list.push(precompile);
+        this.#perRoute.set(name, list);
       },
     };
   }
@@ -294,6 +301,9 @@ class Delegates {
           if (rc === undefined) return;
           const path = `static_resources.listeners[${li}].filter_chains[${ci}].filters[${fi}].typed_config.route_config`;
           tables.set(rc.name ?? path, compileRouteConfiguration(rc, { path }));
+          // Issue 6: the per-route filter configs are compiled now, for the filters that will serve
+          // them, so nothing is compiled on a request (validateProxyConfig has checked them).
+          for (const precompile of this.#perRoute.get(rc.name ?? path) ?? []) precompile(rc, path);
         });
       });
     });
