@@ -452,7 +452,9 @@ export class UpstreamCluster {
    * Live circuit-breaker counters by routing priority (Envoy's resource managers): check
    * `canCreate()`, then `inc()`/`dec()`; they keep the `circuit_breakers.*` gauges.
    */
-  readonly resources: { readonly default: ResourceManager; readonly high: ResourceManager };
+  resources: { readonly default: ResourceManager; readonly high: ResourceManager };
+  private readonly statName: string;
+  private readonly store: StatsStore;
   /** TCP keepalive idle time in seconds, when configured. */
   readonly tcpKeepaliveSeconds: number | undefined;
   /** Per-connection buffer limit in bytes (Envoy default 1 MiB). */
@@ -595,6 +597,8 @@ export class UpstreamCluster {
     const statName = c.alt_stat_name !== undefined && c.alt_stat_name !== '' ? c.alt_stat_name : c.name;
     this.stats = new ClusterStats(store, statName);
     const cb = this.circuitBreakers;
+    this.statName = statName;
+    this.store = store;
     this.resources = {
       default: new ResourceManager(store, statName, 'default', cb.default, cb.trackRemaining.default),
       high: new ResourceManager(store, statName, 'high', cb.high, cb.trackRemaining.high),
@@ -604,6 +608,22 @@ export class UpstreamCluster {
       this.initialized = Promise.resolve();
     } else {
       this.initialized = this.resolve();
+    }
+  }
+
+  /**
+   * Keeps the circuit breakers of this cluster's previous version (an xDS update that was accepted
+   * whole), with this version's limits: the carried-over hosts' connection pools count against
+   * them, so the limits keep holding across the update.
+   */
+  keepResources(previous: UpstreamCluster): void {
+    const kept = previous.resources;
+    const cb = this.circuitBreakers;
+    if (
+      kept.default.configure(this.store, this.statName, cb.default, cb.trackRemaining.default) &&
+      kept.high.configure(this.store, this.statName, cb.high, cb.trackRemaining.high)
+    ) {
+      this.resources = kept;
     }
   }
 

@@ -105,6 +105,11 @@ export class ClusterManager {
       this.close();
       throw MeshError.fromProblems(problems);
     }
+    // Accepted whole: each updated cluster keeps counting on its previous circuit breakers.
+    for (const cluster of this.byName.values()) {
+      const before = opts.previous?.get(cluster.name);
+      if (before !== undefined) cluster.keepResources(before);
+    }
     stats.gauge('cluster_manager.active_clusters').set(this.byName.size);
     stats.counter('cluster_manager.cluster_added').add(this.byName.size);
     stats.gauge('cluster_manager.warming_clusters').set(0);

@@ -404,6 +404,69 @@ describe('config updates (previous manager)', () => {
     (a as Host).setHealthFlag(HealthFlag.FAILED_ACTIVE_HC);
     expect(store.gauge('cluster.u.membership_healthy').value).toBe(1);
   });
+
+  test('circuit breakers carry over with the new limits: the kept pools still count against them', () => {
+    // GIVEN a cluster with max_connections 2, both taken by its hosts' pools
+    const store = new StatsStore();
+    const breakers = (max: number) => ({
+      circuit_breakers: { thresholds: [{ max_connections: max, track_remaining: true }] },
+    });
+    const v1 = manager(
+      [{ name: 'u', load_assignment: endpoints([{ address: '10.0.0.1' }]), ...breakers(2) }],
+      undefined,
+      store,
+    );
+    const old = v1.get('u')?.resources.default;
+    old?.connections.inc();
+    old?.connections.inc();
+    // WHEN an update raises the limit to 3
+    const v2 = new ClusterManager(
+      [{ name: 'u', load_assignment: endpoints([{ address: '10.0.0.1' }]), ...breakers(3) }],
+      store,
+      { previous: v1 },
+    );
+    managers.push(v2);
+    // THEN the same counters serve the new version: 2 in use of 3
+    const kept = v2.get('u')?.resources.default;
+    expect(kept).toBe(old);
+    expect(kept?.connections.max).toBe(3);
+    expect(kept?.connections.count).toBe(2);
+    expect(store.gauge('cluster.u.circuit_breakers.default.remaining_cx').value).toBe(1);
+    expect(store.gauge('cluster.u.circuit_breakers.default.cx_open').value).toBe(0);
+  });
+
+  test('a rejected update leaves the circuit breakers as they were', () => {
+    // GIVEN a cluster with max_connections 2
+    const store = new StatsStore();
+    const v1 = manager(
+      [
+        {
+          name: 'u',
+          load_assignment: endpoints([{ address: '10.0.0.1' }]),
+          circuit_breakers: { thresholds: [{ max_connections: 2 }] },
+        },
+      ],
+      undefined,
+      store,
+    );
+    // WHEN an update raising it also carries an invalid cluster
+    const update = () =>
+      new ClusterManager(
+        [
+          {
+            name: 'u',
+            load_assignment: endpoints([{ address: '10.0.0.1' }]),
+            circuit_breakers: { thresholds: [{ max_connections: 5 }] },
+          },
+          { name: 'bad', connect_timeout: '0s', load_assignment: endpoints([{ address: '10.0.0.2' }]) },
+        ],
+        store,
+        { previous: v1 },
+      );
+    // THEN the update is refused and the running cluster keeps its limit
+    expect(update).toThrow(/connect_timeout/);
+    expect(v1.get('u')?.resources.default.connections.max).toBe(2);
+  });
 });
 
 describe('locality-weighted balancing', () => {
