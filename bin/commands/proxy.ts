@@ -4,12 +4,21 @@
  *
  * With `--concurrency N` (N > 1) the process becomes a `node:cluster` primary and forks N workers
  * that share the listening sockets (Node 20 has no `reusePort`). Only the first worker serves the
- * admin interface, so `/stats` shows that worker's numbers (documented in the help text).
+ * admin interface, so `/stats` shows that worker's numbers (documented in the help text). The
+ * primary also owns the local rate limit buckets the workers share, as Envoy's workers share one
+ * (proxy/filters/bucket-lease.ts): workers lease tokens over IPC.
  */
 import cluster from 'node:cluster';
 import { EXIT } from '../../errors/entry.js';
 import { MeshError } from '../../errors/index.js';
 import type { Bootstrap } from '../../proxy/config/envoy.js';
+import {
+  BucketOwner,
+  type GrantMessage,
+  isLeaseMessage,
+  LEASE_GRANT,
+  type LeaseChannel,
+} from '../../proxy/filters/bucket-lease.js';
 import { loadBootstrapIsolated } from '../../proxy/server/isolated-load.js';
 import { parseLogLevel } from '../../proxy/server/log.js';
 import {
@@ -35,6 +44,8 @@ Options:
   --concurrency <N>          worker processes sharing the listeners (default 1). With N > 1 the
                              first worker serves the admin interface; /stats sums every worker's
                              stats, refreshed once a second (/reset_counters resets that view only).
+                             Local rate limit buckets are shared: workers lease tokens from the
+                             primary, so N workers admit the configured rate, not N times it.
   --drain-time-s <seconds>   how long SIGTERM waits for in-flight requests (default 5)
 
 A bootstrap with dynamic_resources (ADS: lds_config and cds_config \`ads: {}\`, ads_config naming
@@ -144,7 +155,27 @@ function withoutAdmin(b: Bootstrap): Bootstrap {
   return rest;
 }
 
+/** A worker's IPC channel to the primary, for leasing rate limit tokens. */
+function leaseChannel(): LeaseChannel {
+  return {
+    send: (m) => process.send?.(m) ?? false,
+    onGrant: (handler) => {
+      process.on('message', (m: unknown) => {
+        if (isLeaseMessage(m) && m.type === LEASE_GRANT) handler(m as GrantMessage);
+      });
+    },
+  };
+}
+
 async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Promise<number> {
+  if (cluster.isWorker && args.concurrency > 1) {
+    // Issue 6: shared local rate limit buckets live in the primary (before any filter compiles).
+    const [{ sharedBuckets }, { leasedBuckets }] = await Promise.all([
+      import('../../proxy/filters/local-ratelimit.js'),
+      import('../../proxy/filters/bucket-lease.js'),
+    ]);
+    sharedBuckets(leasedBuckets(leaseChannel(), args.concurrency));
+  }
   const { startProxy } = await import('../../proxy/main.js');
   const first = !cluster.isWorker || process.env.CROSSMESH_WORKER_INDEX === '0';
   let exit: (code: number) => void = () => undefined;
@@ -281,12 +312,18 @@ function isSnapshotMessage(m: unknown): m is SnapshotMessage {
 async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
   const workers = new Set<import('node:cluster').Worker>();
   let adminWorker: import('node:cluster').Worker | undefined;
+  // Issue 6: the local rate limit buckets every worker shares (workers lease tokens from them).
+  const buckets = new BucketOwner();
   for (let i = 0; i < args.concurrency; i++) {
     const w = cluster.fork({ CROSSMESH_WORKER_INDEX: String(i) });
     if (i === 0) adminWorker = w;
     // Stats snapshots go to the worker that serves the admin interface.
     w.on('message', (m: unknown) => {
       if (isSnapshotMessage(m) && adminWorker?.isConnected()) adminWorker.send(m);
+      else if (isLeaseMessage(m)) {
+        const reply = buckets.handle(m);
+        if (reply !== undefined && w.isConnected()) w.send(reply);
+      }
     });
     workers.add(w);
   }

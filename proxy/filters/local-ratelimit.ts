@@ -81,9 +81,20 @@ export class TokenBucketState {
 
   /** Seconds until the next fill (for `x-ratelimit-reset`). */
   get resetSeconds(): number {
+    return Math.ceil(this.msToNextFill / 1000);
+  }
+
+  /** Milliseconds until the next fill. */
+  get msToNextFill(): number {
     const now = this.now();
     this.refill(now);
-    return Math.ceil((this.lastFill + this.fillIntervalMs - now) / 1000);
+    return this.lastFill + this.fillIntervalMs - now;
+  }
+
+  /** Puts back tokens taken and not spent (a worker's expired lease), up to the capacity. */
+  giveBack(count: number): void {
+    this.refill(this.now());
+    if (count > 0) this.tokens = Math.min(this.maxTokens, this.tokens + count);
   }
 }
 
