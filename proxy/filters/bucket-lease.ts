@@ -205,6 +205,8 @@ class LeasedBucket implements RateLimitBucket {
   /** The primary had no token: refuse locally until then. */
   private deniedUntil = 0;
   private inFlight: number | undefined;
+  /** Tokens asked for by the acquire in flight. */
+  private asked = 0;
   private acquireTimer: NodeJS.Timeout | undefined;
   private readonly pending: Array<(allowed: boolean) => void> = [];
   private primaryRemaining: number;
@@ -246,7 +248,8 @@ class LeasedBucket implements RateLimitBucket {
   }
 
   private ask(): void {
-    const id = this.wire.acquire(this, Math.max(this.batch, this.pending.length));
+    this.asked = Math.max(this.batch, this.pending.length);
+    const id = this.wire.acquire(this, this.asked);
     if (id === undefined) {
       this.decideAlone();
       return;
@@ -268,13 +271,17 @@ class LeasedBucket implements RateLimitBucket {
     this.primaryRemaining = m.remaining;
     this.nextFillAt = now + m.nextFillMs;
     let tokens = m.granted;
+    // Granted less than asked: the primary's bucket is empty until its next fill.
+    const empty = m.granted < this.asked;
+    if (empty) this.deniedUntil = now + m.nextFillMs;
     const waiters = this.pending.splice(0);
-    if (tokens < waiters.length) this.deniedUntil = now + m.nextFillMs;
     for (const w of waiters) {
       if (tokens > 0) {
         tokens--;
         w(true);
-      } else w(false);
+      } else if (empty) w(false);
+      // Arrived after the acquire was sent: the primary may have more, ask again below.
+      else this.pending.push(w);
     }
     if (tokens > 0) {
       this.leased += tokens;
