@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Profiles the crossmesh row of bench/proxy/run.mjs alone (not part of `npm test`):
-//   node bench/proxy/profile.mjs [--duration 8] [--no-prof] [--top 40] [--skip-build]
+//   node bench/proxy/profile.mjs [--duration 8] [--no-prof] [--top 40] [--skip-build] [--cli other/dist/bin/cli.js]
 // Same setup as run.mjs (nginx `return 200` upstream and wrk -c50 on CPU 1, the compiled proxy on
 // CPU 0, one route, one STATIC cluster, stats on), then prints the proxy's CPU µs per request and,
 // unless --no-prof, the functions with the most self time from a V8 CPU profile (--cpu-prof).
@@ -50,10 +50,11 @@ async function waitHttp(port) {
   throw new Error(`nothing answered 200 on port ${port}`);
 }
 
+/** [user, system] clock ticks of `pid`. */
 function ticksOf(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
+  return [Number(f[11]), Number(f[12])];
 }
 
 function wrk(port, seconds) {
@@ -156,7 +157,9 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
         - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
 `,
   );
-  const cli = `const { main } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/bin/cli.js')).href)}); process.exitCode = await main(process.argv.slice(1));`;
+  // --cli: another build's dist/bin/cli.js (an A/B comparison against a baseline checkout).
+  const cliPath = path.resolve(opt('--cli', path.join(root, 'dist/bin/cli.js')));
+  const cli = `const { main } = await import(${JSON.stringify(pathToFileURL(cliPath).href)}); process.exitCode = await main(process.argv.slice(1));`;
   const node = [
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', tmp] : []),
     '--input-type=module',
@@ -178,10 +181,13 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
   wrk(port, 2);
   const before = ticksOf(proxy.pid);
   const rps = wrk(port, duration);
-  const ticks = ticksOf(proxy.pid) - before;
+  const after = ticksOf(proxy.pid);
+  const us = (ticks) => ((ticks * 10_000) / (rps * duration)).toFixed(1);
+  const user = after[0] - before[0];
+  const sys = after[1] - before[1];
   const direct = wrk(upstreamPort, Math.min(4, duration));
   console.log(
-    `crossmesh ${rps.toFixed(0)} req/s, ${((ticks * 10_000) / (rps * duration)).toFixed(1)} µs CPU per request; direct ${direct.toFixed(0)} req/s (${(rps / direct).toFixed(2)}x); load ${os.loadavg()[0].toFixed(1)}`,
+    `crossmesh ${rps.toFixed(0)} req/s, ${us(user + sys)} µs CPU per request (user ${us(user)}, system ${us(sys)}); direct ${direct.toFixed(0)} req/s (${(rps / direct).toFixed(2)}x); load ${os.loadavg()[0].toFixed(1)}`,
   );
   const exited = new Promise((r) => proxy.once('exit', r));
   // taskset execs node, so the pid is node's: SIGINT lets it stop cleanly and write the profile.

@@ -58,6 +58,25 @@ export const HOP_BY_HOP = new Set([
 ]);
 
 /**
+ * {@link HOP_BY_HOP} as a switch: the hot path asks this of every response header, and a Set
+ * lookup hashes each freshly parsed name first.
+ */
+export function isHopByHop(name: string): boolean {
+  switch (name) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'transfer-encoding':
+    case 'upgrade':
+    case 'http2-settings':
+    case 'te':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
  * Copies `headers` without hop-by-hop headers, those named in `connectionTokens`, and
  * `content-length` when `dropLength` (the body will be re-framed). Keeps `te: trailers`.
  */

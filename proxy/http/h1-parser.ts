@@ -726,6 +726,11 @@ function isDigits(value: string): boolean {
 
 /** Splits a comma-separated token list (e.g. `Connection`) into lowercase tokens. */
 export function splitTokens(value: string): string[] {
+  if (value.indexOf(',') < 0) {
+    // One token (`keep-alive`, `close`): no split array.
+    const t = value.trim().toLowerCase();
+    return t.length > 0 ? [t] : [];
+  }
   const out: string[] = [];
   for (const part of value.split(',')) {
     const t = part.trim().toLowerCase();

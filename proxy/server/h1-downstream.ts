@@ -6,16 +6,17 @@
  * request, with its own routing, never as part of the first one's body.
  */
 import type net from 'node:net';
-import { guarded } from '../http/guard.js';
+import { reportInternalError } from '../http/guard.js';
 import {
   chunkHeader,
   encodeResponseHead,
-  HOP_BY_HOP,
+  isHopByHop,
   LAST_CHUNK,
   lastChunkWithTrailers,
 } from '../http/h1-encode.js';
 import { type H1Handler, type H1ParseError, H1Parser, type H1RequestHead } from '../http/h1-parser.js';
-import { getHeader, type HeaderList } from '../http/headers.js';
+import { getHeader, type HeaderList, removeHeader } from '../http/headers.js';
+import { enterRead, epochNow, exitRead, holdUntilReadEnds } from '../http/read-scope.js';
 import type { BodyFlow, RequestHead, ResponseSink } from '../http/stream.js';
 import type { Expirable, Sweeper } from './sweeper.js';
 import type { CodecTimeouts, ConnectionInfo, HttpStreamFactory, StreamHandle, UpgradeSink } from './types.js';
@@ -50,6 +51,8 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
   private readPaused = false;
   /** Sweeper deadline (epoch ms); see {@link expire}. */
   deadline = 0;
+  /** The sweeper's slot (see Sweeper). */
+  sweepSlot = -1;
   private deadlineKind: 'headers' | 'idle' = 'idle';
 
   constructor(
@@ -72,13 +75,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
       this.durationTimer.unref();
     }
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) =>
-      guarded(
-        'http1 downstream',
-        () => this.onData(data),
-        () => socket.destroy(),
-      ),
-    );
+    socket.on('data', (data: Buffer) => this.onSocketData(data));
     socket.on('error', () => undefined);
     socket.on('close', () => this.onClose());
     socket.on('drain', () => this.stream?.drained());
@@ -89,7 +86,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
 
   private armIdle(): void {
     this.deadlineKind = 'idle';
-    this.deadline = this.timeouts.idleMs > 0 ? Date.now() + this.timeouts.idleMs : 0;
+    this.deadline = this.timeouts.idleMs > 0 ? epochNow() + this.timeouts.idleMs : 0;
   }
 
   /** Called by the sweeper when a deadline passes. */
@@ -108,11 +105,24 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
   private requests = 0;
   private backlogPaused = false;
 
+  /** Inline try/catch rather than guarded(): no two closures per read on the hot path. */
+  private onSocketData(data: Buffer): void {
+    enterRead();
+    try {
+      this.onData(data);
+    } catch (error) {
+      reportInternalError('http1 downstream', error);
+      this.socket.destroy();
+    } finally {
+      exitRead();
+    }
+  }
+
   private onData(data: Buffer): void {
     if (this.closed || this.upgraded) return;
     if (this.stream === undefined && this.deadlineKind === 'idle' && this.timeouts.requestHeadersMs > 0) {
       this.deadlineKind = 'headers';
-      this.deadline = Date.now() + this.timeouts.requestHeadersMs;
+      this.deadline = epochNow() + this.timeouts.requestHeadersMs;
     }
     this.runParser(data);
     // A client pipelining faster than we answer: stop reading past the buffer limit
@@ -185,25 +195,30 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     }
     // Filter in place: the parser's list is ours, and a copy per request is garbage to collect.
     const headers = head.headers;
-    const tokens = head.connectionTokens;
-    let w = 0;
-    for (let r = 0; r < headers.length; r += 2) {
-      const name = headers[r] as string;
-      const value = headers[r + 1] as string;
-      if (name === 'host') continue;
-      if (HOP_BY_HOP.has(name)) {
-        const keep =
-          (name === 'te' && value.toLowerCase() === 'trailers') ||
-          (name === 'upgrade' && head.upgrade !== undefined);
-        if (!keep) continue;
-      } else if (tokens.length > 0 && tokens.includes(name)) {
-        continue;
+    if (head.hopByHop) {
+      const tokens = head.connectionTokens;
+      let w = 0;
+      for (let r = 0; r < headers.length; r += 2) {
+        const name = headers[r] as string;
+        const value = headers[r + 1] as string;
+        if (name === 'host') continue;
+        if (isHopByHop(name)) {
+          const keep =
+            (name === 'te' && value.toLowerCase() === 'trailers') ||
+            (name === 'upgrade' && head.upgrade !== undefined);
+          if (!keep) continue;
+        } else if (tokens.length > 0 && tokens.includes(name)) {
+          continue;
+        }
+        headers[w] = name;
+        headers[w + 1] = value;
+        w += 2;
       }
-      headers[w] = name;
-      headers[w + 1] = value;
-      w += 2;
+      headers.length = w;
+    } else {
+      // Nothing hop-by-hop (the parser says so): only `host` leaves the list (at most one).
+      removeHeader(headers, 'host');
     }
-    headers.length = w;
     const request: RequestHead = {
       method: head.method,
       path: head.path,
@@ -397,7 +412,7 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
       if (name === 'content-length') {
         if (length >= 0) continue;
         length = Number(value);
-      } else if (HOP_BY_HOP.has(name)) {
+      } else if (isHopByHop(name)) {
         continue;
       }
       out[w] = name;
@@ -426,11 +441,11 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
       if (endStream) this.finish();
       return;
     }
-    // The body usually follows in the same tick (same upstream read): hold the head so head and
-    // a small body leave in one write (one syscall) instead of one each; flushed at the end of
-    // the tick otherwise, so a slow body never delays the head.
+    // The body usually follows in the same upstream read: hold the head so head and a small body
+    // leave in one write (one syscall) instead of one each; flushed when that read ends (or at
+    // the end of the tick outside one), so a slow body never delays the head.
     this.pendingHead = head;
-    process.nextTick(flushHead, this);
+    if (!holdUntilReadEnds(this)) process.nextTick(flushHead, this);
   }
 
   /** @internal Writes a head still held back (end of the tick). */

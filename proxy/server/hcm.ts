@@ -11,14 +11,14 @@
  * Issue 6 seam: retries, circuit breaking beyond pool limits, outlier detection and fault
  * injection plug in around {@link ActiveStream.startUpstream} (route.retryPolicy is available there).
  */
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { ResponseFlag, type ResponseFlagName } from '../accesslog/flags.js';
 import type { FormatContext } from '../accesslog/substitution.js';
 // proxy-dynamic: request_mirror_policies.
 import { RequestMirror } from '../filters/mirror.js';
-import { guarded } from '../http/guard.js';
+import { guarded, reportInternalError } from '../http/guard.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from '../http/headers.js';
+import { epochNow, monoNow } from '../http/read-scope.js';
+import { requestId } from '../http/request-id.js';
 import type {
   BodyFlow,
   RequestHead,
@@ -89,6 +89,20 @@ const EMPTY = Buffer.alloc(0);
 const HASH_OUT: HashKeyOutput = {};
 /** Issue 6: Envoy marks circuit-breaker overflow replies with `x-envoy-overloaded: true`. */
 const OVERLOADED: readonly string[] = ['x-envoy-overloaded', 'true'];
+/** chooseHost's context when there is no hash key (never mutated). */
+const NO_HASH: { hashKey?: number } = {};
+
+let lastTimeoutMs = -1;
+let lastTimeoutText = '';
+/** `String(ms)` of the last timeout asked for: routes mostly share one (Envoy's 15 s default). */
+function timeoutText(ms: number): string {
+  if (ms !== lastTimeoutMs) {
+    lastTimeoutMs = ms;
+    lastTimeoutText = String(ms);
+  }
+  return lastTimeoutText;
+}
+
 /** Route timeouts from this length up use the sweeper instead of a timer per request. */
 const COARSE_TIMEOUT_MS = 1000;
 
@@ -96,7 +110,7 @@ let cachedDate = '';
 let cachedDateSecond = 0;
 /** RFC 9110 IMF-fixdate, refreshed at most once a second. */
 function httpDate(): string {
-  const now = Date.now();
+  const now = epochNow();
   const second = Math.floor(now / 1000);
   if (second !== cachedDateSecond) {
     cachedDateSecond = second;
@@ -123,7 +137,7 @@ const HOST_LABELS = new WeakMap<EngineHost, string>();
 function hostLabel(host: EngineHost): string {
   let label = HOST_LABELS.get(host);
   if (label === undefined) {
-    label = `${host.address}:${host.port}`;
+    label = host.pipe ?? `${host.address}:${host.port}`;
     HOST_LABELS.set(host, label);
   }
   return label;
@@ -177,11 +191,17 @@ export class HttpConnectionManager implements HttpStreamFactory {
     conn: ConnectionInfo,
   ): StreamHandle {
     const stream = new ActiveStream(this, head, meta, sink, flow, conn);
-    guarded(
-      'request pipeline',
-      () => stream.start(),
-      () => stream.internalError(),
-    );
+    // Inline try/catch rather than guarded(): no two closures per request.
+    try {
+      stream.start();
+    } catch (error) {
+      reportInternalError('request pipeline', error);
+      try {
+        stream.internalError();
+      } catch {
+        // Best effort, as guarded() does.
+      }
+    }
     return stream;
   }
 
@@ -190,7 +210,7 @@ export class HttpConnectionManager implements HttpStreamFactory {
     else this.stats.downstream_cx_protocol_error.inc();
     this.stats.recordResponse(status);
     this.logger?.log({
-      startTimeMs: Date.now(),
+      startTimeMs: epochNow(),
       protocol,
       responseCode: status,
       responseFlags: status === 408 ? 0 : ResponseFlag.DownstreamProtocolError,
@@ -244,11 +264,13 @@ export class HttpConnectionManager implements HttpStreamFactory {
 class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, AttemptDriver<EngineHost> {
   /** Sweeper deadline: stream idle or whole-request timeout, whichever comes first. */
   deadline = 0;
+  /** The sweeper's slot (see Sweeper). */
+  sweepSlot = -1;
   private requestDeadline = 0;
   private routeDeadline = 0;
   private swept = false;
-  private readonly startMs = performance.now();
-  private readonly startEpoch = Date.now();
+  private readonly startMs = monoNow();
+  private readonly startEpoch = epochNow();
   private upstream: UpstreamRequest | undefined;
   private upstreamStart = 0;
   private cluster: EngineCluster | undefined;
@@ -292,7 +314,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     const s = hcm.settings;
     const headers = this.head.headers;
     if (s.streamIdleTimeoutMs > 0 || s.requestTimeoutMs > 0) {
-      if (s.requestTimeoutMs > 0) this.requestDeadline = Date.now() + s.requestTimeoutMs;
+      if (s.requestTimeoutMs > 0) this.requestDeadline = epochNow() + s.requestTimeoutMs;
       this.touch();
       this.swept = true;
       hcm.sweeper.add(this);
@@ -302,19 +324,21 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     // Forwarding headers as Envoy sets them (HCM docs, "HTTP header manipulation").
     if (s.useRemoteAddress) {
       const xff = getHeader(headers, 'x-forwarded-for');
-      setHeader(
-        headers,
-        'x-forwarded-for',
-        xff === undefined ? this.conn.remoteAddress : `${xff},${this.conn.remoteAddress}`,
-      );
+      // Envoy appends only IP addresses: a Unix socket peer adds nothing.
+      if (this.conn.pipe !== true)
+        setHeader(
+          headers,
+          'x-forwarded-for',
+          xff === undefined ? this.conn.remoteAddress : `${xff},${this.conn.remoteAddress}`,
+        );
       setHeader(headers, 'x-forwarded-proto', this.conn.tls ? 'https' : 'http');
     } else if (getHeader(headers, 'x-forwarded-proto') === undefined) {
       headers.push('x-forwarded-proto', this.conn.tls ? 'https' : 'http');
     }
     if (s.generateRequestId) {
-      if (getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', randomUUID());
+      if (getHeader(headers, 'x-request-id') === undefined) headers.push('x-request-id', requestId());
       else if (s.useRemoteAddress && !s.preserveExternalRequestId)
-        setHeader(headers, 'x-request-id', randomUUID());
+        setHeader(headers, 'x-request-id', requestId());
     }
     const request: RouteRequest = {
       authority: this.head.authority,
@@ -495,7 +519,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     HASH_OUT.setCookie = undefined;
     const hashKey = route.hashKey(request, HASH_OUT);
     if (HASH_OUT.setCookie !== undefined) this.setCookie = HASH_OUT.setCookie;
-    const host = cluster.chooseHost(hashKey === undefined ? {} : { hashKey });
+    const host = cluster.chooseHost(hashKey === undefined ? NO_HASH : { hashKey });
     if (host === undefined) {
       cs.upstream_cx_none_healthy.inc();
       this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
@@ -523,13 +547,13 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     const overrides = trusted ? timeoutOverrides(headers) : undefined;
     const timeoutMs = overrides?.routeMs ?? route.timeoutMs;
     if (timeoutMs > 0) {
-      setHeader(headers, 'x-envoy-expected-rq-timeout-ms', String(timeoutMs));
+      setHeader(headers, 'x-envoy-expected-rq-timeout-ms', timeoutText(timeoutMs));
       if (timeoutMs < COARSE_TIMEOUT_MS) {
         this.timer = setTimeout(() => this.onTimeout(), timeoutMs);
       } else {
         // Long timeouts (Envoy's default is 15 s) ride on the sweeper: no timer per request, at the
         // price of firing up to one sweep tick (250 ms) late.
-        this.routeDeadline = Date.now() + timeoutMs;
+        this.routeDeadline = epochNow() + timeoutMs;
         this.touch();
         if (!this.swept) {
           this.swept = true;
@@ -540,7 +564,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     // Issue 6: max_stream_duration: the route's (else the connection manager's) bounds the whole
     // stream from its start (DT); the cluster's bounds the upstream request (UMSDR).
     const downstreamMax = route.maxStreamDurationMs ?? s.maxStreamDurationMs ?? 0;
-    const downLeft = downstreamMax > 0 ? Math.max(1, downstreamMax - (performance.now() - this.startMs)) : 0;
+    const downLeft = downstreamMax > 0 ? Math.max(1, downstreamMax - (monoNow() - this.startMs)) : 0;
     const upstreamMax = cluster.maxStreamDurationMs ?? 0;
     if (downLeft > 0 || upstreamMax > 0) {
       const upstreamFirst = upstreamMax > 0 && (downLeft === 0 || upstreamMax < downLeft);
@@ -651,7 +675,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     host.activeRequests++;
     host.stats.rq_total.inc();
     host.stats.rq_active.inc();
-    this.upstreamStart = performance.now();
+    this.upstreamStart = monoNow();
   }
 
   /** Issue 6: sends the request through the retry loop (see proxy/resilience/retrying-upstream.ts). */
@@ -840,7 +864,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     // proxy-dynamic: the request is whole: the mirror copies go out.
     this.mirror?.end();
     this.mirror = undefined;
-    this.requestEndMs = performance.now();
+    this.requestEndMs = monoNow();
     if (this.done) return;
     if (this.requestDeadline !== 0) {
       // Envoy's request_timeout covers receiving the whole request, not waiting for the response.
@@ -875,7 +899,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
   onHeaders(status: number, headers: HeaderList, endStream: boolean): void {
     if (this.done) return;
     this.status = status;
-    this.firstByteMs = performance.now();
+    this.firstByteMs = monoNow();
     (this.clusterStats as ClusterStats).recordResponse(status);
     // Set, not appended: behind another Envoy-style hop the upstream's own value is replaced, as Envoy does.
     setHeader(
@@ -1009,7 +1033,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
   private touch(): void {
     // Issue 6: a route's idle_timeout overrides the connection manager's stream_idle_timeout.
     const idle = this.route?.idleTimeoutMs ?? this.hcm.settings.streamIdleTimeoutMs;
-    const byIdle = idle > 0 ? Date.now() + idle : 0;
+    const byIdle = idle > 0 ? epochNow() + idle : 0;
     let d = byIdle;
     const r = this.requestDeadline;
     if (r !== 0 && (d === 0 || r < d)) d = r;
@@ -1077,7 +1101,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
    */
   private formatContext(): FormatContext {
     const c = this.conn;
-    const now = performance.now();
+    const now = monoNow();
     const first = this.firstByteMs;
     return {
       startTimeMs: this.startEpoch,
@@ -1179,7 +1203,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     if (trailers !== undefined) this.responseTrailers = trailers;
     const cs = this.clusterStats;
     if (cs !== undefined && this.host !== undefined)
-      cs.upstream_rq_time.record(performance.now() - this.upstreamStart);
+      cs.upstream_rq_time.record(monoNow() - this.upstreamStart);
     if (!this.requestEnded && this.upstream !== undefined && this.meta.protocol === 'HTTP/2') {
       // The response is complete before the request body: stop sending it.
       this.upstream.abort();
@@ -1205,7 +1229,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     const st = this.hcm.stats;
     st.downstream_rq_active.dec();
     if (this.status > 0) st.recordResponse(this.status);
-    const duration = performance.now() - this.startMs;
+    const duration = monoNow() - this.startMs;
     st.downstream_rq_time.record(duration);
     this.hcm.logger?.log(this.formatContext());
   }
