@@ -14,6 +14,7 @@ import { precompilePerRouteConfigs } from './filters/index.js';
 import { compileHttpFiltersWithRbac } from './filters/rbac-chain.js';
 import { setInternalErrorReporter } from './http/guard.js';
 import { compileRouteConfiguration, type RouteTable } from './router/index.js';
+import { type BoundAddress, boundAddressText } from './server/bind.js';
 import type { EngineClusterManager } from './server/contracts.js';
 import { ListenerRuntime } from './server/listener.js';
 import { type LogLevel, ProxyLog } from './server/log.js';
@@ -73,11 +74,8 @@ export interface DynamicHooks {
   ) => void;
 }
 
-/** A bound address. */
-export interface BoundAddress {
-  readonly address: string;
-  readonly port: number;
-}
+/** A bound address: `address:port`, or a listener's or the admin's Unix socket (`pipe`). */
+export type { BoundAddress } from './server/bind.js';
 
 /** A running proxy. */
 export interface ProxyHandle {
@@ -248,7 +246,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
     for (const l of listeners) {
       const addr = await l.listen();
       bound.set(l.name, addr);
-      log.log('info', 'config', `listener ${l.name} on ${addr.address}:${addr.port}`);
+      log.log('info', 'config', `listener ${l.name} on ${boundAddressText(addr)}`);
     }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -283,7 +281,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
     stats: options.adminStats === undefined ? store : options.adminStats(store),
     clusters,
     bootstrap,
-    listeners: () => [...bound.entries()].map(([name, a]) => ({ name, address: a.address, port: a.port })),
+    listeners: () => [...bound.entries()].map(([name, a]) => ({ name, ...a })),
     isReady: () => healthy && !closed,
     setHealthy: (ok: boolean) => {
       healthy = ok;
@@ -298,12 +296,16 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
     startedAt,
     commandLineOptions: { concurrency: options.concurrency ?? 1, log_level: options.logLevel ?? 'info' },
   };
-  let admin: { address: string; port: number; close(): Promise<void> } | undefined;
+  let admin: (BoundAddress & { close(): Promise<void> }) | undefined;
   const adminAddress = bootstrap.admin?.address?.socket_address;
-  if (adminAddress !== undefined) {
+  const adminPipe = bootstrap.admin?.address?.pipe;
+  if (adminAddress !== undefined || adminPipe !== undefined) {
     try {
       const { startAdmin } = await import('./admin/index.js');
-      admin = await startAdmin({ address: adminAddress.address, port: adminAddress.port_value ?? 0 }, ctx);
+      admin = await startAdmin(
+        adminPipe ?? { address: adminAddress?.address ?? '', port: adminAddress?.port_value ?? 0 },
+        ctx,
+      );
     } catch (error) {
       await close();
       throw error;
@@ -312,7 +314,14 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
   serverStats.setState('LIVE');
   return {
     listeners: bound,
-    admin: admin === undefined ? undefined : { address: admin.address, port: admin.port },
+    admin:
+      admin === undefined
+        ? undefined
+        : {
+            address: admin.address,
+            port: admin.port,
+            ...(admin.pipe === undefined ? {} : { pipe: admin.pipe }),
+          },
     stats: store,
     drain,
     close,

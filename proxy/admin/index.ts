@@ -9,8 +9,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MeshError } from '../../errors/index.js';
-import type { Bootstrap } from '../config/envoy.js';
+import type { Bootstrap, Pipe } from '../config/envoy.js';
 import { compileRe2 } from '../router/re2.js';
+import { type BoundAddress, boundAddressText, listenPipe } from '../server/bind.js';
 import {
   formatStatsJson,
   formatStatsPrometheus,
@@ -29,8 +30,13 @@ export interface AdminContext {
   readonly clusters: { all(): readonly UpstreamCluster[] };
   /** The bootstrap the proxy runs (for `/config_dump`, secrets redacted). */
   readonly bootstrap: Bootstrap;
-  /** Bound listeners. */
-  listeners(): ReadonlyArray<{ readonly name: string; readonly address: string; readonly port: number }>;
+  /** Bound listeners (`pipe`: the Unix socket path of a pipe listener). */
+  listeners(): ReadonlyArray<{
+    readonly name: string;
+    readonly address: string;
+    readonly port: number;
+    readonly pipe?: string;
+  }>;
   /** True while the server is LIVE (false after `/healthcheck/fail` or when draining). */
   isReady(): boolean;
   /** `/healthcheck/fail` → false, `/healthcheck/ok` → true. */
@@ -50,10 +56,10 @@ export interface AdminContext {
 }
 
 /** A running admin server. */
-export interface AdminServer {
-  /** Bound address. */
+export interface AdminServer extends BoundAddress {
+  /** Bound address (the path on a pipe). */
   readonly address: string;
-  /** Bound port (the real one when 0 was asked). */
+  /** Bound port (the real one when 0 was asked; 0 on a pipe). */
   readonly port: number;
   /** Stops the server and drops its connections. */
   close(): Promise<void>;
@@ -180,7 +186,10 @@ function clustersJson(ctx: AdminContext): unknown {
       host_statuses: c.hosts.map((h) => {
         const flags = h.healthFlags;
         return {
-          address: { socket_address: { address: h.address, port_value: h.port } },
+          address:
+            h.pipe === undefined
+              ? { socket_address: { address: h.address, port_value: h.port } }
+              : { pipe: { path: h.pipe } },
           stats: h.stats.all().map((s) => ({
             name: s.name,
             value: String(s.value),
@@ -292,15 +301,14 @@ function listeners(ctx: AdminContext, q: URLSearchParams): Reply {
     return json({
       listener_statuses: list.map((l) => ({
         name: l.name,
-        local_address: { socket_address: { address: l.address, port_value: l.port } },
+        local_address:
+          l.pipe === undefined
+            ? { socket_address: { address: l.address, port_value: l.port } }
+            : { pipe: { path: l.pipe } },
       })),
     });
   }
-  return text(
-    list
-      .map((l) => `${l.name}::${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}\n`)
-      .join(''),
-  );
+  return text(list.map((l) => `${l.name}::${boundAddressText(l)}\n`).join(''));
 }
 
 function uptime(ctx: AdminContext): string {
@@ -441,11 +449,12 @@ function handle(ctx: AdminContext, req: http.IncomingMessage, res: http.ServerRe
 }
 
 /**
- * Starts the admin server on `address:port` (port 0 picks a free port).
+ * Starts the admin server on `address:port` (port 0 picks a free port) or on a Unix socket
+ * (`Pipe`, bound as listeners bind one: stale socket removed, `mode` applied).
  * @throws MeshError PROXY_E_LISTEN when the address cannot be bound
  */
 export function startAdmin(
-  listen: { readonly address: string; readonly port: number },
+  listen: { readonly address: string; readonly port: number } | Pipe,
   ctx: AdminContext,
 ): Promise<AdminServer> {
   const server = http.createServer((req, res) => {
@@ -454,6 +463,14 @@ export function startAdmin(
     handle(ctx, req, res);
   });
   server.on('clientError', (_error, socket) => socket.destroy());
+  const close = (): Promise<void> =>
+    new Promise((done) => {
+      server.closeAllConnections();
+      server.close(() => done());
+    });
+  if ('path' in listen) {
+    return listenPipe(server, listen, 'admin.address.pipe', 'admin').then((bound) => ({ ...bound, close }));
+  }
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
@@ -470,15 +487,7 @@ export function startAdmin(
     });
     server.listen(listen.port, listen.address, () => {
       const a = server.address() as AddressInfo;
-      resolve({
-        address: a.address,
-        port: a.port,
-        close: () =>
-          new Promise((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
+      resolve({ address: a.address, port: a.port, close });
     });
   });
 }

@@ -80,17 +80,12 @@ export const ENVOY_CORPUS: readonly CorpusEntry[] = [
   {
     file: 'istio__pkg__bootstrap__testdata__default_golden.json',
     summary:
-      "Istio's sidecar bootstrap: ADS, Unix-socket clusters, stats tags, circuit breakers, runtime layers",
-    problems: [
+      "Istio's sidecar bootstrap: ADS over a Unix socket (pipe) cluster, an SDS pipe cluster, stats tags, circuit breakers, runtime layers; loads, and starts against a control plane on the mapped socket",
+    problems: [],
+    warnings: [
       {
-        code: 'PROXY_E_UNSUPPORTED',
-        path: 'static_resources.clusters[2].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe',
-        names: 'Address.pipe',
-      },
-      {
-        code: 'PROXY_E_UNSUPPORTED',
-        path: 'static_resources.clusters[3].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe',
-        names: 'Address.pipe',
+        feature: 'envoy.config.cluster.v3.Cluster.max_requests_per_connection',
+        paths: ['static_resources.clusters[3].max_requests_per_connection'],
       },
     ],
   },

@@ -10,7 +10,8 @@
  * - an HTTP filter chain ends with the router and has it nowhere else;
  * - STATIC cluster endpoints and listener addresses are IP addresses; LOGICAL_DNS has one endpoint;
  * - a downstream TLS context has a certificate;
- * - `dynamic_resources` names an ADS cluster the xDS client can reach (issue 7).
+ * - `dynamic_resources` names an ADS cluster the xDS client can reach (issue 7);
+ * - a Unix socket path fits `sun_path`, an abstract one has no mode, pipe endpoints are STATIC.
  */
 import { isIP } from 'node:net';
 import type { Problem } from '../../errors/index.js';
@@ -21,6 +22,7 @@ import {
   type DownstreamTlsContext,
   HCM_TYPE,
   type HttpConnectionManager,
+  type Pipe,
   ROUTER_TYPE,
   type RouteConfiguration,
   type UpstreamHttpProtocolOptions,
@@ -62,6 +64,7 @@ export function checkSemantics(bootstrap: Bootstrap, problems: Problem[]): void 
       invalid(problems, `${path}.address`, 'a listener needs an address', undefined, 'an address');
       return;
     }
+    checkPipe(l.address.pipe, `${path}.address.pipe`, problems);
     const ip = l.address.socket_address?.address;
     if (ip !== undefined && isIP(ip) === 0) {
       invalid(
@@ -99,6 +102,33 @@ export function checkSemantics(bootstrap: Bootstrap, problems: Problem[]): void 
     });
   });
   if (bootstrap.dynamic_resources !== undefined) checkDynamicResources(bootstrap, problems);
+  checkPipe(bootstrap.admin?.address?.pipe, 'admin.address.pipe', problems);
+}
+
+/**
+ * Envoy's checks on a Unix socket address (Address::PipeInstance): the path fits `sun_path` (108
+ * bytes with its terminating NUL) and an abstract socket (`@name`) takes no mode.
+ */
+function checkPipe(pipe: Pipe | undefined, path: string, problems: Problem[]): void {
+  if (pipe === undefined) return;
+  if (Buffer.byteLength(pipe.path) >= 108) {
+    invalid(
+      problems,
+      `${path}.path`,
+      `Path "${pipe.path}" exceeds maximum UNIX domain socket path size of 108.`,
+      pipe.path,
+      'a path of at most 107 bytes',
+    );
+  }
+  if (pipe.path.startsWith('@') && (pipe.mode ?? 0) !== 0) {
+    invalid(
+      problems,
+      `${path}.mode`,
+      'Cannot set mode for Abstract AF_UNIX sockets',
+      pipe.mode,
+      'no mode on an abstract (@name) socket',
+    );
+  }
 }
 
 /**
@@ -178,12 +208,13 @@ function checkDynamicResources(bootstrap: Bootstrap, problems: Problem[]): void 
     );
   }
   const endpoints = (cluster.load_assignment?.endpoints ?? []).flatMap((g) => g.lb_endpoints ?? []);
-  if (endpoints.length !== 1 || endpoints[0]?.endpoint?.address?.socket_address === undefined) {
+  const address = endpoints[0]?.endpoint?.address;
+  if (endpoints.length !== 1 || (address?.socket_address === undefined && address?.pipe === undefined)) {
     unsupported(
       `${clusterPath}.load_assignment.endpoints`,
-      `the ADS cluster '${name}' must have exactly one endpoint with a socket address (the control plane), got ${endpoints.length}`,
+      `the ADS cluster '${name}' must have exactly one endpoint with a socket address or a pipe (the control plane), got ${endpoints.length}`,
       endpoints.length,
-      'one lb_endpoint with a socket_address',
+      'one lb_endpoint with a socket_address or a pipe',
     );
   }
   const options = cluster.typed_extension_protocol_options?.[
@@ -211,6 +242,23 @@ function checkDynamicResources(bootstrap: Bootstrap, problems: Problem[]): void 
 function checkCluster(c: Cluster, path: string, problems: Problem[]): void {
   const type = c.type ?? 'STATIC';
   const groups = c.load_assignment?.endpoints ?? [];
+  groups.forEach((g, i) => {
+    (g.lb_endpoints ?? []).forEach((e, j) => {
+      const pipe = e.endpoint?.address?.pipe;
+      const at = `${path}.load_assignment.endpoints[${i}].lb_endpoints[${j}].endpoint.address.pipe`;
+      checkPipe(pipe, at, problems);
+      // DNS clusters resolve socket addresses; a Unix socket has nothing to resolve.
+      if (pipe !== undefined && type !== 'STATIC') {
+        invalid(
+          problems,
+          at,
+          `a ${type} cluster resolves host names; pipe (Unix socket) endpoints need a STATIC cluster`,
+          pipe.path,
+          'a STATIC cluster',
+        );
+      }
+    });
+  });
   if (type === 'STATIC') {
     groups.forEach((g, i) => {
       (g.lb_endpoints ?? []).forEach((e, j) => {

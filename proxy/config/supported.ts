@@ -182,7 +182,16 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     access_log: S,
     profile_path: ignored('no CPU profiler'),
   },
-  'envoy.config.core.v3.Address': { socket_address: S },
+  'envoy.config.core.v3.Address': {
+    socket_address: S,
+    pipe: note(
+      'a Unix domain socket: listeners and the admin bind it (a stale socket file is removed first), STATIC cluster endpoints (the ADS cluster too) connect to it; `@name` is a Linux abstract socket',
+    ),
+  },
+  'envoy.config.core.v3.Pipe': {
+    path: S,
+    mode: note('applied with chmod after the bind (listeners and admin)'),
+  },
   'envoy.config.core.v3.SocketAddress': {
     protocol: only(['TCP']),
     address: note('an IP address; for STRICT_DNS/LOGICAL_DNS cluster endpoints a hostname'),

@@ -1,7 +1,8 @@
 /**
- * Opening upstream transport connections (TCP or TLS) with Envoy's connect-timeout semantics, and
- * the plain options an upstream pool needs. Shared by the HTTP/1 pool, the HTTP/2 sessions and
- * tcp_proxy.
+ * Opening upstream transport connections (TCP, Unix domain socket, either with TLS) with Envoy's
+ * connect-timeout semantics, and the plain options an upstream pool needs. Shared by the HTTP/1
+ * pool, the HTTP/2 sessions, tcp_proxy and the active health checkers, so a cluster's TLS
+ * settings mean the same on every connection made for it.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -22,16 +23,33 @@ export interface UpstreamTlsOptions {
   readonly minVersion?: tls.SecureVersion;
   /** Maximum TLS version. @default - TLSv1.3 */
   readonly maxVersion?: tls.SecureVersion;
-  /** mTLS (proxy-mtls): SAN matchers of the cluster's validation context. @default - no name check */
+  /**
+   * mTLS (proxy-mtls): the SAN matchers of the cluster's validation context, run as
+   * `checkServerIdentity` (counts `cluster.<name>.ssl.fail_verify_san`).
+   * @default - no identity check (Envoy's default)
+   */
   readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
-  /** mTLS (proxy-mtls): told of each handshake and of the error ending an attempt (ssl.* stats). @default - none */
+  /**
+   * mTLS (proxy-mtls): told of each handshake and of the error ending an attempt (counts
+   * `cluster.<name>.ssl.handshake` / `connection_error` / `fail_verify_error`). @default - none
+   */
   readonly onTlsEvent?: (event: 'handshake' | Error) => void;
 }
 
-/** Where and how to connect. */
-export interface ConnectTarget {
+/**
+ * Where an upstream is: an IP (or name) and port, or a Unix domain socket. `path` is Envoy's
+ * `Pipe.path` as written in the config (`@name` is a Linux abstract socket); when it is set,
+ * `host` and `port` are ignored.
+ */
+export interface UpstreamEndpoint {
   readonly host: string;
   readonly port: number;
+  /** Unix domain socket path, Envoy's form. @default - TCP to host:port */
+  readonly path?: string | undefined;
+}
+
+/** Where and how to connect. */
+export interface ConnectTarget extends UpstreamEndpoint {
   readonly connectTimeoutMs: number;
   readonly tls?: UpstreamTlsOptions | undefined;
   /** Enables TCP keepalive with this idle time in seconds. @default - off */
@@ -42,6 +60,74 @@ export interface ConnectTarget {
 export type ConnectFailure = 'timeout' | 'error';
 
 /**
+ * The path Node's `net` wants for an Envoy pipe path: Envoy writes a Linux abstract socket as
+ * `@name`, Node (like the kernel) as a leading NUL byte.
+ */
+export function pipeSocketPath(path: string): string {
+  return path.startsWith('@') ? `\0${path.slice(1)}` : path;
+}
+
+/**
+ * The TLS client options of a cluster, the one place they are decided for pool connections and
+ * health probes alike: TLS 1.2-1.3 unless configured, SNI only when configured and not an IP
+ * address (Envoy never sends an IP as SNI; Node warns about it, DEP0123), the certificate checked
+ * only against `trusted_ca` (and the SAN matchers when configured), never against a host name.
+ * @param alpn - protocols to offer instead of the cluster's (a probe that speaks one protocol)
+ */
+export function upstreamTlsOptions(t: UpstreamTlsOptions, alpn?: readonly string[]): tls.ConnectionOptions {
+  const opts: tls.ConnectionOptions = {
+    rejectUnauthorized: t.ca !== undefined,
+    minVersion: t.minVersion ?? 'TLSv1.2',
+    maxVersion: t.maxVersion ?? 'TLSv1.3',
+    // Envoy checks the certificate against trusted_ca only; the SNI is not a hostname check
+    // unless SAN matchers are configured, so keep Node from checking the name itself.
+    checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
+  };
+  if (t.sni !== undefined && t.sni !== '' && net.isIP(t.sni) === 0) opts.servername = t.sni;
+  if (t.ca !== undefined) opts.ca = t.ca;
+  if (t.cert !== undefined) opts.cert = t.cert;
+  if (t.key !== undefined) opts.key = t.key;
+  const protocols = alpn ?? t.alpn;
+  if (protocols !== undefined && protocols.length > 0) opts.ALPNProtocols = [...protocols];
+  return opts;
+}
+
+/**
+ * Starts a transport connection to `endpoint`: plain TCP or Unix socket, or TLS over either with
+ * {@link upstreamTlsOptions}. The socket emits `connect` (plain) or `secureConnect` (TLS) when up.
+ */
+export function dialUpstream(
+  endpoint: UpstreamEndpoint,
+  t: UpstreamTlsOptions | undefined,
+  alpn?: readonly string[],
+): net.Socket {
+  const where: net.NetConnectOpts =
+    endpoint.path === undefined
+      ? { host: endpoint.host, port: endpoint.port }
+      : { path: pipeSocketPath(endpoint.path) };
+  if (t === undefined) {
+    const socket = net.connect(where);
+    // No-op on a Unix socket (Node checks the handle), Nagle off on TCP.
+    socket.setNoDelay(true);
+    return socket;
+  }
+  const socket = tls.connect({ ...where, ...upstreamTlsOptions(t, alpn) } as tls.ConnectionOptions);
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/**
+ * The URL `node:http2` is given for a session whose socket we open ourselves: only its scheme and
+ * authority matter (the default `:authority`); a Unix socket has no host, so `localhost`.
+ */
+export function upstreamUrl(endpoint: UpstreamEndpoint, secure: boolean): string {
+  const scheme = secure ? 'https' : 'http';
+  if (endpoint.path !== undefined) return `${scheme}://localhost`;
+  const host = net.isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host;
+  return `${scheme}://${host}:${endpoint.port}`;
+}
+
+/**
  * Connects and calls `done` exactly once: with the socket when the transport (and TLS handshake)
  * is up, or with the failure kind. The socket has no-delay set and no listeners left behind.
  */
@@ -50,29 +136,8 @@ export function openConnection(
   done: (error: ConnectFailure | undefined, socket: net.Socket | undefined, detail?: string) => void,
 ): net.Socket {
   let settled = false;
-  let socket: net.Socket;
   const t = target.tls;
-  if (t === undefined) {
-    socket = net.connect({ host: target.host, port: target.port, noDelay: true });
-  } else {
-    const opts: tls.ConnectionOptions = {
-      host: target.host,
-      port: target.port,
-      rejectUnauthorized: t.ca !== undefined,
-      minVersion: t.minVersion ?? 'TLSv1.2',
-      maxVersion: t.maxVersion ?? 'TLSv1.3',
-    };
-    if (t.sni !== undefined && net.isIP(t.sni) === 0) opts.servername = t.sni;
-    if (t.ca !== undefined) opts.ca = t.ca;
-    if (t.cert !== undefined) opts.cert = t.cert;
-    if (t.key !== undefined) opts.key = t.key;
-    if (t.alpn !== undefined && t.alpn.length > 0) opts.ALPNProtocols = [...t.alpn];
-    // Envoy checks the certificate against trusted_ca only; the SNI is not a hostname check
-    // unless SAN matchers are configured, so keep Node from checking the name itself.
-    opts.checkServerIdentity = t.checkServerIdentity ?? (() => undefined);
-    socket = tls.connect(opts);
-    socket.setNoDelay(true);
-  }
+  const socket = dialUpstream(target, t);
   const timer = setTimeout(() => finish('timeout', 'connect timeout'), target.connectTimeoutMs);
   const onError = (error: Error) => {
     t?.onTlsEvent?.(error);

@@ -4,7 +4,7 @@
  */
 import http2 from 'node:http2';
 import type net from 'node:net';
-import { type ConnectTarget, openConnection } from './connect.js';
+import { type ConnectTarget, openConnection, upstreamUrl } from './connect.js';
 import { guarded } from './guard.js';
 import { localResources, type PoolEvents, type PoolResources } from './h1-upstream.js';
 import { fromH2Headers, toH2Headers } from './h2-common.js';
@@ -137,8 +137,7 @@ export class H2Pool {
   }
 
   private open(socket: net.Socket): http2.ClientHttp2Session {
-    const scheme = this.target.tls === undefined ? 'http' : 'https';
-    const session = http2.connect(`${scheme}://${this.target.host}:${this.target.port}`, {
+    const session = http2.connect(upstreamUrl(this.target, this.target.tls !== undefined), {
       createConnection: () => socket,
     });
     this.session = session;

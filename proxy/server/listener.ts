@@ -26,6 +26,7 @@ import type { StatsStore } from '../stats/store.js';
 import type { PeerIdentity, WithPeer } from '../tls/san.js';
 import { asksForCertificate, SslVerifyStats, verifyDownstreamPeer } from '../tls/verify.js';
 import { compileXfcc } from '../tls/xfcc.js';
+import { type BoundAddress, listenPipe } from './bind.js';
 import type { EngineClusterManager } from './contracts.js';
 import { type H1CodecOptions, H1DownstreamConnection } from './h1-downstream.js';
 import { H2Downstream } from './h2-downstream.js';
@@ -110,6 +111,8 @@ export class ListenerRuntime {
   private readonly sockets = new Set<net.Socket>();
   private stats: ListenerStats | undefined;
   private sslStats: SslVerifyStats | undefined;
+  /** The Unix socket path once bound to a `pipe` address. */
+  private pipe: string | undefined;
   private draining = false;
 
   constructor(
@@ -327,12 +330,23 @@ export class ListenerRuntime {
     };
   }
 
-  /** Binds the listener; resolves to the bound address and port. */
-  listen(): Promise<{ address: string; port: number }> {
+  /** Binds the listener; resolves to the bound address and port, or to its Unix socket path. */
+  listen(): Promise<BoundAddress> {
+    const pipe = this.config.address.pipe;
+    if (pipe !== undefined) {
+      return listenPipe(this.server, pipe, `${this.path}.address.pipe`, `listener ${this.name}`).then(
+        (bound) => {
+          // Envoy names a pipe listener's stats after its path (`:` sanitized like any stat name).
+          this.bound(this.config.stat_prefix ?? pipe.path.replace(/:/g, '_'));
+          this.pipe = pipe.path;
+          return bound;
+        },
+      );
+    }
     const sa = this.config.address.socket_address;
     if (sa === undefined) {
       return Promise.reject(
-        unsupported(`${this.path}.address.pipe`, 'only socket_address listeners are supported'),
+        unsupported(`${this.path}.address`, 'listener addresses other than socket_address and pipe'),
       );
     }
     return new Promise((resolve, reject) => {
@@ -352,19 +366,17 @@ export class ListenerRuntime {
       this.server.listen({ host: sa.address, port: sa.port_value ?? 0 }, () => {
         this.server.removeListener('error', onError);
         const bound = this.server.address() as net.AddressInfo;
-        this.stats = new ListenerStats(
-          this.deps.store,
-          this.config.stat_prefix ?? listenerStatAddress(sa.address, bound.port),
-        );
-        if (this.tlsChains.length > 0) {
-          this.sslStats = new SslVerifyStats(
-            this.deps.store,
-            `listener.${this.config.stat_prefix ?? listenerStatAddress(sa.address, bound.port)}.`,
-          );
-        }
+        this.bound(this.config.stat_prefix ?? listenerStatAddress(sa.address, bound.port));
         resolve({ address: bound.address, port: bound.port });
       });
     });
+  }
+
+  /** Creates the `listener.<statName>.*` stats once the address is known. */
+  private bound(statName: string): void {
+    this.stats = new ListenerStats(this.deps.store, statName);
+    if (this.tlsChains.length > 0)
+      this.sslStats = new SslVerifyStats(this.deps.store, `listener.${statName}.`);
   }
 
   /** Lets the `node:cluster` primary hand us accepted sockets (workers share one port). */
@@ -472,11 +484,30 @@ export class ListenerRuntime {
       h.tcp.handle(socket, initial);
       return;
     }
+    const pipe = this.pipe;
+    if (pipe !== undefined) {
+      // A Unix socket peer has no name of its own: Envoy then reports the listener's path for
+      // both ends (getpeername falls back to getsockname), and it has no port.
+      this.dispatchInfo(h, socket, initial, h2, {
+        remoteAddress: pipe,
+        remotePort: 0,
+        localAddress: pipe,
+        localPort: 0,
+        remote: pipe,
+        local: pipe,
+        pipe: true,
+        tls: chain.tls !== undefined,
+        sni,
+        peer,
+        localUri: chain.tls?.localUri,
+      });
+      return;
+    }
     const remoteAddress = normalizeIp(socket.remoteAddress);
     const remotePort = socket.remotePort ?? 0;
     const localAddress = normalizeIp(socket.localAddress);
     const localPort = socket.localPort ?? 0;
-    const info: ConnectionInfo & WithPeer = {
+    this.dispatchInfo(h, socket, initial, h2, {
       remoteAddress,
       remotePort,
       localAddress,
@@ -490,7 +521,16 @@ export class ListenerRuntime {
       // mTLS (proxy-mtls): the verified client certificate, for RBAC principals and XFCC.
       peer,
       localUri: chain.tls?.localUri,
-    };
+    });
+  }
+
+  private dispatchInfo(
+    h: HttpChain,
+    socket: net.Socket,
+    initial: Buffer | undefined,
+    h2: boolean,
+    info: ConnectionInfo & WithPeer,
+  ): void {
     if (h2 || h.codec === 'HTTP2') {
       h.h2.accept(socket, info, initial);
       return;

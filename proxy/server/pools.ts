@@ -17,6 +17,8 @@ import type { ProxyLog } from './log.js';
 export interface PoolHost {
   readonly address: string;
   readonly port: number;
+  /** Unix socket path (Envoy's form) of a pipe endpoint; address and port are then unused. @default - TCP */
+  readonly pipe?: string | undefined;
   /** Per-host connection counters (`/clusters` shows them). */
   readonly stats: HostStats;
 }
@@ -159,7 +161,7 @@ export class PoolRegistry {
           this.log.log(
             'warning',
             'upstream',
-            `cluster ${cluster.name}: connect to ${host.address}:${host.port} failed (${detail ?? kind}); requests get 503 UF`,
+            `cluster ${cluster.name}: connect to ${host.pipe ?? `${host.address}:${host.port}`} failed (${detail ?? kind}); requests get 503 UF`,
           );
         }
         connectFail.inc();
@@ -180,6 +182,7 @@ export class PoolRegistry {
     const target = {
       host: host.address,
       port: host.port,
+      path: host.pipe,
       connectTimeoutMs: cluster.connectTimeoutMs,
       tls: cluster.tls,
       keepAliveSeconds: cluster.tcpKeepaliveSeconds,

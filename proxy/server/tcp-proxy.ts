@@ -64,6 +64,7 @@ export class TcpProxyFilter {
       {
         host: host.address,
         port: host.port,
+        path: host.pipe,
         connectTimeoutMs: cluster.connectTimeoutMs,
         tls: cluster.tls,
         keepAliveSeconds: cluster.tcpKeepaliveSeconds,

@@ -21,6 +21,11 @@ export interface ConnectionInfo {
   readonly tls: boolean;
   /** SNI the client sent, when TLS. */
   readonly sni: string | undefined;
+  /**
+   * The peer came in on a Unix socket listener: `remoteAddress` and `remote` are then the listener's
+   * path (Envoy's form for a pipe peer) and no IP address exists for x-forwarded-for. @default - false
+   */
+  readonly pipe?: boolean;
 }
 
 /** Request facts only the codec knows. */

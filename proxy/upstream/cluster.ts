@@ -22,6 +22,7 @@ import type {
   UpstreamTlsContext,
 } from '../config/envoy.js';
 import { parseDuration, parseInt64 } from '../config/values.js';
+import type { UpstreamTlsOptions } from '../http/connect.js';
 import { ClusterStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import { compileSanCheck } from '../tls/san.js';
@@ -37,30 +38,8 @@ import {
 } from './lb.js';
 import type { OutlierDetector } from './outlier.js';
 
-/** TLS settings for upstream connections, in the shape `node:tls.connect` wants. */
-export interface UpstreamTlsOptions {
-  /** SNI to send. @default - none */
-  readonly sni?: string;
-  /** PEM trust anchors; when absent the certificate is not verified (Envoy's default). */
-  readonly ca?: string | Buffer;
-  /** Client certificate chain, PEM. */
-  readonly cert?: string | Buffer;
-  /** Client private key, PEM. */
-  readonly key?: string | Buffer;
-  /** ALPN protocols to offer. */
-  readonly alpn?: readonly string[];
-  /** Minimum TLS version. */
-  readonly minVersion?: tls.SecureVersion;
-  /** Maximum TLS version. */
-  readonly maxVersion?: tls.SecureVersion;
-  /**
-   * mTLS (proxy-mtls): the SAN matchers of the validation context, run as `checkServerIdentity`
-   * (counts `cluster.<name>.ssl.fail_verify_san`). @default - no identity check (Envoy's default)
-   */
-  readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
-  /** mTLS (proxy-mtls): counts `cluster.<name>.ssl.handshake` / `connection_error` / `fail_verify_error`. */
-  readonly onTlsEvent?: (event: 'handshake' | Error) => void;
-}
+/** TLS settings for upstream connections: one shape for pools and health probes. */
+export type { UpstreamTlsOptions } from '../http/connect.js';
 
 /** Circuit-breaker limits of one priority (Envoy defaults 1024 / 1024 / 1024 / 3). */
 export interface CircuitBreakerLimits {
@@ -322,6 +301,8 @@ function edsFlags(status: LbEndpoint['health_status']): number {
 interface EndpointSpec {
   readonly address: string;
   readonly port: number;
+  /** Unix socket path (Envoy's form) of a pipe endpoint; `address` holds it too, port is 0. */
+  readonly pipe?: string;
   readonly weight: number;
   readonly priority: number;
   readonly locality: { readonly region: string; readonly zone: string; readonly subZone: string };
@@ -348,14 +329,45 @@ function parseEndpoints(c: Cluster, path: string, type: ClusterType): EndpointSp
     (group.lb_endpoints ?? []).forEach((e, ei) => {
       const ep = `${gp}.lb_endpoints[${ei}]`;
       const sa = e.endpoint?.address?.socket_address;
+      const weight = e.load_balancing_weight ?? 1;
+      if (!(Number.isInteger(weight) && weight >= 1))
+        throw invalid(
+          `${ep}.load_balancing_weight`,
+          `weight must be an integer >= 1, got ${weight}`,
+          weight,
+          '1 or more',
+        );
+      const pipe = e.endpoint?.address?.pipe;
+      if (pipe !== undefined) {
+        // Envoy resolves only socket addresses through DNS: a Unix socket belongs in a STATIC cluster.
+        if (type !== 'STATIC')
+          throw invalid(
+            `${ep}.endpoint.address.pipe`,
+            `a ${type} cluster resolves host names; a pipe (Unix socket) endpoint needs a STATIC cluster`,
+            pipe.path,
+            'a STATIC cluster for pipe endpoints',
+          );
+        specs.push({
+          address: pipe.path,
+          port: 0,
+          pipe: pipe.path,
+          weight,
+          priority,
+          locality,
+          localityWeight: group.load_balancing_weight ?? 0,
+          hostname: e.endpoint?.hostname ?? '',
+          healthCheckPort: 0,
+          flags: edsFlags(e.health_status),
+          path: ep,
+        });
+        return;
+      }
       if (sa === undefined) {
-        if (e.endpoint?.address?.pipe !== undefined)
-          throw unsupported(`${ep}.endpoint.address.pipe`, 'pipe (Unix socket) endpoints');
         throw invalid(
           `${ep}.endpoint.address`,
-          'an endpoint needs a socket_address',
+          'an endpoint needs a socket_address or a pipe',
           e.endpoint,
-          'endpoint.address.socket_address',
+          'endpoint.address.socket_address or endpoint.address.pipe',
         );
       }
       if (sa.named_port !== undefined)
@@ -377,14 +389,6 @@ function parseEndpoints(c: Cluster, path: string, type: ClusterType): EndpointSp
           'an IPv4 or IPv6 address (use STRICT_DNS or LOGICAL_DNS for names)',
         );
       }
-      const weight = e.load_balancing_weight ?? 1;
-      if (!(Number.isInteger(weight) && weight >= 1))
-        throw invalid(
-          `${ep}.load_balancing_weight`,
-          `weight must be an integer >= 1, got ${weight}`,
-          weight,
-          '1 or more',
-        );
       specs.push({
         address: sa.address,
         port,
@@ -644,6 +648,7 @@ export class UpstreamCluster {
       {
         address,
         port: s.port,
+        ...(s.pipe === undefined ? {} : { pipe: s.pipe }),
         weight: s.weight,
         priority: s.priority,
         locality: s.locality,

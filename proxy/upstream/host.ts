@@ -88,10 +88,15 @@ export interface HostLocality {
 
 /** One upstream endpoint. */
 export class Host {
-  /** IP address (for LOGICAL_DNS it changes when DNS does). */
+  /**
+   * IP address (for LOGICAL_DNS it changes when DNS does); for a pipe host, its path, so that
+   * `/clusters` and `%UPSTREAM_HOST%` print it as Envoy does.
+   */
   address: string;
-  /** Port. */
+  /** Port (0 for a pipe host). */
   readonly port: number;
+  /** Unix domain socket path as configured (`@name`: abstract) when the endpoint is a pipe. */
+  readonly pipe: string | undefined;
   /** Load-balancing weight (1..). */
   readonly weight: number;
   /** Priority level; 0 is preferred. */
@@ -119,6 +124,7 @@ export class Host {
     init: {
       address: string;
       port: number;
+      pipe?: string;
       weight: number;
       priority: number;
       locality: HostLocality;
@@ -131,6 +137,7 @@ export class Host {
   ) {
     this.address = init.address;
     this.port = init.port;
+    this.pipe = init.pipe;
     this.weight = init.weight;
     this.priority = init.priority;
     this.locality = init.locality;
@@ -205,8 +212,9 @@ export class Host {
     return 'HEALTHY';
   }
 
-  /** `ip:port`, IPv6 in brackets. */
+  /** `ip:port`, IPv6 in brackets; a pipe host's path (Envoy's `PipeInstance::asString`). */
   toString(): string {
+    if (this.pipe !== undefined) return this.pipe;
     return this.address.includes(':') ? `[${this.address}]:${this.port}` : `${this.address}:${this.port}`;
   }
 }

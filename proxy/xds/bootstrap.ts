@@ -7,7 +7,7 @@
  * the same bootstraps. This module only picks out what the xDS client needs.
  */
 import { MeshError } from '../../errors/index.js';
-import type { Bootstrap } from '../config/envoy.js';
+import type { Bootstrap, Pipe, SocketAddress } from '../config/envoy.js';
 import { type ConfigWarning, loadBootstrap } from '../config/load.js';
 import type { LookupFn } from '../upstream/index.js';
 import type { Resource, XdsNode, XdsState } from './client.js';
@@ -71,8 +71,9 @@ export function dynamicParts(bootstrap: Bootstrap): DynamicBootstrap {
   const cluster = bootstrap.static_resources?.clusters?.find((c) => c.name === clusterName);
   const endpoint = cluster?.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint;
   const socket = endpoint?.address?.socket_address;
+  const pipe = endpoint?.address?.pipe;
   // The loader's semantic stage guarantees all of this for a bootstrap with dynamic_resources.
-  if (socket === undefined || cluster === undefined) {
+  if ((socket === undefined && pipe === undefined) || cluster === undefined) {
     throw new MeshError(
       'PROXY_E_INVALID',
       'dynamic_resources.ads_config: an xDS proxy needs dynamic_resources.ads_config naming a static cluster with one endpoint',
@@ -96,7 +97,7 @@ export function dynamicParts(bootstrap: Bootstrap): DynamicBootstrap {
         ...(secrets === undefined ? {} : { secrets }),
       },
     },
-    server: `${socket.address.includes(':') ? `[${socket.address}]` : socket.address}:${socket.port_value ?? 0}`,
+    server: grpcTarget(socket, pipe),
     node: {
       id: node.id ?? '',
       cluster: node.cluster ?? '',
@@ -107,6 +108,18 @@ export function dynamicParts(bootstrap: Bootstrap): DynamicBootstrap {
     nodeOnFirstMessageOnly: ads?.set_node_on_first_message_only === true,
     clusterType: cluster.type === 'STRICT_DNS' ? 'STRICT_DNS' : 'STATIC',
   };
+}
+
+/**
+ * The gRPC target of the ADS cluster's endpoint: `host:port`, or grpc-js's `unix:PATH` /
+ * `unix-abstract:NAME` for a pipe (Istio's sidecar bootstrap dials its agent over a Unix socket).
+ */
+function grpcTarget(socket: SocketAddress | undefined, pipe: Pipe | undefined): string {
+  if (pipe !== undefined) {
+    return pipe.path.startsWith('@') ? `unix-abstract:${pipe.path.slice(1)}` : `unix:${pipe.path}`;
+  }
+  const address = socket?.address ?? '';
+  return `${address.includes(':') ? `[${address}]` : address}:${socket?.port_value ?? 0}`;
 }
 
 /**

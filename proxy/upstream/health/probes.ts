@@ -6,10 +6,13 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
-import https from 'node:https';
-import net from 'node:net';
-import tls from 'node:tls';
-import type { UpstreamTlsOptions } from '../cluster.js';
+import type net from 'node:net';
+import {
+  dialUpstream,
+  type UpstreamEndpoint,
+  type UpstreamTlsOptions,
+  upstreamUrl,
+} from '../../http/connect.js';
 import type { Host } from '../host.js';
 
 /** What one check found. */
@@ -41,31 +44,41 @@ function inRanges(status: number, ranges: StatusRanges): boolean {
   return ranges.some(([a, b]) => status >= a && status < b);
 }
 
-function hostForUrl(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
+/** Where a probe connects: the host's address and the check port, or the host's Unix socket. */
+function endpointOf(host: Host, port: number): UpstreamEndpoint {
+  return { host: host.address, port, path: host.pipe };
 }
 
-/** The TLS client settings every probe shares with the cluster's own connections. */
-function tlsClientOptions(t: UpstreamTlsOptions): tls.ConnectionOptions {
-  return {
-    servername: t.sni,
-    ca: t.ca,
-    cert: t.cert,
-    key: t.key,
-    rejectUnauthorized: t.ca !== undefined,
-    // proxy-mtls: like the cluster's own connections, SAN matchers rather than a host-name check.
-    checkServerIdentity: t.checkServerIdentity ?? (() => undefined),
-  };
-}
-
-/** An h2c session, or h2 over TLS with the cluster's TLS settings. */
+/**
+ * An h2c session, or h2 over TLS with the cluster's TLS settings, on a socket opened the way the
+ * cluster's own connections are (so SNI, TLS versions and Unix sockets behave the same).
+ */
 function connectH2(host: Host, port: number, t: UpstreamTlsOptions | undefined): http2.ClientHttp2Session {
-  return t === undefined
-    ? http2.connect(`http://${hostForUrl(host.address)}:${port}`)
-    : http2.connect(`https://${hostForUrl(host.address)}:${port}`, {
-        ...tlsClientOptions(t),
-        ALPNProtocols: ['h2'],
-      });
+  const endpoint = endpointOf(host, port);
+  return http2.connect(upstreamUrl(endpoint, t !== undefined), {
+    createConnection: () => dialUpstream(endpoint, t, ['h2']),
+  });
+}
+
+/**
+ * node:http's agent, but every connection comes from {@link dialUpstream}: an HTTP/1.1 probe over
+ * TLS offers `http/1.1` only (a cluster's ALPN list may prefer h2, which this probe cannot speak).
+ */
+class ProbeAgent extends http.Agent {
+  constructor(
+    options: http.AgentOptions,
+    private readonly tlsOptions: UpstreamTlsOptions | undefined,
+  ) {
+    super(options);
+  }
+
+  override createConnection(options: { host?: string; port?: number; socketPath?: string }): net.Socket {
+    return dialUpstream(
+      { host: options.host ?? '', port: options.port ?? 0, path: options.socketPath },
+      this.tlsOptions,
+      ['http/1.1'],
+    );
+  }
 }
 
 /** Settings of an HTTP probe. */
@@ -94,12 +107,11 @@ function classify(
 
 /** Envoy's HTTP health checker. */
 export class HttpProbe implements Probe {
-  private readonly agent: http.Agent | https.Agent;
+  private readonly agent: ProbeAgent;
   private readonly sessions = new Map<string, http2.ClientHttp2Session>();
 
   constructor(private readonly s: HttpProbeSettings) {
-    const options = { keepAlive: s.reuseConnection, maxSockets: 1 };
-    this.agent = s.tls === undefined ? new http.Agent(options) : new https.Agent(options);
+    this.agent = new ProbeAgent({ keepAlive: s.reuseConnection, maxSockets: 1 }, s.tls);
   }
 
   check(host: Host, port: number, timeoutMs: number): Promise<CheckOutcome> {
@@ -115,10 +127,8 @@ export class HttpProbe implements Probe {
         clearTimeout(timer);
         resolve(o);
       };
-      const t = this.s.tls;
-      const options: https.RequestOptions = {
-        host: host.address,
-        port,
+      const options: http.RequestOptions = {
+        ...(host.pipe === undefined ? { host: host.address, port } : { socketPath: host.pipe }),
         path: this.s.path,
         method: this.s.method,
         agent: this.agent,
@@ -128,15 +138,8 @@ export class HttpProbe implements Probe {
           ...this.s.headers,
           ...(this.s.reuseConnection ? {} : { connection: 'close' }),
         },
-        ...(t === undefined
-          ? {}
-          : {
-              ...tlsClientOptions(t),
-              minVersion: t.minVersion,
-              maxVersion: t.maxVersion,
-            }),
       };
-      const req = (t === undefined ? http : https).request(options, (res) => {
+      const req = http.request(options, (res) => {
         res.resume();
         res.on('error', () => finish(NETWORK));
         res.on('end', () => finish(classify(res.statusCode ?? 0, res.headers, this.s)));
@@ -151,7 +154,7 @@ export class HttpProbe implements Probe {
   }
 
   private session(host: Host, port: number): http2.ClientHttp2Session {
-    const key = `${host.address}|${port}`;
+    const key = host.pipe ?? `${host.address}|${port}`;
     const existing = this.sessions.get(key);
     if (existing !== undefined && !existing.closed && !existing.destroyed) return existing;
     const t = this.s.tls;
@@ -215,14 +218,7 @@ export class TcpProbe implements Probe {
       let done = false;
       let received = Buffer.alloc(0);
       const t = this.tlsOptions;
-      const socket =
-        t === undefined
-          ? net.connect({ host: host.address, port })
-          : tls.connect({
-              host: host.address,
-              port,
-              ...tlsClientOptions(t),
-            });
+      const socket = dialUpstream(endpointOf(host, port), t);
       const finish = (o: CheckOutcome): void => {
         if (done) return;
         done = true;

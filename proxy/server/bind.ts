@@ -1,0 +1,112 @@
+/**
+ * Binding a server to an Envoy `Address`: a socket address, or a `pipe` (Unix domain socket) the
+ * way Envoy binds one: a stale file at the path is removed first, `mode` is applied with chmod
+ * after the bind, and `@name` is a Linux abstract socket (no file, no mode). Shared by the
+ * listeners and the admin interface.
+ */
+import cluster from 'node:cluster';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import type net from 'node:net';
+import { MeshError } from '../../errors/index.js';
+import type { Pipe } from '../config/envoy.js';
+import { pipeSocketPath } from '../http/connect.js';
+
+/** Where a server ended up: `address:port`, or the pipe path (then `address` is the path too, port 0). */
+export interface BoundAddress {
+  readonly address: string;
+  readonly port: number;
+  /** The Unix socket path as configured (Envoy's form, `@name` for an abstract socket). @default - TCP */
+  readonly pipe?: string;
+}
+
+function listenError(what: string, path: string, value: string, message: string, cause?: unknown): MeshError {
+  return new MeshError('PROXY_E_LISTEN', `${what}: cannot bind ${value}: ${message}`, {
+    path,
+    value,
+    allowed: 'a path where a Unix socket can be created',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Removes what a previous process left at a socket path, as Envoy does before its bind (it
+ * unlinks whatever is there). Only a socket is removed: a regular file or directory at a socket
+ * path is far more likely a configuration mistake than a leftover, so the bind fails on it instead,
+ * naming the path. A `node:cluster` worker leaves the file alone: its bind goes to the primary,
+ * which may already serve that socket for a sibling worker.
+ */
+function removeStaleSocket(pipe: Pipe, what: string, path: string): void {
+  if (cluster.isWorker) return;
+  let kind: 'socket' | 'other' | 'none';
+  try {
+    kind = lstatSync(pipe.path).isSocket() ? 'socket' : 'other';
+  } catch {
+    kind = 'none';
+  }
+  if (kind === 'other')
+    throw listenError(
+      what,
+      path,
+      pipe.path,
+      'the path exists and is not a socket (remove it, or pick another path)',
+    );
+  if (kind === 'socket') {
+    try {
+      unlinkSync(pipe.path);
+    } catch (error) {
+      throw listenError(what, path, pipe.path, (error as Error).message, error);
+    }
+  }
+}
+
+/**
+ * Binds `server` to the pipe at `path` (the config path of the `Pipe`, for errors).
+ * @throws MeshError PROXY_E_LISTEN when the socket cannot be created or its mode set
+ */
+export function listenPipe(
+  server: net.Server,
+  pipe: Pipe,
+  path: string,
+  what: string,
+): Promise<BoundAddress> {
+  const abstract = pipe.path.startsWith('@');
+  return new Promise((resolve, reject) => {
+    if (abstract && process.platform !== 'linux') {
+      reject(
+        listenError(what, `${path}.path`, pipe.path, 'abstract Unix sockets (@name) exist only on Linux'),
+      );
+      return;
+    }
+    if (!abstract) {
+      try {
+        removeStaleSocket(pipe, what, `${path}.path`);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+    }
+    const onError = (error: NodeJS.ErrnoException) =>
+      reject(listenError(what, `${path}.path`, pipe.path, error.code ?? error.message, error));
+    server.once('error', onError);
+    server.listen({ path: pipeSocketPath(pipe.path) }, () => {
+      server.removeListener('error', onError);
+      if (!abstract && pipe.mode !== undefined && pipe.mode !== 0) {
+        try {
+          chmodSync(pipe.path, pipe.mode);
+        } catch (error) {
+          // Nothing half-applied: a socket without the asked-for permissions does not serve.
+          server.close();
+          reject(listenError(what, `${path}.mode`, pipe.path, (error as Error).message, error));
+          return;
+        }
+      }
+      resolve({ address: pipe.path, port: 0, pipe: pipe.path });
+    });
+  });
+}
+
+/** `/listeners` and log text for a bound address: `ip:port` (IPv6 in brackets) or the pipe path. */
+export function boundAddressText(a: BoundAddress): string {
+  if (a.pipe !== undefined) return a.pipe;
+  return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
