@@ -1,12 +1,16 @@
 // Real third-party Envoy configs (../shared/envoy-corpus/, read in place, never copied) through the
 // real loader and the real descriptors built from Envoy's protos. Nothing is stood in: hostnames and
-// certificate paths are not resolved at load time (the runtime does that), so no mapping is needed
-// here; the engine's integration tests map them to loopback when they start these configs.
-import { readdirSync } from 'node:fs';
+// certificate paths are not resolved at load time (the runtime does that), so each file loads as it
+// is; Unix socket (pipe) paths are also mapped into a temp dir (corpus-map.ts), as the tests that
+// start these configs map them, and must load the same way.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MeshError } from '../../../errors/index.js';
 import { ENVOY_CORPUS } from '../../../proxy/config/corpus.js';
-import { type ConfigWarning, loadBootstrapFile } from '../../../proxy/config/index.js';
+import { type ConfigWarning, loadBootstrap, loadBootstrapFile } from '../../../proxy/config/index.js';
+import { mapPipePaths } from './corpus-map.js';
 
 const DIR = new URL('../../../../shared/envoy-corpus/', import.meta.url);
 
@@ -49,6 +53,31 @@ describe('envoy corpus', () => {
       });
     });
   }
+
+  test("Istio's bootstrap with its pipe paths mapped into a temp dir loads with the mapped sockets", () => {
+    // GIVEN the Istio sidecar bootstrap, its Unix sockets moved into a fresh temp dir
+    const json = JSON.parse(
+      readFileSync(new URL('istio__pkg__bootstrap__testdata__default_golden.json', DIR), 'utf8'),
+    ) as unknown;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-corpus-'));
+    const mapped = mapPipePaths(json, dir);
+    // WHEN loaded
+    const bootstrap = loadBootstrap(JSON.stringify(json), {
+      format: 'json',
+      source: 'istio',
+      onWarning: () => {},
+    });
+    // THEN both pipe clusters (SDS and the ADS cluster) point into the temp dir
+    expect([...mapped.keys()]).toEqual(['./var/run/secrets/workload-spiffe-uds/socket', '/tmp/XDS']);
+    const pipes = (bootstrap.static_resources?.clusters ?? []).flatMap((c) =>
+      (c.load_assignment?.endpoints ?? []).flatMap((g) =>
+        (g.lb_endpoints ?? []).flatMap((e) =>
+          e.endpoint?.address?.pipe === undefined ? [] : [e.endpoint.address.pipe.path],
+        ),
+      ),
+    );
+    expect(pipes).toEqual([path.join(dir, 'socket'), path.join(dir, 'XDS')]);
+  });
 
   test('lowercase enums and a single object for a list are read as Envoy reads them', () => {
     // GIVEN the double-proxy config (type: strict_dns, tls_certificates as one object) ...
