@@ -56,6 +56,64 @@ export interface ConnectTarget extends UpstreamEndpoint {
   readonly keepAliveSeconds?: number | undefined;
 }
 
+/**
+ * Raw reads (HTTP/1 upstream connections without TLS): the socket reads into one buffer shared by
+ * every such socket (Node's `onread` option) and hands the bytes to its {@link RawReader}. Node's
+ * default is a fresh 64 KiB allocation, a resize and a Readable push/emit (plus a nextTick) per
+ * read; this is one callback. The bytes are only valid during the call: a reader copies whatever
+ * it keeps (reads are synchronous and one at a time, so one buffer serves all sockets).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** Consumes the bytes of a raw-read socket. */
+export interface RawReader {
+  /** `chunk` is valid during the call only. */
+  onRawRead(chunk: Buffer): void;
+}
+
+/** Raw-read sockets and their current reader (null: none yet, bytes are then a protocol error). */
+const rawReaders = new WeakMap<net.Socket, RawReader | null>();
+
+function rawRead(this: net.Socket, nread: number): boolean {
+  const reader = rawReaders.get(this);
+  if (reader === undefined || reader === null) {
+    this.destroy();
+    return false;
+  }
+  reader.onRawRead(READ_BUFFER.subarray(0, nread));
+  return true;
+}
+
+/** True when `socket` was opened with raw reads: its bytes reach {@link setRawReader}'s reader. */
+export function isRawRead(socket: net.Socket): boolean {
+  return rawReaders.has(socket);
+}
+
+/** Sets who gets the bytes of a raw-read socket. */
+export function setRawReader(socket: net.Socket, reader: RawReader | null): void {
+  rawReaders.set(socket, reader);
+}
+
+/**
+ * `source.pipe(dest)` that also serves raw-read sockets (an upgraded HTTP/1 upstream connection
+ * becoming a tunnel): bytes are copied on, with backpressure, and the end is passed along.
+ */
+export function forwardSocket(source: net.Socket, dest: net.Socket): void {
+  if (!rawReaders.has(source)) {
+    source.pipe(dest);
+    return;
+  }
+  setRawReader(source, {
+    onRawRead(chunk) {
+      if (!dest.write(Buffer.from(chunk))) {
+        source.pause();
+        dest.once('drain', () => source.resume());
+      }
+    },
+  });
+  source.on('end', () => dest.end());
+}
+
 /** Why a connect failed: `timeout` (Envoy counts upstream_cx_connect_timeout) or `error`. */
 export type ConnectFailure = 'timeout' | 'error';
 
@@ -100,11 +158,19 @@ export function dialUpstream(
   endpoint: UpstreamEndpoint,
   t: UpstreamTlsOptions | undefined,
   alpn?: readonly string[],
+  /** Without TLS: read with a {@link RawReader} instead of 'data' events. @default false */
+  rawReads = false,
 ): net.Socket {
   const where: net.NetConnectOpts =
     endpoint.path === undefined
       ? { host: endpoint.host, port: endpoint.port }
       : { path: pipeSocketPath(endpoint.path) };
+  if (t === undefined && rawReads) {
+    const socket = net.connect({ ...where, onread: { buffer: READ_BUFFER, callback: rawRead } });
+    rawReaders.set(socket, null);
+    socket.setNoDelay(true);
+    return socket;
+  }
   if (t === undefined) {
     const socket = net.connect(where);
     // No-op on a Unix socket (Node checks the handle), Nagle off on TCP.
@@ -134,10 +200,12 @@ export function upstreamUrl(endpoint: UpstreamEndpoint, secure: boolean): string
 export function openConnection(
   target: ConnectTarget,
   done: (error: ConnectFailure | undefined, socket: net.Socket | undefined, detail?: string) => void,
+  /** Without TLS: read with a {@link RawReader} (see {@link dialUpstream}). @default false */
+  rawReads = false,
 ): net.Socket {
   let settled = false;
   const t = target.tls;
-  const socket = dialUpstream(target, t);
+  const socket = dialUpstream(target, t, undefined, rawReads);
   const timer = setTimeout(() => finish('timeout', 'connect timeout'), target.connectTimeoutMs);
   const onError = (error: Error) => {
     t?.onTlsEvent?.(error);
@@ -168,4 +236,12 @@ export function openConnection(
   socket.on('close', onClose);
   socket.once(t === undefined ? 'connect' : 'secureConnect', onUp);
   return socket;
+}
+
+/** {@link openConnection} with raw reads (plain TCP or Unix socket; TLS reads as usual). */
+export function openRawReadConnection(
+  target: ConnectTarget,
+  done: (error: ConnectFailure | undefined, socket: net.Socket | undefined, detail?: string) => void,
+): net.Socket {
+  return openConnection(target, done, true);
 }

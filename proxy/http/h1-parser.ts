@@ -192,6 +192,14 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     return undefined;
   }
 
+  /**
+   * Gives bytes still buffered (a partial head, a pipelined message) memory of their own: needed
+   * after {@link execute} was fed a view of a buffer its owner reuses (raw socket reads).
+   */
+  ownBuffered(): void {
+    if (this.pending.length > 0) this.pending = Buffer.from(this.pending);
+  }
+
   /** Stops delivering messages; bytes keep accumulating until {@link resume}. */
   pause(): void {
     this.paused = true;

@@ -8,7 +8,14 @@
  * connection when it had no body: that race is not an upstream failure and Envoy hides it too.
  */
 import type net from 'node:net';
-import { type ConnectFailure, type ConnectTarget, openConnection } from './connect.js';
+import {
+  type ConnectFailure,
+  type ConnectTarget,
+  isRawRead,
+  openRawReadConnection,
+  type RawReader,
+  setRawReader,
+} from './connect.js';
 import { reportInternalError } from './guard.js';
 import { CRLF, chunkHeader, encodeRequestHead, LAST_CHUNK, lastChunkWithTrailers } from './h1-encode.js';
 import { type H1Handler, H1Parser, type H1ResponseHead } from './h1-parser.js';
@@ -106,8 +113,10 @@ export interface H1OutgoingRequest {
   readonly upgrade: boolean;
 }
 
-class H1Connection implements H1Handler<H1ResponseHead> {
+class H1Connection implements H1Handler<H1ResponseHead>, RawReader {
   readonly parser: H1Parser<H1ResponseHead>;
+  /** Raw reads (see connect.ts): input is a view of a shared buffer, copied where it is kept. */
+  private readonly raw: boolean;
   exchange: H1Exchange | undefined;
   requests = 0;
   /** When the connection last became idle (epoch ms), for the pool's idle sweep. */
@@ -119,26 +128,9 @@ class H1Connection implements H1Handler<H1ResponseHead> {
     readonly socket: net.Socket,
   ) {
     this.parser = new H1Parser('response', this);
-    socket.on('data', (data: Buffer) => {
-      const ex = this.exchange;
-      if (ex === undefined) {
-        // Bytes on an idle connection are a protocol violation; the socket cannot be reused.
-        socket.destroy();
-        return;
-      }
-      ex.gotBytes = true;
-      // Inline try/catch rather than guarded(): no two closures per read on the hot path.
-      enterRead();
-      try {
-        const error = this.parser.execute(data);
-        if (error !== undefined) ex.fail('protocol error');
-      } catch (error) {
-        reportInternalError('http1 upstream', error);
-        socket.destroy();
-      } finally {
-        exitRead();
-      }
-    });
+    this.raw = isRawRead(socket);
+    if (this.raw) setRawReader(socket, this);
+    else socket.on('data', (data: Buffer) => this.onRawRead(data));
     socket.on('error', () => undefined);
     socket.on('close', () => this.onClose());
     socket.on('drain', () => this.exchange?.callbacks.onDrain());
@@ -147,8 +139,32 @@ class H1Connection implements H1Handler<H1ResponseHead> {
   onHead(head: H1ResponseHead): void {
     this.exchange?.onHead(head);
   }
+  /** Bytes from the upstream (a 'data' event, or a raw read valid during the call only). */
+  onRawRead(data: Buffer): void {
+    const ex = this.exchange;
+    if (ex === undefined) {
+      // Bytes on an idle connection are a protocol violation; the socket cannot be reused.
+      this.socket.destroy();
+      return;
+    }
+    ex.gotBytes = true;
+    // Inline try/catch rather than guarded(): no two closures per read on the hot path.
+    enterRead();
+    try {
+      const error = this.parser.execute(data);
+      if (error !== undefined) ex.fail('protocol error');
+      else if (this.raw) this.parser.ownBuffered();
+    } catch (error) {
+      reportInternalError('http1 upstream', error);
+      this.socket.destroy();
+    } finally {
+      exitRead();
+    }
+  }
+
   onBody(chunk: Buffer): void {
-    this.exchange?.callbacks.onData(chunk);
+    // A raw read's bytes are reused by the next read: the body leaves as a copy.
+    this.exchange?.callbacks.onData(this.raw ? Buffer.from(chunk) : chunk);
   }
   onTrailers(trailers: HeaderList): void {
     if (this.exchange !== undefined) this.exchange.trailers = trailers;
@@ -275,7 +291,9 @@ class H1Exchange implements UpstreamRequest {
       this.finished = true;
       this.upgraded = true;
       conn.exchange = undefined;
-      const rest = conn.parser.takeUpgradeBytes();
+      // A copy: after a raw read the parser's bytes are a view of the shared read buffer.
+      const rest = Buffer.from(conn.parser.takeUpgradeBytes());
+      setRawReader(conn.socket, null);
       conn.socket.removeAllListeners('data');
       conn.socket.removeAllListeners('close');
       conn.socket.removeAllListeners('drain');
@@ -451,7 +469,8 @@ export class H1Pool {
   private connect(): void {
     this.connecting++;
     this.resources.connections.inc();
-    openConnection(this.options.target, (error, socket, detail) => {
+    // Raw reads: no allocation and stream machinery per upstream read (connect.ts).
+    openRawReadConnection(this.options.target, (error, socket, detail) => {
       this.connecting--;
       if (error !== undefined || socket === undefined) {
         this.resources.connections.dec();

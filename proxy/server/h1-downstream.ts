@@ -6,6 +6,7 @@
  * request, with its own routing, never as part of the first one's body.
  */
 import type net from 'node:net';
+import { forwardSocket } from '../http/connect.js';
 import { reportInternalError } from '../http/guard.js';
 import {
   chunkHeader,
@@ -334,7 +335,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     down.removeAllListeners('drain');
     upstream.on('error', () => undefined);
     down.pipe(upstream);
-    upstream.pipe(down);
+    forwardSocket(upstream, down);
     upstream.on('close', () => down.destroy());
     down.on('close', () => upstream.destroy());
   }
