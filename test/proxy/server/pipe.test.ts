@@ -286,7 +286,7 @@ describe('pipe cluster endpoints', () => {
     const h2 = http2.createServer((req, res) => res.end(`h2 ${req.httpVersion} ${req.url}`));
     await listenOn(h2, h2File);
     const certs = makeCerts(['upstream.internal']);
-    const names: (string | false)[] = [];
+    const names: (string | false | null)[] = [];
     const secure = https.createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
       names.push((req.socket as tls.TLSSocket).servername);
       res.end(`tls ${req.url}`);
