@@ -4,6 +4,7 @@
  * values (`%DOWNSTREAM_REMOTE_ADDRESS%` in `headers_to_add`) share this one implementation, as in
  * Envoy. An unknown command is a config error naming the field, never a silent literal.
  */
+import { isIPv4 } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { MeshError } from '../../errors/index.js';
 import type { HeaderList } from '../http/headers.js';
@@ -85,21 +86,32 @@ export interface CompiledFormat {
 
 const HOSTNAME = osHostname();
 
-function withoutPort(address: string | undefined): string | null {
-  if (address === undefined || address === '') return null;
+/**
+ * Where the port starts in an `ip:port` address (`[v6]:port` or `v4:port`), or -1 when there is
+ * none: a bare address, or a Unix socket path (Envoy prints a pipe address as its path, which may
+ * itself contain a colon).
+ */
+function portColon(address: string): number {
   if (address.startsWith('[')) {
     const end = address.indexOf(']');
-    return end < 0 ? address : address.slice(1, end);
+    return end > 0 && address.charCodeAt(end + 1) === 58 /* : */ ? end + 1 : -1;
   }
   const colon = address.lastIndexOf(':');
-  // Bare IPv6 without brackets has several colons and no port.
-  return colon < 0 || address.indexOf(':') !== colon ? address : address.slice(0, colon);
+  return colon > 0 && isIPv4(address.slice(0, colon)) ? colon : -1;
 }
 
+function withoutPort(address: string | undefined): string | null {
+  if (address === undefined || address === '') return null;
+  const colon = portColon(address);
+  if (colon < 0) return address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  return address.startsWith('[') ? address.slice(1, colon - 1) : address.slice(0, colon);
+}
+
+/** The port of an `ip:port` address; null (`-`) for a pipe, which has none (as Envoy prints it). */
 function portOf(address: string | undefined): number | null {
   if (address === undefined) return null;
-  const colon = address.lastIndexOf(':');
-  if (colon < 0 || (!address.startsWith('[') && address.indexOf(':') !== colon)) return null;
+  const colon = portColon(address);
+  if (colon < 0) return null;
   const port = Number(address.slice(colon + 1));
   return Number.isInteger(port) ? port : null;
 }

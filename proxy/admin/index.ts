@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { MeshError } from '../../errors/index.js';
 import type { Bootstrap, Pipe } from '../config/envoy.js';
 import { compileRe2 } from '../router/re2.js';
-import { type BoundAddress, boundAddressText, listenPipe } from '../server/bind.js';
+import { type BoundAddress, boundAddressText, closeServer, listenPipe } from '../server/bind.js';
 import {
   formatStatsJson,
   formatStatsPrometheus,
@@ -466,7 +466,7 @@ export function startAdmin(
   const close = (): Promise<void> =>
     new Promise((done) => {
       server.closeAllConnections();
-      server.close(() => done());
+      closeServer(server, () => done());
     });
   if ('path' in listen) {
     return listenPipe(server, listen, 'admin.address.pipe', 'admin').then((bound) => ({ ...bound, close }));

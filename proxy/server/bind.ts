@@ -5,7 +5,7 @@
  * listeners and the admin interface.
  */
 import cluster from 'node:cluster';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import type net from 'node:net';
 import { MeshError } from '../../errors/index.js';
 import type { Pipe } from '../config/envoy.js';
@@ -59,6 +59,45 @@ function removeStaleSocket(pipe: Pipe, what: string, path: string): void {
   }
 }
 
+/** Socket files this process bound, by server: the path and the inode the bind created. */
+const BOUND_FILES = new WeakMap<net.Server, { readonly path: string; readonly ino: number }>();
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops `server` accepting (like `server.close`), without taking a newer socket file with it.
+ * libuv unlinks a pipe server's path when the server closes; when a replacement (an xDS listener
+ * update, a restarted admin) has already bound a new socket at that path, that unlink would remove
+ * the replacement's file and leave it unreachable. So the newer file is moved aside for the
+ * synchronous close and put back at once.
+ */
+export function closeServer(server: net.Server, done?: () => void): void {
+  const bound = BOUND_FILES.get(server);
+  const current = bound === undefined ? undefined : inodeOf(bound.path);
+  if (bound === undefined || current === undefined || current === bound.ino || !server.listening) {
+    server.close(done);
+    return;
+  }
+  const aside = `${bound.path}.${process.pid}.closing`;
+  try {
+    renameSync(bound.path, aside);
+  } catch {
+    server.close(done);
+    return;
+  }
+  try {
+    server.close(done);
+  } finally {
+    renameSync(aside, bound.path);
+  }
+}
+
 /**
  * Binds `server` to the pipe at `path` (the config path of the `Pipe`, for errors).
  * @throws MeshError PROXY_E_LISTEN when the socket cannot be created or its mode set
@@ -100,6 +139,8 @@ export function listenPipe(
           return;
         }
       }
+      const ino = abstract ? undefined : inodeOf(pipe.path);
+      if (ino !== undefined) BOUND_FILES.set(server, { path: pipe.path, ino });
       resolve({ address: pipe.path, port: 0, pipe: pipe.path });
     });
   });

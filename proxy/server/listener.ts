@@ -26,7 +26,7 @@ import type { StatsStore } from '../stats/store.js';
 import type { PeerIdentity, WithPeer } from '../tls/san.js';
 import { asksForCertificate, SslVerifyStats, verifyDownstreamPeer } from '../tls/verify.js';
 import { compileXfcc } from '../tls/xfcc.js';
-import { type BoundAddress, listenPipe } from './bind.js';
+import { type BoundAddress, closeServer, listenPipe } from './bind.js';
 import type { EngineClusterManager } from './contracts.js';
 import { type H1CodecOptions, H1DownstreamConnection } from './h1-downstream.js';
 import { H2Downstream } from './h2-downstream.js';
@@ -577,7 +577,7 @@ export class ListenerRuntime {
   /** Stops accepting; idle keep-alive connections close, busy ones close after their response. */
   drain(): void {
     this.draining = true;
-    this.server.close();
+    closeServer(this.server);
     for (const c of this.h1Conns) c.drain();
     for (const chain of this.chains) if (chain.handler.kind === 'http') chain.handler.h2.drain();
   }
@@ -601,7 +601,7 @@ export class ListenerRuntime {
         resolve();
         return;
       }
-      this.server.close(() => resolve());
+      closeServer(this.server, () => resolve());
     });
   }
 }

@@ -191,6 +191,28 @@ describe('pipe listeners', () => {
     expect((await get({ socketPath: file }, '/app/')).body).toBe('app GET /app/');
   });
 
+  test('a replacement bound at the same path stays reachable when the previous proxy drains and closes', async () => {
+    // GIVEN a proxy on a socket file, and a second one (an xDS listener update's new runtime) bound
+    // at the same path while the first still runs
+    const dir = tempDir();
+    const file = path.join(dir, 'swap.sock');
+    const blue = await httpUpstream(closer, 'blue');
+    const green = await httpUpstream(closer, 'green');
+    const config = (port: number) => ({
+      static_resources: {
+        listeners: [httpListener({ pipe: { path: file } }, ['app'])],
+        clusters: [cluster('app', tcp(port))],
+      },
+    });
+    const first = await startFromJson(closer, config(blue.port));
+    await startFromJson(closer, config(green.port));
+    // WHEN the first one drains and closes (libuv unlinks a pipe server's path on close)
+    await first.drain();
+    // THEN the socket file is still there and the new proxy answers on it
+    expect(statSync(file).isSocket()).toBe(true);
+    expect((await get({ socketPath: file }, '/app/')).body).toBe('green GET /app/');
+  });
+
   test('a regular file at the socket path is not removed: start-up fails naming the path', async () => {
     // GIVEN a regular file where the socket should go
     const dir = tempDir();
