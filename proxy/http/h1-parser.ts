@@ -113,6 +113,76 @@ for (let c = 0; c < 256; c++) {
   if (c <= 0x20 || c === 0x7f) f |= C_NOT_TARGET;
   CHAR_CLASS[c] = f;
 }
+/**
+ * Header names common enough to look up instead of slicing and lower-casing a new string per
+ * message; the name then is this (internalized) constant, which later comparisons settle by
+ * identity. Only `[a-z0-9-]` here: see {@link knownName}.
+ */
+const KNOWN_NAMES = [
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'accept-ranges',
+  'age',
+  'authorization',
+  'cache-control',
+  'connection',
+  'content-encoding',
+  'content-length',
+  'content-type',
+  'cookie',
+  'date',
+  'etag',
+  'expect',
+  'expires',
+  'grpc-encoding',
+  'grpc-message',
+  'grpc-status',
+  'host',
+  'keep-alive',
+  'last-modified',
+  'location',
+  'origin',
+  'pragma',
+  'referer',
+  'server',
+  'set-cookie',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'user-agent',
+  'vary',
+  'via',
+  'x-envoy-upstream-service-time',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-request-id',
+];
+/** KNOWN_NAMES by length. */
+const KNOWN_BY_LENGTH: string[][] = [];
+for (const name of KNOWN_NAMES) {
+  while (KNOWN_BY_LENGTH.length <= name.length) KNOWN_BY_LENGTH.push([]);
+  (KNOWN_BY_LENGTH[name.length] as string[]).push(name);
+}
+
+/**
+ * The known name `text[from, to)` spells in any letter case, or undefined. `c | 0x20` lower-cases
+ * a letter and leaves digits and `-` alone; no other token character maps onto `[a-z0-9-]`.
+ */
+function knownName(text: string, from: number, to: number): string | undefined {
+  const candidates = KNOWN_BY_LENGTH[to - from];
+  if (candidates === undefined) return undefined;
+  next: for (let k = 0; k < candidates.length; k++) {
+    const name = candidates[k] as string;
+    for (let i = 0; i < name.length; i++) {
+      if ((text.charCodeAt(from + i) | 0x20) !== name.charCodeAt(i)) continue next;
+    }
+    return name;
+  }
+  return undefined;
+}
+
 /** Shared by every head without a `connection` header; never mutated. */
 const NO_TOKENS: string[] = [];
 
@@ -403,8 +473,11 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
       }
       if (colon <= s) throw new H1ParseError(400, 'header without a colon');
       if (tokenAll === 0) throw new H1ParseError(400, 'invalid header name');
-      const raw = text.slice(s, colon);
-      const name = (upperAny & C_UPPER) === 0 ? raw : raw.toLowerCase();
+      let name = knownName(text, s, colon);
+      if (name === undefined) {
+        const raw = text.slice(s, colon);
+        name = (upperAny & C_UPPER) === 0 ? raw : raw.toLowerCase();
+      }
       const value = trimOws(text, colon + 1, e);
       s = e + 2;
       headers.push(name, value);

@@ -23,10 +23,20 @@ function reseed(): void {
 reseed();
 const start = counter;
 
+/** Two hex digits per byte value: `Number#toString(16)` takes V8's slow double-to-radix path. */
+const HEX2: string[] = [];
+for (let b = 0; b < 256; b++) HEX2.push(b.toString(16).padStart(2, '0'));
+
 /** A fresh request id: `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`, lowercase hex. */
 export function requestId(): string {
   counter = (counter + 1) >>> 0;
   if (counter === start) reseed();
-  const head = counter.toString(16);
-  return head.length === 8 ? head + suffix : head.padStart(8, '0') + suffix;
+  const c = counter;
+  return (
+    (HEX2[c >>> 24] as string) +
+    (HEX2[(c >>> 16) & 0xff] as string) +
+    (HEX2[(c >>> 8) & 0xff] as string) +
+    (HEX2[c & 0xff] as string) +
+    suffix
+  );
 }
