@@ -15,6 +15,7 @@
  * A descriptor is produced as one string (`key NUL value SOH` per entry), the form the filter
  * indexes its configured descriptors by, so matching is one map lookup.
  */
+import { isIP } from 'node:net';
 import { MeshError } from '../../errors/index.js';
 import type { RateLimit, RateLimitAction } from '../config/envoy.js';
 import {
@@ -330,12 +331,16 @@ function firstHeader(req: MatchInput, name: string): string | undefined {
 
 /** The IP of `ip`, `ip:port` or `[ip]:port`. */
 function ipOf(address: string): string {
+  let ip = address;
   if (address.startsWith('[')) {
     const end = address.indexOf(']');
-    return end < 0 ? address : address.slice(1, end);
+    ip = end < 0 ? address : address.slice(1, end);
+  } else {
+    const colon = address.indexOf(':');
+    if (colon >= 0 && colon === address.lastIndexOf(':')) ip = address.slice(0, colon);
   }
-  const colon = address.indexOf(':');
-  return colon >= 0 && colon === address.lastIndexOf(':') ? address.slice(0, colon) : address;
+  // A Unix socket peer (its address is a path) has no IP: Envoy then produces no descriptor.
+  return isIP(ip) === 0 ? '' : ip;
 }
 
 /** `ip/len` with the host bits cleared, as Envoy's CidrRange prints it; undefined for a non-IP. */
