@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type net from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type tls from 'node:tls';
@@ -365,6 +365,44 @@ describe('pipe cluster endpoints', () => {
     expect(readFileSync(logPath, 'utf8')).toBe(`${h1File}\n${h2File}\n${tlsFile}\n`);
   });
 
+  test('gRPC-style HTTP/2 health checks reach an h2c host over its socket', async () => {
+    // GIVEN an h2c upstream on a socket file and an HTTP/2 health check every 50 ms
+    const dir = tempDir();
+    const file = path.join(dir, 'h2hc.sock');
+    const paths: string[] = [];
+    const h2 = http2.createServer((req, res) => {
+      paths.push(`${req.httpVersion} ${req.url}`);
+      res.end();
+    });
+    await listenOn(h2, file);
+    await startFromJson(closer, {
+      static_resources: {
+        clusters: [
+          cluster(
+            'h2hc',
+            { pipe: { path: file } },
+            {
+              typed_extension_protocol_options: H2_OPTIONS,
+              health_checks: [
+                {
+                  timeout: '1s',
+                  interval: '0.05s',
+                  no_traffic_interval: '0.05s',
+                  unhealthy_threshold: 1,
+                  healthy_threshold: 1,
+                  http_health_check: { path: '/ready', codec_client_type: 'HTTP2' },
+                },
+              ],
+            },
+          ),
+        ],
+      },
+    });
+    // WHEN / THEN the checks arrive over HTTP/2 on the socket
+    await expect.poll(() => paths.length).toBeGreaterThan(1);
+    expect(paths[0]).toBe('2.0 /ready');
+  });
+
   test('active HTTP health checks reach the host over its socket', async () => {
     // GIVEN an upstream on a socket file and a cluster health-checking it every 50 ms (traffic or not)
     const dir = tempDir();
@@ -405,6 +443,64 @@ describe('pipe cluster endpoints', () => {
     expect((await get({ port: proxy.listeners.get('ingress')?.port as number }, '/hc/ok')).body).toBe(
       'hc /hc/ok',
     );
+  });
+});
+
+describe('tcp_proxy over pipes', () => {
+  test('a tcp_proxy listener on a socket file relays bytes to an echo server on another socket file', async () => {
+    // GIVEN an echo server on a socket file and a tcp_proxy listener on a second one
+    const dir = tempDir();
+    const echoFile = path.join(dir, 'echo.sock');
+    const front = path.join(dir, 'front.sock');
+    await listenOn(
+      net.createServer((s) => {
+        s.on('error', () => undefined);
+        s.pipe(s);
+      }),
+      echoFile,
+    );
+    await startFromJson(closer, {
+      static_resources: {
+        listeners: [
+          {
+            name: 'tcp',
+            address: { pipe: { path: front } },
+            filter_chains: [
+              {
+                filters: [
+                  {
+                    name: 'envoy.filters.network.tcp_proxy',
+                    typed_config: {
+                      '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+                      stat_prefix: 'tcp_stats',
+                      cluster: 'echo',
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+        clusters: [cluster('echo', { pipe: { path: echoFile } })],
+      },
+    });
+    // WHEN a client writes to the front socket
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const message = 'ping over pipes';
+      const c = net.connect({ path: front }, () => c.write(message));
+      let got = '';
+      c.setEncoding('utf8');
+      c.on('data', (d: string) => {
+        got += d;
+        if (got.length >= message.length) {
+          c.destroy();
+          resolve(got);
+        }
+      });
+      c.on('error', reject);
+    });
+    // THEN the bytes came back through both sockets
+    expect(echoed).toBe('ping over pipes');
   });
 });
 
