@@ -57,6 +57,10 @@ export class TcpProxyFilter {
     }
     const cs = cluster.stats;
     down.pause();
+    // A FIN from either side is passed on and the other direction stays open, as Envoy's
+    // tcp_proxy does: the listener's sockets are not half-open by default (HTTP wants that), so
+    // without this a client that half-closes after its request never sees the reply.
+    down.allowHalfOpen = true;
     this.live.add(down);
     down.on('close', () => this.live.delete(down));
     const pending: Buffer[] = initial !== undefined && initial.length > 0 ? [initial] : [];
@@ -83,6 +87,7 @@ export class TcpProxyFilter {
         cs.upstream_cx_total.inc();
         cs.upstream_cx_active.inc();
         host.activeRequests++;
+        up.allowHalfOpen = true;
         up.on('error', () => undefined);
         for (const b of pending) up.write(b);
         if (pending.length > 0) {

@@ -125,4 +125,28 @@ describe('tcp_proxy', () => {
     expect(closed).toBe(true);
     expect(proxy.stats.counter('cluster.dead.upstream_cx_connect_fail').value).toBe(1);
   });
+
+  test('a client that half-closes still gets the whole reply (FIN passed through, as Envoy)', async () => {
+    // GIVEN an upstream that answers only once its client has finished sending
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      const got: Buffer[] = [];
+      s.on('data', (d) => got.push(d));
+      s.on('end', () => s.end(`done:${Buffer.concat(got).toString()}`));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closer.add(() => new Promise((r) => server.close(r)));
+    const upstream = (server.address() as net.AddressInfo).port;
+    const proxy = await startFromJson(closer, tcpBootstrap({ cluster: 'sink' }, { sink: upstream }));
+    const listen = proxy.listeners.get('tcp')?.port as number;
+    // WHEN the client writes and half-closes straight away
+    const reply = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = net.connect({ port: listen, host: '127.0.0.1', allowHalfOpen: true }, () => s.end('request'));
+      s.on('data', (d) => chunks.push(d));
+      s.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      s.on('error', reject);
+    });
+    // THEN the upstream saw the FIN and its reply came back through the proxy
+    expect(reply).toBe('done:request');
+  });
 });
