@@ -372,7 +372,11 @@ export const command: Command = {
       }
       return serveDynamic(args, bootstrap, io);
     }
-    if (args.concurrency > 1 && cluster.isPrimary) return primary(args, io);
+    if (args.concurrency > 1 && cluster.isPrimary) {
+      const { removeStaleSocketFiles } = await import('../../proxy/server/bind.js');
+      removeStaleSocketFiles(bootstrap);
+      return primary(args, io);
+    }
     return serve(args, bootstrap, io);
   },
 };

@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import { chmodSync, lstatSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import type net from 'node:net';
 import { MeshError } from '../../errors/index.js';
-import type { Pipe } from '../config/envoy.js';
+import type { Bootstrap, Pipe } from '../config/envoy.js';
 import { pipeSocketPath } from '../http/connect.js';
 
 /** Where a server ended up: `address:port`, or the pipe path (then `address` is the path too, port 0). */
@@ -57,6 +57,29 @@ function removeStaleSocket(pipe: Pipe, what: string, path: string): void {
       throw listenError(what, path, pipe.path, (error as Error).message, error);
     }
   }
+}
+
+/**
+ * Removes the stale socket files at every pipe a static bootstrap binds (its listeners and the
+ * admin). A `node:cluster` primary calls this once before forking: its workers leave those paths
+ * alone (see {@link removeStaleSocket}), so a file left by a crashed proxy would fail their binds.
+ * @throws MeshError PROXY_E_LISTEN when something other than a socket is at a path
+ */
+export function removeStaleSocketFiles(bootstrap: Bootstrap): void {
+  const pipes: { pipe: Pipe; what: string; path: string }[] = [];
+  (bootstrap.static_resources?.listeners ?? []).forEach((listener, i) => {
+    const pipe = listener.address.pipe;
+    if (pipe !== undefined)
+      pipes.push({
+        pipe,
+        what: `listener ${listener.name ?? i}`,
+        path: `static_resources.listeners[${i}].address.pipe.path`,
+      });
+  });
+  const admin = bootstrap.admin?.address?.pipe;
+  if (admin !== undefined) pipes.push({ pipe: admin, what: 'admin', path: 'admin.address.pipe.path' });
+  for (const { pipe, what, path } of pipes)
+    if (!pipe.path.startsWith('@')) removeStaleSocket(pipe, what, path);
 }
 
 /** Socket files this process bound, by server: the path and the inode the bind created. */

@@ -1,7 +1,8 @@
 // `crossmesh proxy` as a user runs it: a real child process (the CLI through tsx), a real upstream,
 // real signals. Listener ports are 0; the CLI reports the bound port on stderr. Nothing stood in.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -160,5 +161,42 @@ describe('crossmesh proxy CLI', () => {
     ];
     expect(new Set(bound.map((m) => m[1])).size).toBe(2);
     expect(new Set(bound.map((m) => m[2]))).toEqual(new Set([String(port)]));
+  }, 60_000);
+
+  test('--concurrency 2 replaces a stale socket file a killed proxy left at a pipe listener', async () => {
+    // GIVEN a socket file left behind by a process killed with SIGKILL (nothing accepts on it)
+    const up = await httpUpstream(closer, 'up');
+    const file = config(up.port);
+    const socketPath = path.join(path.dirname(file), 'ingress.sock');
+    const holder = spawn(process.execPath, [
+      '-e',
+      `require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
+    ]);
+    await new Promise((r) => holder.stdout.once('data', r));
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.on('exit', r));
+    expect(lstatSync(socketPath).isSocket()).toBe(true);
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        'address: { socket_address: { address: 127.0.0.1, port_value: 0 } }',
+        `address: { pipe: { path: ${JSON.stringify(socketPath)} } }`,
+      ),
+    );
+    // WHEN two workers start on it
+    const proxy = await run(['-c', file, '--concurrency', '2', '--log-level', 'info']);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ socketPath, path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    proxy.child.kill('SIGTERM');
+    // THEN the stale file was replaced, both workers bound, and requests are served
+    expect(status).toBe(200);
+    expect(await proxy.exit).toBe(0);
+    expect(proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length).toBe(2);
   }, 60_000);
 });
