@@ -71,11 +71,12 @@ export interface RawReader {
   onRawRead(chunk: Buffer): void;
 }
 
-/** Raw-read sockets and their current reader (null: none yet, bytes are then a protocol error). */
-const rawReaders = new WeakMap<net.Socket, RawReader | null>();
+/** A raw-read socket's current reader (null: none yet, bytes are then a protocol error). */
+const RAW_READER = Symbol('crossmesh.rawReader');
+type RawSocket = net.Socket & { [RAW_READER]?: RawReader | null };
 
-function rawRead(this: net.Socket, nread: number): boolean {
-  const reader = rawReaders.get(this);
+function rawRead(this: RawSocket, nread: number): boolean {
+  const reader = this[RAW_READER];
   if (reader === undefined || reader === null) {
     this.destroy();
     return false;
@@ -86,12 +87,12 @@ function rawRead(this: net.Socket, nread: number): boolean {
 
 /** True when `socket` was opened with raw reads: its bytes reach {@link setRawReader}'s reader. */
 export function isRawRead(socket: net.Socket): boolean {
-  return rawReaders.has(socket);
+  return RAW_READER in socket;
 }
 
 /** Sets who gets the bytes of a raw-read socket. */
 export function setRawReader(socket: net.Socket, reader: RawReader | null): void {
-  rawReaders.set(socket, reader);
+  (socket as RawSocket)[RAW_READER] = reader;
 }
 
 /**
@@ -99,7 +100,7 @@ export function setRawReader(socket: net.Socket, reader: RawReader | null): void
  * becoming a tunnel): bytes are copied on, with backpressure, and the end is passed along.
  */
 export function forwardSocket(source: net.Socket, dest: net.Socket): void {
-  if (!rawReaders.has(source)) {
+  if (!isRawRead(source)) {
     source.pipe(dest);
     return;
   }
@@ -167,7 +168,7 @@ export function dialUpstream(
       : { path: pipeSocketPath(endpoint.path) };
   if (t === undefined && rawReads) {
     const socket = net.connect({ ...where, onread: { buffer: READ_BUFFER, callback: rawRead } });
-    rawReaders.set(socket, null);
+    setRawReader(socket, null);
     socket.setNoDelay(true);
     return socket;
   }

@@ -95,6 +95,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const HEX = /^[0-9a-fA-F]{1,15}$/;
+/** Inputs up to this size are decoded whole to find the end of the head (see parseHead). */
+const SMALL_INPUT = 2048;
 
 /** Character classes of latin1 code units, for the head scanner (a table beats regexes there). */
 const C_TOKEN = 1;
@@ -404,21 +406,35 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
   private parseHead(): boolean {
     const buf = this.pending;
     if (buf.length === 0) return false;
-    const end = buf.indexOf(CRLFCRLF, this.scanFrom);
-    if (end < 0) {
-      if (buf.length > this.maxHeaderBytes) throw new H1ParseError(431, 'headers too large');
-      // A bare-LF head (`\n\n`) would never match CRLFCRLF: refuse it instead of waiting.
-      if (buf.indexOf('\n\n', 0, 'latin1') >= 0) throw new H1ParseError(400, 'bare LF in head');
-      this.scanFrom = Math.max(0, buf.length - 3);
-      return false;
+    let text: string;
+    let end: number;
+    if (buf.length <= SMALL_INPUT && buf.length <= this.maxHeaderBytes) {
+      // The usual case (a head, often with a small body): decode it all once and search the
+      // string, one native call instead of two. The scan below stops at `end`.
+      text = buf.toString('latin1');
+      end = text.indexOf('\r\n\r\n', this.scanFrom);
+      if (end < 0) {
+        // A bare-LF head (`\n\n`) would never match CRLFCRLF: refuse it instead of waiting.
+        if (text.indexOf('\n\n') >= 0) throw new H1ParseError(400, 'bare LF in head');
+        this.scanFrom = Math.max(0, buf.length - 3);
+        return false;
+      }
+    } else {
+      end = buf.indexOf(CRLFCRLF, this.scanFrom);
+      if (end < 0) {
+        if (buf.length > this.maxHeaderBytes) throw new H1ParseError(431, 'headers too large');
+        if (buf.indexOf('\n\n', 0, 'latin1') >= 0) throw new H1ParseError(400, 'bare LF in head');
+        this.scanFrom = Math.max(0, buf.length - 3);
+        return false;
+      }
+      text = buf.toString('latin1', 0, end);
     }
     this.scanFrom = 0;
     if (end + 4 > this.maxHeaderBytes) throw new H1ParseError(431, 'headers too large');
-    const text = buf.toString('latin1', 0, end);
     this.pending = end + 4 === buf.length ? EMPTY : buf.subarray(end + 4);
     // One pass: control characters (an error anywhere), the number of CRLF-separated lines, and
     // whether a CR or LF stands outside a CRLF pair (then each line is checked for one).
-    const n = text.length;
+    const n = end;
     let lineCount = 1;
     let bare = false;
     for (let i = 0; i < n; i++) {

@@ -89,6 +89,8 @@ const EMPTY = Buffer.alloc(0);
 const HASH_OUT: HashKeyOutput = {};
 /** Issue 6: Envoy marks circuit-breaker overflow replies with `x-envoy-overloaded: true`. */
 const OVERLOADED: readonly string[] = ['x-envoy-overloaded', 'true'];
+/** Response headers/trailers before any arrive: shared, so frozen (two arrays less per request). */
+const NO_HEADERS = Object.freeze([]) as unknown as HeaderList;
 /** chooseHost's context when there is no hash key (never mutated). */
 const NO_HASH: { hashKey?: number } = {};
 
@@ -283,8 +285,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
   private requestEndMs = 0;
   private details = 'via_upstream';
   private status = 0;
-  private responseHeaders: HeaderList = [];
-  private responseTrailers: HeaderList = [];
+  private responseHeaders: HeaderList = NO_HEADERS;
+  private responseTrailers: HeaderList = NO_HEADERS;
   private bytesReceived = 0;
   private done = false;
   private requestEnded = false;
