@@ -185,6 +185,7 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
   const workerIndex = process.env.CROSSMESH_WORKER_INDEX;
   const remotes = new Map<string, StatsSnapshot>();
   const timers: NodeJS.Timeout[] = [];
+  // A worker that cannot start (a port in use) must leave: its IPC channel would keep it alive.
   const handle = await startProxy(first ? bootstrap : withoutAdmin(bootstrap), {
     ...(cluster.isWorker && first
       ? {
@@ -207,6 +208,9 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
     onQuit: () => {
       void handle.close().then(() => exit(EXIT.ok));
     },
+  }).catch((error: unknown) => {
+    if (cluster.isWorker) cluster.worker?.disconnect();
+    throw error;
   });
   const stop = () => {
     void handle.drain().then(() => exit(EXIT.ok));
@@ -270,6 +274,9 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
     onQuit: () => {
       void handle.close().then(() => exit(EXIT.ok));
     },
+  }).catch((error: unknown) => {
+    if (cluster.isWorker) cluster.worker?.disconnect();
+    throw error;
   });
   let handle: Awaited<typeof starting>;
   try {
@@ -330,20 +337,23 @@ async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
   let stopping = false;
   const stop = () => {
     stopping = true;
-    for (const w of workers) w.send('crossmesh:drain');
+    for (const w of workers) if (w.isConnected()) w.send('crossmesh:drain');
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   return new Promise((resolve) => {
-    let failed = false;
+    // The first failing worker's exit code is the proxy's (5 for a listener that cannot bind).
+    let failure: number | undefined;
     cluster.on('exit', (worker, code) => {
       workers.delete(worker);
-      if (code !== 0 && !stopping) {
-        failed = true;
-        io.stderr.write(`crossmesh proxy: worker ${worker.process.pid} exited with ${code}; stopping\n`);
-        stop();
+      if (code !== 0 && failure === undefined) {
+        failure = code ?? EXIT.internal;
+        if (!stopping) {
+          io.stderr.write(`crossmesh proxy: worker ${worker.process.pid} exited with ${code}; stopping\n`);
+          stop();
+        }
       }
-      if (workers.size === 0) resolve(failed ? EXIT.internal : EXIT.ok);
+      if (workers.size === 0) resolve(failure ?? EXIT.ok);
     });
   });
 }

@@ -199,4 +199,37 @@ describe('crossmesh proxy CLI', () => {
     expect(await proxy.exit).toBe(0);
     expect(proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length).toBe(2);
   }, 60_000);
+
+  test('--concurrency 2 exits 5 naming the listener when its port is taken (no worker left hanging)', async () => {
+    // GIVEN a port another server holds
+    const up = await httpUpstream(closer, 'up');
+    const file = config(up.port);
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        'port_value: 0 } }\n    filter_chains',
+        `port_value: ${up.port} } }\n    filter_chains`,
+      ),
+    );
+    // WHEN two workers try to bind it
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', '-c', file, '--concurrency', '2'],
+      {
+        env: { ...process.env, CROSSMESH_DEV: '1' },
+      },
+    );
+    closer.add(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    // THEN the primary exits with the workers' code and the error names the listener's address
+    expect(code).toBe(5);
+    expect(err).toContain('static_resources.listeners[0].address.socket_address');
+    expect(err).toContain('EADDRINUSE');
+  }, 60_000);
 });
