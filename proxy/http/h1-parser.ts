@@ -95,6 +95,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const HEX = /^[0-9a-fA-F]{1,15}$/;
+/** Spaces and tabs at either end of a trailer value. */
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 /** Inputs up to this size are decoded whole to find the end of the head (see parseHead). */
 const SMALL_INPUT = 2048;
 
@@ -172,13 +174,13 @@ for (const name of KNOWN_NAMES) {
  * The known name `text[from, to)` spells in any letter case, or undefined. `c | 0x20` lower-cases
  * a letter and leaves digits and `-` alone; no other token character maps onto `[a-z0-9-]`.
  */
-function knownName(text: string, from: number, to: number): string | undefined {
+function knownName(bytes: Uint8Array, from: number, to: number): string | undefined {
   const candidates = KNOWN_BY_LENGTH[to - from];
   if (candidates === undefined) return undefined;
   next: for (let k = 0; k < candidates.length; k++) {
     const name = candidates[k] as string;
     for (let i = 0; i < name.length; i++) {
-      if ((text.charCodeAt(from + i) | 0x20) !== name.charCodeAt(i)) continue next;
+      if (((bytes[from + i] as number) | 0x20) !== name.charCodeAt(i)) continue next;
     }
     return name;
   }
@@ -214,6 +216,8 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
   private scanFrom = 0;
   private readonly maxHeaderBytes: number;
   private readonly maxHeaderCount: number;
+  /** Scratch: where each line of the head being parsed ends (start line first). */
+  private readonly lineEnds: Int32Array;
   private trailerBytes = 0;
   private trailers: HeaderList = [];
   private paused = false;
@@ -229,6 +233,7 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
   ) {
     this.maxHeaderBytes = limits.maxHeaderBytes ?? 60 * 1024;
     this.maxHeaderCount = limits.maxHeaderCount ?? 100;
+    this.lineEnds = new Int32Array(this.maxHeaderCount + 2);
   }
 
   /** True between messages while the next head has not started arriving. */
@@ -434,16 +439,20 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     this.pending = end + 4 === buf.length ? EMPTY : buf.subarray(end + 4);
     // One pass: control characters (an error anywhere), the number of CRLF-separated lines, and
     // whether a CR or LF stands outside a CRLF pair (then each line is checked for one).
+    // The scans read the bytes (typed-array loads are about three times faster than charCodeAt
+    // on a string); `text` has the same indexes and gives the slices.
     const n = end;
+    const ends = this.lineEnds;
     let lineCount = 1;
     let bare = false;
     for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
+      const c = buf[i] as number;
       if (c < 0x20 || c === 0x7f) {
         if (((CHAR_CLASS[c] as number) & C_BAD_CTL) !== 0)
           throw new H1ParseError(400, 'control character in head');
         if (c === 13) {
-          if (text.charCodeAt(i + 1) === 10) {
+          if (buf[i + 1] === 10) {
+            if (lineCount <= ends.length) ends[lineCount - 1] = i;
             lineCount++;
             i++;
           } else {
@@ -454,7 +463,8 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
         }
       }
     }
-    const firstEnd = lineCount === 1 ? n : text.indexOf('\r\n');
+    if (lineCount <= ends.length) ends[lineCount - 1] = n;
+    const firstEnd = ends[0] as number;
     // RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line;
     // Envoy does not, and neither do we (an empty first line means a stray CRLF).
     if (firstEnd === 0) throw new H1ParseError(400, 'empty start line');
@@ -467,18 +477,17 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     let expect: string | undefined;
     let hopByHop = false;
     if (lineCount - 1 > this.maxHeaderCount) throw new H1ParseError(431, 'too many headers');
-    let s = firstEnd + 2;
     for (let k = 1; k < lineCount; k++) {
-      let e = text.indexOf('\r\n', s);
-      if (e < 0) e = n;
-      if (bare && hasCrOrLf(text, s, e)) throw new H1ParseError(400, 'bare CR or LF in header');
-      const c0 = text.charCodeAt(s);
+      const s = (ends[k - 1] as number) + 2;
+      const e = ends[k] as number;
+      if (bare && hasCrOrLf(buf, s, e)) throw new H1ParseError(400, 'bare CR or LF in header');
+      const c0 = buf[s];
       if (s < e && (c0 === 32 || c0 === 9)) throw new H1ParseError(400, 'obs-fold in header');
       let colon = -1;
       let tokenAll = C_TOKEN;
       let upperAny = 0;
       for (let i = s; i < e; i++) {
-        const c = text.charCodeAt(i);
+        const c = buf[i] as number;
         if (c === 58 /* : */) {
           colon = i;
           break;
@@ -489,13 +498,12 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
       }
       if (colon <= s) throw new H1ParseError(400, 'header without a colon');
       if (tokenAll === 0) throw new H1ParseError(400, 'invalid header name');
-      let name = knownName(text, s, colon);
+      let name = knownName(buf, s, colon);
       if (name === undefined) {
         const raw = text.slice(s, colon);
         name = (upperAny & C_UPPER) === 0 ? raw : raw.toLowerCase();
       }
-      const value = trimOws(text, colon + 1, e);
-      s = e + 2;
+      const value = trimOws(buf, text, colon + 1, e);
       headers.push(name, value);
       switch (name) {
         case 'content-length':
@@ -536,6 +544,7 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     const connectionTokens = connection === undefined ? NO_TOKENS : splitTokens(connection);
     if (this.kind === 'request') {
       this.finishRequestHead(
+        buf,
         text,
         firstEnd,
         headers,
@@ -548,12 +557,21 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
         expect,
       );
     } else {
-      this.finishResponseHead(text, firstEnd, headers, contentLength, transferEncoding, connectionTokens);
+      this.finishResponseHead(
+        buf,
+        text,
+        firstEnd,
+        headers,
+        contentLength,
+        transferEncoding,
+        connectionTokens,
+      );
     }
     return true;
   }
 
   private finishRequestHead(
+    buf: Buffer,
     text: string,
     lineEnd: number,
     headers: HeaderList,
@@ -571,7 +589,7 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
       throw new H1ParseError(400, 'malformed request line');
     const third = text.indexOf(' ', sp2 + 1);
     if (third >= 0 && third < lineEnd) throw new H1ParseError(400, 'malformed request line');
-    if (!isToken(text, 0, sp1)) throw new H1ParseError(400, 'invalid method');
+    if (!isToken(buf, 0, sp1)) throw new H1ParseError(400, 'invalid method');
     const method = text.slice(0, sp1);
     let versionMinor: number;
     if (lineEnd - sp2 - 1 === 8 && text.startsWith('HTTP/1.1', sp2 + 1)) versionMinor = 1;
@@ -579,7 +597,7 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     else if (/^HTTP\/\d\.\d$/.test(text.slice(sp2 + 1, lineEnd)))
       throw new H1ParseError(505, 'unsupported http version');
     else throw new H1ParseError(400, 'malformed http version');
-    if (sp2 === sp1 + 1 || !isTarget(text, sp1 + 1, sp2))
+    if (sp2 === sp1 + 1 || !isTarget(buf, sp1 + 1, sp2))
       throw new H1ParseError(400, 'invalid request target');
     const target = text.slice(sp1 + 1, sp2);
     let path = target;
@@ -633,6 +651,7 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
   }
 
   private finishResponseHead(
+    buf: Buffer,
     text: string,
     lineEnd: number,
     headers: HeaderList,
@@ -641,17 +660,17 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     connectionTokens: string[],
   ): void {
     // `HTTP/1.[01] DDD[ reason]`, the reason without CR or LF.
-    const v = text.charCodeAt(7);
-    const d1 = text.charCodeAt(9) - 48;
-    const d2 = text.charCodeAt(10) - 48;
-    const d3 = text.charCodeAt(11) - 48;
+    const v = buf[7] as number;
+    const d1 = (buf[9] as number) - 48;
+    const d2 = (buf[10] as number) - 48;
+    const d3 = (buf[11] as number) - 48;
     if (
       lineEnd < 12 ||
       !text.startsWith('HTTP/1.', 0) ||
       (v !== 48 && v !== 49) ||
-      text.charCodeAt(8) !== 32 ||
+      buf[8] !== 32 ||
       !(d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 && d3 >= 0 && d3 <= 9) ||
-      (lineEnd > 12 && (text.charCodeAt(12) !== 32 || hasCrOrLf(text, 13, lineEnd)))
+      (lineEnd > 12 && (buf[12] !== 32 || hasCrOrLf(buf, 13, lineEnd)))
     ) {
       throw new H1ParseError(400, 'malformed status line');
     }
@@ -762,50 +781,50 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     if (colon <= 0) throw new H1ParseError(400, 'trailer without a colon');
     const rawName = line.slice(0, colon);
     if (!TOKEN.test(rawName)) throw new H1ParseError(400, 'invalid trailer name');
-    this.trailers.push(rawName.toLowerCase(), trimOws(line, colon + 1, line.length));
+    this.trailers.push(rawName.toLowerCase(), line.slice(colon + 1).replace(OWS_EDGES, ''));
     return true;
   }
 }
 
-/** `text[from, to)` without leading and trailing spaces and tabs. */
-function trimOws(text: string, from: number, to: number): string {
+/** `text[from, to)` without leading and trailing spaces and tabs (`bytes` has the same indexes). */
+function trimOws(bytes: Uint8Array, text: string, from: number, to: number): string {
   let start = from;
   let end = to;
   while (start < end) {
-    const c = text.charCodeAt(start);
+    const c = bytes[start];
     if (c !== 32 && c !== 9) break;
     start++;
   }
   while (end > start) {
-    const c = text.charCodeAt(end - 1);
+    const c = bytes[end - 1];
     if (c !== 32 && c !== 9) break;
     end--;
   }
   return text.slice(start, end);
 }
 
-/** True when `text[from, to)` holds a CR or LF. */
-function hasCrOrLf(text: string, from: number, to: number): boolean {
+/** True when `bytes[from, to)` holds a CR or LF. */
+function hasCrOrLf(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i];
     if (c === 13 || c === 10) return true;
   }
   return false;
 }
 
-/** True when `text[from, to)` is a non-empty token (RFC 9110 tchar). */
-function isToken(text: string, from: number, to: number): boolean {
+/** True when `bytes[from, to)` is a non-empty token (RFC 9110 tchar). */
+function isToken(bytes: Uint8Array, from: number, to: number): boolean {
   if (to <= from) return false;
-  for (let i = from; i < to; i++)
-    if (((CHAR_CLASS[text.charCodeAt(i)] as number) & C_TOKEN) === 0) return false;
+  for (let i = from; i < to; i++) {
+    if (((CHAR_CLASS[bytes[i] as number] as number) & C_TOKEN) === 0) return false;
+  }
   return true;
 }
 
-/** True when `text[from, to)` has no control character, space or DEL. */
-function isTarget(text: string, from: number, to: number): boolean {
+/** True when `bytes[from, to)` has no control character, space or DEL. */
+function isTarget(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0xff || ((CHAR_CLASS[c] as number) & C_NOT_TARGET) !== 0) return false;
+    if (((CHAR_CLASS[bytes[i] as number] as number) & C_NOT_TARGET) !== 0) return false;
   }
   return true;
 }
