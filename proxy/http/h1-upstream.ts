@@ -197,7 +197,8 @@ class H1Exchange implements UpstreamRequest {
   finished = false;
   trailers: HeaderList | undefined;
   private keepAlive = true;
-  private queued: (Buffer | string)[] = [];
+  /** Body pieces written before a connection was attached (allocated only then). */
+  private queued: (Buffer | string)[] | undefined;
   private replayed = false;
   private upgraded = false;
 
@@ -216,18 +217,18 @@ class H1Exchange implements UpstreamRequest {
     conn.parser.expectNoBody = this.request.method === 'HEAD';
     const { socket } = conn;
     const head = encodeRequestHead(this.request.method, this.request.path, this.request.headers);
-    if (this.queued.length === 0) {
+    const queued = this.queued;
+    if (queued === undefined) {
       // One plain write: cork/uncork for a single chunk would go through the writev path.
       socket.write(head, 'latin1');
-    } else {
-      socket.cork();
-      socket.write(head, 'latin1');
-      for (const piece of this.queued) socket.write(piece);
-      socket.uncork();
+      return;
     }
-    const hadQueued = this.queued.length > 0;
-    this.queued = [];
-    if (hadQueued) this.callbacks.onDrain();
+    this.queued = undefined;
+    socket.cork();
+    socket.write(head, 'latin1');
+    for (const piece of queued) socket.write(piece);
+    socket.uncork();
+    this.callbacks.onDrain();
   }
 
   writeData(chunk: Buffer): boolean {
@@ -274,6 +275,7 @@ class H1Exchange implements UpstreamRequest {
   private write(piece: Buffer | string): boolean {
     const conn = this.conn;
     if (conn === undefined) {
+      if (this.queued === undefined) this.queued = [];
       this.queued.push(piece);
       return false;
     }

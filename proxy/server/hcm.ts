@@ -89,6 +89,12 @@ const EMPTY = Buffer.alloc(0);
 const HASH_OUT: HashKeyOutput = {};
 /** Issue 6: Envoy marks circuit-breaker overflow replies with `x-envoy-overloaded: true`. */
 const OVERLOADED: readonly string[] = ['x-envoy-overloaded', 'true'];
+/** True when a header name starts with `x-envoy-` (a client's timeout/retry control header). */
+function hasEnvoyControlHeader(headers: HeaderList): boolean {
+  for (let i = 0; i < headers.length; i += 2) if ((headers[i] as string).startsWith('x-envoy-')) return true;
+  return false;
+}
+
 /** Response headers/trailers before any arrive: shared, so frozen (two arrays less per request). */
 const NO_HEADERS = Object.freeze([]) as unknown as HeaderList;
 /** chooseHost's context when there is no hash key (never mutated). */
@@ -546,7 +552,10 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     // Issue 6: x-envoy-* control headers (timeouts, retries) count only from trusted clients.
     const s = hcm.settings;
     const trusted = !s.useRemoteAddress || isInternalAddress(this.conn.remoteAddress);
-    const overrides = trusted ? timeoutOverrides(headers) : undefined;
+    // One scan for client x-envoy-* control headers (before ours is added below): without any,
+    // the timeout and retry header parsers have nothing to find and are skipped.
+    const control = trusted && hasEnvoyControlHeader(headers);
+    const overrides = control ? timeoutOverrides(headers) : undefined;
     const timeoutMs = overrides?.routeMs ?? route.timeoutMs;
     if (timeoutMs > 0) {
       setHeader(headers, 'x-envoy-expected-rq-timeout-ms', timeoutText(timeoutMs));
@@ -586,7 +595,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
       this.sink.sendContinue();
     }
     // Issue 6: retries, per-try timeouts and outlier reports run in proxy/resilience's retry loop.
-    const retry = RetryState.create(route.retryPolicy, headers, trusted);
+    const retry = RetryState.create(route.retryPolicy, headers, control);
     const perTryMs = overrides?.perTryMs ?? retry?.perTryTimeoutMs ?? 0;
     if (
       (retry !== undefined || perTryMs > 0 || cluster.outlierDetector !== undefined) &&
