@@ -103,7 +103,6 @@ describe('raw reads on HTTP/1 upstream connections', () => {
 
   test('forwardSocket copies an upgraded raw-read connection on and passes its end', async () => {
     // GIVEN a pool connection (raw reads) to a server that sends two pieces, then ends
-    let upstream: net.Socket | undefined;
     const port = await rawServer((socket) => {
       socket.once('data', async () => {
         socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n');
@@ -127,8 +126,7 @@ describe('raw reads on HTTP/1 upstream connections', () => {
       };
       p.request({ method: 'GET', path: '/', headers: ['host', 'x'], body: 'none', upgrade: true }, cb);
     });
-    const { socket, rest } = await upgraded;
-    upstream = socket;
+    const { socket: upstream, rest } = await upgraded;
     sockets.push(upstream);
     // WHEN it is forwarded to a client socket
     const received: Buffer[] = [];
