@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Profiles the crossmesh row of bench/proxy/run.mjs alone (not part of `npm test`):
 //   node bench/proxy/profile.mjs [--duration 8] [--no-prof] [--top 40] [--skip-build] [--cli other/dist/bin/cli.js]
+//   [--node-args "--single-threaded-gc"]
 // Same setup as run.mjs (nginx `return 200` upstream and wrk -c50 on CPU 1, the compiled proxy on
 // CPU 0, one route, one STATIC cluster, stats on), then prints the proxy's CPU µs per request and,
 // unless --no-prof, the functions with the most self time from a V8 CPU profile (--cpu-prof).
@@ -162,6 +163,8 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
   const cli = `const { main } = await import(${JSON.stringify(pathToFileURL(cliPath).href)}); process.exitCode = await main(process.argv.slice(1));`;
   const node = [
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', tmp] : []),
+    // --node-args: extra Node/V8 flags for the proxy process (e.g. "--single-threaded-gc").
+    ...opt('--node-args', '').split(' ').filter((a) => a.length > 0),
     '--input-type=module',
     '-e',
     cli,
