@@ -369,6 +369,14 @@ function compileHashSource(h: HashPolicy, path: string): HashSource {
  * --------------------------------------------------------------------------------------------- */
 
 /** Shared, immutable per-route compile results used by every {@link CompiledRoute} variant of it. */
+/** How a gRPC request's `grpc-timeout` header bounds its stream (Envoy's MaxStreamDuration). */
+export interface GrpcTimeoutHeader {
+  /** Cap on the header's value in ms; 0 uses the header as it is. */
+  readonly maxMs: number;
+  /** Subtracted from the (capped) value, so the proxy times out before the client gives up. */
+  readonly offsetMs: number;
+}
+
 interface RouteCore {
   readonly name: string | undefined;
   readonly virtualHostName: string;
@@ -378,6 +386,7 @@ interface RouteCore {
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number | undefined;
   readonly maxStreamDurationMs: number | undefined;
+  readonly grpcTimeoutHeader: GrpcTimeoutHeader | undefined;
   readonly retryPolicy: RetryPolicyValues | undefined;
   readonly hashSources: ReadonlyArray<{ readonly source: HashSource; readonly terminal: boolean }>;
   readonly clusterNotFoundStatus: number;
@@ -418,6 +427,11 @@ export class CompiledRoute {
   readonly idleTimeoutMs: number | undefined;
   /** `max_stream_duration.max_stream_duration` in ms. */
   readonly maxStreamDurationMs: number | undefined;
+  /**
+   * `max_stream_duration.grpc_timeout_header_max`/`_offset`: a gRPC request's `grpc-timeout`
+   * header becomes its max stream duration; undefined when `grpc_timeout_header_max` is not set.
+   */
+  readonly grpcTimeoutHeader: GrpcTimeoutHeader | undefined;
   /** Retry policy (route level, else virtual host level), or undefined for no retries. */
   readonly retryPolicy: RetryPolicyValues | undefined;
   /** Status when the target cluster does not exist (`cluster_not_found_response_code`). */
@@ -471,6 +485,7 @@ export class CompiledRoute {
     this.timeoutMs = core.timeoutMs;
     this.idleTimeoutMs = core.idleTimeoutMs;
     this.maxStreamDurationMs = core.maxStreamDurationMs;
+    this.grpcTimeoutHeader = core.grpcTimeoutHeader;
     this.retryPolicy = core.retryPolicy;
     this.clusterNotFoundStatus = core.clusterNotFoundStatus;
     this.priority = core.priority;
@@ -753,6 +768,21 @@ function compileRoute(route: Route, path: string, lv: Levels): CompiledRouteEntr
       a?.max_stream_duration?.max_stream_duration,
       `${ap}.max_stream_duration.max_stream_duration`,
     ),
+    grpcTimeoutHeader:
+      a?.max_stream_duration?.grpc_timeout_header_max === undefined
+        ? undefined
+        : {
+            maxMs:
+              durationMs(
+                a.max_stream_duration.grpc_timeout_header_max,
+                `${ap}.max_stream_duration.grpc_timeout_header_max`,
+              ) ?? 0,
+            offsetMs:
+              durationMs(
+                a.max_stream_duration.grpc_timeout_header_offset,
+                `${ap}.max_stream_duration.grpc_timeout_header_offset`,
+              ) ?? 0,
+          },
     retryPolicy:
       a?.retry_policy !== undefined ? compileRetryPolicy(a.retry_policy, `${ap}.retry_policy`) : lv.vhRetry,
     hashSources: (a?.hash_policy ?? []).map((h, i) => ({
@@ -1080,6 +1110,7 @@ const TLS_REDIRECT_ROUTE = new CompiledRoute(
     timeoutMs: DEFAULT_TIMEOUT_MS,
     idleTimeoutMs: undefined,
     maxStreamDurationMs: undefined,
+    grpcTimeoutHeader: undefined,
     retryPolicy: undefined,
     hashSources: [],
     clusterNotFoundStatus: 503,

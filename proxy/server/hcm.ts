@@ -28,6 +28,7 @@ import type {
 } from '../http/stream.js';
 import { isInternalAddress, RetryState, timeoutOverrides } from '../resilience/retry-state.js';
 import { type AttemptDriver, RetryingUpstream } from '../resilience/retrying-upstream.js';
+import { grpcStreamLimitMs } from '../router/grpc-timeout.js';
 import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteResult, RouteTable } from '../router/index.js';
 import { type ClusterStats, HttpConnectionManagerStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
@@ -171,6 +172,12 @@ export function httpToGrpcStatus(status: number): number {
       return 2;
   }
 }
+
+/** gRPC DEADLINE_EXCEEDED: Envoy's grpc-status for a stream past its max duration. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** setTimeout's largest delay (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** The HTTP connection manager of one listener filter chain. */
 export class HttpConnectionManager implements HttpStreamFactory {
@@ -574,8 +581,17 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     }
     // Issue 6: max_stream_duration: the route's (else the connection manager's) bounds the whole
     // stream from its start (DT); the cluster's bounds the upstream request (UMSDR).
-    const downstreamMax = route.maxStreamDurationMs ?? s.maxStreamDurationMs ?? 0;
-    const downLeft = downstreamMax > 0 ? Math.max(1, downstreamMax - (monoNow() - this.startMs)) : 0;
+    // With grpc_timeout_header_max, a request's grpc-timeout header is its limit instead (capped,
+    // less the offset; an offset that eats it all expires the stream at once).
+    const grpcLimit =
+      route.grpcTimeoutHeader === undefined
+        ? undefined
+        : grpcStreamLimitMs(route.grpcTimeoutHeader, getHeader(headers, 'grpc-timeout'));
+    const downstreamMax = grpcLimit ?? route.maxStreamDurationMs ?? s.maxStreamDurationMs ?? 0;
+    const downLeft =
+      downstreamMax > 0 || grpcLimit === 0
+        ? Math.min(MAX_TIMER_MS, Math.max(1, downstreamMax - (monoNow() - this.startMs)))
+        : 0;
     const upstreamMax = cluster.maxStreamDurationMs ?? 0;
     if (downLeft > 0 || upstreamMax > 0) {
       const upstreamFirst = upstreamMax > 0 && (downLeft === 0 || upstreamMax < downLeft);
@@ -1016,6 +1032,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
         upstream ? 'upstream max stream duration reached' : 'downstream duration timeout',
         'max_duration_timeout',
         flag,
+        undefined,
+        GRPC_DEADLINE_EXCEEDED,
       );
     } else {
       this.addFlag(flag);
@@ -1143,13 +1161,17 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     };
   }
 
-  /** Envoy's local reply: text body, or gRPC trailers-only with a mapped grpc-status. */
+  /**
+   * Envoy's local reply: text body, or gRPC trailers-only with `grpcStatus` (default: mapped from
+   * the HTTP status).
+   */
   private localReply(
     status: number,
     body: string,
     details: string,
     flag: ResponseFlagName | undefined,
     extra?: readonly string[],
+    grpcStatus = httpToGrpcStatus(status),
   ): void {
     if (flag !== undefined) this.addFlag(flag);
     if (this.grpc) {
@@ -1158,7 +1180,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
         'content-type',
         'application/grpc',
         'grpc-status',
-        String(httpToGrpcStatus(status)),
+        String(grpcStatus),
       ];
       if (body.length > 0) headers.push('grpc-message', encodeURIComponent(body));
       this.sendResponse(200, headers, EMPTY, details, status);

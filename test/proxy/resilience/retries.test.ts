@@ -313,6 +313,58 @@ describe('route timeouts', () => {
     expect(counter(proxy, 'cluster.svc.upstream_rq_max_duration_reached')).toBe(1);
   });
 
+  test("grpc_timeout_header_max: a gRPC request's grpc-timeout is its stream limit, capped and less the offset", async () => {
+    // GIVEN an upstream taking 2 s, a route that takes grpc-timeout (capped at 300 ms, 50 ms offset)
+    const up = await httpUpstream(closer, 'slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 2000);
+    });
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: {
+        max_stream_duration: { grpc_timeout_header_max: '0.3s', grpc_timeout_header_offset: '0.05s' },
+      },
+    });
+    const grpc = (timeout: string) =>
+      get(port, {
+        method: 'POST',
+        headers: { 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': timeout },
+        body: '',
+      });
+    // WHEN a call asks for 150 ms, another for 1 hour (capped), another for 20 ms (eaten by the offset)
+    const started = Date.now();
+    const [short, long, gone] = await Promise.all([grpc('150m'), grpc('1H'), grpc('20m')]);
+    const elapsed = Date.now() - started;
+    // THEN each ends with DEADLINE_EXCEEDED long before the upstream answers, counted as DT
+    for (const res of [short, long, gone]) {
+      expect(res.status).toBe(200);
+      expect(res.headers['grpc-status']).toBe('4');
+      expect(res.headers['grpc-message']).toBe('downstream%20duration%20timeout');
+    }
+    expect(elapsed).toBeLessThan(1900);
+    expect(counter(proxy, 'http.ingress_http.downstream_rq_max_duration_reached')).toBe(3);
+  });
+
+  test('without a grpc-timeout header the route max_stream_duration still applies', async () => {
+    // GIVEN grpc_timeout_header_max and a 150 ms max_stream_duration on the route
+    const up = await httpUpstream(closer, 'slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 1000);
+    });
+    const { port } = await startScenario(closer, {
+      ports: [up.port],
+      routeAction: { max_stream_duration: { max_stream_duration: '0.15s', grpc_timeout_header_max: '0s' } },
+    });
+    // WHEN a plain request and a gRPC call without grpc-timeout are sent
+    const plain = await get(port);
+    const call = await get(port, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc' },
+      body: '',
+    });
+    // THEN both hit the route's limit
+    expect(plain.status).toBe(408);
+    expect(call.headers['grpc-status']).toBe('4');
+  });
+
   test('a route idle_timeout overrides the stream idle timeout', async () => {
     // GIVEN an upstream silent for 1 s and a 150 ms route idle_timeout
     const up = await httpUpstream(closer, 'silent', (_req, res) => {
