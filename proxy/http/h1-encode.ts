@@ -13,13 +13,18 @@ export function encodeRequestHead(method: string, path: string, headers: HeaderL
 }
 
 const STATUS_LINES = new Map<number, string>();
+const STATUS_LINES_10 = new Map<number, string>();
 
-/** Builds `HTTP/1.1 status reason` + headers + blank line. */
-export function encodeResponseHead(status: number, headers: HeaderList): string {
-  let out = STATUS_LINES.get(status);
+/**
+ * Builds `HTTP/1.1 status reason` + headers + blank line; `HTTP/1.0 ...` for an HTTP/1.0 client
+ * (as Envoy answers one when accept_http_10 lets it in).
+ */
+export function encodeResponseHead(status: number, headers: HeaderList, http10 = false): string {
+  const lines = http10 ? STATUS_LINES_10 : STATUS_LINES;
+  let out = lines.get(status);
   if (out === undefined) {
-    out = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-    if (STATUS_LINES.size < 1000) STATUS_LINES.set(status, out);
+    out = `${http10 ? 'HTTP/1.0' : 'HTTP/1.1'} ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    if (lines.size < 1000) lines.set(status, out);
   }
   for (let i = 0; i < headers.length; i += 2) out += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${out}\r\n`;

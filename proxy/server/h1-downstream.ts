@@ -32,6 +32,11 @@ export interface H1CodecOptions {
   readonly maxHeaderCount: number;
   /** http_protocol_options.accept_http_10. */
   readonly acceptHttp10: boolean;
+  /**
+   * http_protocol_options.default_host_for_http_10: the Host of an HTTP/1.0 request that has none.
+   * @default - none: such a request gets 400, as in Envoy
+   */
+  readonly defaultHostForHttp10?: string;
   /** common_http_protocol_options.max_requests_per_connection (0 = unlimited). */
   readonly maxRequestsPerConnection: number;
   /** common_http_protocol_options.max_connection_duration (0 = unlimited). */
@@ -167,17 +172,15 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     else this.socket.destroy();
   }
 
-  private sendCodecError(status: number, detail: string): void {
+  /** Answers a request the codec refuses and closes; `http10`: an admitted HTTP/1.0 client. */
+  private sendCodecError(status: number, detail: string, http10 = false): void {
     this.factory.onCodecError(status, detail, this.info, 'HTTP/1.1');
     const body = codecErrorBody(status);
-    const head = encodeResponseHead(status, [
-      'content-length',
-      String(body.length),
-      'content-type',
-      'text/plain',
-      'connection',
-      'close',
-    ]);
+    const head = encodeResponseHead(
+      status,
+      ['content-length', String(body.length), 'content-type', 'text/plain', 'connection', 'close'],
+      http10,
+    );
     this.closed = true;
     this.socket.end(head + body, 'latin1');
     // A client that never reads must not pin the socket.
@@ -193,6 +196,18 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
       this.parser.pause();
       this.sendCodecError(426, 'http/1.0 not allowed');
       return;
+    }
+    let authority = head.authority;
+    if (authority === '' && head.versionMinor === 0) {
+      // Envoy: an HTTP/1.0 request without Host takes default_host_for_http_10; without one
+      // configured it is refused, as any request without a host is.
+      const fallback = this.options.defaultHostForHttp10;
+      if (fallback === undefined || fallback === '') {
+        this.parser.pause();
+        this.sendCodecError(400, 'missing host header', true);
+        return;
+      }
+      authority = fallback;
     }
     // Filter in place: the parser's list is ours, and a copy per request is garbage to collect.
     const headers = head.headers;
@@ -223,7 +238,7 @@ export class H1DownstreamConnection implements H1Handler<H1RequestHead>, Expirab
     const request: RequestHead = {
       method: head.method,
       path: head.path,
-      authority: head.authority,
+      authority,
       scheme: this.info.tls ? 'https' : 'http',
       headers,
     };
@@ -436,7 +451,7 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
     }
     if (!this.keepAlive) out.push('connection', 'close');
     else if (this.protocol === 'HTTP/1.0') out.push('connection', 'keep-alive');
-    const head = encodeResponseHead(status, out);
+    const head = encodeResponseHead(status, out, this.protocol === 'HTTP/1.0');
     if (endStream || this.noBody) {
       this.conn.socket.write(head, 'latin1');
       if (endStream) this.finish();

@@ -319,6 +319,7 @@ export class ListenerRuntime {
         maxHeaderBytes,
         maxHeaderCount,
         acceptHttp10: c.http_protocol_options?.accept_http_10 === true,
+        defaultHostForHttp10: c.http_protocol_options?.default_host_for_http_10 ?? '',
         maxRequestsPerConnection: common?.max_requests_per_connection ?? 0,
         maxConnectionDurationMs: parseDuration(common?.max_connection_duration, 0),
         bufferLimitBytes: this.config.per_connection_buffer_limit_bytes ?? 1024 * 1024,
