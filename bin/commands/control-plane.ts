@@ -13,12 +13,7 @@ import { MeshPublisher } from '../../controlplane/publisher.js';
 import { XdsServer } from '../../controlplane/server.js';
 import { serveStatus } from '../../controlplane/status-http.js';
 import { SHORT_NAME, type TypeUrl } from '../../controlplane/types.js';
-import {
-  bundledProxySupport,
-  notEnforcedUses,
-  refusedUses,
-  withoutRefused,
-} from '../../controlplane/up/proxy-support.js';
+import { bundledProxySupport, refusedUses, withoutRefused } from '../../controlplane/up/proxy-support.js';
 import { watchFile } from '../../controlplane/watch.js';
 import { EXIT } from '../../errors/entry.js';
 import { formatProblem, MeshError } from '../../errors/index.js';
@@ -67,9 +62,6 @@ async function render(
   const support = await bundledProxySupport();
   for (const d of refusedUses(mesh, support)) {
     io.stderr.write(`left out for the bundled proxy: ${d.path} (${d.feature}): ${d.reason}\n`);
-  }
-  for (const d of notEnforcedUses(mesh, support)) {
-    io.stderr.write(`not enforced yet by the bundled proxy: ${d.path} (${d.feature}): ${d.reason}\n`);
   }
   return renderEnvoy(withoutRefused(mesh, support), {
     ...(placement === undefined ? {} : { placement }),

@@ -33,7 +33,7 @@ import { serveStatus } from '../status-http.js';
 import { watchFile } from '../watch.js';
 import { makeCertificates, meshWorkloads } from './certs.js';
 import { freePorts, portIsFree } from './ports.js';
-import { bundledProxySupport, notEnforcedUses, refusedUses, withoutRefused } from './proxy-support.js';
+import { bundledProxySupport, refusedUses, withoutRefused } from './proxy-support.js';
 import { type InstanceState, type LocalMeshState, statePath, writeState } from './state.js';
 
 /** Options of {@link startLocalMesh}. */
@@ -211,7 +211,7 @@ async function startOnce(file: string, options: LocalMeshOptions): Promise<Local
     );
   let dropped = refusedUses(mesh, support);
   try {
-    reportDrops(dropped, notEnforcedUses(mesh, support), options.strict === true, log);
+    reportDrops(dropped, options.strict === true, log);
   } catch (error) {
     statusServer.server.close();
     await xds.close();
@@ -411,7 +411,7 @@ async function startOnce(file: string, options: LocalMeshOptions): Promise<Local
     }
     const nextDropped = refusedUses(next, support);
     try {
-      reportDrops(nextDropped, notEnforcedUses(next, support), options.strict === true, log);
+      reportDrops(nextDropped, options.strict === true, log);
       const result = publisher.publish(render(next));
       mesh = next;
       dropped = nextDropped;
@@ -585,21 +585,15 @@ function redirectStdLogs(output: EnvoyOutput, fileOf: (id: string) => string): E
 }
 
 /**
- * Logs every feature use the bundled proxy refuses (left out) and every use it accepts without
- * enforcing yet (served as written), grouped by reason; or, when `strict`, fails with all of them.
+ * Logs every feature use the bundled proxy refuses (left out), grouped by reason; or, when
+ * `strict`, fails with all of them.
  * @throws MeshError TARGET_E_UNSUPPORTED in strict mode when there is any
  */
-function reportDrops(
-  dropped: readonly DroppedFeature[],
-  notEnforced: readonly DroppedFeature[],
-  strict: boolean,
-  log: (line: string) => void,
-): void {
-  const all = [...dropped, ...notEnforced];
-  if (all.length === 0) return;
+function reportDrops(dropped: readonly DroppedFeature[], strict: boolean, log: (line: string) => void): void {
+  if (dropped.length === 0) return;
   if (strict) {
     throw MeshError.fromProblems(
-      all.map((d) => ({
+      dropped.map((d) => ({
         code: 'TARGET_E_UNSUPPORTED',
         path: d.path,
         message: `${d.feature}: ${d.reason}`,
@@ -608,23 +602,12 @@ function reportDrops(
       })),
     );
   }
-  const group = (list: readonly DroppedFeature[]) => {
-    const byReason = new Map<string, string[]>();
-    for (const d of list) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.path]);
-    for (const [reason, paths] of byReason) log(`  - ${reason}: ${paths.join(', ')}`);
-  };
-  if (dropped.length > 0) {
-    log(
-      `left out: the bundled proxy cannot run ${dropped.length} feature use${dropped.length === 1 ? '' : 's'} of this mesh yet (--strict fails instead):`,
-    );
-    group(dropped);
-  }
-  if (notEnforced.length > 0) {
-    log(
-      `served but not enforced yet by the bundled proxy (${notEnforced.length} use${notEnforced.length === 1 ? '' : 's'}):`,
-    );
-    group(notEnforced);
-  }
+  log(
+    `left out: the bundled proxy cannot run ${dropped.length} feature use${dropped.length === 1 ? '' : 's'} of this mesh yet (--strict fails instead):`,
+  );
+  const byReason = new Map<string, string[]>();
+  for (const d of dropped) byReason.set(d.reason, [...(byReason.get(d.reason) ?? []), d.path]);
+  for (const [reason, paths] of byReason) log(`  - ${reason}: ${paths.join(', ')}`);
 }
 
 /** Appends a line to a log file descriptor. */

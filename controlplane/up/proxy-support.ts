@@ -3,10 +3,9 @@
  * feature a static list would have to track, a two-service probe mesh using only that feature is
  * rendered exactly as `crossmesh up` renders, then applied the way the xDS proxy applies a state:
  * the strict loader with the proxy's supported subset, then the engine's compile of every listener
- * and cluster (`validateProxyConfig`). A feature the proxy refuses is left out of what `up` serves;
- * one it accepts with a "planned, not enforced yet" warning is served as written. Both kinds are
- * reported use by use, with the proxy's own message, so nothing is dropped or ignored silently;
- * the day the proxy implements a feature, `up` serves it without a change here.
+ * and cluster (`validateProxyConfig`). A feature the proxy refuses is left out of what `up` serves
+ * and reported use by use, with the proxy's own message, so nothing is dropped silently; the day
+ * the proxy implements a feature, `up` serves it without a change here.
  */
 import { localPlacement } from '../../adapters/envoy/placement.js';
 import { renderEnvoy } from '../../adapters/envoy/render.js';
@@ -55,12 +54,10 @@ const PROBES: Readonly<Partial<Record<FeatureId, Patch>>> = {
 /** Every feature probed (docs/local-mesh.md names them; a test keeps the two in step). */
 export const PROBED_FEATURES: readonly FeatureId[] = Object.keys(PROBES) as FeatureId[];
 
-/** What the bundled proxy does with each probed feature it does not simply run. */
+/** The probed features the bundled proxy does not run. */
 export interface ProxySupport {
   /** Refused (the proxy's message, naming the field): left out. */
   readonly refused: ReadonlyMap<FeatureId, string>;
-  /** Accepted but not enforced yet (the proxy's warning): served as written. */
-  readonly notEnforced: ReadonlyMap<FeatureId, string>;
 }
 
 function probeMesh(patch: Patch): Mesh {
@@ -79,14 +76,13 @@ function probeMesh(patch: Patch): Mesh {
   });
 }
 
-/** Applies every proxy of a mesh as the xDS proxy would; returns the first refusal and the warnings. */
-async function apply(mesh: Mesh): Promise<{ refusal?: string; warnings: string[] }> {
+/** Applies every proxy of a mesh as the xDS proxy would; returns the first refusal, if any. */
+async function apply(mesh: Mesh): Promise<string | undefined> {
   let port = 20000;
   const output = renderEnvoy(mesh, {
     placement: localPlacement(mesh, () => port++),
     controlPlane: { host: '127.0.0.1', port: 1 },
   });
-  const warnings: string[] = [];
   for (const proxy of output.proxies) {
     const byName = (list: readonly Resource[], key: string) => new Map(list.map((r) => [String(r[key]), r]));
     const state: XdsState = {
@@ -97,20 +93,19 @@ async function apply(mesh: Mesh): Promise<{ refusal?: string; warnings: string[]
       versions: {},
     };
     try {
-      const { bootstrap } = loadState(readDynamicBootstrap(proxy.bootstrap).base, state, (w) => {
-        if (w.code === 'PROXY_W_PLANNED') warnings.push(concise(w.message));
-      });
+      // A deprecated-field warning says nothing about whether the feature runs: not printed.
+      const { bootstrap } = loadState(readDynamicBootstrap(proxy.bootstrap).base, state, () => undefined);
       await validateProxyConfig(bootstrap);
     } catch (error) {
-      return { refusal: concise(error instanceof Error ? error.message : String(error)), warnings };
+      return concise(error instanceof Error ? error.message : String(error));
     }
   }
-  return { warnings };
+  return undefined;
 }
 
 /** The proxy's sentence about the field (`envoy....request_mirror_policies is not supported ...`), without the path. */
 function concise(message: string): string {
-  const sentence = /([\w.]+ is (?:not supported|accepted but not enforced)[^;\n]*)/.exec(message);
+  const sentence = /([\w.]+ is not supported[^;\n]*)/.exec(message);
   return sentence?.[1] ?? message.split('\n')[0] ?? message;
 }
 
@@ -119,35 +114,22 @@ let cached: Promise<ProxySupport> | undefined;
 /** Probes the bundled proxy once per process (a few milliseconds per feature). */
 export function bundledProxySupport(): Promise<ProxySupport> {
   cached ??= (async () => {
-    const baseline = new Set((await apply(probeMesh({}))).warnings);
     const refused = new Map<FeatureId, string>();
-    const notEnforced = new Map<FeatureId, string>();
     for (const [feature, patch] of Object.entries(PROBES) as [FeatureId, Patch][]) {
-      const result = await apply(probeMesh(patch));
-      const fresh = result.warnings.filter((w) => !baseline.has(w));
-      if (result.refusal !== undefined) refused.set(feature, result.refusal);
-      else if (fresh.length > 0) notEnforced.set(feature, fresh.join('; '));
+      const refusal = await apply(probeMesh(patch));
+      if (refusal !== undefined) refused.set(feature, refusal);
     }
-    return { refused, notEnforced };
+    return { refused };
   })();
   return cached;
 }
 
-function uses(mesh: Mesh, table: ReadonlyMap<FeatureId, string>): DroppedFeature[] {
-  return detectFeatures(mesh).flatMap((use) => {
-    const reason = table.get(use.feature);
-    return reason === undefined ? [] : [{ ...use, reason }];
-  });
-}
-
 /** Every use in `mesh` of a feature the bundled proxy refuses (left out by `up`). */
 export function refusedUses(mesh: Mesh, support: ProxySupport): DroppedFeature[] {
-  return uses(mesh, support.refused);
-}
-
-/** Every use in `mesh` of a feature the bundled proxy accepts without enforcing it yet. */
-export function notEnforcedUses(mesh: Mesh, support: ProxySupport): DroppedFeature[] {
-  return uses(mesh, support.notEnforced);
+  return detectFeatures(mesh).flatMap((use) => {
+    const reason = support.refused.get(use.feature);
+    return reason === undefined ? [] : [{ ...use, reason }];
+  });
 }
 
 /** The mesh without the refused features (a new object; the input is not changed). */

@@ -45,11 +45,10 @@ function fieldRow(name: string, rule: FieldRule): string {
 /** The page's Markdown. */
 export function proxyCompatibilityPage(): string {
   const typed = SLOT_ORDER.flatMap((slot) =>
-    typedConfigsFor(slot, true).map((t) => {
+    typedConfigsFor(slot).map((t) => {
       const rule = SUPPORTED_TYPED_CONFIGS[t];
       const ext = slot === 'per-route filter config' ? 'filter name' : `\`${rule?.extension ?? t}\``;
-      const status = rule?.status ?? 'supported';
-      return `| ${slot} | ${ext} | \`type.googleapis.com/${t}\` | ${status} | ${issueOf(rule ?? {})} | ${cell(rule?.note ?? '')} |`;
+      return `| ${slot} | ${ext} | \`type.googleapis.com/${t}\` | supported | ${issueOf(rule ?? {})} | ${cell(rule?.note ?? '')} |`;
     }),
   );
   const messages = Object.entries(SUPPORTED_FIELDS).flatMap(([message, fields]) => {
@@ -70,17 +69,6 @@ export function proxyCompatibilityPage(): string {
       .filter(([, r]) => r.status === 'ignored')
       .map(([name, r]) => `- \`${message}.${name}\`: ${r.note ?? ''}`),
   );
-  // Planned entry points only: planned fields of messages that are otherwise usable (the fields
-  // inside an entirely planned message, e.g. RetryPolicy, come with their parent).
-  const planned = Object.entries(SUPPORTED_FIELDS).flatMap(([message, fields]) =>
-    Object.entries(fields)
-      .filter(([, r]) => r.status === 'planned')
-      .filter(() => Object.values(fields).some((r) => r.status === 'supported'))
-      .map(([name, r]) => ({ name: `\`${message}.${name}\``, rule: r })),
-  );
-  const plannedTyped = Object.values(SUPPORTED_TYPED_CONFIGS)
-    .filter((r) => r.status === 'planned')
-    .map((r) => `\`${r.extension}\``);
   const corpus = ENVOY_CORPUS.map((e) => {
     const warned = (e.warnings ?? []).map((w) => `\`${w.feature}\``).join(', ');
     const result =
@@ -88,7 +76,7 @@ export function proxyCompatibilityPage(): string {
         ? `rejected: ${e.problems.map((p) => `\`${p.path}\` (${p.names}, ${p.code})`).join('; ')}`
         : warned === ''
           ? 'loads'
-          : `loads, warning that ${warned} is not enforced yet (issue 6)`;
+          : `loads, warning that ${warned} is deprecated`;
     return `| \`${e.file}\` | ${cell(e.summary)} | ${result} |`;
   });
   return [
@@ -153,12 +141,6 @@ export function proxyCompatibilityPage(): string {
     '- The result is canonical proto3 JSON (proto field names, enum names, defaults omitted, 64-bit',
     '  integers as strings), deeply frozen; its TypeScript shape is `proxy/config/envoy.ts`.',
     '',
-    'Status `planned` marks resilience features (issue 6) the runtime does not enforce yet. By default the',
-    'loader accepts them, so real Envoy configs and the local mesh load, and reports each feature once as a',
-    'start-up warning naming where it is used (`[PROXY_W_PLANNED] CrossmeshProxyConfigWarning: ...`);',
-    "with `planned: 'reject'` they are refused with `PROXY_E_UNSUPPORTED` instead. Either way a planned",
-    'feature is never dropped silently.',
-    '',
     '## Typed configs',
     '',
     '| where | extension | type | status | feature | note |',
@@ -170,13 +152,6 @@ export function proxyCompatibilityPage(): string {
     'These fields are accepted so that existing configs load, and have no effect:',
     '',
     ...ignored,
-    '',
-    '## Planned',
-    '',
-    'Accepted with a warning (or refused when strict) until the runtime enforces them:',
-    '',
-    `- typed configs: ${plannedTyped.join(', ')}`,
-    ...planned.map((p) => `- ${p.name}`),
     '',
     '## Real configs',
     '',

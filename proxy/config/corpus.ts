@@ -21,7 +21,7 @@ export interface CorpusEntry {
   readonly summary: string;
   /** Every problem reported, in order; empty when the config loads. */
   readonly problems: readonly ExpectedProblem[];
-  /** Planned (issue 6) features a loading config uses, each with every path. @default - none */
+  /** Deprecated fields a loading config uses (PROXY_W_DEPRECATED), each with every path. @default - none */
   readonly warnings?: readonly { readonly feature: string; readonly paths: readonly string[] }[];
 }
 

@@ -11,5 +11,5 @@ export {
   type ValidateOptions,
   validateEnvoyResource,
 } from './load.js';
-export { type PlannedUse, SUPPORTED_FIELDS, SUPPORTED_TYPED_CONFIGS } from './supported.js';
+export { type FieldUse, SUPPORTED_FIELDS, SUPPORTED_TYPED_CONFIGS } from './supported.js';
 export { parseDuration, parseInt64 } from './values.js';

@@ -26,7 +26,7 @@ import { duplicateKeys } from './json-keys.js';
 import { checkRules } from './rules.js';
 import { checkSemantics } from './semantic.js';
 import { type Json, readStrict } from './strict.js';
-import { checkSupported, type PlannedUse } from './supported.js';
+import { checkSupported, type FieldUse } from './supported.js';
 
 /** Options for {@link loadBootstrap}. */
 export interface LoadOptions {
@@ -40,28 +40,19 @@ export interface LoadOptions {
    */
   readonly configYaml?: string;
   /**
-   * Features planned with issue 6 that the runtime does not enforce yet (retries, outlier
-   * detection, fault, local rate limit...; `status: 'planned'` in supported.ts): `warn` loads the
-   * config and reports each feature once through `onWarning`; `reject` refuses them with
-   * PROXY_E_UNSUPPORTED.
-   * @default - `warn`
-   */
-  readonly planned?: 'warn' | 'reject';
-  /**
-   * Receives one warning per planned feature and per deprecated field used.
-   * @default - `process.emitWarning` (printed on stderr as `[PROXY_W_PLANNED] CrossmeshProxyConfigWarning: ...`)
+   * Receives one warning per deprecated field used.
+   * @default - `process.emitWarning` (printed on stderr as `[PROXY_W_DEPRECATED] CrossmeshProxyConfigWarning: ...`)
    */
   readonly onWarning?: (warning: ConfigWarning) => void;
 }
 
 /**
- * Something a loaded config uses that deserves attention: a planned (issue 6) feature the proxy
- * accepts but does not enforce yet (`PROXY_W_PLANNED`), or a field Envoy has deprecated and warns
+ * Something a loaded config uses that deserves attention: a field Envoy has deprecated and warns
  * about (`PROXY_W_DEPRECATED`).
  */
 export interface ConfigWarning {
-  readonly code: 'PROXY_W_PLANNED' | 'PROXY_W_DEPRECATED';
-  /** The feature, e.g. `envoy.config.route.v3.RouteAction.retry_policy` or `envoy.filters.http.fault`. */
+  readonly code: 'PROXY_W_DEPRECATED';
+  /** The feature, e.g. `envoy.config.route.v3.RouteMatch.grpc` (a `<message>.<field>` name). */
   readonly feature: string;
   /** Every place the config uses it. */
   readonly paths: readonly string[];
@@ -71,15 +62,10 @@ export interface ConfigWarning {
 
 /** Options for {@link validateEnvoyResource}. */
 export interface ValidateOptions {
-  /**
-   * Also require the bundled proxy's supported subset. Planned (issue 6) features are then
-   * refused unless `planned` collects them. @default - false (Envoy's rules only)
-   */
+  /** Also require the bundled proxy's supported subset. @default - false (Envoy's rules only) */
   readonly supportedOnly?: boolean;
-  /** With `supportedOnly`: collects planned features instead of refusing them. @default - refused */
-  readonly planned?: PlannedUse[];
   /** With `supportedOnly`: collects the deprecated fields set. @default - not collected */
-  readonly deprecated?: PlannedUse[];
+  readonly deprecated?: FieldUse[];
   /** Prefix for reported paths, e.g. the resource's name. @default - `''` */
   readonly path?: string;
 }
@@ -149,15 +135,12 @@ export function loadBootstrap(text: string, options: LoadOptions = {}): Bootstra
       : fromBinary(desc, concat(toBinary(desc, base), toBinary(desc, override)), {
           readUnknownFields: false,
         });
-  const planned: PlannedUse[] | undefined = options.planned === 'reject' ? undefined : [];
-  const deprecated: PlannedUse[] = [];
-  const canonical = finish(desc, merged, '', { supportedOnly: true, planned, deprecated }, problems);
+  const deprecated: FieldUse[] = [];
+  const canonical = finish(desc, merged, '', { supportedOnly: true, deprecated }, problems);
   // The cross-field checks rely on what the earlier stages guarantee (required fields present).
   if (problems.length === 0) checkSemantics(canonical as Bootstrap, problems);
   if (problems.length > 0) throw fail(source, problems);
-  const sink = options.onWarning ?? emitWarning;
-  warn(source, 'PROXY_W_PLANNED', planned ?? [], sink);
-  warn(source, 'PROXY_W_DEPRECATED', deprecated, sink);
+  warnDeprecated(source, deprecated, options.onWarning ?? emitWarning);
   return deepFreeze(canonical) as Bootstrap;
 }
 
@@ -268,7 +251,6 @@ function finish(
   checkRules(desc, canonical, path, problems);
   if (options.supportedOnly === true) {
     checkSupported(desc, canonical, path, problems, {
-      ...(options.planned === undefined ? {} : { planned: options.planned }),
       ...(options.deprecated === undefined ? {} : { deprecated: options.deprecated }),
     });
   }
@@ -276,28 +258,20 @@ function finish(
   return canonical;
 }
 
-/** One warning per feature, in order of first use. */
-function warn(
-  source: string,
-  code: ConfigWarning['code'],
-  uses: readonly PlannedUse[],
-  sink: (w: ConfigWarning) => void,
-): void {
-  const byFeature = new Map<string, PlannedUse[]>();
+/** One warning per deprecated field, in order of first use. */
+function warnDeprecated(source: string, uses: readonly FieldUse[], sink: (w: ConfigWarning) => void): void {
+  const byFeature = new Map<string, FieldUse[]>();
   for (const u of uses) {
     const list = byFeature.get(u.feature) ?? [];
     list.push(u);
     byFeature.set(u.feature, list);
   }
   for (const [feature, list] of byFeature) {
-    const first = list[0] as PlannedUse;
+    const first = list[0] as FieldUse;
     const more = list.length > 1 ? ` and ${list.length - 1} more place${list.length > 2 ? 's' : ''}` : '';
-    const what =
-      code === 'PROXY_W_PLANNED'
-        ? `${feature} is accepted but not enforced yet (planned with the resilience work, issue 6)`
-        : `using deprecated option '${feature}', which Envoy will remove (see its version history)`;
+    const what = `using deprecated option '${feature}', which Envoy will remove (see its version history)`;
     sink({
-      code,
+      code: 'PROXY_W_DEPRECATED',
       feature,
       paths: list.map((u) => u.path),
       message: `${source}: ${first.label}${more}: ${what}`,

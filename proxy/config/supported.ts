@@ -6,11 +6,8 @@
  * as `ignored` with the reason, and docs/proxy-compatibility.md is generated from this file.
  *
  * For the runtime engineers: when you implement a field, add it here (one line) in the same
- * commit. Fields and typed configs marked `planned` are the resilience features of issue 6 that the
- * runtime does not enforce yet. The loader accepts them (so Envoy configs and the local mesh's
- * rendered resources load) but reports each as a warning naming its path, or refuses them when
- * asked to be strict (`planned: 'reject'`). Flip `P6` to `S` (or drop `status: 'planned'`) in the
- * commit that makes the runtime honour one.
+ * commit. A field is listed only once the runtime honours it (or, as `ignored`, once it is known to
+ * have no effect here): there is no "accepted but not enforced" state.
  */
 import type { DescField, DescMessage } from '@bufbuild/protobuf';
 import type { Problem } from '../../errors/index.js';
@@ -19,11 +16,8 @@ import { type Json, joinPath, mapKeyPath } from './strict.js';
 
 /** How the proxy treats one field. */
 export interface FieldRule {
-  /**
-   * `supported`: implemented; `ignored`: accepted and has no effect (see `note` for why);
-   * `planned`: issue 6, not enforced yet: accepted with a warning, or refused when strict.
-   */
-  readonly status: 'supported' | 'ignored' | 'planned';
+  /** `supported`: implemented; `ignored`: accepted and has no effect (see `note` for why). */
+  readonly status: 'supported' | 'ignored';
   /** For enum fields: the values implemented (others are PROXY_E_UNSUPPORTED). @default - every value */
   readonly values?: readonly string[];
   /** Caveat or reason shown in docs/proxy-compatibility.md. @default - none */
@@ -40,8 +34,6 @@ export interface TypedConfigRule {
   readonly extension: string;
   /** @default - 5 */
   readonly issue?: 5 | 6 | 7;
-  /** `planned`: not enforced yet (see {@link FieldRule.status}). @default - supported */
-  readonly status?: 'planned';
   /** Caveat shown in the docs. @default - none */
   readonly note?: string;
 }
@@ -61,8 +53,6 @@ export type Slot =
   | 'matching action';
 
 const S: FieldRule = { status: 'supported' };
-/** Planned with the resilience work (issue 6): accepted with a warning, not enforced yet. */
-const P6: FieldRule = { status: 'planned', issue: 6 };
 const PER_FILTER: FieldRule = {
   status: 'supported',
   issue: 6,
@@ -258,9 +248,6 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   },
   'envoy.config.core.v3.Http1ProtocolOptions': {
     accept_http_10: note('without it an HTTP/1.0 request gets 426, as in Envoy'),
-    default_host_for_http_10: note(
-      'the Host of an HTTP/1.0 request that has none (with accept_http_10); without it such a request gets 400, as in Envoy',
-    ),
   },
   'envoy.config.core.v3.Http2ProtocolOptions': all(
     'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size',
@@ -449,9 +436,12 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   ),
   'envoy.config.route.v3.RouteAction.MaxStreamDuration': {
     max_stream_duration: note('the whole stream, from its start: 408 (DT) before a response, a reset after'),
-    // gRPC timeout headers (grpc-timeout) as stream limits: planned, not enforced yet.
-    grpc_timeout_header_max: P6,
-    grpc_timeout_header_offset: P6,
+    grpc_timeout_header_max: note(
+      "a request's grpc-timeout header becomes its max stream duration, capped here (0: uncapped); expiry answers DEADLINE_EXCEEDED (DT)",
+    ),
+    grpc_timeout_header_offset: note(
+      'subtracted from the capped grpc-timeout; nothing left expires the stream at once',
+    ),
   },
   'envoy.config.route.v3.WeightedCluster': {
     clusters: S,
@@ -813,20 +803,19 @@ const SLOTS: Readonly<Record<string, Slot>> = {
   'xds.type.matcher.v3.Matcher.OnMatch.action/typed_config': 'matching action',
 };
 
-/** Typed configs of one slot (full message names), optionally with the planned ones. */
-export function typedConfigsFor(slot: Slot, withPlanned = false): string[] {
-  const planned = (t: string) => SUPPORTED_TYPED_CONFIGS[t]?.status === 'planned';
+/** Typed configs of one slot (full message names). */
+export function typedConfigsFor(slot: Slot): string[] {
   const all =
     slot === 'per-route filter config'
       ? [...PER_ROUTE_TYPES]
       : Object.entries(SUPPORTED_TYPED_CONFIGS)
           .filter(([, r]) => r.slot === slot)
           .map(([t]) => t);
-  return all.filter((t) => withPlanned || !planned(t)).sort();
+  return all.sort();
 }
 
-/** One use of a planned feature in a config. */
-export interface PlannedUse {
+/** One use of a field in a config (a deprecated field, for its warning). */
+export interface FieldUse {
   /** Path of the field or of the element holding the typed config. */
   readonly path: string;
   /** `path`, plus the element's name for typed configs (`http_filters[0] (envoy.filters.http.fault)`). */
@@ -835,24 +824,15 @@ export interface PlannedUse {
   readonly feature: string;
 }
 
-/** How {@link checkSupported} treats `planned` features. */
+/** What {@link checkSupported} collects besides problems. */
 export interface SupportedOptions {
-  /**
-   * Where planned features (issue 6) go: `undefined` refuses them like any unsupported field;
-   * a list collects them instead, for warnings (their subtree is still checked for fields that
-   * are not supported at all). @default - refused
-   */
-  readonly planned?: PlannedUse[];
   /** Collects the deprecated fields the config sets (Envoy logs a warning for each). @default - not collected */
-  readonly deprecated?: PlannedUse[];
+  readonly deprecated?: FieldUse[];
 }
 
 interface Walk {
   readonly problems: Problem[];
-  readonly planned: PlannedUse[] | undefined;
-  readonly deprecated: PlannedUse[] | undefined;
-  /** True under an accepted planned feature: its own planned parts are not reported again. */
-  readonly inPlanned: boolean;
+  readonly deprecated: FieldUse[] | undefined;
 }
 
 /**
@@ -866,12 +846,7 @@ export function checkSupported(
   problems: Problem[],
   options: SupportedOptions = {},
 ): void {
-  walkMessage(desc, json, path, '', {
-    problems,
-    planned: options.planned,
-    deprecated: options.deprecated,
-    inPlanned: false,
-  });
+  walkMessage(desc, json, path, '', { problems, deprecated: options.deprecated });
 }
 
 type Obj = { readonly [key: string]: Json };
@@ -885,30 +860,6 @@ function unsupported(
   allowed: string,
 ): void {
   problems.push({ code: 'PROXY_E_UNSUPPORTED', path, message, value, allowed });
-}
-
-/** Reports a planned feature; returns the walk to continue under it, or undefined to stop. */
-function plannedFeature(
-  walk: Walk,
-  path: string,
-  label: string,
-  what: string,
-  value: unknown,
-): Walk | undefined {
-  if (walk.inPlanned) return walk;
-  const text = 'planned with the resilience work, issue 6';
-  if (walk.planned === undefined) {
-    unsupported(
-      walk.problems,
-      path,
-      `${label}: ${what} is not supported by the bundled proxy yet (${text}); see docs/proxy-compatibility.md`,
-      value,
-      'leave it out for now',
-    );
-    return undefined;
-  }
-  walk.planned.push({ path, label, feature: what });
-  return { ...walk, inPlanned: true };
 }
 
 function walkMessage(desc: DescMessage, json: Json, path: string, via: string, walk: Walk): void {
@@ -936,12 +887,6 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, w
     if (field.deprecated)
       walk.deprecated?.push({ path: fieldPath, label: fieldPath, feature: `${desc.typeName}.${key}` });
     if (rule.status === 'ignored') continue;
-    let under = walk;
-    if (rule.status === 'planned') {
-      const next = plannedFeature(walk, fieldPath, fieldPath, `${desc.typeName}.${key}`, sampleOf(value));
-      if (next === undefined) continue;
-      under = next;
-    }
     if (
       rule.values !== undefined &&
       rule.values.length > 0 &&
@@ -969,7 +914,7 @@ function walkMessage(desc: DescMessage, json: Json, path: string, via: string, w
       }
       continue;
     }
-    walkField(desc, field, value, fieldPath, via, json, under);
+    walkField(desc, field, value, fieldPath, via, json, walk);
   }
 }
 
@@ -1021,14 +966,8 @@ function walkAny(
   const typeUrl = value['@type'];
   const typeName = typeNameOf(typeUrl);
   const allowed = slot === undefined ? [] : typedConfigsFor(slot);
-  const rule = SUPPORTED_TYPED_CONFIGS[typeName];
   const label = name === undefined ? ownerPath : `${ownerPath} (${name})`;
-  let under = walk;
-  if (slot !== undefined && rule?.status === 'planned' && typedConfigsFor(slot, true).includes(typeName)) {
-    const next = plannedFeature(walk, ownerPath, label, rule.extension, typeUrl);
-    if (next === undefined) return;
-    under = next;
-  } else if (!allowed.includes(typeName)) {
+  if (!allowed.includes(typeName)) {
     const where = slot === undefined ? 'here' : `as ${article(slot)}`;
     const names = allowed.map((t) => SUPPORTED_TYPED_CONFIGS[t]?.extension ?? t);
     unsupported(
@@ -1043,7 +982,7 @@ function walkAny(
     return;
   }
   const desc = envoyRegistry().getMessage(typeName);
-  if (desc !== undefined) walkMessage(desc, value, path, '', under);
+  if (desc !== undefined) walkMessage(desc, value, path, '', walk);
 }
 
 function article(slot: Slot): string {

@@ -118,8 +118,8 @@ export async function startDynamicProxy(
         secrets: JSON.stringify(staticResources(plain).secrets ?? []),
       };
       const first = runtime === undefined;
-      // The loader's warnings (features accepted but not enforced yet) go to this proxy's log, once
-      // per state, rather than to the process's stderr, which many proxies share under crossmesh up.
+      // The loader's warnings (deprecated fields) go to this proxy's log, once per state, rather
+      // than to the process's stderr, which many proxies share under crossmesh up.
       const { bootstrap } = loadState(
         first ? base : { ...base, admin: ephemeralAdmin(base.admin) },
         state,

@@ -8,7 +8,6 @@ import { localPlacement } from '../../../adapters/envoy/placement.js';
 import { renderEnvoy } from '../../../adapters/envoy/render.js';
 import {
   bundledProxySupport,
-  notEnforcedUses,
   PROBED_FEATURES,
   refusedUses,
   withoutRefused,
@@ -85,15 +84,14 @@ async function refusals(mesh: Mesh): Promise<string[]> {
 }
 
 describe('bundledProxySupport', () => {
-  test('classifies only probed features, each at most once, with the proxy message as the reason', async () => {
+  test('refuses only probed features, with the proxy message as the reason', async () => {
     // GIVEN / WHEN the proxy is probed
     const support = await bundledProxySupport();
     // THEN
-    for (const [feature, reason] of [...support.refused, ...support.notEnforced]) {
+    for (const [feature, reason] of support.refused) {
       expect(PROBED_FEATURES).toContain(feature);
       expect(reason.length).toBeGreaterThan(0);
     }
-    for (const feature of support.refused.keys()) expect(support.notEnforced.has(feature)).toBe(false);
   });
 
   test('a mesh using every probed feature applies with no refusal once the refused ones are left out', async () => {
@@ -108,9 +106,6 @@ describe('bundledProxySupport', () => {
     expect(refusedUses(served, support)).toEqual([]);
     expect(new Set(refusedUses(mesh, support).map((u) => u.feature))).toEqual(
       new Set(support.refused.keys()),
-    );
-    expect(new Set(notEnforcedUses(served, support).map((u) => u.feature))).toEqual(
-      new Set(support.notEnforced.keys()),
     );
   });
 });

@@ -33,7 +33,7 @@ describe('envoy corpus', () => {
       const warnings: ConfigWarning[] = [];
       try {
         const bootstrap = loadBootstrapFile(path, { onWarning: (w) => warnings.push(w) });
-        // THEN (loads) it is frozen, and every planned feature it uses is warned about, with its paths
+        // THEN (loads) it is frozen, and every deprecated field it uses is warned about, with its paths
         expect(entry.problems).toEqual([]);
         expect(Object.isFrozen(bootstrap)).toBe(true);
         expect(bootstrap.static_resources?.clusters?.length).toBeGreaterThan(0);

@@ -10,11 +10,11 @@ import {
   type Cluster,
   type CommonTlsContext,
   type ConfigWarning,
+  type FieldUse,
   HCM_TYPE,
   type HttpConnectionManager,
   loadBootstrap,
   loadBootstrapFile,
-  type PlannedUse,
   UPSTREAM_HTTP_PROTOCOL_OPTIONS_TYPE,
   type UpstreamHttpProtocolOptions,
   validateEnvoyResource,
@@ -43,15 +43,17 @@ static_resources:
             typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
 `;
 
-/** gRPC timeout header limits are still planned (issue 6), so the planned-feature tests use them. */
-const PLANNED_ROUTE = 'route: { cluster: web, max_stream_duration: { grpc_timeout_header_max: 1s } }';
-function withPlanned(text: string, routes = 1): string {
-  const extra = `\n              - match: { prefix: /b }\n                ${PLANNED_ROUTE}`;
-  return text.replace('route: { cluster: web }', PLANNED_ROUTE + (routes > 1 ? extra : ''));
+/** A deprecated field (HeaderMatcher.exact_match, now string_match) for the warning tests. */
+const DEPRECATED_MATCH = 'match: { prefix: /, headers: [{ name: x-a, exact_match: b }] }';
+function withDeprecated(text: string, routes = 1): string {
+  const extra = `\n              - match: { prefix: /b, headers: [{ name: x-b, exact_match: c }] }\n                route: { cluster: web }`;
+  return text
+    .replace('match: { prefix: / }', DEPRECATED_MATCH)
+    .replace('route: { cluster: web }', `route: { cluster: web }${routes > 1 ? extra : ''}`);
 }
 const ROUTES_PATH =
   'static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes';
-const PLANNED_FEATURE = 'envoy.config.route.v3.RouteAction.MaxStreamDuration.grpc_timeout_header_max';
+const DEPRECATED_FEATURE = 'envoy.config.route.v3.HeaderMatcher.exact_match';
 
 /** A valid config with one listener and a cluster whose body is `cluster` (YAML, indented 4). */
 function config(cluster = ''): string {
@@ -268,64 +270,65 @@ describe('loadBootstrap', () => {
     expect(err.allowed).toBe('STATIC, STRICT_DNS, LOGICAL_DNS');
   });
 
-  test('a planned (issue 6) feature loads with one warning naming every place it is used', () => {
-    // GIVEN grpc_timeout_header_max (still planned) on two routes
-    const text = withPlanned(config(), 2);
+  test('a deprecated field loads with one warning naming every place it is used', () => {
+    // GIVEN HeaderMatcher.exact_match (deprecated) on two routes
+    const text = withDeprecated(config(), 2);
     // WHEN loaded with a warning sink
     const warnings: ConfigWarning[] = [];
-    const b = loadBootstrap(text, { source: 'envoy.yaml', onWarning: (w) => warnings.push(w) });
-    // THEN it loads (the policy is kept for when the runtime enforces it) and one warning names both
-    expect(
-      hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[1]?.route?.max_stream_duration
-        ?.grpc_timeout_header_max,
-    ).toBe('1s');
+    loadBootstrap(text, { source: 'envoy.yaml', onWarning: (w) => warnings.push(w) });
+    // THEN one warning names both places
     expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.code).toBe('PROXY_W_DEPRECATED');
     expect(warnings[0]?.paths).toEqual([
-      `${ROUTES_PATH}[0].route.max_stream_duration.grpc_timeout_header_max`,
-      `${ROUTES_PATH}[1].route.max_stream_duration.grpc_timeout_header_max`,
+      `${ROUTES_PATH}[0].match.headers[0].exact_match`,
+      `${ROUTES_PATH}[1].match.headers[0].exact_match`,
     ]);
     expect(warnings[0]?.message).toBe(
-      `envoy.yaml: ${ROUTES_PATH}[0].route.max_stream_duration.grpc_timeout_header_max and 1 more place: ${PLANNED_FEATURE} is accepted but not enforced yet (planned with the resilience work, issue 6)`,
+      `envoy.yaml: ${ROUTES_PATH}[0].match.headers[0].exact_match and 1 more place: using deprecated option '${DEPRECATED_FEATURE}', which Envoy will remove (see its version history)`,
     );
   });
 
-  test('without a sink, planned features are reported as process warnings', async () => {
-    // GIVEN a config with grpc_timeout_header_max (still planned) and no onWarning
-    const text = withPlanned(config());
+  test('without a sink, deprecated fields are reported as process warnings', async () => {
+    // GIVEN a config with HeaderMatcher.exact_match (deprecated) and no onWarning
+    const text = withDeprecated(config());
     // WHEN loaded
     const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
     loadBootstrap(text);
     // THEN Node's warning channel carries it, with its code
     const w = (await warned) as Error & { code?: string };
     expect(w.name).toBe('CrossmeshProxyConfigWarning');
-    expect(w.code).toBe('PROXY_W_PLANNED');
+    expect(w.code).toBe('PROXY_W_DEPRECATED');
     expect(w.message).toContain(
-      `max_stream_duration.grpc_timeout_header_max: ${PLANNED_FEATURE} is accepted but not enforced yet`,
+      `match.headers[0].exact_match: using deprecated option '${DEPRECATED_FEATURE}'`,
     );
   });
 
-  test("planned: 'reject' refuses planned features", () => {
-    // GIVEN grpc_timeout_header_max (still planned)
-    const text = withPlanned(config());
-    // WHEN loaded strictly
-    const err = rejection(() => loadBootstrap(text, { planned: 'reject' }));
-    // THEN it is unsupported, with the reason
-    expect(err.code).toBe('PROXY_E_UNSUPPORTED');
-    expect(err.path).toBe(`${ROUTES_PATH}[0].route.max_stream_duration.grpc_timeout_header_max`);
-    expect(err.message).toContain(
-      'not supported by the bundled proxy yet (planned with the resilience work, issue 6)',
+  test('grpc_timeout_header_max and _offset load with no warning (enforced since issue 6)', () => {
+    // GIVEN gRPC timeout header limits on a route
+    const text = config().replace(
+      'route: { cluster: web }',
+      'route: { cluster: web, max_stream_duration: { grpc_timeout_header_max: 1s, grpc_timeout_header_offset: 0.1s } }',
     );
+    // WHEN loaded with a warning sink
+    const warnings: ConfigWarning[] = [];
+    const b = loadBootstrap(text, { onWarning: (w) => warnings.push(w) });
+    // THEN they are kept for the router, and nothing is warned about
+    expect(hcmOf(b).route_config?.virtual_hosts?.[0]?.routes?.[0]?.route?.max_stream_duration).toEqual({
+      grpc_timeout_header_max: '1s',
+      grpc_timeout_header_offset: '0.100s',
+    });
+    expect(warnings).toEqual([]);
   });
 
-  test('inside an accepted planned feature, fields outside the plan are still refused', () => {
-    // GIVEN a retry policy using a field that is not even planned
+  test('inside a supported message, an unsupported field is still refused', () => {
+    // GIVEN a retry policy (supported) using retry_priority (not supported)
     const text = config().replace(
       'route: { cluster: web }',
       'route: { cluster: web, retry_policy: { retry_on: 5xx, retry_priority: { name: p } } }',
     );
-    // WHEN loaded (planned features accepted)
+    // WHEN loaded
     const err = rejection(() => loadBootstrap(text, { onWarning: () => undefined }));
-    // THEN the unplanned field is named
+    // THEN the unsupported field is named
     expect(err.code).toBe('PROXY_E_UNSUPPORTED');
     expect(err.path).toMatch(/retry_policy\.retry_priority$/);
   });
@@ -552,8 +555,8 @@ describe('validateEnvoyResource', () => {
     expect(err.path).toBe('routes.r.virtual_hosts[0].routez');
   });
 
-  test('supportedOnly can collect planned features instead of refusing them', () => {
-    // GIVEN a route with grpc_timeout_header_max (planned)
+  test('supportedOnly can collect the deprecated fields set', () => {
+    // GIVEN a route matching a header with exact_match (deprecated)
     const rc = {
       name: 'r',
       virtual_hosts: [
@@ -562,22 +565,22 @@ describe('validateEnvoyResource', () => {
           domains: ['*'],
           routes: [
             {
-              match: { prefix: '/' },
-              route: { cluster: 'c', max_stream_duration: { grpc_timeout_header_max: '1s' } },
+              match: { prefix: '/', headers: [{ name: 'x-a', exact_match: 'b' }] },
+              route: { cluster: 'c' },
             },
           ],
         },
       ],
     };
-    const planned: PlannedUse[] = [];
+    const deprecated: FieldUse[] = [];
     // WHEN validated with a collector
     validateEnvoyResource('type.googleapis.com/envoy.config.route.v3.RouteConfiguration', rc, {
       supportedOnly: true,
-      planned,
+      deprecated,
     });
     // THEN the use is collected
-    const at = 'virtual_hosts[0].routes[0].route.max_stream_duration.grpc_timeout_header_max';
-    expect(planned).toEqual([{ path: at, label: at, feature: PLANNED_FEATURE }]);
+    const at = 'virtual_hosts[0].routes[0].match.headers[0].exact_match';
+    expect(deprecated).toEqual([{ path: at, label: at, feature: DEPRECATED_FEATURE }]);
   });
 
   test('supportedOnly applies the bundled proxy subset', () => {
