@@ -248,6 +248,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   },
   'envoy.config.core.v3.Http1ProtocolOptions': {
     accept_http_10: note('without it an HTTP/1.0 request gets 426, as in Envoy'),
+    default_host_for_http_10: note(
+      'the Host of an HTTP/1.0 request that has none (with accept_http_10); without it such a request gets 400, as in Envoy',
+    ),
   },
   'envoy.config.core.v3.Http2ProtocolOptions': all(
     'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size',
