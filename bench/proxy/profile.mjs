@@ -164,7 +164,9 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
   const node = [
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', tmp] : []),
     // --node-args: extra Node/V8 flags for the proxy process (e.g. "--single-threaded-gc").
-    ...opt('--node-args', '').split(' ').filter((a) => a.length > 0),
+    ...opt('--node-args', '')
+      .split(' ')
+      .filter((a) => a.length > 0),
     '--input-type=module',
     '-e',
     cli,
