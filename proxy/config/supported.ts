@@ -439,12 +439,14 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   ),
   'envoy.config.route.v3.RouteAction.MaxStreamDuration': {
     max_stream_duration: note('the whole stream, from its start: 408 (DT) before a response, a reset after'),
-    grpc_timeout_header_max: note(
-      "a request's grpc-timeout header becomes its max stream duration, capped here (0: uncapped); expiry answers DEADLINE_EXCEEDED (DT)",
-    ),
-    grpc_timeout_header_offset: note(
-      'subtracted from the capped grpc-timeout; nothing left expires the stream at once',
-    ),
+    grpc_timeout_header_max: {
+      ...R6,
+      note: "a request's grpc-timeout header becomes its max stream duration, capped here (0: uncapped); expiry answers DEADLINE_EXCEEDED (DT)",
+    },
+    grpc_timeout_header_offset: {
+      ...R6,
+      note: 'subtracted from the capped grpc-timeout; nothing left expires the stream at once',
+    },
   },
   'envoy.config.route.v3.WeightedCluster': {
     clusters: S,
