@@ -393,41 +393,53 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     };
     for (let i = index; i < filters.length; i++) {
       const filter = filters[i] as RequestFilter;
-      let resumed = false;
-      const callbacks: RequestFilterCallbacks = {
-        resume: () => {
-          if (resumed || this.done) return;
-          resumed = true;
-          guarded(
-            'http filter resume',
-            () => this.runFilters(i + 1, result, request),
-            () => this.internalError(),
-          );
-        },
-        reply: (r) => {
-          if (this.done) return;
-          this.filterReply(r);
-        },
-        addResponseHeaders: (h) => {
-          if (this.extraResponseHeaders === undefined) this.extraResponseHeaders = [];
-          this.extraResponseHeaders.push(...h);
-        },
-        addFlag: (f) => this.addFlag(f),
-        onDone: (fn) => {
-          if (this.doneHooks === undefined) this.doneHooks = [];
-          this.doneHooks.push(fn);
-        },
-        setTimer: (fn, ms) => {
-          const t = setTimeout(() => {
-            if (!this.done) guarded('http filter timer', fn, () => this.internalError());
-          }, ms);
-          if (this.filterTimers === undefined) this.filterTimers = [];
-          this.filterTimers.push(t);
-        },
-      };
+      const callbacks = new FilterCallbacksImpl(this, i + 1, result, request);
       if (filter.onRequest(input, callbacks) === 'stop' || this.done) return;
     }
     this.act(result, request);
+  }
+
+  // ---- what a filter's callbacks ask of the stream (see FilterCallbacksImpl) ----
+
+  /** @internal True once the request has finished. */
+  get isDone(): boolean {
+    return this.done;
+  }
+
+  /** @internal A filter that stopped lets the request go on from filter `next`. */
+  resumeFilters(next: number, result: RouteResult, request: RouteRequest): void {
+    guarded(
+      'http filter resume',
+      () => this.runFilters(next, result, request),
+      () => this.internalError(),
+    );
+  }
+
+  /** @internal A filter answers locally (ignored once the request finished). */
+  filterReplyIfActive(r: RequestFilterReply): void {
+    if (this.done) return;
+    this.filterReply(r);
+  }
+
+  /** @internal Headers a filter adds to whatever response goes back. */
+  addExtraResponseHeaders(h: HeaderList): void {
+    if (this.extraResponseHeaders === undefined) this.extraResponseHeaders = [];
+    this.extraResponseHeaders.push(...h);
+  }
+
+  /** @internal Runs `fn` once when the request ends. */
+  addDoneHook(fn: () => void): void {
+    if (this.doneHooks === undefined) this.doneHooks = [];
+    this.doneHooks.push(fn);
+  }
+
+  /** @internal A filter timer, cleared when the request ends first. */
+  addFilterTimer(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      if (!this.done) guarded('http filter timer', fn, () => this.internalError());
+    }, ms);
+    if (this.filterTimers === undefined) this.filterTimers = [];
+    this.filterTimers.push(t);
   }
 
   private extraResponseHeaders: HeaderList | undefined;
@@ -1268,4 +1280,46 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
   }
 
   private pickedHost: EngineHost | undefined;
+}
+
+/**
+ * One HTTP filter's callbacks for one request: an object with methods instead of six closures per
+ * filter per request (the resilience row runs two filters on every request).
+ */
+class FilterCallbacksImpl implements RequestFilterCallbacks {
+  private resumed = false;
+
+  constructor(
+    private readonly stream: ActiveStream,
+    /** The filter after this one. */
+    private readonly next: number,
+    private readonly result: RouteResult,
+    private readonly request: RouteRequest,
+  ) {}
+
+  resume(): void {
+    if (this.resumed || this.stream.isDone) return;
+    this.resumed = true;
+    this.stream.resumeFilters(this.next, this.result, this.request);
+  }
+
+  reply(r: RequestFilterReply): void {
+    this.stream.filterReplyIfActive(r);
+  }
+
+  addResponseHeaders(headers: HeaderList): void {
+    this.stream.addExtraResponseHeaders(headers);
+  }
+
+  addFlag(flag: ResponseFlagName): void {
+    this.stream.addFlag(flag);
+  }
+
+  onDone(fn: () => void): void {
+    this.stream.addDoneHook(fn);
+  }
+
+  setTimer(fn: () => void, ms: number): void {
+    this.stream.addFilterTimer(fn, ms);
+  }
 }
