@@ -4,9 +4,10 @@
  *
  * With `--concurrency N` (N > 1) the process becomes a `node:cluster` primary and forks N workers
  * that share the listening sockets (Node 20 has no `reusePort`). Only the first worker serves the
- * admin interface, so `/stats` shows that worker's numbers (documented in the help text). The
- * primary also owns the local rate limit buckets the workers share, as Envoy's workers share one
- * (proxy/filters/bucket-lease.ts): workers lease tokens over IPC.
+ * admin interface, with every worker's stats merged into its `/stats` (documented in the help
+ * text). The primary also owns the local rate limit buckets the workers share, as Envoy's workers
+ * share one (proxy/filters/bucket-lease.ts): workers lease tokens over IPC. A bootstrap with
+ * `dynamic_resources` runs the same way, each worker with its own xDS client (see serveDynamic).
  */
 import cluster from 'node:cluster';
 import { EXIT } from '../../errors/entry.js';
@@ -46,6 +47,11 @@ Options:
                              stats, refreshed once a second (/reset_counters resets that view only).
                              Local rate limit buckets are shared: workers lease tokens from the
                              primary, so N workers admit the configured rate, not N times it.
+                             With dynamic_resources each worker runs its own xDS client on its
+                             own ADS stream with the same node (the control plane sees N
+                             streams): each worker ACKs or NACKs what it compiles, keeps its last
+                             good configuration, and may run a new one a few milliseconds before
+                             or after its siblings.
   --drain-time-s <seconds>   how long SIGTERM waits for in-flight requests (default 5)
 
 A bootstrap with dynamic_resources (ADS: lds_config and cds_config \`ads: {}\`, ads_config naming
@@ -167,15 +173,20 @@ function leaseChannel(): LeaseChannel {
   };
 }
 
+/** What the primary sends a worker to make it drain and leave. */
+const DRAIN_MESSAGE = 'crossmesh:drain';
+
+/** Issue 6: a worker's local rate limit buckets live in the primary (set before any filter compiles). */
+async function shareBuckets(args: ProxyArgs): Promise<void> {
+  const [{ sharedBuckets }, { leasedBuckets }] = await Promise.all([
+    import('../../proxy/filters/local-ratelimit.js'),
+    import('../../proxy/filters/bucket-lease.js'),
+  ]);
+  sharedBuckets(leasedBuckets(leaseChannel(), args.concurrency));
+}
+
 async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Promise<number> {
-  if (cluster.isWorker && args.concurrency > 1) {
-    // Issue 6: shared local rate limit buckets live in the primary (before any filter compiles).
-    const [{ sharedBuckets }, { leasedBuckets }] = await Promise.all([
-      import('../../proxy/filters/local-ratelimit.js'),
-      import('../../proxy/filters/bucket-lease.js'),
-    ]);
-    sharedBuckets(leasedBuckets(leaseChannel(), args.concurrency));
-  }
+  if (cluster.isWorker && args.concurrency > 1) await shareBuckets(args);
   const { startProxy } = await import('../../proxy/main.js');
   const first = !cluster.isWorker || process.env.CROSSMESH_WORKER_INDEX === '0';
   let exit: (code: number) => void = () => undefined;
@@ -219,7 +230,7 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
   process.once('SIGINT', stop);
   if (cluster.isWorker) {
     process.on('message', (m: unknown) => {
-      if (m === 'crossmesh:drain') stop();
+      if (m === DRAIN_MESSAGE) stop();
       else if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
     });
     if (!first) {
@@ -250,50 +261,103 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
  * proxy-dynamic (issue 7): serves a bootstrap with `dynamic_resources` (proxy/xds/dynamic.ts):
  * connects to the control plane, starts once a first complete state arrives, applies updates
  * live, NACKs what it cannot run. SIGTERM/SIGINT drain as in {@link serve}.
+ *
+ * Under `--concurrency N` this runs in each of the N workers: every worker has its own xDS client
+ * on its own ADS stream with the same node (design (a) of the concurrency work; see the help
+ * text). Each worker compiles every state it receives anyway, so each one decides its own ACK or
+ * NACK from the same input with the same code, and a worker never runs a state it could not
+ * compile; no resource has to cross IPC and no verdicts have to be gathered. The control plane
+ * sees N streams for the node (ours and Envoy-style ones accept that). Worker 0 serves the admin
+ * with every worker's stats merged and prints the `listening` line, as for static bootstraps.
  */
 async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Promise<number> {
+  const worker = cluster.isWorker && args.concurrency > 1;
+  if (worker) await shareBuckets(args);
   const { startDynamicProxy } = await import('../../proxy/xds/dynamic.js');
+  const first = !worker || process.env.CROSSMESH_WORKER_INDEX === '0';
   let exit: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => {
     exit = resolve;
   });
   const write = (line: string) => io.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
-  // SIGTERM/SIGINT while still waiting for the control plane: stop waiting and exit 0, as Envoy.
+  // SIGTERM/SIGINT (or the primary's drain) while still waiting for the control plane: stop
+  // waiting and exit 0, as Envoy. Once running, the same signals drain.
   const waiting = new AbortController();
-  const abort = () => waiting.abort();
-  process.once('SIGTERM', abort);
-  process.once('SIGINT', abort);
-  const starting = startDynamicProxy(bootstrap, {
+  let stop: () => void = () => waiting.abort();
+  const onStop = () => stop();
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  const remotes = new Map<string, StatsSnapshot>();
+  const onMessage = (m: unknown) => {
+    if (m === DRAIN_MESSAGE) onStop();
+    else if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
+  };
+  if (worker) process.on('message', onMessage);
+  const timers: NodeJS.Timeout[] = [];
+  let merging: NodeJS.Timeout | undefined;
+  const cleanUp = () => {
+    for (const t of timers) clearInterval(t);
+    clearInterval(merging);
+    process.removeListener('SIGTERM', onStop);
+    process.removeListener('SIGINT', onStop);
+    process.removeListener('message', onMessage);
+    // A worker's IPC channel would keep it alive after the proxy closed.
+    if (worker) cluster.worker?.disconnect();
+  };
+  const starting = startDynamicProxy(first ? bootstrap : withoutAdmin(bootstrap), {
+    ...(worker && first
+      ? {
+          // The admin worker shows every worker's stats, merged once a second. A listener change
+          // starts a new runtime (a new local store): the merge follows it.
+          adminStats: (local: StatsStore) => {
+            const merged = new StatsStore();
+            const merge = () => mergeInto(merged, local, remotes.values());
+            merge();
+            clearInterval(merging);
+            merging = setInterval(merge, 1000);
+            merging.unref();
+            return merged;
+          },
+        }
+      : {}),
     logLevel: args.logLevel,
     logWrite: write,
     ...(args.logLevel === 'off' ? {} : { log: write }),
     drainTimeoutMs: args.drainTimeS * 1000,
+    concurrency: args.concurrency,
     // As Envoy, wait for the control plane for good (the proxy may start first); a line every 10 s.
     readyTimeoutMs: Number.POSITIVE_INFINITY,
     signal: waiting.signal,
     onQuit: () => {
       void handle.close().then(() => exit(EXIT.ok));
     },
-  }).catch((error: unknown) => {
-    if (cluster.isWorker) cluster.worker?.disconnect();
-    throw error;
   });
   let handle: Awaited<typeof starting>;
   try {
     handle = await starting;
   } catch (error) {
+    cleanUp();
     if (waiting.signal.aborted) return EXIT.ok;
     throw error;
-  } finally {
-    process.removeListener('SIGTERM', abort);
-    process.removeListener('SIGINT', abort);
   }
-  const stop = () => {
+  let stopping = false;
+  stop = () => {
+    if (stopping) return;
+    stopping = true;
     void handle.close().then(() => exit(EXIT.ok));
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  if (args.logLevel !== 'off') {
+  // A stop that arrived as the first state was being applied.
+  if (waiting.signal.aborted) stop();
+  if (worker && !first) {
+    const index = process.env.CROSSMESH_WORKER_INDEX ?? '';
+    const t = setInterval(() => {
+      const stats = handle.runtime()?.stats;
+      if (stats !== undefined) process.send?.({ type: SNAPSHOT_MESSAGE, index, snapshot: snapshot(stats) });
+    }, 1000);
+    t.unref();
+    timers.push(t);
+  }
+  if (first && args.logLevel !== 'off') {
     const runtime = handle.runtime();
     const parts = [...(runtime?.listeners ?? [])].map(([n, a]) => `${n}=${a.address}:${a.port}`);
     const admin = handle.admin();
@@ -301,8 +365,7 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
     io.stderr.write(`crossmesh proxy: configured by xDS; listening ${parts.join(' ')}\n`);
   }
   const code = await done;
-  process.removeListener('SIGTERM', stop);
-  process.removeListener('SIGINT', stop);
+  cleanUp();
   return code;
 }
 
@@ -337,7 +400,7 @@ async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
   let stopping = false;
   const stop = () => {
     stopping = true;
-    for (const w of workers) if (w.isConnected()) w.send('crossmesh:drain');
+    for (const w of workers) if (w.isConnected()) w.send(DRAIN_MESSAGE);
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -374,19 +437,13 @@ export const command: Command = {
     }
     // proxy-dynamic (issue 7): a bootstrap with dynamic_resources takes its listeners and clusters
     // from the control plane it names, through the same xDS code as crossmesh up (proxy/xds/).
-    if (bootstrap.dynamic_resources !== undefined) {
-      if (args.concurrency > 1) {
-        throw usage(
-          '--concurrency above 1 is not supported with dynamic_resources (one xDS client per proxy); leave it out',
-        );
-      }
-      return serveDynamic(args, bootstrap, io);
-    }
+    // With --concurrency N each worker runs its own xDS client (see serveDynamic).
     if (args.concurrency > 1 && cluster.isPrimary) {
       const { removeStaleSocketFiles } = await import('../../proxy/server/bind.js');
       removeStaleSocketFiles(bootstrap);
       return primary(args, io);
     }
+    if (bootstrap.dynamic_resources !== undefined) return serveDynamic(args, bootstrap, io);
     return serve(args, bootstrap, io);
   },
 };

@@ -1,0 +1,280 @@
+/**
+ * `crossmesh proxy -c <ADS bootstrap> --concurrency 2`: the real CLI as a child process (two
+ * node:cluster workers, each with its own xDS client), the project's real control plane
+ * (controlplane/server.ts XdsServer + SnapshotCache over gRPC on loopback, port 0) and real
+ * node:http upstreams. Nothing is stood in.
+ *
+ * Which worker served a request is read from the kernel, not guessed: each worker proxies over
+ * its own pooled upstream connections, so the upstream records the source port of every request
+ * and /proc/net/tcp plus /proc/<pid>/fd name the process that owns that socket (Linux only, as
+ * this machine and CI are).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { SnapshotCache } from '../../../controlplane/cache.js';
+import { XdsServer } from '../../../controlplane/server.js';
+import { Snapshot } from '../../../controlplane/snapshot.js';
+import { TYPE } from '../../../controlplane/types.js';
+import { Closer, httpUpstream } from '../e2e/helpers.js';
+
+const CLI = fileURLToPath(new URL('../../../bin/crossmesh.js', import.meta.url));
+const HCM =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+const ADS = { ads: {}, resource_api_version: 'V3' };
+
+/** Requests per round: with connections handed out round robin, each worker gets half. */
+const ROUND = 20;
+
+/** A control plane snapshot: listener `ingress` (port 0, RDS `main`), route tag, EDS cluster `app`. */
+function snapshot(upstreamPort: number, cluster: string, tag: string): Snapshot {
+  return Snapshot.fromResources({
+    [TYPE.cluster]: [
+      { name: 'app', type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: ADS } },
+    ],
+    [TYPE.endpoint]: [
+      {
+        cluster_name: 'app',
+        endpoints: [
+          {
+            lb_endpoints: [
+              {
+                endpoint: {
+                  address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } },
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    [TYPE.listener]: [
+      {
+        name: 'ingress',
+        address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+        filter_chains: [
+          {
+            filters: [
+              {
+                name: 'envoy.filters.network.http_connection_manager',
+                typed_config: {
+                  '@type': HCM,
+                  stat_prefix: 'ingress',
+                  rds: { route_config_name: 'main', config_source: ADS },
+                  http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    [TYPE.route]: [
+      {
+        name: 'main',
+        virtual_hosts: [
+          {
+            name: 'all',
+            domains: ['*'],
+            routes: [{ match: { prefix: '/' }, route: { cluster } }],
+            response_headers_to_add: [{ header: { key: 'x-routes', value: tag } }],
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** A dynamic bootstrap (YAML) for node `edge` naming the control plane on `cpPort`, admin on port 0. */
+function bootstrapFile(cpPort: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-conc-')), 'bootstrap.yaml');
+  writeFileSync(
+    file,
+    [
+      'node: { id: edge, cluster: edge }',
+      'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }',
+      'dynamic_resources:',
+      '  ads_config:',
+      '    api_type: GRPC',
+      '    transport_api_version: V3',
+      '    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]',
+      '  lds_config: { ads: {}, resource_api_version: V3 }',
+      '  cds_config: { ads: {}, resource_api_version: V3 }',
+      'static_resources:',
+      '  clusters:',
+      '  - name: xds',
+      '    type: STATIC',
+      '    connect_timeout: 1s',
+      '    http2_protocol_options: {}',
+      '    load_assignment:',
+      '      cluster_name: xds',
+      `      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${cpPort} } } } }] }]`,
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+/** GET on a fresh connection (no agent), so the cluster primary hands each one to the next worker. */
+function call(port: number, path = '/'): Promise<{ status: number; body: string; routes: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, routes: String(res.headers['x-routes'] ?? '') }),
+      );
+    }).on('error', reject);
+  });
+}
+
+/** `ROUND` requests one after another. */
+async function round(port: number): Promise<{ status: number; body: string; routes: string }[]> {
+  const out = [];
+  for (let i = 0; i < ROUND; i++) out.push(await call(port));
+  return out;
+}
+
+/** An upstream answering `name` that records the source port of every request. */
+async function recordingUpstream(closer: Closer, name: string): Promise<{ port: number; from: Set<number> }> {
+  const from = new Set<number>();
+  const up = await httpUpstream(closer, name, (req, res) => {
+    from.add(req.socket.remotePort ?? 0);
+    res.end(`${name} ${req.method} ${req.url}`);
+  });
+  return { port: up.port, from };
+}
+
+/**
+ * The processes among `pids` that own the TCP sockets from the given local ports to `remotePort`
+ * on loopback (the proxy side of its upstream connections).
+ */
+function owners(localPorts: Iterable<number>, remotePort: number, pids: readonly number[]): Set<number> {
+  const wanted = new Set(
+    [...localPorts].map((p) => `0100007F:${p.toString(16).toUpperCase().padStart(4, '0')}`),
+  );
+  const remote = `0100007F:${remotePort.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (wanted.has(cols[1] ?? '') && cols[2] === remote) inodes.add(`socket:[${cols[9]}]`);
+  }
+  const out = new Set<number>();
+  for (const pid of pids) {
+    const fds = readdirSync(`/proc/${pid}/fd`);
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) out.add(pid);
+      } catch {
+        // The descriptor closed while we looked.
+      }
+    }
+  }
+  return out;
+}
+
+/** GET on the admin: the body. */
+function admin(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
+  const closer = new Closer();
+  let child: ChildProcess | undefined;
+  afterAll(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+    await closer.closeAll();
+  });
+
+  test('both workers serve what the control plane pushes, both take a route change, a bad push is NACKed and the old config keeps serving, SIGTERM exits 0', async () => {
+    // GIVEN two recording upstreams and a control plane on port 0 serving node "edge" (app -> blue, v1)
+    const blue = await recordingUpstream(closer, 'blue');
+    const green = await recordingUpstream(closer, 'green');
+    const cache = new SnapshotCache();
+    cache.setSnapshot('edge', snapshot(blue.port, 'app', 'v1'));
+    const server = new XdsServer(cache);
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    // WHEN `crossmesh proxy -c <ADS bootstrap> --concurrency 2` starts
+    child = spawn(process.execPath, [CLI, 'proxy', '-c', bootstrapFile(cp.port), '--concurrency', '2'], {
+      env: { ...process.env, CROSSMESH_DEV: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (c: string) => {
+      err += c;
+    });
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
+    await expect.poll(() => err, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+ admin=/);
+    const port = Number(/listening ingress=127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
+    const adminPort = Number(/admin=127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
+    // THEN the listening line is printed once, with the real port both workers bound
+    expect(err.match(/listening /g)?.length).toBe(1);
+    const binds = [...err.matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on 127\.0\.0\.1:(\d+)/g)];
+    const pids = [...new Set(binds.map((m) => Number(m[1])))];
+    expect(pids).toHaveLength(2);
+    expect(new Set(binds.map((m) => Number(m[2])))).toEqual(new Set([port]));
+    // AND the control plane sees one ADS stream per worker for the node, both in sync
+    await expect
+      .poll(() => server.status().nodes.find((n) => n.id === 'edge'), { timeout: 10_000 })
+      .toMatchObject({ streams: 2, inSync: true });
+
+    // WHEN requests go through the pushed listener
+    const first = await round(port);
+    // THEN every one is served by the pushed config, by both workers (the processes owning the
+    // upstream connections), and the admin's merged /stats counts each request once
+    expect(first.every((r) => r.status === 200 && r.body === 'blue GET /' && r.routes === 'v1')).toBe(true);
+    expect(owners(blue.from, blue.port, pids)).toEqual(new Set(pids));
+    await expect
+      .poll(() => admin(adminPort, '/stats?filter=^http\\.ingress\\.downstream_rq_total$'), { timeout: 5000 })
+      .toBe(`http.ingress.downstream_rq_total: ${ROUND}\n`);
+
+    // WHEN the control plane moves app to green and changes the route configuration
+    cache.setSnapshot('edge', snapshot(green.port, 'app', 'v2'));
+    // THEN every worker applies it: a whole round on fresh connections answers with the new config
+    await expect
+      .poll(async () => (await round(port)).every((r) => r.body === 'green GET /' && r.routes === 'v2'), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    expect(owners(green.from, green.port, pids)).toEqual(new Set(pids));
+
+    // WHEN it pushes a route configuration naming a cluster that does not exist
+    cache.setSnapshot('edge', snapshot(green.port, 'missing', 'v3'));
+    // THEN it is NACKed, naming the problem
+    await expect
+      .poll(() => server.status().nodes.find((n) => n.id === 'edge')?.lastNack?.message ?? '', {
+        timeout: 10_000,
+      })
+      .toMatch(/missing/);
+    await expect.poll(() => err.match(/NACK RDS/g)?.length ?? 0, { timeout: 10_000 }).toBe(2);
+    // AND the last good configuration keeps serving in every worker
+    green.from.clear();
+    const after = await round(port);
+    expect(after.every((r) => r.status === 200 && r.body === 'green GET /' && r.routes === 'v2')).toBe(true);
+    expect(owners(green.from, green.port, pids)).toEqual(new Set(pids));
+
+    // WHEN it gets SIGTERM
+    child.kill('SIGTERM');
+    // THEN every worker drains and the proxy exits 0
+    expect(await exited).toBe(0);
+  }, 90_000);
+});
