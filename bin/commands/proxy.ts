@@ -29,6 +29,13 @@ import {
   snapshot,
 } from '../../proxy/server/worker-stats.js';
 import { StatsStore } from '../../proxy/stats/store.js';
+import {
+  isStalePipesDone,
+  isStalePipesRequest,
+  listenerPipePaths,
+  STALE_PIPES,
+  StalePipeJanitor,
+} from '../../proxy/xds/stale-pipes.js';
 import type { Command, CommandIO } from '../command.js';
 
 const HELP = `Usage: crossmesh proxy -c <envoy.yaml> [options]
@@ -173,6 +180,9 @@ function leaseChannel(): LeaseChannel {
   };
 }
 
+/** Longest a worker waits for the primary to clear stale socket files before binding anyway. */
+const STALE_PIPES_WAIT_MS = 5000;
+
 /** What the primary sends a worker to make it drain and leave. */
 const DRAIN_MESSAGE = 'crossmesh:drain';
 
@@ -288,9 +298,29 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   const remotes = new Map<string, StatsSnapshot>();
+  const cleared = new Map<number, () => void>();
   const onMessage = (m: unknown) => {
     if (m === DRAIN_MESSAGE) onStop();
     else if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
+    else if (isStalePipesDone(m)) cleared.get(m.id)?.();
+  };
+  let nextRequest = 0;
+  // Pushed pipe listeners: the primary clears stale socket files first (proxy/xds/stale-pipes.ts).
+  const beforeBind = (next: Bootstrap): Promise<void> => {
+    const paths = listenerPipePaths(next);
+    if (paths.length === 0) return Promise.resolve();
+    const id = nextRequest++;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        cleared.delete(id);
+        resolve();
+      };
+      // Never hold a state back for good: without an answer the bind goes ahead (and reports).
+      const timer = setTimeout(done, STALE_PIPES_WAIT_MS);
+      cleared.set(id, done);
+      if (process.send?.({ type: STALE_PIPES, id, paths }) !== true) done();
+    });
   };
   if (worker) process.on('message', onMessage);
   const timers: NodeJS.Timeout[] = [];
@@ -325,6 +355,7 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
     ...(args.logLevel === 'off' ? {} : { log: write }),
     drainTimeoutMs: args.drainTimeS * 1000,
     concurrency: args.concurrency,
+    ...(worker ? { beforeBind } : {}),
     // As Envoy, wait for the control plane for good (the proxy may start first); a line every 10 s.
     readyTimeoutMs: Number.POSITIVE_INFINITY,
     signal: waiting.signal,
@@ -384,6 +415,8 @@ async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
   let adminWorker: import('node:cluster').Worker | undefined;
   // Issue 6: the local rate limit buckets every worker shares (workers lease tokens from them).
   const buckets = new BucketOwner();
+  // Stale socket files at the pipes of xDS-pushed listeners, cleared when a worker asks.
+  const janitor = new StalePipeJanitor();
   for (let i = 0; i < args.concurrency; i++) {
     const w = cluster.fork({ CROSSMESH_WORKER_INDEX: String(i) });
     if (i === 0) adminWorker = w;
@@ -393,6 +426,10 @@ async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
       else if (isLeaseMessage(m)) {
         const reply = buckets.handle(m);
         if (reply !== undefined && w.isConnected()) w.send(reply);
+      } else if (isStalePipesRequest(m)) {
+        janitor.handle(m, (done) => {
+          if (w.isConnected()) w.send(done);
+        });
       }
     });
     workers.add(w);

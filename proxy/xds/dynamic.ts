@@ -79,6 +79,12 @@ export type XdsProxyOptions = ProxyOptions & {
   readonly readyTimeoutMs?: number;
   /** Ends the wait for a first state (start-up then throws; nothing keeps running). @default - none */
   readonly signal?: AbortSignal;
+  /**
+   * Called with each compiled state that starts a runtime (the first, and every listener change)
+   * before its listeners bind; must not reject. `crossmesh proxy --concurrency N` has the primary
+   * clear stale socket files at pushed pipe listeners here (stale-pipes.ts). @default - none
+   */
+  readonly beforeBind?: (bootstrap: Bootstrap) => Promise<void>;
 };
 
 /**
@@ -151,6 +157,7 @@ export async function startDynamicProxy(
         applied = { key, ...shape };
         return;
       }
+      await options.beforeBind?.(bootstrap);
       const previous = runtime;
       if (previous !== undefined) {
         const done = previous.drain();

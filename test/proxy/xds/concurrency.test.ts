@@ -10,8 +10,8 @@
  * this machine and CI are).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { get, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +31,16 @@ const ADS = { ads: {}, resource_api_version: 'V3' };
 /** Requests per round: with connections handed out round robin, each worker gets half. */
 const ROUND = 20;
 
-/** A control plane snapshot: listener `ingress` (port 0, RDS `main`), route tag, EDS cluster `app`. */
-function snapshot(upstreamPort: number, cluster: string, tag: string): Snapshot {
+/** Where the pushed listener binds unless a test says otherwise. */
+const LOOPBACK_PORT_0 = { socket_address: { address: '127.0.0.1', port_value: 0 } };
+
+/** A control plane snapshot: listener `ingress` (RDS `main`) at `address`, route tag, EDS cluster `app`. */
+function snapshot(
+  upstreamPort: number,
+  cluster: string,
+  tag: string,
+  address: Record<string, unknown> = LOOPBACK_PORT_0,
+): Snapshot {
   return Snapshot.fromResources({
     [TYPE.cluster]: [
       { name: 'app', type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: ADS } },
@@ -56,7 +64,7 @@ function snapshot(upstreamPort: number, cluster: string, tag: string): Snapshot 
     [TYPE.listener]: [
       {
         name: 'ingress',
-        address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+        address,
         filter_chains: [
           {
             filters: [
@@ -118,6 +126,25 @@ function bootstrapFile(cpPort: number): string {
     ].join('\n'),
   );
   return file;
+}
+
+/** Spawns `crossmesh proxy -c <file> --concurrency 2`, collecting its stderr. */
+function spawnProxy(file: string): {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [CLI, 'proxy', '-c', file, '--concurrency', '2'], {
+    env: { ...process.env, CROSSMESH_DEV: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (c: string) => {
+    err += c;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, stderr: () => err, exited };
 }
 
 /** GET on a fresh connection (no agent), so the cluster primary hands each one to the next worker. */
@@ -213,17 +240,10 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     const cp = await server.listen('127.0.0.1', 0);
     closer.add(() => server.close());
     // WHEN `crossmesh proxy -c <ADS bootstrap> --concurrency 2` starts
-    child = spawn(process.execPath, [CLI, 'proxy', '-c', bootstrapFile(cp.port), '--concurrency', '2'], {
-      env: { ...process.env, CROSSMESH_DEV: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (c: string) => {
-      err += c;
-    });
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
-    await expect.poll(() => err, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+ admin=/);
+    const proxy = spawnProxy(bootstrapFile(cp.port));
+    child = proxy.child;
+    await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+ admin=/);
+    const err = proxy.stderr();
     const port = Number(/listening ingress=127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
     const adminPort = Number(/admin=127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
     // THEN the listening line is printed once, with the real port both workers bound
@@ -265,7 +285,7 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
         timeout: 10_000,
       })
       .toMatch(/missing/);
-    await expect.poll(() => err.match(/NACK RDS/g)?.length ?? 0, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => proxy.stderr().match(/NACK RDS/g)?.length ?? 0, { timeout: 10_000 }).toBe(2);
     // AND the last good configuration keeps serving in every worker
     green.from.clear();
     const after = await round(port);
@@ -275,6 +295,48 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     // WHEN it gets SIGTERM
     child.kill('SIGTERM');
     // THEN every worker drains and the proxy exits 0
-    expect(await exited).toBe(0);
+    expect(await proxy.exited).toBe(0);
   }, 90_000);
+
+  test('a pushed pipe listener replaces the stale socket file a killed proxy left, and both workers bind it', async () => {
+    // GIVEN a socket file left behind by a process killed with SIGKILL (nothing accepts on it)
+    const up = await recordingUpstream(closer, 'piped');
+    const socketPath = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-pipe-')), 'ingress.sock');
+    const holder = spawn(process.execPath, [
+      '-e',
+      `require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
+    ]);
+    await new Promise((r) => holder.stdout.once('data', r));
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.on('exit', r));
+    expect(lstatSync(socketPath).isSocket()).toBe(true);
+    // AND a control plane pushing a listener on that path
+    const cache = new SnapshotCache();
+    cache.setSnapshot('edge', snapshot(up.port, 'app', 'pipe', { pipe: { path: socketPath } }));
+    const server = new XdsServer(cache);
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    // WHEN two workers start from the control plane
+    const proxy = spawnProxy(bootstrapFile(cp.port));
+    closer.add(() => {
+      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
+    });
+    await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=/);
+    // THEN both workers bound the path (no NACK), and requests over the socket are served
+    expect(proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length).toBe(2);
+    expect(proxy.stderr()).not.toMatch(/NACK/);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ socketPath, path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    // WHEN it gets SIGTERM
+    proxy.child.kill('SIGTERM');
+    // THEN it exits 0
+    expect(await proxy.exited).toBe(0);
+  }, 60_000);
 });
