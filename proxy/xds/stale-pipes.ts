@@ -69,15 +69,26 @@ const PROBE_MS = 1000;
 function accepting(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(path);
-    const done = (live: boolean) => {
+    let settled = false;
+    const settle = (live: boolean) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      socket.destroy();
       resolve(live);
     };
     // A server too busy to accept within the wait is alive all the same.
-    const timer = setTimeout(() => done(true), PROBE_MS);
-    socket.once('connect', () => done(true));
-    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code !== 'ECONNREFUSED'));
+    const timer = setTimeout(() => {
+      settle(true);
+      socket.destroy();
+    }, PROBE_MS);
+    socket.once('connect', () => {
+      settle(true);
+      // Leave politely (read what it says, then FIN): a reset could upset the server's owner.
+      socket.resume();
+      socket.end();
+      socket.setTimeout(PROBE_MS, () => socket.destroy());
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => settle(error.code !== 'ECONNREFUSED'));
   });
 }
 

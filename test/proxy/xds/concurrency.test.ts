@@ -12,6 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { get, request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -243,12 +244,17 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     const proxy = spawnProxy(bootstrapFile(cp.port));
     child = proxy.child;
     await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+ admin=/);
+    const bindLines = () => [
+      ...proxy.stderr().matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on 127\.0\.0\.1:(\d+)/g),
+    ];
+    // (The second worker may bind a moment after the first printed the listening line.)
+    await expect.poll(() => bindLines().length, { timeout: 10_000 }).toBe(2);
     const err = proxy.stderr();
     const port = Number(/listening ingress=127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
     const adminPort = Number(/admin=127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
     // THEN the listening line is printed once, with the real port both workers bound
     expect(err.match(/listening /g)?.length).toBe(1);
-    const binds = [...err.matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on 127\.0\.0\.1:(\d+)/g)];
+    const binds = bindLines();
     const pids = [...new Set(binds.map((m) => Number(m[1])))];
     expect(pids).toHaveLength(2);
     expect(new Set(binds.map((m) => Number(m[2])))).toEqual(new Set([port]));
@@ -323,7 +329,11 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     });
     await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=/);
     // THEN both workers bound the path (no NACK), and requests over the socket are served
-    expect(proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length).toBe(2);
+    await expect
+      .poll(() => proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length, {
+        timeout: 10_000,
+      })
+      .toBe(2);
     expect(proxy.stderr()).not.toMatch(/NACK/);
     const status = await new Promise<number>((resolve, reject) => {
       const req = request({ socketPath, path: '/', agent: false }, (res) => {
@@ -338,5 +348,63 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     proxy.child.kill('SIGTERM');
     // THEN it exits 0
     expect(await proxy.exited).toBe(0);
+  }, 60_000);
+
+  test('a pushed listener on a port another process holds: the workers give up and the proxy exits 5 naming it', async () => {
+    // GIVEN a control plane pushing a listener on a port an upstream holds
+    const up = await recordingUpstream(closer, 'holder');
+    const cache = new SnapshotCache();
+    cache.setSnapshot(
+      'edge',
+      snapshot(up.port, 'app', 'taken', { socket_address: { address: '127.0.0.1', port_value: up.port } }),
+    );
+    const server = new XdsServer(cache);
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    // WHEN two workers start from it
+    const proxy = spawnProxy(bootstrapFile(cp.port));
+    closer.add(() => {
+      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
+    });
+    // THEN the proxy exits 5 and says which address could not be bound
+    expect(await proxy.exited).toBe(5);
+    expect(proxy.stderr()).toContain('EADDRINUSE');
+  }, 60_000);
+
+  test('a pushed pipe listener where another process accepts: its socket is left alone and the proxy exits 5 naming it', async () => {
+    // GIVEN a live server of another process on a socket file
+    const socketPath = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-pipe-')), 'taken.sock');
+    const holder = spawn(process.execPath, [
+      '-e',
+      `require('node:net').createServer((s) => s.end('holder')).listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
+    ]);
+    closer.add(() => holder.kill('SIGKILL'));
+    await new Promise((r) => holder.stdout.once('data', r));
+    // AND a control plane pushing a listener on that path
+    const up = await recordingUpstream(closer, 'piped');
+    const cache = new SnapshotCache();
+    cache.setSnapshot('edge', snapshot(up.port, 'app', 'pipe', { pipe: { path: socketPath } }));
+    const server = new XdsServer(cache);
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    // WHEN two workers start from it
+    const proxy = spawnProxy(bootstrapFile(cp.port));
+    closer.add(() => {
+      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
+    });
+    // THEN the proxy exits 5 naming the path, and the other process still serves its socket
+    expect(await proxy.exited).toBe(5);
+    expect(proxy.stderr()).toContain(socketPath);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(socketPath);
+      let data = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => {
+        data += c;
+      });
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(answer).toBe('holder');
   }, 60_000);
 });
