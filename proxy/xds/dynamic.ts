@@ -259,7 +259,8 @@ function delegate<T extends object>(slot: Slot<T>): T {
 
 /** The route tables and cluster manager of one runtime, re-pointable. */
 class Delegates {
-  readonly #routes = new Map<string, Slot<RouteTable>>();
+  /** Per route configuration name, a slot for each listener using it (listeners may share one). */
+  readonly #routes = new Map<string, Slot<RouteTable>[]>();
   /** Issue 6: per route configuration name, what compiles its per-route filter configs. */
   readonly #perRoute = new Map<string, Array<(rc: RouteConfiguration, path: string) => void>>();
   #clusters: Slot<ClusterManager> | undefined;
@@ -269,7 +270,9 @@ class Delegates {
     return {
       routeTable: (table, name) => {
         const slot = { current: table };
-        this.#routes.set(name, slot);
+        const slots = this.#routes.get(name) ?? [];
+        slots.push(slot);
+        this.#routes.set(name, slots);
         return delegate(slot);
       },
       clusterManager: (clusters) => {
@@ -326,8 +329,7 @@ class Delegates {
       this.#clusters.current = next;
     }
     for (const [name, table] of tables) {
-      const slot = this.#routes.get(name);
-      if (slot !== undefined) slot.current = table;
+      for (const slot of this.#routes.get(name) ?? []) slot.current = table;
     }
     if (secretsChanged) {
       // proxy-mtls: downstream TLS contexts take the rotated certificates for new connections.

@@ -12,7 +12,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { get, request } from 'node:http';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,12 +35,16 @@ const ROUND = 20;
 /** Where the pushed listener binds unless a test says otherwise. */
 const LOOPBACK_PORT_0 = { socket_address: { address: '127.0.0.1', port_value: 0 } };
 
-/** A control plane snapshot: listener `ingress` (RDS `main`) at `address`, route tag, EDS cluster `app`. */
+/**
+ * A control plane snapshot: listener `ingress` (RDS `main`) at `address`, route tag, EDS cluster
+ * `app`, and more listeners with the same routes when `more` names them (name to address).
+ */
 function snapshot(
   upstreamPort: number,
   cluster: string,
   tag: string,
   address: Record<string, unknown> = LOOPBACK_PORT_0,
+  more: Record<string, Record<string, unknown>> = {},
 ): Snapshot {
   return Snapshot.fromResources({
     [TYPE.cluster]: [
@@ -62,27 +66,25 @@ function snapshot(
         ],
       },
     ],
-    [TYPE.listener]: [
-      {
-        name: 'ingress',
-        address,
-        filter_chains: [
-          {
-            filters: [
-              {
-                name: 'envoy.filters.network.http_connection_manager',
-                typed_config: {
-                  '@type': HCM,
-                  stat_prefix: 'ingress',
-                  rds: { route_config_name: 'main', config_source: ADS },
-                  http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
-                },
+    [TYPE.listener]: Object.entries({ ingress: address, ...more }).map(([name, at]) => ({
+      name,
+      address: at,
+      filter_chains: [
+        {
+          filters: [
+            {
+              name: 'envoy.filters.network.http_connection_manager',
+              typed_config: {
+                '@type': HCM,
+                stat_prefix: name,
+                rds: { route_config_name: 'main', config_source: ADS },
+                http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
               },
-            ],
-          },
-        ],
-      },
-    ],
+            },
+          ],
+        },
+      ],
+    })),
     [TYPE.route]: [
       {
         name: 'main',
@@ -207,6 +209,15 @@ function owners(localPorts: Iterable<number>, remotePort: number, pids: readonly
     }
   }
   return out;
+}
+
+/** A port the kernel just handed out and nothing holds now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** GET on the admin: the body. */
@@ -406,5 +417,70 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
       socket.on('error', reject);
     });
     expect(answer).toBe('holder');
+  }, 60_000);
+
+  test('a listener change re-binds in every worker: the kept listener stays on its port and the new one is served by both', async () => {
+    // GIVEN two free ports taken from the kernel (pushed listeners name real ports, as control planes do)
+    const [first, second] = await Promise.all([freePort(), freePort()]);
+    const at = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
+    const up = await recordingUpstream(closer, 'up');
+    const cache = new SnapshotCache();
+    cache.setSnapshot('edge', snapshot(up.port, 'app', 'one', at(first)));
+    const server = new XdsServer(cache);
+    const cp = await server.listen('127.0.0.1', 0);
+    closer.add(() => server.close());
+    const proxy = spawnProxy(bootstrapFile(cp.port));
+    closer.add(() => {
+      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
+    });
+    await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=/);
+    await expect
+      .poll(() => proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length, {
+        timeout: 10_000,
+      })
+      .toBe(2);
+    const pids = [
+      ...new Set(
+        [...proxy.stderr().matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on /g)].map((m) =>
+          Number(m[1]),
+        ),
+      ),
+    ];
+    // WHEN the control plane adds a second listener (each worker replaces its runtime)
+    cache.setSnapshot('edge', snapshot(up.port, 'app', 'two', at(first), { second: at(second) }));
+    await expect
+      .poll(() => proxy.stderr().match(/\[info\]\[config\] listener second on /g)?.length ?? 0, {
+        timeout: 10_000,
+      })
+      .toBe(2);
+    // THEN both listeners answer with the new state in both workers, the first still on its port
+    for (const port of [first, second]) {
+      up.from.clear();
+      await expect
+        .poll(async () => (await round(port)).every((r) => r.status === 200 && r.routes === 'two'), {
+          timeout: 10_000,
+        })
+        .toBe(true);
+      expect(owners(up.from, up.port, pids)).toEqual(new Set(pids));
+    }
+    expect(proxy.stderr()).not.toMatch(/NACK/);
+    // WHEN it gets SIGTERM
+    proxy.child.kill('SIGTERM');
+    // THEN it exits 0
+    expect(await proxy.exited).toBe(0);
+  }, 60_000);
+
+  test('SIGTERM while the workers wait for their control plane exits 0', async () => {
+    // GIVEN a control plane port with nothing on it yet
+    const cpPort = await freePort();
+    const proxy = spawnProxy(bootstrapFile(cpPort));
+    closer.add(() => {
+      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
+    });
+    await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/reconnecting/);
+    // WHEN the primary gets SIGTERM
+    proxy.child.kill('SIGTERM');
+    // THEN both workers stop waiting and the proxy exits 0
+    expect(await proxy.exited).toBe(0);
   }, 60_000);
 });
