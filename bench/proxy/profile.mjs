@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Profiles the crossmesh row of bench/proxy/run.mjs alone (not part of `npm test`):
 //   node bench/proxy/profile.mjs [--duration 8] [--no-prof] [--top 40] [--skip-build] [--cli other/dist/bin/cli.js]
-//   [--node-args "--single-threaded-gc"]
+//   [--node-args "--single-threaded-gc"] [--resilience]
 // Same setup as run.mjs (nginx `return 200` upstream and wrk -c50 on CPU 1, the compiled proxy on
 // CPU 0, one route, one STATIC cluster, stats on), then prints the proxy's CPU µs per request and,
 // unless --no-prof, the functions with the most self time from a V8 CPU profile (--cpu-prof).
@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resilienceConfig } from './resilience.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -65,6 +66,40 @@ function wrk(port, seconds) {
     { encoding: 'utf8' },
   );
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 'NaN');
+}
+
+/** The crossmesh row's config: one route, one STATIC cluster (as run.mjs writes it). */
+function plainConfig(port, upstreamPort) {
+  return `static_resources:
+  listeners:
+  - name: ingress
+    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes:
+              - match: { prefix: "/" }
+                route: { cluster: upstream }
+          http_filters:
+          - name: envoy.filters.http.router
+            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+  clusters:
+  - name: upstream
+    type: STATIC
+    connect_timeout: 1s
+    load_assignment:
+      cluster_name: upstream
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
+`;
 }
 
 /** Self time per function (and per file) from a .cpuprofile. */
@@ -125,39 +160,11 @@ http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
     }),
   );
   const conf = path.join(tmp, 'crossmesh.yaml');
-  writeFileSync(
-    conf,
-    `static_resources:
-  listeners:
-  - name: ingress
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                route: { cluster: upstream }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-  - name: upstream
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: upstream
-      endpoints:
-      - lb_endpoints:
-        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
-`,
-  );
+  // --resilience: the issue-6 row's config (bench/proxy/resilience.mjs) instead of the plain one.
+  const yaml = args.includes('--resilience')
+    ? resilienceConfig(port, upstreamPort)
+    : plainConfig(port, upstreamPort);
+  writeFileSync(conf, yaml);
   // --cli: another build's dist/bin/cli.js (an A/B comparison against a baseline checkout).
   const cliPath = path.resolve(opt('--cli', path.join(root, 'dist/bin/cli.js')));
   const cli = `const { main } = await import(${JSON.stringify(pathToFileURL(cliPath).href)}); process.exitCode = await main(process.argv.slice(1));`;
