@@ -186,6 +186,30 @@ const STALE_PIPES_WAIT_MS = 5000;
 /** What the primary sends a worker to make it drain and leave. */
 const DRAIN_MESSAGE = 'crossmesh:drain';
 
+/**
+ * A worker's record of the primary's drain request. The worker listens for it from the start
+ * (see {@link listenForDrain}): a SIGTERM that reaches the primary while a worker still loads its
+ * configuration or waits for its control plane would otherwise be lost (an IPC message nobody
+ * listens for is dropped) and leave that worker, and so the proxy, running for good.
+ */
+const drainRequest = { requested: false, handlers: new Set<() => void>() };
+
+/** Starts recording the primary's drain request (workers, first thing). */
+function listenForDrain(): void {
+  process.on('message', (m: unknown) => {
+    if (m !== DRAIN_MESSAGE) return;
+    drainRequest.requested = true;
+    for (const handler of drainRequest.handlers) handler();
+  });
+}
+
+/** Calls `handler` when the primary asks to drain (at once if it already has); returns the undo. */
+function onDrain(handler: () => void): () => void {
+  drainRequest.handlers.add(handler);
+  if (drainRequest.requested) queueMicrotask(handler);
+  return () => drainRequest.handlers.delete(handler);
+}
+
 /** Issue 6: a worker's local rate limit buckets live in the primary (set before any filter compiles). */
 async function shareBuckets(args: ProxyArgs): Promise<void> {
   const [{ sharedBuckets }, { leasedBuckets }] = await Promise.all([
@@ -233,15 +257,18 @@ async function serve(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO): Prom
     if (cluster.isWorker) cluster.worker?.disconnect();
     throw error;
   });
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     void handle.drain().then(() => exit(EXIT.ok));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   if (cluster.isWorker) {
+    onDrain(stop);
     process.on('message', (m: unknown) => {
-      if (m === DRAIN_MESSAGE) stop();
-      else if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
+      if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
     });
     if (!first) {
       const t = setInterval(
@@ -299,9 +326,9 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
   process.on('SIGINT', onStop);
   const remotes = new Map<string, StatsSnapshot>();
   const cleared = new Map<number, () => void>();
+  const offDrain = worker ? onDrain(onStop) : () => undefined;
   const onMessage = (m: unknown) => {
-    if (m === DRAIN_MESSAGE) onStop();
-    else if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
+    if (isSnapshotMessage(m)) remotes.set(m.index, m.snapshot);
     else if (isStalePipesDone(m)) cleared.get(m.id)?.();
   };
   let nextRequest = 0;
@@ -331,6 +358,7 @@ async function serveDynamic(args: ProxyArgs, bootstrap: Bootstrap, io: CommandIO
     process.removeListener('SIGTERM', onStop);
     process.removeListener('SIGINT', onStop);
     process.removeListener('message', onMessage);
+    offDrain();
     // A worker's IPC channel would keep it alive after the proxy closed.
     if (worker) cluster.worker?.disconnect();
   };
@@ -464,6 +492,7 @@ export const command: Command = {
   help: HELP,
   async run(argv, io) {
     const args = parseArgs(argv);
+    if (cluster.isWorker) listenForDrain();
     // Load (and validate) before forking so a bad config fails once, in the foreground.
     const bootstrap = await load(args);
     if (args.mode === 'validate') {

@@ -190,6 +190,8 @@ export async function startDynamicProxy(
         timer.unref();
       }
       // Stopped (SIGTERM) while waiting: give up now.
+      // (A signal aborted before this point fires no event.)
+      if (options.signal?.aborted === true) resolve(false);
       options.signal?.addEventListener('abort', () => resolve(false), { once: true });
       // A port that cannot be bound will not free itself: give up at once rather than at the timeout.
       watch = setInterval(() => {
