@@ -481,6 +481,9 @@ async function primary(args: ProxyArgs, io: CommandIO): Promise<number> {
           stop();
         }
       }
+      // A worker leaves with 0 unasked only through the admin's POST /quitquitquit (served by
+      // worker 0): like Envoy, the whole proxy quits, so the other workers drain too.
+      if (!stopping) stop();
       if (workers.size === 0) resolve(failure ?? EXIT.ok);
     });
   });

@@ -315,7 +315,7 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     expect(await proxy.exited).toBe(0);
   }, 90_000);
 
-  test('a pushed pipe listener replaces the stale socket file a killed proxy left, and both workers bind it', async () => {
+  test('a pushed pipe listener replaces the stale socket file a killed proxy left, both workers bind it; /quitquitquit stops both', async () => {
     // GIVEN a socket file left behind by a process killed with SIGKILL (nothing accepts on it)
     const up = await recordingUpstream(closer, 'piped');
     const socketPath = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-pipe-')), 'ingress.sock');
@@ -355,9 +355,20 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
       req.end();
     });
     expect(status).toBe(200);
-    // WHEN it gets SIGTERM
-    proxy.child.kill('SIGTERM');
-    // THEN it exits 0
+    // WHEN the admin (worker 0) is asked to quit
+    const adminPort = Number(/admin=127\.0\.0\.1:(\d+)/.exec(proxy.stderr())?.[1]);
+    await new Promise<void>((resolve, reject) => {
+      request(
+        { host: '127.0.0.1', port: adminPort, path: '/quitquitquit', method: 'POST', agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    // THEN the whole proxy quits, the other worker too, and exits 0
     expect(await proxy.exited).toBe(0);
   }, 60_000);
 
