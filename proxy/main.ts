@@ -85,6 +85,11 @@ export interface ProxyHandle {
   readonly admin: BoundAddress | undefined;
   /** The stats store (what `/stats` shows). */
   readonly stats: StatsStore;
+  /**
+   * What the admin interface serves (built with or without an admin block): an xDS-fed proxy keeps
+   * one admin server across runtimes and points it at the runtime in force.
+   */
+  readonly adminContext: AdminContext;
   /** Stops accepting, lets in-flight requests finish (up to the drain timeout), then closes. */
   drain(): Promise<void>;
   /** Closes every listener, connection, pool and the admin server now. */
@@ -323,6 +328,7 @@ export async function startProxy(bootstrap: Bootstrap, options: ProxyOptions = {
             ...(admin.pipe === undefined ? {} : { pipe: admin.pipe }),
           },
     stats: store,
+    adminContext: ctx,
     drain,
     close,
   };

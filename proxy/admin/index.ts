@@ -39,6 +39,11 @@ export interface AdminContext {
   }>;
   /** True while the server is LIVE (false after `/healthcheck/fail` or when draining). */
   isReady(): boolean;
+  /**
+   * True while the proxy waits for its first configuration (xDS): `/ready` and `/server_info`
+   * say INITIALIZING, as Envoy's do. @default - never
+   */
+  initializing?(): boolean;
   /** `/healthcheck/fail` → false, `/healthcheck/ok` → true. */
   setHealthy(ok: boolean): void;
   /** `/drain_listeners`: stop accepting (optionally inbound only, optionally gracefully). */
@@ -90,8 +95,9 @@ const json = (value: unknown, status = 200): Reply => ({
   body: `${JSON.stringify(value, null, 1)}\n`,
 });
 
-function state(ctx: AdminContext): 'LIVE' | 'DRAINING' {
-  return ctx.isReady() ? 'LIVE' : 'DRAINING';
+function state(ctx: AdminContext): 'LIVE' | 'DRAINING' | 'INITIALIZING' {
+  if (ctx.isReady()) return 'LIVE';
+  return ctx.initializing?.() === true ? 'INITIALIZING' : 'DRAINING';
 }
 
 function parseStatsFilter(q: URLSearchParams): StatsFilter | Reply {
@@ -485,7 +491,10 @@ export function startAdmin(
         ),
       );
     });
-    server.listen(listen.port, listen.address, () => {
+    // Exclusive: one process serves the admin (the first worker under --concurrency), so its bind
+    // must not go through node:cluster's shared handles, where a port-0 bind would also shift the
+    // order that pairs the workers' port-0 listener binds.
+    server.listen({ port: listen.port, host: listen.address, exclusive: true }, () => {
       const a = server.address() as AddressInfo;
       resolve({ address: a.address, port: a.port, close });
     });

@@ -12,11 +12,13 @@
  * A change to the listeners themselves replaces the runtime: the old one stops accepting and
  * drains (in-flight requests finish, idle keep-alive connections close), the new one binds the
  * same ports right after; a connection attempt inside that window (milliseconds) can be refused.
- * The replacement binds an ephemeral admin port while the previous admin drains, reported by
- * {@link XdsProxyHandle.admin}.
+ * The admin server is the proxy's, not a runtime's: it binds once, before the first state arrives
+ * (`/ready` says INITIALIZING until then, as Envoy's does), and keeps its address across runtime
+ * replacements, serving whichever runtime is in force.
  */
 import { MeshError } from '../../errors/index.js';
-import type { Bootstrap, RouteConfiguration } from '../config/envoy.js';
+import type { AdminContext, AdminServer } from '../admin/index.js';
+import type { Bootstrap, Pipe, RouteConfiguration } from '../config/envoy.js';
 import {
   type BoundAddress,
   type DynamicHooks,
@@ -27,6 +29,7 @@ import {
 } from '../main.js';
 import { compileRouteConfiguration, type RouteTable } from '../router/index.js';
 import type { ListenerRuntime } from '../server/listener.js';
+import { StatsStore } from '../stats/store.js';
 import { ClusterManager } from '../upstream/index.js';
 import {
   asObject,
@@ -37,7 +40,7 @@ import {
   resolveServer,
 } from './bootstrap.js';
 import { type Resource, XdsClient } from './client.js';
-import { staticBootstrap } from './inline.js';
+import { type BaseBootstrap, staticBootstrap } from './inline.js';
 
 /** A running xDS-fed proxy. */
 export interface XdsProxyHandle {
@@ -45,7 +48,7 @@ export interface XdsProxyHandle {
   readonly client: XdsClient;
   /** The runtime in force. */
   readonly runtime: () => ProxyHandle | undefined;
-  /** The admin address in force. */
+  /** The admin server's address (fixed for the proxy's life), when the bootstrap has one. */
   readonly admin: () => BoundAddress | undefined;
   /** Number of runtime replacements so far (listener changes). */
   readonly swaps: () => number;
@@ -100,6 +103,15 @@ export async function startDynamicProxy(
   const { base, node } = parts;
   const server = await resolveServer(parts, options.dnsLookup);
   let runtime: ProxyHandle | undefined;
+  let closing = false;
+  const admin = await startProxyAdmin(base, () => runtime, {
+    quit: () => {
+      if (options.onQuit !== undefined) options.onQuit();
+      else void handle.close();
+    },
+    closing: () => closing,
+    commandLineOptions: { concurrency: options.concurrency ?? 1, log_level: options.logLevel ?? 'info' },
+  });
   let delegates = new Delegates();
   let applied: { key: string; listeners: string; clusters: string; secrets: string } | undefined;
   let swaps = 0;
@@ -126,10 +138,9 @@ export async function startDynamicProxy(
       const first = runtime === undefined;
       // The loader's warnings (deprecated fields) go to this proxy's log, once per state, rather
       // than to the process's stderr, which many proxies share under crossmesh up.
-      const { bootstrap } = loadState(
-        first ? base : { ...base, admin: ephemeralAdmin(base.admin) },
-        state,
-        (warning) => options.log?.(`${warning.code}: ${warning.message}`),
+      // The runtime runs without the admin block: the proxy's one admin server serves it.
+      const { bootstrap } = loadState({ ...base, admin: undefined }, state, (warning) =>
+        options.log?.(`${warning.code}: ${warning.message}`),
       );
       // Compile everything before touching the running proxy: a config the runtime refuses is NACKed.
       await validateProxyConfig(bootstrap);
@@ -206,6 +217,7 @@ export async function startDynamicProxy(
     client.close();
     // A state being applied as the wait ended may have started a runtime: stop it too.
     await runtime?.close();
+    await admin?.close();
     if (options.signal?.aborted === true) {
       throw new MeshError(
         'PROXY_E_INVALID',
@@ -222,19 +234,78 @@ export async function startDynamicProxy(
       { path: node.id },
     );
   }
-  return {
+  const handle: XdsProxyHandle = {
     client,
     runtime: () => runtime,
-    admin: () => runtime?.admin,
+    admin: () =>
+      admin === undefined
+        ? undefined
+        : {
+            address: admin.address,
+            port: admin.port,
+            ...(admin.pipe === undefined ? {} : { pipe: admin.pipe }),
+          },
     swaps: () => swaps,
     inPlaceUpdates: () => inPlace,
     async close() {
+      closing = true;
       client.close();
       for (const timer of retired) clearTimeout(timer);
       await runtime?.drain();
       await Promise.all(draining);
+      await admin?.close();
     },
   };
+  return handle;
+}
+
+/**
+ * Binds the bootstrap's admin (if any) for the proxy's life, serving the runtime `current()`
+ * returns: before the first one, `/ready` answers 503 INITIALIZING and the stats and clusters are
+ * empty; `/config_dump` shows the runtime's configuration with the bootstrap's admin block.
+ */
+async function startProxyAdmin(
+  base: BaseBootstrap,
+  current: () => ProxyHandle | undefined,
+  own: {
+    readonly quit: () => void;
+    readonly closing: () => boolean;
+    readonly commandLineOptions: Readonly<Record<string, unknown>>;
+  },
+): Promise<AdminServer | undefined> {
+  const address = asObject(base.admin?.address);
+  if (address === undefined) return undefined;
+  const socket = asObject(address.socket_address);
+  const listen =
+    socket !== undefined
+      ? { address: String(socket.address ?? ''), port: Number(socket.port_value ?? 0) }
+      : (address.pipe as Pipe);
+  const empty = new StatsStore();
+  const startedAt = Date.now();
+  const ctx = (): AdminContext | undefined => current()?.adminContext;
+  const proxyCtx: AdminContext = {
+    get stats() {
+      return ctx()?.stats ?? empty;
+    },
+    clusters: { all: () => ctx()?.clusters.all() ?? [] },
+    get bootstrap() {
+      const inner = ctx()?.bootstrap;
+      return (inner === undefined ? base : { ...inner, admin: base.admin }) as Bootstrap;
+    },
+    listeners: () => ctx()?.listeners() ?? [],
+    isReady: () => !own.closing() && (ctx()?.isReady() ?? false),
+    initializing: () => current() === undefined && !own.closing(),
+    setHealthy: (ok) => ctx()?.setHealthy(ok),
+    drainListeners: (o) => ctx()?.drainListeners(o),
+    quit: own.quit,
+    get reopenLogs() {
+      return ctx()?.reopenLogs;
+    },
+    startedAt,
+    commandLineOptions: own.commandLineOptions,
+  };
+  const { startAdmin } = await import('../admin/index.js');
+  return startAdmin(listen, proxyCtx);
 }
 
 /** How often a proxy waiting for good for its first configuration says so. */
@@ -367,11 +438,4 @@ function staticResources(bootstrap: Resource): {
     clusters?: unknown[];
     secrets?: unknown[];
   };
-}
-
-/** The admin block with port 0, so a replacement runtime can start while the previous admin drains. */
-function ephemeralAdmin(admin: Resource | undefined): Resource | undefined {
-  const socket = asObject(asObject(admin?.address)?.socket_address);
-  if (admin === undefined || socket === undefined) return admin;
-  return { ...admin, address: { socket_address: { ...socket, port_value: 0 } } };
 }

@@ -377,6 +377,89 @@ describe('the corpus dynamic bootstrap (examples__dynamic-config-cp__envoy.yaml)
     expect(proxy.admin()?.port).toBeGreaterThan(0);
   });
 
+  test('the admin keeps its port when a listener change replaces the runtime', async () => {
+    // GIVEN a control plane with nothing for the node yet, and the example's admin on port 0
+    const own = new SnapshotCache();
+    const cpServer = new XdsServer(own);
+    closer.add(() => cpServer.close());
+    const cp = await cpServer.listen('127.0.0.1', 0);
+    const upstream = await httpUpstream(closer, 'service');
+    const text = readFileSync(new URL('examples__dynamic-config-cp__envoy.yaml', CORPUS), 'utf8')
+      .replace('port_value: 18000', `port_value: ${cp.port}`)
+      .replace('port_value: 19000', 'port_value: 0');
+    let adminPort = 0;
+    const adminGet = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: adminPort, path }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+    // WHEN it starts and connects, waiting for a configuration
+    const starting = startDynamicProxy(loadBootstrap(text), {
+      logLevel: 'off',
+      dnsLookup: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    await expect.poll(() => cpServer.status().nodes.find((n) => n.id === 'test-id')?.connected).toBe(true);
+    // AND a first configuration arrives
+    own.setSnapshot('test-id', snapshot(upstream.port, routes('local_route', 'app', 'one'), 'listener_0'));
+    proxy = await starting;
+    adminPort = proxy.admin()?.port ?? 0;
+    expect(await adminGet('/ready')).toEqual({ status: 200, body: 'LIVE\n' });
+    // AND the control plane renames the listener (a listener change: the runtime is replaced)
+    own.setSnapshot('test-id', snapshot(upstream.port, routes('local_route', 'app', 'two'), 'listener_1'));
+    await expect.poll(() => proxy?.swaps(), { timeout: 10_000 }).toBe(1);
+    // THEN the admin is still on its port, LIVE, and lists the new runtime's listener
+    expect(proxy.admin()?.port).toBe(adminPort);
+    expect(await adminGet('/ready')).toEqual({ status: 200, body: 'LIVE\n' });
+    expect((await adminGet('/listeners')).body).toContain('listener_1');
+    expect((await adminGet('/listeners')).body).not.toContain('listener_0');
+  });
+
+  test('the admin is up before the first configuration and answers 503 INITIALIZING until it runs', async () => {
+    // GIVEN a control plane with nothing for the node, and the admin on a Unix socket (known in advance)
+    const own = new SnapshotCache();
+    const cpServer = new XdsServer(own);
+    closer.add(() => cpServer.close());
+    const cp = await cpServer.listen('127.0.0.1', 0);
+    const upstream = await httpUpstream(closer, 'service');
+    const socketPath = join(mkdtempSync(join(tmpdir(), 'crossmesh-admin-')), 'admin.sock');
+    const text = readFileSync(new URL('examples__dynamic-config-cp__envoy.yaml', CORPUS), 'utf8')
+      .replace('port_value: 18000', `port_value: ${cp.port}`)
+      .replace(
+        /address:\s*\n\s*socket_address:\s*\n\s*address: 0\.0\.0\.0\s*\n\s*port_value: 19000/,
+        `address: { pipe: { path: ${JSON.stringify(socketPath)} } }`,
+      );
+    expect(text).toContain(socketPath);
+    const ready = () =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        get({ socketPath, path: '/ready' }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+      });
+    // WHEN it starts and waits
+    const starting = startDynamicProxy(loadBootstrap(text), {
+      logLevel: 'off',
+      dnsLookup: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    await expect.poll(() => cpServer.status().nodes.find((n) => n.id === 'test-id')?.connected).toBe(true);
+    // THEN the admin answers, not ready yet
+    expect(await ready()).toEqual({ status: 503, body: 'INITIALIZING\n' });
+    // AND once a configuration runs it is LIVE on the same socket
+    own.setSnapshot('test-id', snapshot(upstream.port, routes('local_route', 'app', 'one'), 'listener_0'));
+    proxy = await starting;
+    expect(await ready()).toEqual({ status: 200, body: 'LIVE\n' });
+  });
+
   test('with no control plane answering, start-up fails naming the node and the address it tried', async () => {
     // GIVEN the same config pointing at a port nothing listens on
     const idle = new XdsServer(new SnapshotCache());
