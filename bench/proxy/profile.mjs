@@ -8,14 +8,12 @@
 // Profiling costs some CPU itself: compare µs per request from --no-prof runs.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resilienceConfig } from './resilience.mjs';
+import { pathToFileURL } from 'node:url';
+import { plainConfig, resilienceConfig, upstreamNginxConfig } from './configs.mjs';
+import { buildDist, compiledCli, freePort, root, waitHttp } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const duration = Number(opt('--duration', 8));
@@ -23,34 +21,6 @@ const top = Number(opt('--top', 40));
 const profile = !args.includes('--no-prof');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'crossmesh-prof-'));
 const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHttp(port) {
-  const deadline = Date.now() + 15000;
-  while (Date.now() < deadline) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n'));
-      s.on('data', (d) => {
-        resolve(d.toString('latin1').startsWith('HTTP/1.1 200'));
-        s.destroy();
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing answered 200 on port ${port}`);
-}
 
 /** [user, system] clock ticks of `pid`. */
 function ticksOf(pid) {
@@ -66,40 +36,6 @@ function wrk(port, seconds) {
     { encoding: 'utf8' },
   );
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 'NaN');
-}
-
-/** The crossmesh row's config: one route, one STATIC cluster (as run.mjs writes it). */
-function plainConfig(port, upstreamPort) {
-  return `static_resources:
-  listeners:
-  - name: ingress
-    address: { socket_address: { address: 127.0.0.1, port_value: ${port} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                route: { cluster: upstream }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-  - name: upstream
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: upstream
-      endpoints:
-      - lb_endpoints:
-        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
-`;
 }
 
 /** Self time per function (and per file) from a .cpuprofile. */
@@ -130,53 +66,30 @@ function summarise(file) {
 }
 
 async function main() {
-  if (!args.includes('--skip-build')) {
-    try {
-      execFileSync(
-        process.execPath,
-        [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-        {
-          cwd: root,
-          stdio: 'ignore',
-        },
-      );
-    } catch {
-      console.log('tsc reported type errors; using what it emitted');
-    }
-  }
+  if (!args.includes('--skip-build')) buildDist();
   const upstreamPort = await freePort();
   const port = await freePort();
-  writeFileSync(
-    path.join(tmp, 'upstream.conf'),
-    `worker_processes 1; daemon off; master_process off; pid ${tmp}/up.pid; error_log stderr error;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
-  server { listen 127.0.0.1:${upstreamPort} reuseport backlog=4096; location / { return 200 'ok'; } } }
-`,
-  );
+  writeFileSync(path.join(tmp, 'upstream.conf'), upstreamNginxConfig(tmp, upstreamPort));
   children.push(
     spawn('taskset', ['-c', '1', 'nginx', '-c', path.join(tmp, 'upstream.conf'), '-p', tmp], {
       stdio: 'ignore',
     }),
   );
   const conf = path.join(tmp, 'crossmesh.yaml');
-  // --resilience: the issue-6 row's config (bench/proxy/resilience.mjs) instead of the plain one.
+  // --resilience: the issue-6 row's config (resilienceConfig in configs.mjs) instead of the plain one.
   const yaml = args.includes('--resilience')
     ? resilienceConfig(port, upstreamPort)
     : plainConfig(port, upstreamPort);
   writeFileSync(conf, yaml);
   // --cli: another build's dist/bin/cli.js (an A/B comparison against a baseline checkout).
-  const cliPath = path.resolve(opt('--cli', path.join(root, 'dist/bin/cli.js')));
-  const cli = `const { main } = await import(${JSON.stringify(pathToFileURL(cliPath).href)}); process.exitCode = await main(process.argv.slice(1));`;
+  const cli = compiledCli(path.resolve(opt('--cli', path.join(root, 'dist/bin/cli.js'))));
   const node = [
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', tmp] : []),
     // --node-args: extra Node/V8 flags for the proxy process (e.g. "--single-threaded-gc").
     ...opt('--node-args', '')
       .split(' ')
       .filter((a) => a.length > 0),
-    '--input-type=module',
-    '-e',
-    cli,
+    ...cli,
     'proxy',
     '-c',
     conf,

@@ -11,11 +11,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resilienceConfig } from './resilience.mjs';
+import { fileURLToPath } from 'node:url';
+import { plainConfig, resilienceConfig, upstreamNginxConfig } from './configs.mjs';
+import { buildDist, compiledCli, freePort, root, waitHttp } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
 const args = process.argv.slice(2);
 const duration = Number(args[args.indexOf('--duration') + 1] || 10);
 const connections = 50;
@@ -49,17 +49,6 @@ function ensureTools() {
   );
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function start(cmd, argv, opts = {}) {
   const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
   let stderr = '';
@@ -73,26 +62,6 @@ function start(cmd, argv, opts = {}) {
 
 function stop(child) {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
-
-async function waitHttp(port, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.on('connect', () => {
-        s.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
-      });
-      s.on('data', (d) => {
-        resolve(d.toString('latin1').startsWith('HTTP/1.1 200'));
-        s.destroy();
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing answered 200 on port ${port}`);
 }
 
 /** utime+stime (clock ticks) of `pid` and all its descendants (nginx and cluster workers). */
@@ -206,14 +175,8 @@ async function idleConnections(port, n) {
 
 const loadAtStart = os.loadavg();
 
-// Runs dist/bin/cli.js itself: bin/crossmesh.js falls back to the TypeScript sources (tsx, ~35 MB
-// more RSS) whenever a source file is newer than the last `npm run build`, which on a shared
-// checkout is nearly always; the bench must measure the compiled proxy it has just built.
-const COMPILED_CLI = [
-  '--input-type=module',
-  '-e',
-  `const { main } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/bin/cli.js')).href)}); process.exitCode = await main(process.argv.slice(1));`,
-];
+// The bench must measure the compiled proxy it has just built (see compiledCli).
+const COMPILED_CLI = compiledCli();
 
 async function main() {
   ensureTools();
@@ -231,65 +194,15 @@ async function main() {
   // itself, the load generator and the upstream share the other). Left unpinned, the upstream
   // steals the proxy's core and every proxy row measures the upstream's contention instead.
   const upConf = path.join(tmp, 'upstream.conf');
-  writeFileSync(
-    upConf,
-    `worker_processes 1; daemon off; master_process off; pid ${tmp}/up.pid; error_log stderr error;
-events { worker_connections 8192; }
-http { access_log off; keepalive_requests 100000000; keepalive_timeout 300s;
-  server { listen 127.0.0.1:${upstreamPort} reuseport backlog=4096; location / { return 200 'ok'; } } }
-`,
-  );
+  writeFileSync(upConf, upstreamNginxConfig(tmp, upstreamPort));
   start('taskset', ['-c', WRK_CPU, 'nginx', '-c', upConf, '-p', tmp]);
 
   // crossmesh: one HTTP listener, a prefix route to a STATIC cluster, stats always on.
   const cmConf = path.join(tmp, 'crossmesh.yaml');
-  writeFileSync(
-    cmConf,
-    `static_resources:
-  listeners:
-  - name: ingress
-    address: { socket_address: { address: 127.0.0.1, port_value: ${ports.crossmesh} } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                route: { cluster: upstream }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-  - name: upstream
-    type: STATIC
-    connect_timeout: 1s
-    load_assignment:
-      cluster_name: upstream
-      endpoints:
-      - lb_endpoints:
-        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
-`,
-  );
-  // Measure what users run: the compiled dist/ (tsc output), rebuilt now so it is current. tsc
-  // still emits when another area's work in progress has type errors, so only missing output fails.
-  try {
-    execFileSync(
-      process.execPath,
-      [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: root,
-        stdio: 'ignore',
-      },
-    );
-  } catch {
-    console.log('tsc reported type errors (see npx tsc -p tsconfig.build.json); using what it emitted');
-  }
+  writeFileSync(cmConf, plainConfig(ports.crossmesh, upstreamPort));
+  // Measure what users run: the compiled dist/ (tsc output), rebuilt now so it is current; only
+  // missing output fails.
+  buildDist();
   if (!existsSync(path.join(root, 'dist/proxy/main.js'))) throw new Error('dist/proxy/main.js was not built');
   const cliEnv = { ...process.env, CROSSMESH_DEV: '0' };
 
@@ -342,7 +255,7 @@ backend be
   }
   stop(cm);
 
-  // Issue 6 row: the same proxy with every resilience filter on (bench/proxy/resilience.mjs).
+  // Issue 6 row: the same proxy with every resilience filter on (resilienceConfig in configs.mjs).
   const resConf = path.join(tmp, 'crossmesh-resilience.yaml');
   writeFileSync(resConf, resilienceConfig(ports.crossmeshResilient, upstreamPort));
   const cmr = start(

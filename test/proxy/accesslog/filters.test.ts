@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { stringify } from 'yaml';
 import {
   compileAccessLog,
   compileLogFilter,
@@ -11,6 +12,7 @@ import {
   ResponseFlag,
 } from '../../../proxy/accesslog/index.js';
 import type { AccessLog } from '../../../proxy/config/envoy.js';
+import { bootstrapJson } from '../e2e/helpers.js';
 
 const ctx = (over: Partial<FormatContext> = {}): FormatContext => ({
   startTimeMs: 0,
@@ -142,32 +144,44 @@ describe('filters from a loaded config', () => {
   test('the strict loader canonical form compiles (op omitted when EQ, enums in capitals)', async () => {
     // GIVEN a YAML access log with filters, loaded by the real strict loader
     const { loadBootstrap } = await import('../../../proxy/config/load.js');
-    const yaml = `
-static_resources:
-  listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: in
-          access_log:
-          - name: envoy.access_loggers.stdout
-            filter:
-              or_filter:
-                filters:
-                - status_code_filter: { comparison: { op: ge, value: { default_value: 500, runtime_key: a } } }
-                - status_code_filter: { comparison: { value: { default_value: 404, runtime_key: b } } }
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog
-          route_config: { virtual_hosts: [{ name: v, domains: ["*"], routes: [{ match: { prefix: / }, direct_response: { status: 200 } }] }] }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters: [{ name: c }]
-`;
+    const yaml = stringify(
+      bootstrapJson({
+        hcm: {
+          access_log: [
+            {
+              name: 'envoy.access_loggers.stdout',
+              filter: {
+                or_filter: {
+                  filters: [
+                    {
+                      status_code_filter: {
+                        comparison: { op: 'ge', value: { default_value: 500, runtime_key: 'a' } },
+                      },
+                    },
+                    {
+                      status_code_filter: { comparison: { value: { default_value: 404, runtime_key: 'b' } } },
+                    },
+                  ],
+                },
+              },
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+              },
+            },
+          ],
+        },
+        routeConfig: {
+          virtual_hosts: [
+            {
+              name: 'v',
+              domains: ['*'],
+              routes: [{ match: { prefix: '/' }, direct_response: { status: 200 } }],
+            },
+          ],
+        },
+        clusters: [],
+      }),
+    );
     const bootstrap = loadBootstrap(yaml);
     const hcm = bootstrap.static_resources?.listeners?.[0]?.filter_chains?.[0]?.filters?.[0]
       ?.typed_config as unknown as { access_log: AccessLog[] };

@@ -1,88 +1,24 @@
 // `crossmesh proxy` as a user runs it: a real child process (the CLI through tsx), a real upstream,
 // real signals. Listener ports are 0; the CLI reports the bound port on stderr. Nothing stood in.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import {
+  leaveStaleSocket,
+  plainBootstrapYaml,
+  spawnProxy,
+  startProxyCli,
+  writeBootstrap,
+} from './cli-helpers.js';
 import { Closer, httpUpstream, request } from './helpers.js';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-
+/** The plain bootstrap routing to `upstreamPort`, in a temp file. */
 function config(upstreamPort: number, admin = false): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'crossmesh-cli-'));
-  const file = path.join(dir, 'envoy.yaml');
-  writeFileSync(
-    file,
-    `${admin ? 'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }\n' : ''}static_resources:
-  listeners:
-  - name: ingress
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: ingress_http
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes:
-              - match: { prefix: "/" }
-                route: { cluster: up }
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-  - name: up
-    type: STATIC
-    load_assignment:
-      cluster_name: up
-      endpoints:
-      - lb_endpoints:
-        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } } }
-`,
-  );
-  return file;
-}
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly ports: Map<string, number>;
-  readonly exit: Promise<number | null>;
-  stderr(): string;
-}
-
-function run(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', ...args], {
-    env: { ...process.env, CROSSMESH_DEV: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  closer.add(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    child.stderr?.on('data', (d) => {
-      err += d;
-      const m = /listening (.*)\n/.exec(err);
-      if (m !== null) {
-        const ports = new Map<string, number>();
-        for (const part of (m[1] as string).split(' ')) {
-          const [name, addr] = part.split('=');
-          ports.set(name as string, Number(addr?.split(':').pop()));
-        }
-        resolve({ child, ports, exit, stderr: () => err });
-      }
-    });
-    void exit.then((code) => reject(new Error(`proxy exited ${code}: ${err}`)));
-  });
+  return writeBootstrap(plainBootstrapYaml({ upstreamPort, admin }));
 }
 
 describe('crossmesh proxy CLI', () => {
@@ -97,30 +33,13 @@ describe('crossmesh proxy CLI', () => {
     const badFile = path.join(path.dirname(good), 'bad.yaml');
     writeFileSync(badFile, bad);
     // WHEN
-    const ok = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', '-c', good, '--mode', 'validate'],
-      {
-        env: { ...process.env, CROSSMESH_DEV: '1' },
-      },
-    );
-    const okCode = await new Promise((r) => ok.on('exit', r));
-    const no = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', '-c', badFile, '--mode', 'validate'],
-      {
-        env: { ...process.env, CROSSMESH_DEV: '1' },
-      },
-    );
-    let noErr = '';
-    no.stderr.on('data', (d) => {
-      noErr += d;
-    });
-    const noCode = await new Promise((r) => no.on('exit', r));
+    const okCode = await spawnProxy(closer, ['-c', good, '--mode', 'validate']).exit;
+    const no = spawnProxy(closer, ['-c', badFile, '--mode', 'validate']);
+    const noCode = await no.exit;
     // THEN
     expect(okCode).toBe(0);
     expect(noCode).toBe(5);
-    expect(noErr).toContain('bogus_field');
+    expect(no.stderr()).toContain('bogus_field');
   });
 
   test('SIGTERM drains: an in-flight request completes, then the process exits 0', async () => {
@@ -128,7 +47,7 @@ describe('crossmesh proxy CLI', () => {
     const up = await httpUpstream(closer, 'slow', (_req, res) => {
       setTimeout(() => res.end('late but fine'), 400);
     });
-    const proxy = await run(['-c', config(up.port), '--log-level', 'error']);
+    const proxy = await startProxyCli(closer, ['-c', config(up.port), '--log-level', 'error']);
     const port = proxy.ports.get('ingress') as number;
     // WHEN a request is in flight and SIGTERM arrives
     const inFlight = request(port);
@@ -143,7 +62,14 @@ describe('crossmesh proxy CLI', () => {
   test('--concurrency 2 runs two workers on one port; the admin sums both workers’ stats', async () => {
     // GIVEN
     const up = await httpUpstream(closer, 'up');
-    const proxy = await run(['-c', config(up.port, true), '--concurrency', '2', '--log-level', 'info']);
+    const proxy = await startProxyCli(closer, [
+      '-c',
+      config(up.port, true),
+      '--concurrency',
+      '2',
+      '--log-level',
+      'info',
+    ]);
     const port = proxy.ports.get('ingress') as number;
     // WHEN
     const results = await Promise.all(Array.from({ length: 20 }, () => request(port)));
@@ -168,13 +94,7 @@ describe('crossmesh proxy CLI', () => {
     const up = await httpUpstream(closer, 'up');
     const file = config(up.port);
     const socketPath = path.join(path.dirname(file), 'ingress.sock');
-    const holder = spawn(process.execPath, [
-      '-e',
-      `require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
-    ]);
-    await new Promise((r) => holder.stdout.once('data', r));
-    holder.kill('SIGKILL');
-    await new Promise((r) => holder.on('exit', r));
+    await leaveStaleSocket(socketPath);
     expect(lstatSync(socketPath).isSocket()).toBe(true);
     writeFileSync(
       file,
@@ -184,7 +104,7 @@ describe('crossmesh proxy CLI', () => {
       ),
     );
     // WHEN two workers start on it
-    const proxy = await run(['-c', file, '--concurrency', '2', '--log-level', 'info']);
+    const proxy = await startProxyCli(closer, ['-c', file, '--concurrency', '2', '--log-level', 'info']);
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request({ socketPath, path: '/', agent: false }, (res) => {
         res.resume();
@@ -212,21 +132,9 @@ describe('crossmesh proxy CLI', () => {
       ),
     );
     // WHEN two workers try to bind it
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', '-c', file, '--concurrency', '2'],
-      {
-        env: { ...process.env, CROSSMESH_DEV: '1' },
-      },
-    );
-    closer.add(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const code = await new Promise((r) => child.on('exit', r));
+    const proxy = spawnProxy(closer, ['-c', file, '--concurrency', '2']);
+    const code = await proxy.exit;
+    const err = proxy.stderr();
     // THEN the primary exits with the workers' code and the error names the listener's address
     expect(code).toBe(5);
     expect(err).toContain('static_resources.listeners[0].address.socket_address');

@@ -53,6 +53,14 @@ export async function httpUpstream(
     });
   });
   server.keepAliveTimeout = 60_000;
+  return { port: await listenLoopback(closer, server), seen };
+}
+
+/**
+ * Binds `server` to 127.0.0.1 port 0 and returns the port; `closer` closes it, its open
+ * connections first (keep-alive clients would otherwise hold `close` open).
+ */
+export async function listenLoopback(closer: Closer, server: http.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closer.add(
     () =>
@@ -61,7 +69,7 @@ export async function httpUpstream(
         server.close(r);
       }),
   );
-  return { port: (server.address() as net.AddressInfo).port, seen };
+  return (server.address() as net.AddressInfo).port;
 }
 
 /** A cluster entry for the bootstrap builder. */
@@ -77,6 +85,8 @@ export interface ClusterSpec {
 export function bootstrapJson(options: {
   readonly routeConfig: unknown;
   readonly clusters: readonly ClusterSpec[];
+  /** HTTP filters before the router. */
+  readonly httpFilters?: readonly Record<string, unknown>[];
   readonly hcm?: Record<string, unknown>;
   readonly listenerExtra?: Record<string, unknown>;
   readonly filterChainExtra?: Record<string, unknown>;
@@ -102,6 +112,7 @@ export function bootstrapJson(options: {
                     stat_prefix: 'ingress_http',
                     route_config: options.routeConfig,
                     http_filters: [
+                      ...(options.httpFilters ?? []),
                       {
                         name: 'envoy.filters.http.router',
                         typed_config: {

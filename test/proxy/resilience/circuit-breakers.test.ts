@@ -5,7 +5,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { Closer } from '../e2e/helpers.js';
+import { Closer, listenLoopback } from '../e2e/helpers.js';
 import { counter, gauge, get, startScenario } from './helpers.js';
 
 const closer = new Closer();
@@ -29,17 +29,10 @@ async function countingUpstream() {
       state.open--;
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closer.add(
-    () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(r);
-      }),
-  );
+  const port = await listenLoopback(closer, server);
   return {
     state,
-    port: (server.address() as net.AddressInfo).port,
+    port,
     release(): void {
       state.held = false;
       for (const res of waiting.splice(0)) res.end('ok');

@@ -44,18 +44,10 @@ export async function startScenario(closer: Closer, scenario: Scenario) {
     clusters: [
       { name: 'svc', ports: scenario.ports, ...(scenario.cluster ? { extra: scenario.cluster } : {}) },
     ],
+    ...(scenario.filters ? { httpFilters: scenario.filters } : {}),
     ...(scenario.hcm ? { hcm: scenario.hcm } : {}),
     ...(scenario.listener ? { listenerExtra: scenario.listener } : {}),
   });
-  if (scenario.filters !== undefined) {
-    const listeners = (
-      json.static_resources as {
-        listeners: { filter_chains: { filters: { typed_config: { http_filters: unknown[] } }[] }[] }[];
-      }
-    ).listeners;
-    const hcm = listeners[0]?.filter_chains[0]?.filters[0]?.typed_config;
-    if (hcm !== undefined) hcm.http_filters = [...scenario.filters, ...hcm.http_filters];
-  }
   const proxy = await startFromJson(closer, json);
   return { port: ingressPort(proxy), admin: proxy.admin?.port ?? 0, proxy };
 }

@@ -3,127 +3,55 @@
 // admit the configured rate, not twice it. The real CLI as a child process, a real node:http
 // upstream and real keep-alive clients on loopback (port 0); nothing is stood in. The window is
 // 2.5 s to keep the suite lean; RL_ACCURACY_SECONDS=10 measures issue 6's 10 s figure (printed).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { Closer, httpUpstream } from '../e2e/helpers.js';
+import { startProxyCli, writeBootstrap } from '../e2e/cli-helpers.js';
+import { bootstrapJson, Closer, httpUpstream } from '../e2e/helpers.js';
 import { get, keepAliveAgent } from './helpers.js';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 const SECONDS = Number(process.env.RL_ACCURACY_SECONDS ?? 2.5);
 /** Configured rate: RATE tokens every second, bucket of RATE. */
 const RATE = Number(process.env.RL_ACCURACY_RATE ?? 20);
 
+/** One route to the cluster `up`, local_ratelimit before the router, an admin; in a temp file. */
 function config(upstreamPort: number): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'crossmesh-rl-')), 'envoy.json');
   const always = { default_value: { numerator: 100, denominator: 'HUNDRED' } };
-  writeFileSync(
-    file,
-    JSON.stringify({
-      admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-      static_resources: {
-        listeners: [
-          {
-            name: 'ingress',
-            address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-            filter_chains: [
-              {
-                filters: [
-                  {
-                    name: 'envoy.filters.network.http_connection_manager',
-                    typed_config: {
-                      '@type':
-                        'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                      stat_prefix: 'ingress_http',
-                      route_config: {
-                        virtual_hosts: [
-                          {
-                            name: 'all',
-                            domains: ['*'],
-                            routes: [{ match: { prefix: '/' }, route: { cluster: 'up' } }],
-                          },
-                        ],
-                      },
-                      http_filters: [
-                        {
-                          name: 'envoy.filters.http.local_ratelimit',
-                          typed_config: {
-                            '@type':
-                              'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
-                            stat_prefix: 'rl',
-                            token_bucket: { max_tokens: RATE, tokens_per_fill: RATE, fill_interval: '1s' },
-                            filter_enabled: always,
-                            filter_enforced: always,
-                          },
-                        },
-                        {
-                          name: 'envoy.filters.http.router',
-                          typed_config: {
-                            '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                          },
-                        },
-                      ],
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-        clusters: [
-          {
-            name: 'up',
-            type: 'STATIC',
-            load_assignment: {
-              cluster_name: 'up',
-              endpoints: [
-                {
-                  lb_endpoints: [
-                    {
-                      endpoint: {
-                        address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } },
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
-          },
-        ],
+  const json = bootstrapJson({
+    admin: true,
+    routeConfig: {
+      virtual_hosts: [
+        { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'up' } }] },
+      ],
+    },
+    httpFilters: [
+      {
+        name: 'envoy.filters.http.local_ratelimit',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit',
+          stat_prefix: 'rl',
+          token_bucket: { max_tokens: RATE, tokens_per_fill: RATE, fill_interval: '1s' },
+          filter_enabled: always,
+          filter_enforced: always,
+        },
       },
-    }),
-  );
-  return file;
+    ],
+    clusters: [{ name: 'up', ports: [upstreamPort] }],
+  });
+  return writeBootstrap(JSON.stringify(json), 'envoy.json');
 }
 
 /** Starts the CLI with two workers; resolves with the listener and admin ports once both bound. */
-function run(file: string): Promise<{ child: ChildProcess; port: number; admin: number }> {
-  const child = spawn(
-    process.execPath,
-    [path.join(ROOT, 'bin/crossmesh.js'), 'proxy', '-c', file, '--concurrency', '2', '--log-level', 'info'],
-    { env: { ...process.env, CROSSMESH_DEV: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+async function run(file: string): Promise<{ port: number; admin: number }> {
+  const { ports } = await startProxyCli(
+    closer,
+    ['-c', file, '--concurrency', '2', '--log-level', 'info'],
+    (err) =>
+      new Set([...err.matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on/g)].map((m) => m[1]))
+        .size === 2,
   );
-  closer.add(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr?.on('data', (d) => {
-      err += d;
-      const ports = /listening ingress=[^ ]*:(\d+) admin=[^ ]*:(\d+)/.exec(err);
-      const bound = new Set(
-        [...err.matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on/g)].map((m) => m[1]),
-      );
-      if (ports !== null && bound.size === 2)
-        resolve({ child, port: Number(ports[1]), admin: Number(ports[2]) });
-    });
-    child.on('exit', (code) => reject(new Error(`proxy exited ${code}: ${err}`)));
-  });
+  return { port: ports.get('ingress') as number, admin: ports.get('admin') as number };
 }
 
 describe('local_ratelimit with --concurrency 2', () => {
