@@ -1,85 +1,45 @@
 // Active health checks go over the cluster's TLS socket as Envoy's do: with the cluster's client
 // certificate, its trusted_ca and its SAN matchers (not a host-name check). A real node:https
 // upstream requiring mTLS, openssl-made SPIFFE certificates; nothing stood in.
-import https from 'node:https';
-import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Cluster } from '../../../proxy/config/envoy.js';
 import { StatsStore } from '../../../proxy/stats/store.js';
 import { ClusterManager, HealthFlag } from '../../../proxy/upstream/index.js';
-import { makePki, type Pki, spiffe } from './fixtures.js';
+import { healthCheckedCluster } from '../upstream/health/fixtures.js';
+import {
+  inlineTlsContext,
+  makePki,
+  type Pki,
+  spiffe,
+  startMtlsServer,
+  tlsSocket,
+  uriSan,
+} from './fixtures.js';
 
 let pki: Pki;
-let port = 0;
-let server: https.Server;
+let server: Awaited<ReturnType<typeof startMtlsServer>>;
 
 beforeAll(async () => {
   pki = await makePki(['server', 'frontend']);
-  server = https.createServer(
-    {
-      cert: pki.cert('server'),
-      key: pki.key('server'),
-      ca: pki.ca,
-      requestCert: true,
-      rejectUnauthorized: true,
-    },
-    (_req, res) => res.writeHead(200).end(),
-  );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as net.AddressInfo).port;
+  server = await startMtlsServer(pki, (_req, res) => res.writeHead(200).end());
 }, 30_000);
-afterAll(
-  () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-);
+afterAll(() => server.close());
 
 function cluster(expected: string): Cluster {
-  return {
-    name: 'svc',
-    health_checks: [
-      {
-        timeout: '0.5s',
-        interval: '0.020s',
-        no_traffic_interval: '0.020s',
-        unhealthy_threshold: 1,
-        healthy_threshold: 1,
-        http_health_check: { path: '/' },
-      },
-    ],
-    load_assignment: {
-      cluster_name: 'svc',
-      endpoints: [
-        {
-          lb_endpoints: [
-            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } },
-          ],
-        },
-      ],
-    },
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  return healthCheckedCluster(
+    [server.port],
+    { unhealthy_threshold: 1, healthy_threshold: 1, http_health_check: { path: '/' } },
+    {
+      transport_socket: tlsSocket('upstream', {
         // The SNI names no SAN of the certificate: Envoy does not check host names, only SANs.
         sni: 'svc.mesh.internal',
-        common_tls_context: {
-          tls_certificates: [
-            {
-              certificate_chain: { inline_string: pki.cert('frontend') },
-              private_key: { inline_string: pki.key('frontend') },
-            },
-          ],
-          validation_context: {
-            trusted_ca: { inline_string: pki.ca },
-            match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: expected } }],
-          },
-        },
-      },
+        common_tls_context: inlineTlsContext(pki, 'frontend', {
+          trusted_ca: { inline_string: pki.ca },
+          match_typed_subject_alt_names: uriSan(expected),
+        }),
+      }),
     },
-  } as Cluster;
+  );
 }
 
 describe('health checks over an mTLS cluster', () => {

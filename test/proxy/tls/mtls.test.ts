@@ -10,10 +10,17 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MeshError } from '../../../errors/index.js';
 import { loadBootstrap } from '../../../proxy/config/index.js';
 import { bootstrapJson, Closer, httpUpstream, ingressPort, startFromJson } from '../e2e/helpers.js';
-import { makePki, type Pki, spiffe } from './fixtures.js';
-
-const DOWNSTREAM = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
-const UPSTREAM = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+import {
+  echoPeerSan,
+  inlineTlsContext,
+  makePki,
+  type Pki,
+  secretTlsContext,
+  spiffe,
+  startMtlsServer,
+  tlsSocket,
+  uriSan,
+} from './fixtures.js';
 
 const ROUTES = {
   name: 'local',
@@ -81,24 +88,10 @@ describe('downstream mTLS', () => {
       clusters: [{ name: 'app', ports: [app.port] }],
       listenerExtra: { stat_prefix: 'mtls' },
       filterChainExtra: {
-        transport_socket: {
-          name: 'envoy.transport_sockets.tls',
-          typed_config: {
-            '@type': DOWNSTREAM,
-            require_client_certificate: true,
-            common_tls_context: {
-              tls_certificate_sds_secret_configs: [{ name: 'identity' }],
-              combined_validation_context: {
-                default_validation_context: {
-                  match_typed_subject_alt_names: [
-                    { san_type: 'URI', matcher: { exact: spiffe('frontend') } },
-                  ],
-                },
-                validation_context_sds_secret_config: { name: 'trust' },
-              },
-            },
-          },
-        },
+        transport_socket: tlsSocket('downstream', {
+          require_client_certificate: true,
+          common_tls_context: secretTlsContext('identity', 'trust', spiffe('frontend')),
+        }),
       },
     });
     (json.static_resources as Record<string, unknown>).secrets = [
@@ -217,27 +210,13 @@ describe('permissive mTLS (tls_inspector, a TLS chain and a plaintext chain)', (
       {
         ...plain,
         filter_chain_match: { transport_protocol: 'tls' },
-        transport_socket: {
-          name: 'envoy.transport_sockets.tls',
-          typed_config: {
-            '@type': DOWNSTREAM,
-            require_client_certificate: true,
-            common_tls_context: {
-              tls_certificates: [
-                {
-                  certificate_chain: { inline_string: pki.cert('server') },
-                  private_key: { inline_string: pki.key('server') },
-                },
-              ],
-              validation_context: {
-                trusted_ca: { inline_string: pki.ca },
-                match_typed_subject_alt_names: [
-                  { san_type: 'URI', matcher: { prefix: 'spiffe://test.local/' } },
-                ],
-              },
-            },
-          },
-        },
+        transport_socket: tlsSocket('downstream', {
+          require_client_certificate: true,
+          common_tls_context: inlineTlsContext(pki, 'server', {
+            trusted_ca: { inline_string: pki.ca },
+            match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://test.local/' } }],
+          }),
+        }),
       },
       plain,
     ];
@@ -272,21 +251,9 @@ describe('optional client certificates (trusted_ca without require_client_certif
         clusters: [{ name: 'app', ports: [app.port] }],
         listenerExtra: { stat_prefix: 'optional' },
         filterChainExtra: {
-          transport_socket: {
-            name: 'envoy.transport_sockets.tls',
-            typed_config: {
-              '@type': DOWNSTREAM,
-              common_tls_context: {
-                tls_certificates: [
-                  {
-                    certificate_chain: { inline_string: pki.cert('server') },
-                    private_key: { inline_string: pki.key('server') },
-                  },
-                ],
-                validation_context: { trusted_ca: { inline_string: pki.ca } },
-              },
-            },
-          },
+          transport_socket: tlsSocket('downstream', {
+            common_tls_context: inlineTlsContext(pki, 'server', { trusted_ca: { inline_string: pki.ca } }),
+          }),
         },
       }),
     );
@@ -309,52 +276,32 @@ describe('upstream mTLS', () => {
 
   /** An HTTPS upstream that requires a client certificate from the CA and echoes its URI SAN. */
   async function mtlsUpstream(): Promise<number> {
-    const server = https.createServer(
-      {
-        cert: pki.cert('server'),
-        key: pki.key('server'),
-        ca: pki.ca,
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (req, res) => {
-        const peer = (req.socket as tls.TLSSocket).getPeerX509Certificate();
-        res.end(`peer ${peer?.subjectAltName?.split(', ')[0] ?? 'none'}`);
-      },
-    );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closer.add(
-      () =>
-        new Promise((r) => {
-          server.closeAllConnections();
-          server.close(r);
-        }),
-    );
-    return (server.address() as net.AddressInfo).port;
+    const server = await startMtlsServer(pki, echoPeerSan('peer '));
+    closer.add(() => server.close());
+    return server.port;
   }
 
   function upstreamTls(expectedSan: string): Record<string, unknown> {
     return {
-      transport_socket: {
-        name: 'envoy.transport_sockets.tls',
-        typed_config: {
-          '@type': UPSTREAM,
-          sni: 'server',
-          common_tls_context: {
-            tls_certificates: [
-              {
-                certificate_chain: { inline_string: pki.cert('frontend') },
-                private_key: { inline_string: pki.key('frontend') },
-              },
-            ],
-            validation_context: {
-              trusted_ca: { inline_string: pki.ca },
-              match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: expectedSan } }],
-            },
-          },
-        },
-      },
+      transport_socket: tlsSocket('upstream', {
+        sni: 'server',
+        common_tls_context: inlineTlsContext(pki, 'frontend', {
+          trusted_ca: { inline_string: pki.ca },
+          match_typed_subject_alt_names: uriSan(expectedSan),
+        }),
+      }),
     };
+  }
+
+  /** A proxy whose cluster `app` reaches `upstream` over the TLS socket in `tlsConfig`. */
+  function proxyTo(upstream: number, tlsConfig: Record<string, unknown>): ReturnType<typeof startFromJson> {
+    return startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: ROUTES,
+        clusters: [{ name: 'app', ports: [upstream], extra: tlsConfig }],
+      }),
+    );
   }
 
   afterAll(() => closer.closeAll());
@@ -362,13 +309,7 @@ describe('upstream mTLS', () => {
   test('the proxy presents its certificate and accepts the upstream with the expected SAN', async () => {
     // GIVEN an upstream requiring mTLS whose certificate names spiffe(server)
     const upstream = await mtlsUpstream();
-    const handle = await startFromJson(
-      closer,
-      bootstrapJson({
-        routeConfig: ROUTES,
-        clusters: [{ name: 'app', ports: [upstream], extra: upstreamTls(spiffe('server')) }],
-      }),
-    );
+    const handle = await proxyTo(upstream, upstreamTls(spiffe('server')));
     // WHEN a plaintext client calls through the proxy
     const res = await fetch(`http://127.0.0.1:${ingressPort(handle)}/`);
     // THEN the upstream saw the proxy's client certificate (frontend)
@@ -380,13 +321,7 @@ describe('upstream mTLS', () => {
   test('an upstream with another SAN is refused: 503 and cluster ssl.fail_verify_san', async () => {
     // GIVEN the cluster expects spiffe(payments) but the upstream is spiffe(server)
     const upstream = await mtlsUpstream();
-    const handle = await startFromJson(
-      closer,
-      bootstrapJson({
-        routeConfig: ROUTES,
-        clusters: [{ name: 'app', ports: [upstream], extra: upstreamTls(spiffe('payments')) }],
-      }),
-    );
+    const handle = await proxyTo(upstream, upstreamTls(spiffe('payments')));
     // WHEN a client calls through the proxy
     const res = await fetch(`http://127.0.0.1:${ingressPort(handle)}/`);
     // THEN the connection attempt fails as an upstream connection failure
@@ -407,13 +342,7 @@ describe('upstream mTLS', () => {
       tlsConfig.transport_socket as { typed_config: { common_tls_context: Record<string, unknown> } }
     ).typed_config.common_tls_context;
     typed.validation_context = { trusted_ca: { inline_string: other.ca } };
-    const handle = await startFromJson(
-      closer,
-      bootstrapJson({
-        routeConfig: ROUTES,
-        clusters: [{ name: 'app', ports: [upstream], extra: tlsConfig }],
-      }),
-    );
+    const handle = await proxyTo(upstream, tlsConfig);
     // WHEN a client calls through the proxy
     const res = await fetch(`http://127.0.0.1:${ingressPort(handle)}/`);
     await res.text();
@@ -433,23 +362,11 @@ describe('config', () => {
       routeConfig: ROUTES,
       clusters: [{ name: 'app', ports: [1] }],
       filterChainExtra: {
-        transport_socket: {
-          name: 'envoy.transport_sockets.tls',
-          typed_config: {
-            '@type': DOWNSTREAM,
-            common_tls_context: {
-              tls_certificates: [
-                {
-                  certificate_chain: { inline_string: pkiLocal.cert('server') },
-                  private_key: { inline_string: pkiLocal.key('server') },
-                },
-              ],
-              validation_context: {
-                match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: spiffe('frontend') } }],
-              },
-            },
-          },
-        },
+        transport_socket: tlsSocket('downstream', {
+          common_tls_context: inlineTlsContext(pkiLocal, 'server', {
+            match_typed_subject_alt_names: uriSan(spiffe('frontend')),
+          }),
+        }),
       },
     });
     // WHEN the proxy starts
@@ -471,15 +388,11 @@ describe('config', () => {
           name: 'app',
           ports: [1],
           extra: {
-            transport_socket: {
-              name: 'envoy.transport_sockets.tls',
-              typed_config: {
-                '@type': UPSTREAM,
-                common_tls_context: {
-                  tls_certificate_sds_secret_configs: [{ name: 'identity', sds_config: { ads: {} } }],
-                },
+            transport_socket: tlsSocket('upstream', {
+              common_tls_context: {
+                tls_certificate_sds_secret_configs: [{ name: 'identity', sds_config: { ads: {} } }],
               },
-            },
+            }),
           },
         },
       ],

@@ -3,21 +3,24 @@
 // (controlplane/server.ts over real gRPC on loopback), serves strict mTLS with them, and applies a
 // rotated certificate to new connections without closing the established ones or replacing the
 // runtime. Nothing is stood in: certificates are openssl-made, clients are node:tls sockets.
-import https from 'node:https';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SnapshotCache } from '../../../controlplane/cache.js';
-import { XdsServer } from '../../../controlplane/server.js';
+import type { SnapshotCache } from '../../../controlplane/cache.js';
 import { Snapshot } from '../../../controlplane/snapshot.js';
 import { TYPE } from '../../../controlplane/types.js';
 import { startXdsProxy, type XdsProxyHandle } from '../../../proxy/xds/dynamic.js';
 import { Closer, httpUpstream } from '../e2e/helpers.js';
-import { makePki, type Pki, spiffe } from './fixtures.js';
-
-const HCM =
-  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ADS = { ads: {}, resource_api_version: 'V3' };
+import { ADS, adsBootstrap, httpListener, startControlPlane, staticCluster } from '../xds/fixtures.js';
+import {
+  echoPeerSan,
+  makePki,
+  type Pki,
+  secretTlsContext,
+  spiffe,
+  startMtlsServer,
+  tlsSocket,
+} from './fixtures.js';
 
 let pki: Pki;
 
@@ -25,93 +28,58 @@ beforeAll(async () => {
   pki = await makePki(['server', 'server-rotated', 'frontend', 'intruder']);
 }, 30_000);
 
+/** The listener `inbound` routing everything to `app`, with plaintext HTTP. */
+function plainListener(): Record<string, unknown> {
+  return httpListener('inbound', {
+    name: 'local',
+    virtual_hosts: [
+      { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }] },
+    ],
+  });
+}
+
 /** One listener with strict mTLS whose certificate and trust bundle come over SDS. */
 function listener(): Record<string, unknown> {
+  const plain = plainListener();
+  const [chain] = plain.filter_chains as Record<string, unknown>[];
   return {
-    name: 'inbound',
-    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+    ...plain,
     filter_chains: [
       {
-        filters: [
-          {
-            name: 'envoy.filters.network.http_connection_manager',
-            typed_config: {
-              '@type': HCM,
-              stat_prefix: 'inbound',
-              route_config: {
-                name: 'local',
-                virtual_hosts: [
-                  {
-                    name: 'all',
-                    domains: ['*'],
-                    routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }],
-                  },
-                ],
-              },
-              http_filters: [
-                {
-                  name: 'envoy.filters.http.router',
-                  typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                  },
-                },
-              ],
-            },
-          },
-        ],
-        transport_socket: {
-          name: 'envoy.transport_sockets.tls',
-          typed_config: {
-            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
-            require_client_certificate: true,
-            common_tls_context: {
-              tls_certificate_sds_secret_configs: [{ name: 'identity|server', sds_config: ADS }],
-              combined_validation_context: {
-                default_validation_context: {
-                  match_typed_subject_alt_names: [
-                    { san_type: 'URI', matcher: { exact: spiffe('frontend') } },
-                  ],
-                },
-                validation_context_sds_secret_config: { name: 'trust|test.local', sds_config: ADS },
-              },
-            },
-          },
-        },
+        ...chain,
+        transport_socket: tlsSocket('downstream', {
+          require_client_certificate: true,
+          common_tls_context: secretTlsContext(
+            'identity|server',
+            'trust|test.local',
+            spiffe('frontend'),
+            ADS,
+          ),
+        }),
       },
     ],
   };
 }
 
+/** The secrets `identity` (`certName`'s certificate with `key`) and `trust|test.local` (the CA). */
+function secrets(identity: string, certName: string, key = pki.key(certName)): Record<string, unknown>[] {
+  return [
+    {
+      name: identity,
+      tls_certificate: {
+        certificate_chain: { inline_string: pki.cert(certName) },
+        private_key: { inline_string: key },
+      },
+    },
+    { name: 'trust|test.local', validation_context: { trusted_ca: { inline_string: pki.ca } } },
+  ];
+}
+
 function snapshot(appPort: number, certName: string, key = pki.key(certName)): Snapshot {
   return Snapshot.fromResources({
     [TYPE.listener]: [listener()],
-    [TYPE.cluster]: [
-      {
-        name: 'app',
-        type: 'STATIC',
-        connect_timeout: '1s',
-        load_assignment: {
-          cluster_name: 'app',
-          endpoints: [
-            {
-              lb_endpoints: [
-                { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: appPort } } } },
-              ],
-            },
-          ],
-        },
-      },
-    ],
-    [TYPE.secret]: [
-      {
-        name: 'identity|server',
-        tls_certificate: {
-          certificate_chain: { inline_string: pki.cert(certName) },
-          private_key: { inline_string: key },
-        },
-      },
-      { name: 'trust|test.local', validation_context: { trusted_ca: { inline_string: pki.ca } } },
-    ],
+    [TYPE.cluster]: [staticCluster('app', appPort)],
+    [TYPE.secret]: secrets('identity|server', certName, key),
   });
 }
 
@@ -161,39 +129,11 @@ function exchange(socket: net.Socket, path: string): Promise<string> {
 
 /** The dynamic bootstrap of a proxy whose only static resource is the control plane cluster. */
 function dynamicBootstrap(nodeId: string, cpPort: number): Record<string, unknown> {
-  return {
-    node: { id: nodeId, cluster: 'test' },
-    dynamic_resources: {
-      ads_config: {
-        api_type: 'GRPC',
-        transport_api_version: 'V3',
-        grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }],
-      },
-      lds_config: ADS,
-      cds_config: ADS,
-    },
-    static_resources: {
-      clusters: [
-        {
-          name: 'xds',
-          type: 'STATIC',
-          connect_timeout: '1s',
-          // proxy-dynamic: the loader now checks dynamic bootstraps strictly, and gRPC needs HTTP/2.
-          http2_protocol_options: {},
-          load_assignment: {
-            cluster_name: 'xds',
-            endpoints: [
-              {
-                lb_endpoints: [
-                  { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: cpPort } } } },
-                ],
-              },
-            ],
-          },
-        },
-      ],
-    },
-  };
+  return adsBootstrap(nodeId, cpPort, {
+    nodeCluster: 'test',
+    // proxy-dynamic: the loader now checks dynamic bootstraps strictly, and gRPC needs HTTP/2.
+    xds: { type: 'STATIC', http2_protocol_options: {} },
+  });
 }
 
 describe('SDS over ADS', () => {
@@ -206,11 +146,8 @@ describe('SDS over ADS', () => {
   beforeAll(async () => {
     const app = await httpUpstream(closer, 'app');
     appPort = app.port;
-    cache = new SnapshotCache();
-    cache.setSnapshot('sidecar-1', snapshot(appPort, 'server'));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
+    const cp = await startControlPlane(closer, 'sidecar-1', snapshot(appPort, 'server'));
+    cache = cp.cache;
     // GIVEN a proxy whose only static resource is the control plane
     proxy = await startXdsProxy(dynamicBootstrap('sidecar-1', cp.port), { logLevel: 'off' });
     closer.add(() => proxy.close());
@@ -277,93 +214,29 @@ describe('SDS over ADS for upstream mTLS', () => {
 
   test('the cluster presents the SDS client certificate, checks the upstream SAN, and takes a rotated one', async () => {
     // GIVEN an HTTPS upstream that requires a client certificate of the CA and echoes its URI SAN
-    const upstream = https.createServer(
-      {
-        cert: pki.cert('server'),
-        key: pki.key('server'),
-        ca: pki.ca,
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (req, res) => {
-        const peer = (req.socket as tls.TLSSocket).getPeerX509Certificate();
-        res.end(peer?.subjectAltName?.split(', ')[0] ?? 'none');
-      },
-    );
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    closer.add(
-      () =>
-        new Promise((r) => {
-          upstream.closeAllConnections();
-          upstream.close(r);
-        }),
-    );
-    const upstreamPort = (upstream.address() as net.AddressInfo).port;
+    const upstream = await startMtlsServer(pki, echoPeerSan());
+    closer.add(() => upstream.close());
     // AND a control plane serving a plaintext listener and a cluster whose TLS secrets come over SDS
     const resources = (clientCert: string) =>
       Snapshot.fromResources({
-        [TYPE.listener]: [
-          {
-            ...listener(),
-            filter_chains: [{ filters: (listener().filter_chains as { filters: unknown }[])[0]?.filters }],
-          },
-        ],
+        [TYPE.listener]: [plainListener()],
         [TYPE.cluster]: [
-          {
-            name: 'app',
-            type: 'STATIC',
-            connect_timeout: '1s',
-            load_assignment: {
-              cluster_name: 'app',
-              endpoints: [
-                {
-                  lb_endpoints: [
-                    {
-                      endpoint: {
-                        address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } },
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
-            transport_socket: {
-              name: 'envoy.transport_sockets.tls',
-              typed_config: {
-                '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-                sni: 'server',
-                common_tls_context: {
-                  tls_certificate_sds_secret_configs: [{ name: 'identity|client', sds_config: ADS }],
-                  combined_validation_context: {
-                    default_validation_context: {
-                      match_typed_subject_alt_names: [
-                        { san_type: 'URI', matcher: { exact: spiffe('server') } },
-                      ],
-                    },
-                    validation_context_sds_secret_config: { name: 'trust|test.local', sds_config: ADS },
-                  },
-                },
-              },
-            },
-          },
+          staticCluster('app', upstream.port, {
+            transport_socket: tlsSocket('upstream', {
+              sni: 'server',
+              common_tls_context: secretTlsContext(
+                'identity|client',
+                'trust|test.local',
+                spiffe('server'),
+                ADS,
+              ),
+            }),
+          }),
         ],
-        [TYPE.secret]: [
-          {
-            name: 'identity|client',
-            tls_certificate: {
-              certificate_chain: { inline_string: pki.cert(clientCert) },
-              private_key: { inline_string: pki.key(clientCert) },
-            },
-          },
-          { name: 'trust|test.local', validation_context: { trusted_ca: { inline_string: pki.ca } } },
-        ],
+        [TYPE.secret]: secrets('identity|client', clientCert),
       });
-    const cache = new SnapshotCache();
-    cache.setSnapshot('sidecar-2', resources('frontend'));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
-    const proxy = await startXdsProxy(dynamicBootstrap('sidecar-2', cp.port), { logLevel: 'off' });
+    const { cache, port: cpPort } = await startControlPlane(closer, 'sidecar-2', resources('frontend'));
+    const proxy = await startXdsProxy(dynamicBootstrap('sidecar-2', cpPort), { logLevel: 'off' });
     closer.add(() => proxy.close());
     const port = proxy.runtime()?.listeners.get('inbound')?.port ?? 0;
     // WHEN a plaintext client calls through the proxy
@@ -392,14 +265,10 @@ describe('SDS warming', () => {
       [TYPE.listener]: [listener()],
       [TYPE.cluster]: [...full.resources(TYPE.cluster).items.values()].map((r) => r.json),
     });
-    const cache = new SnapshotCache();
-    cache.setSnapshot('sidecar-3', withoutSecrets);
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
+    const { cache, port: cpPort } = await startControlPlane(closer, 'sidecar-3', withoutSecrets);
     // WHEN the proxy starts, and the secrets follow a little later
     let started = false;
-    const starting = startXdsProxy(dynamicBootstrap('sidecar-3', cp.port), { logLevel: 'off' }).then((p) => {
+    const starting = startXdsProxy(dynamicBootstrap('sidecar-3', cpPort), { logLevel: 'off' }).then((p) => {
       started = true;
       closer.add(() => p.close());
       return p;

@@ -9,31 +9,34 @@
  * and /proc/net/tcp plus /proc/<pid>/fd name the process that owns that socket (Linux only, as
  * this machine and CI are).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { get, request } from 'node:http';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SnapshotCache } from '../../../controlplane/cache.js';
-import { XdsServer } from '../../../controlplane/server.js';
 import { Snapshot } from '../../../controlplane/snapshot.js';
 import { TYPE } from '../../../controlplane/types.js';
 import { Closer, httpUpstream } from '../e2e/helpers.js';
-
-const CLI = fileURLToPath(new URL('../../../bin/crossmesh.js', import.meta.url));
-const HCM =
-  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
-const ADS = { ads: {}, resource_api_version: 'V3' };
+import {
+  adsBootstrapFile,
+  type ControlPlane,
+  routedGet as call,
+  edsCluster,
+  freePort,
+  httpGet,
+  httpListener,
+  lastNack,
+  loopback,
+  type SpawnedProxy,
+  spawnProxy as spawnCli,
+  startControlPlane,
+  taggedRoutes,
+} from './fixtures.js';
 
 /** Requests per round: with connections handed out round robin, each worker gets half. */
 const ROUND = 20;
-
-/** Where the pushed listener binds unless a test says otherwise. */
-const LOOPBACK_PORT_0 = { socket_address: { address: '127.0.0.1', port_value: 0 } };
 
 /**
  * A control plane snapshot: listener `ingress` (RDS `main`) at `address`, route tag, EDS cluster
@@ -43,127 +46,50 @@ function snapshot(
   upstreamPort: number,
   cluster: string,
   tag: string,
-  address: Record<string, unknown> = LOOPBACK_PORT_0,
+  address: Record<string, unknown> = loopback(0),
   more: Record<string, Record<string, unknown>> = {},
 ): Snapshot {
+  const app = edsCluster('app', upstreamPort);
   return Snapshot.fromResources({
-    [TYPE.cluster]: [
-      { name: 'app', type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: ADS } },
-    ],
-    [TYPE.endpoint]: [
-      {
-        cluster_name: 'app',
-        endpoints: [
-          {
-            lb_endpoints: [
-              {
-                endpoint: {
-                  address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } },
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-    [TYPE.listener]: Object.entries({ ingress: address, ...more }).map(([name, at]) => ({
-      name,
-      address: at,
-      filter_chains: [
-        {
-          filters: [
-            {
-              name: 'envoy.filters.network.http_connection_manager',
-              typed_config: {
-                '@type': HCM,
-                stat_prefix: name,
-                rds: { route_config_name: 'main', config_source: ADS },
-                http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
-              },
-            },
-          ],
-        },
-      ],
-    })),
-    [TYPE.route]: [
-      {
-        name: 'main',
-        virtual_hosts: [
-          {
-            name: 'all',
-            domains: ['*'],
-            routes: [{ match: { prefix: '/' }, route: { cluster } }],
-            response_headers_to_add: [{ header: { key: 'x-routes', value: tag } }],
-          },
-        ],
-      },
-    ],
+    [TYPE.cluster]: [app.cluster],
+    [TYPE.endpoint]: [app.cla],
+    [TYPE.listener]: Object.entries({ ingress: address, ...more }).map(([name, at]) =>
+      httpListener(name, 'main', { address: at }),
+    ),
+    [TYPE.route]: [taggedRoutes('main', cluster, tag)],
   });
 }
 
 /** A dynamic bootstrap (YAML) for node `edge` naming the control plane on `cpPort`, admin on port 0. */
 function bootstrapFile(cpPort: number): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-conc-')), 'bootstrap.yaml');
-  writeFileSync(
-    file,
-    [
-      'node: { id: edge, cluster: edge }',
-      'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }',
-      'dynamic_resources:',
-      '  ads_config:',
-      '    api_type: GRPC',
-      '    transport_api_version: V3',
-      '    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]',
-      '  lds_config: { ads: {}, resource_api_version: V3 }',
-      '  cds_config: { ads: {}, resource_api_version: V3 }',
-      'static_resources:',
-      '  clusters:',
-      '  - name: xds',
-      '    type: STATIC',
-      '    connect_timeout: 1s',
-      '    http2_protocol_options: {}',
-      '    load_assignment:',
-      '      cluster_name: xds',
-      `      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${cpPort} } } } }] }]`,
-      '',
-    ].join('\n'),
-  );
-  return file;
+  return adsBootstrapFile(cpPort, { tmpPrefix: 'crossmesh-dyn-conc-' });
 }
 
 /** Spawns `crossmesh proxy -c <file> --concurrency 2`, collecting its stderr. */
-function spawnProxy(file: string): {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [CLI, 'proxy', '-c', file, '--concurrency', '2'], {
-    env: { ...process.env, CROSSMESH_DEV: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (c: string) => {
-    err += c;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, stderr: () => err, exited };
+function spawnProxy(file: string): SpawnedProxy {
+  return spawnCli(file, ['--concurrency', '2']);
 }
 
-/** GET on a fresh connection (no agent), so the cluster primary hands each one to the next worker. */
-function call(port: number, path = '/'): Promise<{ status: number; body: string; routes: string }> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body, routes: String(res.headers['x-routes'] ?? '') }),
-      );
-    }).on('error', reject);
+/** Starts `crossmesh proxy --concurrency 2` for node `edge`; it is killed at the end unless it exited. */
+function startProxy(closer: Closer, cpPort: number): SpawnedProxy {
+  const proxy = spawnProxy(bootstrapFile(cpPort));
+  closer.add(() => {
+    if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
   });
+  return proxy;
+}
+
+/** A control plane serving `initial` to node `edge`, and the proxy started from it. */
+async function launch(closer: Closer, initial: Snapshot): Promise<ControlPlane & { proxy: SpawnedProxy }> {
+  const cp = await startControlPlane(closer, 'edge', initial);
+  return { ...cp, proxy: startProxy(closer, cp.port) };
+}
+
+/** How many workers logged binding `listener` (each worker logs its own bind). */
+function binds(proxy: SpawnedProxy, listener: string): number {
+  return (
+    proxy.stderr().match(new RegExp(`\\[info\\]\\[config\\] listener ${listener} on `, 'g'))?.length ?? 0
+  );
 }
 
 /** `ROUND` requests one after another. */
@@ -211,49 +137,21 @@ function owners(localPorts: Iterable<number>, remotePort: number, pids: readonly
   return out;
 }
 
-/** A port the kernel just handed out and nothing holds now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** GET on the admin: the body. */
-function admin(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
+async function admin(port: number, path: string): Promise<string> {
+  return (await httpGet(port, path)).body;
 }
 
 describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
   const closer = new Closer();
-  let child: ChildProcess | undefined;
-  afterAll(async () => {
-    if (child?.exitCode === null) child.kill('SIGKILL');
-    await closer.closeAll();
-  });
+  afterAll(() => closer.closeAll());
 
   test('both workers serve what the control plane pushes, both take a route change, a bad push is NACKed and the old config keeps serving, SIGTERM exits 0', async () => {
     // GIVEN two recording upstreams and a control plane on port 0 serving node "edge" (app -> blue, v1)
     const blue = await recordingUpstream(closer, 'blue');
     const green = await recordingUpstream(closer, 'green');
-    const cache = new SnapshotCache();
-    cache.setSnapshot('edge', snapshot(blue.port, 'app', 'v1'));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
-    // WHEN `crossmesh proxy -c <ADS bootstrap> --concurrency 2` starts
-    const proxy = spawnProxy(bootstrapFile(cp.port));
-    child = proxy.child;
+    // WHEN `crossmesh proxy -c <ADS bootstrap> --concurrency 2` starts from it
+    const { cache, server, proxy } = await launch(closer, snapshot(blue.port, 'app', 'v1'));
     await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+ admin=/);
     const bindLines = () => [
       ...proxy.stderr().matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on 127\.0\.0\.1:(\d+)/g),
@@ -297,11 +195,7 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     // WHEN it pushes a route configuration naming a cluster that does not exist
     cache.setSnapshot('edge', snapshot(green.port, 'missing', 'v3'));
     // THEN it is NACKed, naming the problem
-    await expect
-      .poll(() => server.status().nodes.find((n) => n.id === 'edge')?.lastNack?.message ?? '', {
-        timeout: 10_000,
-      })
-      .toMatch(/missing/);
+    await expect.poll(() => lastNack(server, 'edge'), { timeout: 10_000 }).toMatch(/missing/);
     await expect.poll(() => proxy.stderr().match(/NACK RDS/g)?.length ?? 0, { timeout: 10_000 }).toBe(2);
     // AND the last good configuration keeps serving in every worker
     green.from.clear();
@@ -310,7 +204,7 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     expect(owners(green.from, green.port, pids)).toEqual(new Set(pids));
 
     // WHEN it gets SIGTERM
-    child.kill('SIGTERM');
+    proxy.child.kill('SIGTERM');
     // THEN every worker drains and the proxy exits 0
     expect(await proxy.exited).toBe(0);
   }, 90_000);
@@ -328,23 +222,11 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     await new Promise((r) => holder.on('exit', r));
     expect(lstatSync(socketPath).isSocket()).toBe(true);
     // AND a control plane pushing a listener on that path
-    const cache = new SnapshotCache();
-    cache.setSnapshot('edge', snapshot(up.port, 'app', 'pipe', { pipe: { path: socketPath } }));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
     // WHEN two workers start from the control plane
-    const proxy = spawnProxy(bootstrapFile(cp.port));
-    closer.add(() => {
-      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
-    });
+    const { proxy } = await launch(closer, snapshot(up.port, 'app', 'pipe', { pipe: { path: socketPath } }));
     await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=/);
     // THEN both workers bound the path (no NACK), and requests over the socket are served
-    await expect
-      .poll(() => proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length, {
-        timeout: 10_000,
-      })
-      .toBe(2);
+    await expect.poll(() => binds(proxy, 'ingress'), { timeout: 10_000 }).toBe(2);
     expect(proxy.stderr()).not.toMatch(/NACK/);
     const status = await new Promise<number>((resolve, reject) => {
       const req = request({ socketPath, path: '/', agent: false }, (res) => {
@@ -375,19 +257,8 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
   test('a pushed listener on a port another process holds: the workers give up and the proxy exits 5 naming it', async () => {
     // GIVEN a control plane pushing a listener on a port an upstream holds
     const up = await recordingUpstream(closer, 'holder');
-    const cache = new SnapshotCache();
-    cache.setSnapshot(
-      'edge',
-      snapshot(up.port, 'app', 'taken', { socket_address: { address: '127.0.0.1', port_value: up.port } }),
-    );
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
     // WHEN two workers start from it
-    const proxy = spawnProxy(bootstrapFile(cp.port));
-    closer.add(() => {
-      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
-    });
+    const { proxy } = await launch(closer, snapshot(up.port, 'app', 'taken', loopback(up.port)));
     // THEN the proxy exits 5 and says which address could not be bound
     expect(await proxy.exited).toBe(5);
     expect(proxy.stderr()).toContain('EADDRINUSE');
@@ -404,16 +275,8 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     await new Promise((r) => holder.stdout.once('data', r));
     // AND a control plane pushing a listener on that path
     const up = await recordingUpstream(closer, 'piped');
-    const cache = new SnapshotCache();
-    cache.setSnapshot('edge', snapshot(up.port, 'app', 'pipe', { pipe: { path: socketPath } }));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
     // WHEN two workers start from it
-    const proxy = spawnProxy(bootstrapFile(cp.port));
-    closer.add(() => {
-      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
-    });
+    const { proxy } = await launch(closer, snapshot(up.port, 'app', 'pipe', { pipe: { path: socketPath } }));
     // THEN the proxy exits 5 naming the path, and the other process still serves its socket
     expect(await proxy.exited).toBe(5);
     expect(proxy.stderr()).toContain(socketPath);
@@ -433,23 +296,10 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
   test('a listener change re-binds in every worker: the kept listener stays on its port and the new one is served by both', async () => {
     // GIVEN two free ports taken from the kernel (pushed listeners name real ports, as control planes do)
     const [first, second] = await Promise.all([freePort(), freePort()]);
-    const at = (port: number) => ({ socket_address: { address: '127.0.0.1', port_value: port } });
     const up = await recordingUpstream(closer, 'up');
-    const cache = new SnapshotCache();
-    cache.setSnapshot('edge', snapshot(up.port, 'app', 'one', at(first)));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
-    const proxy = spawnProxy(bootstrapFile(cp.port));
-    closer.add(() => {
-      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
-    });
+    const { cache, proxy } = await launch(closer, snapshot(up.port, 'app', 'one', loopback(first)));
     await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/listening ingress=/);
-    await expect
-      .poll(() => proxy.stderr().match(/\[info\]\[config\] listener ingress on /g)?.length, {
-        timeout: 10_000,
-      })
-      .toBe(2);
+    await expect.poll(() => binds(proxy, 'ingress'), { timeout: 10_000 }).toBe(2);
     const pids = [
       ...new Set(
         [...proxy.stderr().matchAll(/\]\[(\d+)\]\[info\]\[config\] listener ingress on /g)].map((m) =>
@@ -458,12 +308,8 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
       ),
     ];
     // WHEN the control plane adds a second listener (each worker replaces its runtime)
-    cache.setSnapshot('edge', snapshot(up.port, 'app', 'two', at(first), { second: at(second) }));
-    await expect
-      .poll(() => proxy.stderr().match(/\[info\]\[config\] listener second on /g)?.length ?? 0, {
-        timeout: 10_000,
-      })
-      .toBe(2);
+    cache.setSnapshot('edge', snapshot(up.port, 'app', 'two', loopback(first), { second: loopback(second) }));
+    await expect.poll(() => binds(proxy, 'second'), { timeout: 10_000 }).toBe(2);
     // THEN both listeners answer with the new state in both workers, the first still on its port
     for (const port of [first, second]) {
       up.from.clear();
@@ -484,10 +330,7 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
   test('SIGTERM while the workers wait for their control plane exits 0', async () => {
     // GIVEN a control plane port with nothing on it yet
     const cpPort = await freePort();
-    const proxy = spawnProxy(bootstrapFile(cpPort));
-    closer.add(() => {
-      if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
-    });
+    const proxy = startProxy(closer, cpPort);
     await expect.poll(proxy.stderr, { timeout: 30_000 }).toMatch(/reconnecting/);
     // WHEN the primary gets SIGTERM
     proxy.child.kill('SIGTERM');

@@ -6,158 +6,78 @@
  * host name mapped to loopback through the proxy's DNS lookup seam and its fixed ports replaced by
  * the ones bound here. Nothing is stood in.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { SnapshotCache } from '../../../controlplane/cache.js';
-import { XdsServer } from '../../../controlplane/server.js';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { Snapshot } from '../../../controlplane/snapshot.js';
 import { TYPE } from '../../../controlplane/types.js';
 import { loadBootstrap } from '../../../proxy/config/index.js';
 import { startDynamicProxy, type XdsProxyHandle } from '../../../proxy/xds/dynamic.js';
 import { Closer, httpUpstream } from '../e2e/helpers.js';
+import {
+  adsBootstrap,
+  adsBootstrapFile,
+  edsCluster,
+  freePort,
+  httpGet,
+  httpListener,
+  lastNack,
+  routedGet,
+  taggedRoutes as routes,
+  type SpawnedProxy,
+  spawnProxy as spawnCli,
+  startControlPlane,
+} from './fixtures.js';
 
-const CLI = fileURLToPath(new URL('../../../bin/crossmesh.js', import.meta.url));
 const CORPUS = new URL('../../../../shared/envoy-corpus/', import.meta.url);
-const HCM =
-  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
-const ADS = { ads: {}, resource_api_version: 'V3' };
-
-/** A listener on an ephemeral loopback port whose routes come over RDS. */
-function listener(name: string, routes: string): Record<string, unknown> {
-  return {
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.http_connection_manager',
-            typed_config: {
-              '@type': HCM,
-              stat_prefix: name,
-              rds: { route_config_name: routes, config_source: ADS },
-              http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
-            },
-          },
-        ],
-      },
-    ],
-  };
-}
-
-/** Every request to `cluster`, with a response header naming the route configuration's version. */
-function routes(name: string, cluster: string, tag: string): Record<string, unknown> {
-  return {
-    name,
-    virtual_hosts: [
-      {
-        name: 'all',
-        domains: ['*'],
-        routes: [{ match: { prefix: '/' }, route: { cluster } }],
-        response_headers_to_add: [{ header: { key: 'x-routes', value: tag } }],
-      },
-    ],
-  };
-}
-
-/** An EDS cluster and its endpoints on loopback. */
-function edsCluster(
-  name: string,
-  port: number,
-): { cluster: Record<string, unknown>; cla: Record<string, unknown> } {
-  return {
-    cluster: { name, type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: ADS } },
-    cla: {
-      cluster_name: name,
-      endpoints: [
-        {
-          lb_endpoints: [
-            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } },
-          ],
-        },
-      ],
-    },
-  };
-}
+const CORPUS_DYNAMIC = 'examples__dynamic-config-cp__envoy.yaml';
 
 function snapshot(upstreamPort: number, rc: Record<string, unknown>, listenerName = 'ingress'): Snapshot {
   const { cluster, cla } = edsCluster('app', upstreamPort);
   return Snapshot.fromResources({
     [TYPE.cluster]: [cluster],
     [TYPE.endpoint]: [cla],
-    [TYPE.listener]: [listener(listenerName, String(rc.name))],
+    [TYPE.listener]: [httpListener(listenerName, String(rc.name))],
     [TYPE.route]: [rc],
   });
 }
 
-/** GET through the proxy: status, body and the route-version header. */
+/** GET through the proxy (Host: app, over Node's keep-alive agent): status, body, route version. */
 function call(port: number, path = '/'): Promise<{ status: number; body: string; routes: string }> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, headers: { host: 'app' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body, routes: String(res.headers['x-routes'] ?? '') }),
-      );
-    }).on('error', reject);
-  });
+  return routedGet(port, path, { headers: { host: 'app' }, pooled: true });
 }
 
 /** A dynamic bootstrap file (YAML, as a user writes it) naming the control plane on `cpPort`. */
 function bootstrapFile(cpPort: number): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-')), 'bootstrap.yaml');
-  writeFileSync(
-    file,
-    [
-      'node: { id: edge, cluster: edge, metadata: { team: shop }, locality: { zone: z1 } }',
-      'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }',
-      'dynamic_resources:',
-      '  ads_config:',
-      '    api_type: GRPC',
-      '    transport_api_version: V3',
-      '    set_node_on_first_message_only: true',
-      '    grpc_services: [{ envoy_grpc: { cluster_name: xds } }]',
-      '  lds_config: { ads: {}, resource_api_version: V3 }',
-      '  cds_config: { ads: {}, resource_api_version: V3 }',
-      'static_resources:',
-      '  clusters:',
-      '  - name: xds',
-      '    type: STATIC',
-      '    connect_timeout: 1s',
-      '    typed_extension_protocol_options:',
-      '      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:',
-      '        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-      '        explicit_http_config: { http2_protocol_options: {} }',
-      '    load_assignment:',
-      '      cluster_name: xds',
-      `      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${cpPort} } } } }] }]`,
-      '',
-    ].join('\n'),
-  );
-  return file;
+  return adsBootstrapFile(cpPort, {
+    tmpPrefix: 'crossmesh-dyn-',
+    node: '{ id: edge, cluster: edge, metadata: { team: shop }, locality: { zone: z1 } }',
+    firstMessageOnly: true,
+    h2: 'explicit',
+  });
 }
 
 /** Spawns `crossmesh proxy -c file`, collecting its stderr. */
-function spawnProxy(file: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [CLI, 'proxy', '-c', file, '--log-level', 'warning'], {
-    env: { ...process.env, CROSSMESH_DEV: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+function spawnProxy(file: string): SpawnedProxy {
+  return spawnCli(file, ['--log-level', 'warning']);
+}
+
+/** The corpus's dynamic bootstrap, its control plane port set to `cpPort` and its admin to port 0. */
+function corpusBootstrap(cpPort: number): string {
+  return readFileSync(new URL(CORPUS_DYNAMIC, CORPUS), 'utf8')
+    .replace('port_value: 18000', `port_value: ${cpPort}`)
+    .replace('port_value: 19000', 'port_value: 0');
+}
+
+/** Starts a proxy from corpus bootstrap text, its `go-control-plane` host resolving to loopback. */
+function startCorpusProxy(text: string, readyTimeoutMs?: number): Promise<XdsProxyHandle> {
+  return startDynamicProxy(loadBootstrap(text), {
+    logLevel: 'off',
+    ...(readyTimeoutMs === undefined ? {} : { readyTimeoutMs }),
+    dnsLookup: async () => [{ address: '127.0.0.1', family: 4 }],
   });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (c: string) => {
-    stderr += c;
-  });
-  return { child, stderr: () => stderr };
 }
 
 describe('crossmesh proxy -c with dynamic_resources', () => {
@@ -172,13 +92,13 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
     // GIVEN two upstreams and a control plane on port 0 serving node "edge" a listener routed to `app` (EDS: blue)
     const blue = await httpUpstream(closer, 'blue');
     const green = await httpUpstream(closer, 'green');
-    const cache = new SnapshotCache();
-    cache.setSnapshot('edge', snapshot(blue.port, routes('main', 'app', 'v1')));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
+    const {
+      cache,
+      server,
+      port: cpPort,
+    } = await startControlPlane(closer, 'edge', snapshot(blue.port, routes('main', 'app', 'v1')));
     // AND a dynamic bootstrap file naming that control plane (YAML, as a user writes it)
-    const file = bootstrapFile(cp.port);
+    const file = bootstrapFile(cpPort);
     // WHEN `crossmesh proxy -c` starts with it
     const spawned = spawnProxy(file);
     child = spawned.child;
@@ -199,38 +119,29 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
     // WHEN it pushes a route configuration naming a cluster that does not exist (the loader refuses it)
     cache.setSnapshot('edge', snapshot(green.port, routes('main', 'missing', 'v3')));
     // THEN the proxy NACKs it, naming the problem, and the control plane records the NACK
-    await expect
-      .poll(() => server.status().nodes.find((n) => n.id === 'edge')?.lastNack?.message ?? '', {
-        timeout: 5000,
-      })
-      .toMatch(/missing/);
+    await expect.poll(() => lastNack(server, 'edge'), { timeout: 5000 }).toMatch(/missing/);
     // AND the last good configuration keeps serving
     expect(await call(port)).toMatchObject({ status: 200, body: 'green GET /', routes: 'v2' });
     expect(stderr()).toMatch(/NACK RDS/);
 
     // WHEN it gets SIGTERM
-    const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
     child.kill('SIGTERM');
     // THEN it drains, closes its xDS stream and exits 0
-    expect(await exited).toBe(0);
+    expect(await spawned.exited).toBe(0);
   }, 60_000);
 
   test('started before its control plane, it waits for it (as Envoy does) and serves once it comes', async () => {
     // GIVEN a port where the control plane will listen, nothing there yet
     const upstream = await httpUpstream(closer, 'late');
-    const reserve = new XdsServer(new SnapshotCache());
-    const { port: cpPort } = await reserve.listen('127.0.0.1', 0);
-    await reserve.close();
+    const cpPort = await freePort();
     // WHEN the proxy starts first, and the control plane only a while later
     const spawned = spawnProxy(bootstrapFile(cpPort));
     closer.add(() => spawned.child.kill('SIGKILL'));
     await new Promise((r) => setTimeout(r, 1500));
     expect(spawned.child.exitCode).toBeNull();
-    const cache = new SnapshotCache();
-    cache.setSnapshot('edge', snapshot(upstream.port, routes('main', 'app', 'late')));
-    const server = new XdsServer(cache);
-    await server.listen('127.0.0.1', cpPort);
-    closer.add(() => server.close());
+    await startControlPlane(closer, 'edge', snapshot(upstream.port, routes('main', 'app', 'late')), {
+      port: cpPort,
+    });
     // THEN the proxy connects, starts and serves
     await expect.poll(spawned.stderr, { timeout: 30_000 }).toMatch(/listening ingress=127\.0\.0\.1:\d+/);
     const port = Number(/ingress=127\.0\.0\.1:(\d+)/.exec(spawned.stderr())?.[1]);
@@ -239,17 +150,14 @@ describe('crossmesh proxy -c with dynamic_resources', () => {
 
   test('SIGTERM while it waits for its control plane exits 0', async () => {
     // GIVEN a proxy waiting for a control plane that is not there (it says it is reconnecting)
-    const reserve = new XdsServer(new SnapshotCache());
-    const { port: cpPort } = await reserve.listen('127.0.0.1', 0);
-    await reserve.close();
+    const cpPort = await freePort();
     const spawned = spawnProxy(bootstrapFile(cpPort));
     closer.add(() => spawned.child.kill('SIGKILL'));
     await expect.poll(spawned.stderr, { timeout: 30_000 }).toMatch(/reconnecting/);
     // WHEN it gets SIGTERM
-    const exited = new Promise<number | null>((resolve) => spawned.child.once('exit', resolve));
     spawned.child.kill('SIGTERM');
     // THEN it stops waiting and exits 0
-    expect(await exited).toBe(0);
+    expect(await spawned.exited).toBe(0);
   }, 60_000);
 });
 
@@ -261,49 +169,19 @@ describe('api_type DELTA_GRPC', () => {
     // GIVEN a control plane recording which ADS variant each stream uses, serving node "delta"
     const blue = await httpUpstream(closer, 'blue');
     const green = await httpUpstream(closer, 'green');
-    const cache = new SnapshotCache();
-    cache.setSnapshot('delta', snapshot(blue.port, routes('main', 'app', 'v1')));
     const kinds: string[] = [];
-    const server = new XdsServer(cache, { onStreamOpen: (stream) => kinds.push(stream.kind) });
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
+    const {
+      cache,
+      server,
+      port: cpPort,
+    } = await startControlPlane(closer, 'delta', snapshot(blue.port, routes('main', 'app', 'v1')), {
+      callbacks: { onStreamOpen: (stream) => kinds.push(stream.kind) },
+    });
     const bootstrap = loadBootstrap(
-      JSON.stringify({
-        node: { id: 'delta', cluster: 'delta' },
-        dynamic_resources: {
-          ads_config: {
-            api_type: 'DELTA_GRPC',
-            transport_api_version: 'V3',
-            grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }],
-          },
-          lds_config: ADS,
-          cds_config: ADS,
-        },
-        static_resources: {
-          clusters: [
-            {
-              name: 'xds',
-              connect_timeout: '1s',
-              http2_protocol_options: {},
-              load_assignment: {
-                cluster_name: 'xds',
-                endpoints: [
-                  {
-                    lb_endpoints: [
-                      {
-                        endpoint: {
-                          address: { socket_address: { address: '127.0.0.1', port_value: cp.port } },
-                        },
-                      },
-                    ],
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      }),
-      { format: 'json' },
+      JSON.stringify(adsBootstrap('delta', cpPort, { apiType: 'DELTA_GRPC' })),
+      {
+        format: 'json',
+      },
     );
     // WHEN the proxy starts from it
     const proxy = await startDynamicProxy(bootstrap, { logLevel: 'off' });
@@ -321,11 +199,7 @@ describe('api_type DELTA_GRPC', () => {
     // WHEN a route to a missing cluster is pushed
     cache.setSnapshot('delta', snapshot(green.port, routes('main', 'missing', 'v2')));
     // THEN it is NACKed and the last good configuration keeps serving
-    await expect
-      .poll(() => server.status().nodes.find((n) => n.id === 'delta')?.lastNack?.message ?? '', {
-        timeout: 5000,
-      })
-      .toMatch(/missing/);
+    await expect.poll(() => lastNack(server, 'delta'), { timeout: 5000 }).toMatch(/missing/);
     expect(await call(port)).toMatchObject({ status: 200, body: 'green GET /', routes: 'v1' });
     // WHEN a good configuration follows
     cache.setSnapshot('delta', snapshot(blue.port, routes('main', 'app', 'v3')));
@@ -338,14 +212,7 @@ describe('api_type DELTA_GRPC', () => {
 describe('the corpus dynamic bootstrap (examples__dynamic-config-cp__envoy.yaml)', () => {
   const closer = new Closer();
   let proxy: XdsProxyHandle | undefined;
-  let server: XdsServer;
-  let cache: SnapshotCache;
 
-  beforeAll(async () => {
-    cache = new SnapshotCache();
-    server = new XdsServer(cache);
-    closer.add(() => server.close());
-  });
   afterEach(async () => {
     await proxy?.close();
   });
@@ -354,13 +221,13 @@ describe('the corpus dynamic bootstrap (examples__dynamic-config-cp__envoy.yaml)
   test('runs with its control plane host name mapped to loopback', async () => {
     // GIVEN the control plane on port 0 serving node test-id (as the example's go-control-plane does)
     const upstream = await httpUpstream(closer, 'service');
-    cache.setSnapshot('test-id', snapshot(upstream.port, routes('local_route', 'app', 'cp'), 'listener_0'));
-    const cp = await server.listen('127.0.0.1', 0);
+    const { port: cpPort } = await startControlPlane(
+      closer,
+      'test-id',
+      snapshot(upstream.port, routes('local_route', 'app', 'cp'), 'listener_0'),
+    );
     // AND the real config, its fixed ports (18000, admin 19000) replaced by the bound ones
-    const text = readFileSync(new URL('examples__dynamic-config-cp__envoy.yaml', CORPUS), 'utf8')
-      .replace('port_value: 18000', `port_value: ${cp.port}`)
-      .replace('port_value: 19000', 'port_value: 0');
-    const bootstrap = loadBootstrap(text, { source: 'examples__dynamic-config-cp__envoy.yaml' });
+    const bootstrap = loadBootstrap(corpusBootstrap(cpPort), { source: CORPUS_DYNAMIC });
     // WHEN started, `go-control-plane` (its STRICT_DNS host) resolving to loopback
     const looked: string[] = [];
     proxy = await startDynamicProxy(bootstrap, {
@@ -379,39 +246,29 @@ describe('the corpus dynamic bootstrap (examples__dynamic-config-cp__envoy.yaml)
 
   test('the admin keeps its port when a listener change replaces the runtime', async () => {
     // GIVEN a control plane with nothing for the node yet, and the example's admin on port 0
-    const own = new SnapshotCache();
-    const cpServer = new XdsServer(own);
-    closer.add(() => cpServer.close());
-    const cp = await cpServer.listen('127.0.0.1', 0);
+    const cp = await startControlPlane(closer, 'test-id', undefined);
     const upstream = await httpUpstream(closer, 'service');
-    const text = readFileSync(new URL('examples__dynamic-config-cp__envoy.yaml', CORPUS), 'utf8')
-      .replace('port_value: 18000', `port_value: ${cp.port}`)
-      .replace('port_value: 19000', 'port_value: 0');
     let adminPort = 0;
-    const adminGet = (path: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        get({ host: '127.0.0.1', port: adminPort, path }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => {
-            body += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
-      });
+    const adminGet = async (path: string) => {
+      const { status, body } = await httpGet(adminPort, path, { pooled: true });
+      return { status, body };
+    };
     // WHEN it starts and connects, waiting for a configuration
-    const starting = startDynamicProxy(loadBootstrap(text), {
-      logLevel: 'off',
-      dnsLookup: async () => [{ address: '127.0.0.1', family: 4 }],
-    });
-    await expect.poll(() => cpServer.status().nodes.find((n) => n.id === 'test-id')?.connected).toBe(true);
+    const starting = startCorpusProxy(corpusBootstrap(cp.port));
+    await expect.poll(() => cp.server.status().nodes.find((n) => n.id === 'test-id')?.connected).toBe(true);
     // AND a first configuration arrives
-    own.setSnapshot('test-id', snapshot(upstream.port, routes('local_route', 'app', 'one'), 'listener_0'));
+    cp.cache.setSnapshot(
+      'test-id',
+      snapshot(upstream.port, routes('local_route', 'app', 'one'), 'listener_0'),
+    );
     proxy = await starting;
     adminPort = proxy.admin()?.port ?? 0;
     expect(await adminGet('/ready')).toEqual({ status: 200, body: 'LIVE\n' });
     // AND the control plane renames the listener (a listener change: the runtime is replaced)
-    own.setSnapshot('test-id', snapshot(upstream.port, routes('local_route', 'app', 'two'), 'listener_1'));
+    cp.cache.setSnapshot(
+      'test-id',
+      snapshot(upstream.port, routes('local_route', 'app', 'two'), 'listener_1'),
+    );
     await expect.poll(() => proxy?.swaps(), { timeout: 10_000 }).toBe(1);
     // THEN the admin is still on its port, LIVE, and lists the new runtime's listener
     expect(proxy.admin()?.port).toBe(adminPort);
@@ -422,58 +279,39 @@ describe('the corpus dynamic bootstrap (examples__dynamic-config-cp__envoy.yaml)
 
   test('the admin is up before the first configuration and answers 503 INITIALIZING until it runs', async () => {
     // GIVEN a control plane with nothing for the node, and the admin on a Unix socket (known in advance)
-    const own = new SnapshotCache();
-    const cpServer = new XdsServer(own);
-    closer.add(() => cpServer.close());
-    const cp = await cpServer.listen('127.0.0.1', 0);
+    const cp = await startControlPlane(closer, 'test-id', undefined);
     const upstream = await httpUpstream(closer, 'service');
     const socketPath = join(mkdtempSync(join(tmpdir(), 'crossmesh-admin-')), 'admin.sock');
-    const text = readFileSync(new URL('examples__dynamic-config-cp__envoy.yaml', CORPUS), 'utf8')
+    const text = readFileSync(new URL(CORPUS_DYNAMIC, CORPUS), 'utf8')
       .replace('port_value: 18000', `port_value: ${cp.port}`)
       .replace(
         /address:\s*\n\s*socket_address:\s*\n\s*address: 0\.0\.0\.0\s*\n\s*port_value: 19000/,
         `address: { pipe: { path: ${JSON.stringify(socketPath)} } }`,
       );
     expect(text).toContain(socketPath);
-    const ready = () =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        get({ socketPath, path: '/ready' }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => {
-            body += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
-      });
+    const ready = async () => {
+      const { status, body } = await httpGet({ socketPath }, '/ready', { pooled: true });
+      return { status, body };
+    };
     // WHEN it starts and waits
-    const starting = startDynamicProxy(loadBootstrap(text), {
-      logLevel: 'off',
-      dnsLookup: async () => [{ address: '127.0.0.1', family: 4 }],
-    });
-    await expect.poll(() => cpServer.status().nodes.find((n) => n.id === 'test-id')?.connected).toBe(true);
+    const starting = startCorpusProxy(text);
+    await expect.poll(() => cp.server.status().nodes.find((n) => n.id === 'test-id')?.connected).toBe(true);
     // THEN the admin answers, not ready yet
     expect(await ready()).toEqual({ status: 503, body: 'INITIALIZING\n' });
     // AND once a configuration runs it is LIVE on the same socket
-    own.setSnapshot('test-id', snapshot(upstream.port, routes('local_route', 'app', 'one'), 'listener_0'));
+    cp.cache.setSnapshot(
+      'test-id',
+      snapshot(upstream.port, routes('local_route', 'app', 'one'), 'listener_0'),
+    );
     proxy = await starting;
     expect(await ready()).toEqual({ status: 200, body: 'LIVE\n' });
   });
 
   test('with no control plane answering, start-up fails naming the node and the address it tried', async () => {
     // GIVEN the same config pointing at a port nothing listens on
-    const idle = new XdsServer(new SnapshotCache());
-    const { port } = await idle.listen('127.0.0.1', 0);
-    await idle.close();
-    const text = readFileSync(new URL('examples__dynamic-config-cp__envoy.yaml', CORPUS), 'utf8')
-      .replace('port_value: 18000', `port_value: ${port}`)
-      .replace('port_value: 19000', 'port_value: 0');
+    const port = await freePort();
     // WHEN started with a short readiness wait
-    const starting = startDynamicProxy(loadBootstrap(text), {
-      logLevel: 'off',
-      readyTimeoutMs: 300,
-      dnsLookup: async () => [{ address: '127.0.0.1', family: 4 }],
-    });
+    const starting = startCorpusProxy(corpusBootstrap(port), 300);
     // THEN it gives up with a MeshError naming the node and the control plane address
     await expect(starting).rejects.toThrow(
       `test-id: no configuration it can run arrived from 127.0.0.1:${port}`,

@@ -7,18 +7,16 @@
  * plane's loopback port, since XdsServer binds TCP only; the gRPC stream is the proxy's own.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { SnapshotCache } from '../../../controlplane/cache.js';
-import { XdsServer } from '../../../controlplane/server.js';
 import { Snapshot } from '../../../controlplane/snapshot.js';
 import { TYPE } from '../../../controlplane/types.js';
 import { startXdsProxy } from '../../../proxy/xds/dynamic.js';
 import { mapPipePaths } from '../config/corpus-map.js';
 import { Closer, httpUpstream } from '../e2e/helpers.js';
+import { httpGet, httpListener, startControlPlane, staticCluster } from './fixtures.js';
 
 const closer = new Closer();
 afterEach(() => closer.closeAll());
@@ -28,9 +26,6 @@ const FILE = new URL(
   import.meta.url,
 );
 const NODE_ID = 'sidecar~1.2.3.4~foo~bar';
-const HCM =
-  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 
 type Json = Record<string, unknown>;
 
@@ -75,19 +70,9 @@ async function relay(file: string, port: number): Promise<{ connections: () => n
   return { connections: () => connections };
 }
 
-function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
+async function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
+  const { status, body } = await httpGet(port, urlPath);
+  return { status, body };
 }
 
 describe("Istio's sidecar bootstrap", () => {
@@ -96,68 +81,26 @@ describe("Istio's sidecar bootstrap", () => {
     // one listener and cluster, and the bootstrap with its sockets and ports mapped
     const agent = await httpUpstream(closer, 'agent');
     const app = await httpUpstream(closer, 'app');
-    const cache = new SnapshotCache();
-    cache.setSnapshot(
-      NODE_ID,
-      Snapshot.fromResources({
-        [TYPE.cluster]: [
+    const snapshot = Snapshot.fromResources({
+      [TYPE.cluster]: [staticCluster('inbound|8080', app.port)],
+      [TYPE.listener]: [
+        httpListener(
+          'virtualInbound',
           {
             name: 'inbound|8080',
-            type: 'STATIC',
-            connect_timeout: '1s',
-            load_assignment: {
-              cluster_name: 'inbound|8080',
-              endpoints: [
-                {
-                  lb_endpoints: [
-                    {
-                      endpoint: {
-                        address: { socket_address: { address: '127.0.0.1', port_value: app.port } },
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
-          },
-        ],
-        [TYPE.listener]: [
-          {
-            name: 'virtualInbound',
-            address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-            filter_chains: [
+            virtual_hosts: [
               {
-                filters: [
-                  {
-                    name: 'envoy.filters.network.http_connection_manager',
-                    typed_config: {
-                      '@type': HCM,
-                      stat_prefix: 'inbound_0.0.0.0_8080',
-                      route_config: {
-                        name: 'inbound|8080',
-                        virtual_hosts: [
-                          {
-                            name: 'app',
-                            domains: ['*'],
-                            routes: [{ match: { prefix: '/' }, route: { cluster: 'inbound|8080' } }],
-                          },
-                        ],
-                      },
-                      http_filters: [
-                        { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } },
-                      ],
-                    },
-                  },
-                ],
+                name: 'app',
+                domains: ['*'],
+                routes: [{ match: { prefix: '/' }, route: { cluster: 'inbound|8080' } }],
               },
             ],
           },
-        ],
-      }),
-    );
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
+          { statPrefix: 'inbound_0.0.0.0_8080' },
+        ),
+      ],
+    });
+    const cp = await startControlPlane(closer, NODE_ID, snapshot);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-istio-'));
     const json = JSON.parse(readFileSync(FILE, 'utf8')) as Json;
     mapPipePaths(json, dir);

@@ -5,21 +5,23 @@
  * process from a dynamic bootstrap, fed by the project's real control plane (controlplane/server.ts
  * over gRPC on loopback, port 0), forwarding to a real node:http upstream. Nothing is stood in.
  */
-import { get } from 'node:http';
 import { afterAll, describe, expect, test } from 'vitest';
-import { SnapshotCache } from '../../../controlplane/cache.js';
-import { XdsServer } from '../../../controlplane/server.js';
 import { Snapshot } from '../../../controlplane/snapshot.js';
 import { TYPE } from '../../../controlplane/types.js';
 import { loadBootstrap } from '../../../proxy/config/index.js';
 import { startDynamicProxy } from '../../../proxy/xds/dynamic.js';
 import { Closer, httpUpstream } from '../e2e/helpers.js';
+import {
+  adsBootstrap,
+  routedGet as call,
+  edsCluster,
+  httpListener,
+  lastNack,
+  ROUTER_FILTER,
+  startControlPlane,
+} from './fixtures.js';
 
-const HCM =
-  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const RATELIMIT = 'type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit';
-const ADS = { ads: {}, resource_api_version: 'V3' };
 const ALWAYS = { default_value: { numerator: 100, denominator: 'HUNDRED' } };
 
 function limit(maxTokens: number): Record<string, unknown> {
@@ -55,61 +57,20 @@ function routes(maxTokens: number, tag: string): Record<string, unknown> {
 }
 
 function snapshot(upstreamPort: number, rc: Record<string, unknown>): Snapshot {
+  const { cluster, cla } = edsCluster('app', upstreamPort);
   return Snapshot.fromResources({
-    [TYPE.cluster]: [
-      { name: 'app', type: 'EDS', connect_timeout: '1s', eds_cluster_config: { eds_config: ADS } },
-    ],
-    [TYPE.endpoint]: [
-      {
-        cluster_name: 'app',
-        endpoints: [
-          {
-            lb_endpoints: [
-              {
-                endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upstreamPort } } },
-              },
-            ],
-          },
-        ],
-      },
-    ],
+    [TYPE.cluster]: [cluster],
+    [TYPE.endpoint]: [cla],
     [TYPE.listener]: [
-      {
-        name: 'ingress',
-        address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-        filter_chains: [
-          {
-            filters: [
-              {
-                name: 'envoy.filters.network.http_connection_manager',
-                typed_config: {
-                  '@type': HCM,
-                  stat_prefix: 'ingress',
-                  rds: { route_config_name: 'main', config_source: ADS },
-                  http_filters: [
-                    // The filter itself limits nothing (1000 tokens); the routes' configs do.
-                    { name: 'envoy.filters.http.local_ratelimit', typed_config: limit(1000) },
-                    { name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } },
-                  ],
-                },
-              },
-            ],
-          },
+      httpListener('ingress', 'main', {
+        httpFilters: [
+          // The filter itself limits nothing (1000 tokens); the routes' configs do.
+          { name: 'envoy.filters.http.local_ratelimit', typed_config: limit(1000) },
+          ROUTER_FILTER,
         ],
-      },
+      }),
     ],
     [TYPE.route]: [rc],
-  });
-}
-
-function call(port: number, path: string): Promise<{ status: number; routes: string }> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, routes: String(res.headers['x-routes'] ?? '') }),
-      );
-    }).on('error', reject);
   });
 }
 
@@ -120,49 +81,12 @@ describe('per-route filter configs over RDS', () => {
   test('a per-route config that does not compile is NACKed naming the field; the last good one keeps limiting', async () => {
     // GIVEN a control plane serving routes whose /limited route allows 2 requests a minute
     const up = await httpUpstream(closer, 'app');
-    const cache = new SnapshotCache();
-    cache.setSnapshot('edge', snapshot(up.port, routes(2, 'v1')));
-    const server = new XdsServer(cache);
-    const cp = await server.listen('127.0.0.1', 0);
-    closer.add(() => server.close());
-    const bootstrap = loadBootstrap(
-      JSON.stringify({
-        node: { id: 'edge', cluster: 'edge' },
-        dynamic_resources: {
-          ads_config: {
-            api_type: 'GRPC',
-            transport_api_version: 'V3',
-            grpc_services: [{ envoy_grpc: { cluster_name: 'xds' } }],
-          },
-          lds_config: ADS,
-          cds_config: ADS,
-        },
-        static_resources: {
-          clusters: [
-            {
-              name: 'xds',
-              connect_timeout: '1s',
-              http2_protocol_options: {},
-              load_assignment: {
-                cluster_name: 'xds',
-                endpoints: [
-                  {
-                    lb_endpoints: [
-                      {
-                        endpoint: {
-                          address: { socket_address: { address: '127.0.0.1', port_value: cp.port } },
-                        },
-                      },
-                    ],
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      }),
-      { format: 'json' },
-    );
+    const {
+      cache,
+      server,
+      port: cpPort,
+    } = await startControlPlane(closer, 'edge', snapshot(up.port, routes(2, 'v1')));
+    const bootstrap = loadBootstrap(JSON.stringify(adsBootstrap('edge', cpPort)), { format: 'json' });
     const proxy = await startDynamicProxy(bootstrap, { logLevel: 'off' });
     closer.add(() => proxy.close());
     const port = proxy.runtime()?.listeners.get('ingress')?.port ?? 0;
@@ -172,9 +96,7 @@ describe('per-route filter configs over RDS', () => {
     cache.setSnapshot('edge', snapshot(up.port, routes(0, 'v2')));
     // THEN it is NACKed with the field's path in the error detail
     await expect
-      .poll(() => server.status().nodes.find((n) => n.id === 'edge')?.lastNack?.message ?? '', {
-        timeout: 5000,
-      })
+      .poll(() => lastNack(server, 'edge'), { timeout: 5000 })
       .toMatch(
         /typed_per_filter_config\["envoy\.filters\.http\.local_ratelimit"\]\.token_bucket\.max_tokens/,
       );

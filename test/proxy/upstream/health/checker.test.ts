@@ -13,53 +13,21 @@ import { StatsStore } from '../../../../proxy/stats/store.js';
 import { parseHealthResponse } from '../../../../proxy/upstream/health/index.js';
 import { ClusterManager, HealthFlag, type Host } from '../../../../proxy/upstream/index.js';
 import { makeCerts } from '../../e2e/helpers.js';
+import { healthCheckedCluster, listen as listenOn } from './fixtures.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function listen(server: net.Server | http.Server | http2.Http2Server): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return (server.address() as net.AddressInfo).port;
+/** Listens on loopback port 0; the server is closed after the test. */
+function listen(server: net.Server | http.Server | http2.Http2Server): Promise<number> {
+  return listenOn(server, cleanups);
 }
 
+/** Cluster `svc` over `ports`, checked every 20 ms; two checks flip a host unless `hc` says otherwise. */
 function clusterWith(ports: number[], hc: Partial<HealthCheck>): Cluster {
-  return {
-    name: 'svc',
-    health_checks: [
-      {
-        timeout: '0.5s',
-        interval: '0.020s',
-        no_traffic_interval: '0.020s',
-        unhealthy_threshold: 2,
-        healthy_threshold: 2,
-        ...hc,
-      } as HealthCheck,
-    ],
-    load_assignment: {
-      cluster_name: 'svc',
-      endpoints: [
-        {
-          lb_endpoints: ports.map((p) => ({
-            endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } },
-          })),
-        },
-      ],
-    },
-  };
+  return healthCheckedCluster(ports, { unhealthy_threshold: 2, healthy_threshold: 2, ...hc });
 }
 
 function start(

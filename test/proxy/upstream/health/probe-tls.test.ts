@@ -4,13 +4,14 @@
 // port 0 with openssl-made certificates; nothing is stood in.
 import http2 from 'node:http2';
 import https from 'node:https';
-import type net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Cluster, HealthCheck } from '../../../../proxy/config/envoy.js';
 import { StatsStore } from '../../../../proxy/stats/store.js';
 import { ClusterManager, HealthFlag } from '../../../../proxy/upstream/index.js';
 import { makeCerts } from '../../e2e/helpers.js';
+import { tlsSocket } from '../../tls/fixtures.js';
+import { healthCheckedCluster, type Listenable, listen as listenOn } from './fixtures.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -19,58 +20,23 @@ afterEach(async () => {
 
 const CERTS = makeCerts(['backend.internal']);
 
-async function listen(server: net.Server): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  // TLS servers report the raw socket on 'connection' only for plain net; track secure ones too.
-  server.on('secureConnection', (s: net.Socket) => sockets.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return (server.address() as net.AddressInfo).port;
+/** Listens on loopback port 0; the server is closed after the test. */
+function listen(server: Listenable): Promise<number> {
+  return listenOn(server, cleanups);
 }
 
 /** A TLS cluster `svc` with one loopback host health-checked every 20 ms. */
 function tlsCluster(port: number, hc: Partial<HealthCheck>, sni?: string): Cluster {
-  return {
-    name: 'svc',
-    health_checks: [
-      {
-        timeout: '0.5s',
-        interval: '0.020s',
-        no_traffic_interval: '0.020s',
-        unhealthy_threshold: 1,
-        healthy_threshold: 1,
-        ...hc,
-      } as HealthCheck,
-    ],
-    load_assignment: {
-      cluster_name: 'svc',
-      endpoints: [
-        {
-          lb_endpoints: [
-            { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } },
-          ],
-        },
-      ],
-    },
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  return healthCheckedCluster(
+    [port],
+    { unhealthy_threshold: 1, healthy_threshold: 1, ...hc },
+    {
+      transport_socket: tlsSocket('upstream', {
         ...(sni === undefined ? {} : { sni }),
         common_tls_context: { validation_context: { trusted_ca: { inline_string: CERTS.ca } } },
-      },
+      }),
     },
-  } as Cluster;
+  );
 }
 
 /** Starts the cluster's checker and waits until its host passed a check. */
