@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { Snapshot } from '../../../controlplane/snapshot.js';
 import { TYPE } from '../../../controlplane/types.js';
+import { leaveStaleSocket } from '../e2e/cli-helpers.js';
 import { Closer, httpUpstream } from '../e2e/helpers.js';
 import {
   adsBootstrapFile,
@@ -213,13 +214,7 @@ describe('crossmesh proxy --concurrency 2 with dynamic_resources', () => {
     // GIVEN a socket file left behind by a process killed with SIGKILL (nothing accepts on it)
     const up = await recordingUpstream(closer, 'piped');
     const socketPath = join(mkdtempSync(join(tmpdir(), 'crossmesh-dyn-pipe-')), 'ingress.sock');
-    const holder = spawn(process.execPath, [
-      '-e',
-      `require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
-    ]);
-    await new Promise((r) => holder.stdout.once('data', r));
-    holder.kill('SIGKILL');
-    await new Promise((r) => holder.on('exit', r));
+    await leaveStaleSocket(socketPath);
     expect(lstatSync(socketPath).isSocket()).toBe(true);
     // AND a control plane pushing a listener on that path
     // WHEN two workers start from the control plane
