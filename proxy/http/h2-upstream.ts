@@ -1,6 +1,12 @@
 /**
- * HTTP/2 upstream for one host: a single session multiplexing every request (h2c prior knowledge,
- * or TLS with ALPN h2), reopened when the upstream closes or sends GOAWAY.
+ * HTTP/2 upstream for one host, pooled as Envoy's HTTP/2 connection pool does
+ * (`conn_pool_base`): requests multiplex over sessions (h2c prior knowledge, or TLS with ALPN h2)
+ * up to each session's stream limit, the smaller of the cluster's
+ * `http2_protocol_options.max_concurrent_streams` and the upstream's
+ * SETTINGS_MAX_CONCURRENT_STREAMS; past it another session opens (within `max_connections`), and
+ * a session that received GOAWAY or served `max_requests_per_connection` streams drains: its
+ * in-flight streams finish on it, it keeps counting as a connection until it closes, and new
+ * requests go to another session.
  */
 import http2 from 'node:http2';
 import type net from 'node:net';
@@ -24,156 +30,289 @@ export interface H2OutgoingRequest {
   readonly trailers: boolean;
 }
 
-type Waiter = (session: http2.ClientHttp2Session | undefined, reason: string) => void;
+/** What an HTTP/2 pool reports beyond {@link PoolEvents}. */
+export interface H2PoolEvents extends PoolEvents {
+  /** A request waiting for a stream was cancelled: Envoy's upstream_rq_cancelled. */
+  onPendingCancel?(): void;
+  /** A session reached `max_requests_per_connection` and drains: upstream_cx_max_requests. */
+  onMaxRequests?(): void;
+}
+
+/** Per-session limits of an {@link H2Pool}. */
+export interface H2PoolOptions {
+  /** Streams at once on one session (the upstream's SETTINGS may lower it). @default 2147483647 (Envoy) */
+  readonly maxConcurrentStreams?: number | undefined;
+  /** Streams one session serves before it drains. @default - unlimited */
+  readonly maxRequestsPerConnection?: number | undefined;
+}
+
+/** Envoy's default `max_concurrent_streams` for upstream sessions. */
+const DEFAULT_MAX_STREAMS = 2_147_483_647;
+
+/** One upstream session: connecting (no socket or no SETTINGS yet), ready, or draining. */
+interface H2Client {
+  session: http2.ClientHttp2Session | undefined;
+  state: 'connecting' | 'ready' | 'draining';
+  /** Streams attached now. */
+  active: number;
+  /** Streams it may carry at once. */
+  limit: number;
+  /** Streams it may still start (max_requests_per_connection). */
+  remaining: number;
+}
 
 /**
- * One multiplexed HTTP/2 session to one upstream host. The cluster's circuit breakers apply as in
- * Envoy: the session holds a `max_connections` resource (the host's only connection is opened even
- * at the limit, counting upstream_cx_overflow), requests waiting for the session to connect hold a
- * `max_pending_requests` one, and `max_requests` bounds the streams (the connection manager takes
- * it per request).
+ * The HTTP/2 sessions to one upstream host. The cluster's circuit breakers apply as in Envoy:
+ * each session (draining ones included, until they close) holds a `max_connections` resource (a
+ * host with no session opens one even at the limit, counting upstream_cx_overflow; otherwise the
+ * overflow is counted and requests wait for a stream), requests waiting for a stream hold a
+ * `max_pending_requests` one until they get a stream or are cancelled, and `max_requests` bounds
+ * the streams (the connection manager takes it per request).
  */
 export class H2Pool {
-  private session: http2.ClientHttp2Session | undefined;
-  private waiters: Waiter[] = [];
-  private connecting = false;
+  private readonly clients = new Set<H2Client>();
+  private readonly pending: H2Exchange[] = [];
   private closed = false;
   private readonly resources: PoolResources;
+  private readonly maxStreams: number;
+  private readonly maxRequests: number;
 
-  /** @param resources the cluster's circuit breakers @default - limits of this pool alone */
+  /**
+   * @param resources the cluster's circuit breakers @default - limits of this pool alone
+   * @param options per-session limits @default - Envoy's defaults
+   */
   constructor(
     private readonly target: ConnectTarget,
-    private readonly events: PoolEvents,
+    private readonly events: H2PoolEvents,
     resources?: PoolResources,
+    options: H2PoolOptions = {},
   ) {
     this.resources = resources ?? localResources();
+    this.maxStreams = options.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
+    this.maxRequests = options.maxRequestsPerConnection ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Open sessions (0 or 1). */
+  /** Sessions that hold a connection (connecting, ready or draining). */
   get connections(): number {
-    return this.session === undefined ? 0 : 1;
+    return this.clients.size;
   }
 
-  /** Starts a request on the shared session. */
+  /** Requests waiting for a stream. */
+  get pendingRequests(): number {
+    return this.pending.length;
+  }
+
+  /** Starts a request on a session with a free stream, or queues it for one. */
   request(request: H2OutgoingRequest, callbacks: UpstreamCallbacks): UpstreamRequest {
-    const ex = new H2Exchange(request, callbacks);
-    this.withSession((session, reason) => {
-      if (session === undefined) ex.connectFailed(reason);
-      else ex.start(session);
-    });
-    return ex;
-  }
-
-  private withSession(waiter: Waiter): void {
+    const ex = new H2Exchange(request, callbacks, this);
     if (this.closed) {
-      waiter(undefined, 'connection failure');
-      return;
+      ex.connectFailed('connection failure');
+      return ex;
     }
-    const s = this.session;
-    if (s !== undefined && !s.closed && !s.destroyed) {
-      waiter(s, '');
-      return;
+    const client = this.readyClient();
+    if (client !== undefined) {
+      this.attach(client, ex);
+      return ex;
     }
     const pending = this.resources.pendingRequests;
     if (!pending.canCreate()) {
       this.events.onPendingOverflow();
-      waiter(undefined, 'overflow');
-      return;
+      ex.connectFailed('overflow');
+      return ex;
     }
     pending.inc();
     this.events.onPendingChange?.(1);
-    this.waiters.push(waiter);
-    if (this.connecting) return;
-    this.connecting = true;
-    this.takeConnection();
+    ex.waiting = true;
+    this.pending.push(ex);
+    this.connectForPending();
+    return ex;
+  }
+
+  /** @internal A waiting request was cancelled: its pending slot is free at once (Envoy). */
+  cancel(ex: H2Exchange): void {
+    const i = this.pending.indexOf(ex);
+    if (i < 0) return;
+    this.pending.splice(i, 1);
+    this.unqueued(ex);
+    this.events.onPendingCancel?.();
+  }
+
+  private unqueued(ex: H2Exchange): void {
+    ex.waiting = false;
+    this.resources.pendingRequests.dec();
+    this.events.onPendingChange?.(-1);
+  }
+
+  private readyClient(): H2Client | undefined {
+    for (const c of this.clients) {
+      if (c.state === 'ready' && c.active < c.limit && c.remaining > 0) return c;
+    }
+    return undefined;
+  }
+
+  /** Hands waiting requests to sessions with free streams, then opens sessions for the rest. */
+  private dispatchPending(): void {
+    while (this.pending.length > 0) {
+      const client = this.readyClient();
+      if (client === undefined) break;
+      const ex = this.pending.shift() as H2Exchange;
+      this.unqueued(ex);
+      this.attach(client, ex);
+    }
+    this.connectForPending();
+  }
+
+  /**
+   * Opens sessions while the waiting requests outnumber the streams the connecting sessions will
+   * offer (Envoy's `tryCreateNewConnections`). At `max_connections` the overflow is counted and
+   * no session opens, unless the host has none at all.
+   */
+  private connectForPending(): void {
+    if (this.closed) return;
+    const perSession = Math.min(this.maxStreams, this.maxRequests);
+    for (;;) {
+      let connecting = 0;
+      for (const c of this.clients) if (c.state === 'connecting') connecting += perSession;
+      if (this.pending.length <= connecting) return;
+      const connections = this.resources.connections;
+      if (!connections.canCreate()) {
+        this.events.onConnectionOverflow?.();
+        if (this.clients.size > 0) return;
+      }
+      this.connect();
+    }
+  }
+
+  private connect(): void {
+    const client: H2Client = { session: undefined, state: 'connecting', active: 0, limit: 0, remaining: 0 };
+    this.clients.add(client);
+    this.resources.connections.inc();
     const target: ConnectTarget =
       this.target.tls === undefined
         ? this.target
         : { ...this.target, tls: { ...this.target.tls, alpn: ['h2'] } };
     openConnection(target, (error, socket, detail) => {
-      this.connecting = false;
-      const waiters = this.waiters.splice(0);
-      for (let i = 0; i < waiters.length; i++) {
-        pending.dec();
-        this.events.onPendingChange?.(-1);
-      }
       if (error !== undefined || socket === undefined) {
+        this.clients.delete(client);
         this.resources.connections.dec();
         this.events.onConnectFailure(error ?? 'error', detail);
-        const reason = error === 'timeout' ? 'connection timeout' : 'connection failure';
-        for (const w of waiters) w(undefined, reason);
+        // As Envoy: a connect failure fails every waiting request (the router may retry them).
+        this.failPending(error === 'timeout' ? 'connection timeout' : 'connection failure');
         return;
       }
       if (this.closed) {
+        this.clients.delete(client);
         this.resources.connections.dec();
         socket.destroy();
-        for (const w of waiters) w(undefined, 'connection failure');
         return;
       }
-      const session = this.open(socket);
-      for (const w of waiters) w(session, '');
+      this.open(client, socket);
     });
+  }
+
+  private failPending(reason: string): void {
+    for (const ex of this.pending.splice(0)) {
+      this.unqueued(ex);
+      ex.connectFailed(reason);
+    }
   }
 
   /** Takes over an already connected socket that negotiated h2 (auto_config's ALPN probe). */
   adopt(socket: net.Socket): void {
-    if (this.closed || (this.session !== undefined && !this.session.destroyed)) {
+    if (this.closed) {
       socket.destroy();
       return;
     }
-    this.takeConnection();
-    this.open(socket);
+    if (!this.resources.connections.canCreate()) {
+      this.events.onConnectionOverflow?.();
+      if (this.clients.size > 0) {
+        socket.destroy();
+        return;
+      }
+    }
+    const client: H2Client = { session: undefined, state: 'connecting', active: 0, limit: 0, remaining: 0 };
+    this.clients.add(client);
+    this.resources.connections.inc();
+    this.open(client, socket);
   }
 
-  /**
-   * Takes the connection resource for the host's session. The session is the host's only
-   * connection, which Envoy opens even at `max_connections` (counting the overflow) so that the
-   * host's requests are not left waiting for nothing.
-   */
-  private takeConnection(): void {
-    const connections = this.resources.connections;
-    if (!connections.canCreate()) this.events.onConnectionOverflow?.();
-    connections.inc();
-  }
-
-  private open(socket: net.Socket): http2.ClientHttp2Session {
+  private open(client: H2Client, socket: net.Socket): void {
     const session = http2.connect(upstreamUrl(this.target, this.target.tls !== undefined), {
       createConnection: () => socket,
     });
-    this.session = session;
+    client.session = session;
     this.events.onConnectionOpen();
-    let counted = true;
-    const gone = () => {
-      if (this.session === session) this.session = undefined;
-      if (counted) {
-        counted = false;
-        this.resources.connections.dec();
-        this.events.onConnectionClose();
+    // Streams are attached once the upstream's SETTINGS (the first frame it must send) tell its
+    // stream limit, so a burst is spread over sessions instead of queued inside the first one.
+    session.on('remoteSettings', (settings) => {
+      const remote = settings.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
+      client.limit = Math.min(this.maxStreams, remote);
+      if (client.state === 'connecting') {
+        client.state = 'ready';
+        client.remaining = this.maxRequests;
       }
+      if (client.state === 'ready') this.dispatchPending();
+    });
+    const gone = () => {
+      if (!this.clients.delete(client)) return;
+      this.resources.connections.dec();
+      this.events.onConnectionClose();
+      const wasConnecting = client.state === 'connecting';
+      client.state = 'draining';
+      if (wasConnecting && !this.closed) {
+        this.failPending('connection failure');
+        return;
+      }
+      // A connection slot is free: the waiting requests may get a session now.
+      this.dispatchPending();
     };
-    session.on('error', () => gone());
-    session.on('goaway', () => gone());
-    session.on('close', () => gone());
+    session.on('error', () => undefined);
+    // GOAWAY: node closes the session gracefully (its streams finish); the pool stops using it but
+    // counts it until it closes, and opens another for the waiting requests.
+    session.on('goaway', () => this.startDrain(client));
+    session.on('close', gone);
     // An idle session must not keep the process alive (tests and drains close it explicitly).
     session.unref();
-    return session;
   }
 
-  /** Closes the session once its streams finish. */
+  private startDrain(client: H2Client): void {
+    if (client.state === 'draining') return;
+    const wasConnecting = client.state === 'connecting';
+    client.state = 'draining';
+    if (client.session !== undefined && !client.session.closed) client.session.close();
+    if (wasConnecting) this.failPending('connection failure');
+    else this.dispatchPending();
+  }
+
+  private attach(client: H2Client, ex: H2Exchange): void {
+    client.active++;
+    client.remaining--;
+    const session = client.session as http2.ClientHttp2Session;
+    if (client.remaining <= 0) {
+      // max_requests_per_connection: this is the session's last stream; it drains after it.
+      this.events.onMaxRequests?.();
+      client.state = 'draining';
+    }
+    ex.start(session, () => {
+      client.active--;
+      if (client.state === 'draining') {
+        if (client.active === 0 && !session.closed) session.close();
+      } else this.dispatchPending();
+    });
+  }
+
+  /** Closes the sessions once their streams finish. */
   drain(): void {
-    this.session?.close();
+    for (const c of [...this.clients]) {
+      if (c.state === 'ready') this.startDrain(c);
+    }
   }
 
-  /** Closes the session now. */
+  /** Closes every session now and fails waiting requests. */
   close(): void {
     this.closed = true;
-    this.session?.destroy();
-    this.session = undefined;
-    for (const w of this.waiters.splice(0)) {
-      this.resources.pendingRequests.dec();
-      this.events.onPendingChange?.(-1);
-      w(undefined, 'connection failure');
-    }
+    for (const c of [...this.clients]) c.session?.destroy();
+    this.failPending('connection failure');
   }
 }
 
@@ -184,14 +323,21 @@ class H2Exchange implements UpstreamRequest {
   private trailers: HeaderList | undefined;
   private queued: Buffer[] = [];
   private endPending: { trailers?: HeaderList | undefined } | undefined;
+  /** Queued in the pool for a stream (holding a pending-request slot). */
+  waiting = false;
 
   constructor(
     private readonly request: H2OutgoingRequest,
     private readonly callbacks: UpstreamCallbacks,
+    private readonly pool: H2Pool,
   ) {}
 
-  start(session: http2.ClientHttp2Session): void {
-    if (this.finished) return;
+  /** Opens the stream on `session`; `done` runs once when the stream is over (its slot is free). */
+  start(session: http2.ClientHttp2Session, done: () => void): void {
+    if (this.finished) {
+      done();
+      return;
+    }
     const r = this.request;
     const headers = toH2Headers(r.headers, {
       ':method': r.method,
@@ -208,10 +354,12 @@ class H2Exchange implements UpstreamRequest {
         waitForTrailers: !r.endStream && r.trailers,
       });
     } catch {
+      done();
       this.connectFailed('connection failure');
       return;
     }
     this.stream = stream;
+    stream.once('close', done);
     stream.on('headers', (h) => {
       if (Number(h[':status']) === 100) this.callbacks.onInformational(100);
     });
@@ -285,6 +433,7 @@ class H2Exchange implements UpstreamRequest {
   abort(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.waiting) this.pool.cancel(this);
     this.stream?.close(http2.constants.NGHTTP2_CANCEL);
   }
 

@@ -7,8 +7,8 @@
  */
 import { TLSSocket } from 'node:tls';
 import { type ConnectTarget, openConnection, type UpstreamTlsOptions } from '../http/connect.js';
-import { H1Pool, type PoolEvents, type PoolResources } from '../http/h1-upstream.js';
-import { H2Pool } from '../http/h2-upstream.js';
+import { H1Pool, type PoolResources } from '../http/h1-upstream.js';
+import { H2Pool, type H2PoolEvents } from '../http/h2-upstream.js';
 import type { ClusterStats } from '../stats/scopes.js';
 import type { HostStats } from '../upstream/index.js';
 import type { ProxyLog } from './log.js';
@@ -39,8 +39,10 @@ export interface PoolCluster {
   readonly resources?: { readonly default: PoolResources; readonly high: PoolResources };
   /** Idle connection timeout. @default - 1 hour */
   readonly idleTimeoutMs?: number;
-  /** Requests per connection. @default - unlimited */
+  /** Requests per connection (HTTP/1.1 connection or HTTP/2 session). @default - unlimited */
   readonly maxRequestsPerConnection?: number | undefined;
+  /** Streams at once on one HTTP/2 session (`http2_protocol_options.max_concurrent_streams`). @default - 2147483647 */
+  readonly maxConcurrentStreams?: number | undefined;
   /** TCP keepalive idle time for upstream sockets (upstream_connection_options). @default - off */
   readonly tcpKeepaliveSeconds?: number | undefined;
 }
@@ -141,7 +143,9 @@ export class PoolRegistry {
     const hs = host.stats;
     let lastFailureLog = 0;
     const http2 = cluster.protocol === 'http2';
-    const events: PoolEvents = {
+    const rqCancelled = s.upstream_rq_cancelled;
+    const cxMaxRequests = s.upstream_cx_max_requests;
+    const events: H2PoolEvents = {
       onConnectionOpen: () => {
         cxTotal.inc();
         cxActive.inc();
@@ -169,6 +173,8 @@ export class PoolRegistry {
         if (kind === 'timeout') connectTimeout.inc();
       },
       onPendingOverflow: () => overflow.inc(),
+      onPendingCancel: () => rqCancelled.inc(),
+      onMaxRequests: () => cxMaxRequests.inc(),
       onConnectionOverflow: () => cxOverflow.inc(),
       onPendingChange: (delta) => {
         if (delta > 0) {
@@ -200,10 +206,16 @@ export class PoolRegistry {
     protocol: 'http1' | 'http2',
     cluster: PoolCluster,
     target: ConnectTarget,
-    events: PoolEvents,
+    events: H2PoolEvents,
     resources: PoolResources | undefined,
   ): ResolvedPool {
-    if (protocol === 'http2') return { kind: 'http2', pool: new H2Pool(target, events, resources) };
+    if (protocol === 'http2') {
+      const pool = new H2Pool(target, events, resources, {
+        maxConcurrentStreams: cluster.maxConcurrentStreams,
+        maxRequestsPerConnection: cluster.maxRequestsPerConnection,
+      });
+      return { kind: 'http2', pool };
+    }
     return {
       kind: 'http1',
       pool: new H1Pool({

@@ -92,6 +92,8 @@ export class ClusterStats {
   readonly upstream_rq_pending_overflow: Counter;
   readonly upstream_rq_pending_failure_eject: Counter;
   readonly upstream_rq_cancelled: Counter;
+  /** Connections retired by `max_requests_per_connection`. */
+  readonly upstream_cx_max_requests: Counter;
   readonly upstream_rq_timeout: Counter;
   readonly upstream_rq_per_try_timeout: Counter;
   readonly upstream_rq_rx_reset: Counter;
@@ -167,6 +169,7 @@ export class ClusterStats {
     this.upstream_rq_pending_overflow = c('upstream_rq_pending_overflow');
     this.upstream_rq_pending_failure_eject = c('upstream_rq_pending_failure_eject');
     this.upstream_rq_cancelled = c('upstream_rq_cancelled');
+    this.upstream_cx_max_requests = c('upstream_cx_max_requests');
     this.upstream_rq_timeout = c('upstream_rq_timeout');
     this.upstream_rq_per_try_timeout = c('upstream_rq_per_try_timeout');
     this.upstream_rq_rx_reset = c('upstream_rq_rx_reset');

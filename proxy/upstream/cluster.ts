@@ -200,12 +200,14 @@ interface ProtocolSettings {
   readonly idleTimeoutMs: number;
   readonly maxRequestsPerConnection: number | undefined;
   readonly maxStreamDurationMs: number | undefined;
+  readonly maxConcurrentStreams: number | undefined;
 }
 
 function parseProtocol(c: Cluster, path: string, hasTls: boolean): ProtocolSettings {
   // The loader moves the deprecated cluster-level protocol fields into these options.
   let protocol: 'http1' | 'http2' | 'auto' = 'http1';
   let common: UpstreamHttpProtocolOptions['common_http_protocol_options'];
+  let maxStreams: number | undefined;
   const options = c.typed_extension_protocol_options ?? {};
   for (const key of Object.keys(options)) {
     if (key !== HTTP_OPTIONS_KEY)
@@ -235,6 +237,8 @@ function parseProtocol(c: Cluster, path: string, hasTls: boolean): ProtocolSetti
       protocol = 'http1';
     }
     common = http.common_http_protocol_options;
+    maxStreams = (http.explicit_http_config ?? http.auto_config)?.http2_protocol_options
+      ?.max_concurrent_streams;
   }
   const maxReq = common?.max_requests_per_connection;
   return {
@@ -245,6 +249,9 @@ function parseProtocol(c: Cluster, path: string, hasTls: boolean): ProtocolSetti
       `${path}.common_http_protocol_options.idle_timeout`,
     ),
     maxRequestsPerConnection: maxReq === undefined || maxReq === 0 ? undefined : maxReq,
+    // HTTP/2 streams per upstream session (Envoy's default 2147483647); the upstream's own
+    // SETTINGS_MAX_CONCURRENT_STREAMS lowers it per session.
+    maxConcurrentStreams: maxStreams === undefined || maxStreams === 0 ? undefined : maxStreams,
     // Issue 6: the longest an upstream request may last (0 or unset: no limit).
     maxStreamDurationMs:
       duration(common?.max_stream_duration, 0, `${path}.common_http_protocol_options.max_stream_duration`) ||
@@ -450,6 +457,8 @@ export class UpstreamCluster {
   readonly maxRequestsPerConnection: number | undefined;
   /** Issue 6: `common_http_protocol_options.max_stream_duration` of upstream requests in ms; undefined = none. */
   readonly maxStreamDurationMs: number | undefined;
+  /** `http2_protocol_options.max_concurrent_streams` of each upstream HTTP/2 session; undefined = Envoy's default. */
+  readonly maxConcurrentStreams: number | undefined;
   /** Circuit-breaker limits (enforced by the engine). */
   readonly circuitBreakers: CircuitBreakers;
   /**
@@ -529,6 +538,7 @@ export class UpstreamCluster {
     this.idleTimeoutMs = proto.idleTimeoutMs;
     this.maxRequestsPerConnection = proto.maxRequestsPerConnection;
     this.maxStreamDurationMs = proto.maxStreamDurationMs;
+    this.maxConcurrentStreams = proto.maxConcurrentStreams;
     this.circuitBreakers = parseBreakers(c);
     this.tcpKeepaliveSeconds = c.upstream_connection_options?.tcp_keepalive?.keepalive_time;
     this.perConnectionBufferLimitBytes = c.per_connection_buffer_limit_bytes ?? 1024 * 1024;
