@@ -771,7 +771,12 @@ export interface RouteAction {
   /** @default - `DEFAULT` */
   readonly priority?: 'DEFAULT' | 'HIGH';
   readonly hash_policy?: readonly HashPolicy[];
-  readonly upgrade_configs?: readonly { readonly upgrade_type: string; readonly enabled?: boolean }[];
+  readonly upgrade_configs?: readonly {
+    readonly upgrade_type: string;
+    readonly enabled?: boolean;
+    /** Present (empty): the proxy terminates CONNECT itself (proxy_protocol_config, allow_post unsupported). */
+    readonly connect_config?: Readonly<Record<string, never>>;
+  }[];
   readonly max_stream_duration?: {
     readonly max_stream_duration?: Duration;
     readonly grpc_timeout_header_max?: Duration;

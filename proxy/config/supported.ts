@@ -296,9 +296,14 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ...HEADER_MUTATIONS,
     typed_per_filter_config: PER_FILTER,
   },
-  'envoy.config.route.v3.RouteMatch': all(
-    'prefix path safe_regex path_separated_prefix case_sensitive headers query_parameters grpc runtime_fraction',
-  ),
+  'envoy.config.route.v3.RouteMatch': {
+    ...all(
+      'prefix path safe_regex path_separated_prefix case_sensitive headers query_parameters grpc runtime_fraction',
+    ),
+    connect_matcher: note(
+      'matches CONNECT requests only (HTTP/1.1 authority-form or an HTTP/2 CONNECT stream); other routes never match CONNECT',
+    ),
+  },
   'envoy.config.route.v3.RouteMatch.GrpcRouteMatchOptions': {},
   'envoy.config.route.v3.HeaderMatcher': {
     name: S,
@@ -373,6 +378,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
   'envoy.config.core.v3.CidrRange': all('address_prefix prefix_len'),
   'envoy.config.route.v3.RouteAction': {
     cluster: S,
+    upgrade_configs: note(
+      'per-route upgrade switches over the connection manager ones; CONNECT needs connect_config (forwarding CONNECT upstream as is is not supported)',
+    ),
     request_mirror_policies: {
       status: 'supported',
       issue: 7,
@@ -437,6 +445,12 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     'descriptor_key descriptor_value expect_match query_parameters',
     R6,
   ),
+  'envoy.config.route.v3.RouteAction.UpgradeConfig': {
+    ...all('upgrade_type enabled'),
+    connect_config: note(
+      'CONNECT termination: the proxy answers 200 and splices the stream with a TCP (or TLS, per the cluster) connection to a host of the cluster; must be empty (proxy_protocol_config and allow_post are not supported)',
+    ),
+  },
   'envoy.config.route.v3.RouteAction.MaxStreamDuration': {
     max_stream_duration: note('the whole stream, from its start: 408 (DT) before a response, a reset after'),
     grpc_timeout_header_max: {

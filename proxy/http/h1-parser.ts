@@ -55,7 +55,10 @@ export interface H1RequestHead extends HeadBase {
   readonly path: string;
   /** Host from the absolute-form target or the `host` header; `''` when missing. */
   readonly authority: string;
-  /** `Connection: upgrade` with an `Upgrade` header: the protocol asked for, lowercase. */
+  /**
+   * `Connection: upgrade` with an `Upgrade` header: the protocol asked for, lowercase; `connect`
+   * for a CONNECT request (Envoy's upgrade type CONNECT).
+   */
   readonly upgrade: string | undefined;
   /** `Expect: 100-continue` was sent. */
   readonly expectContinue: boolean;
@@ -186,6 +189,9 @@ function knownName(bytes: Uint8Array, from: number, to: number): string | undefi
   }
   return undefined;
 }
+
+/** A CONNECT target: reg-name, IPv4 or bracketed IPv6, then a port. */
+const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+):[0-9]{1,5}$/;
 
 /** Shared by every head without a `connection` header; never mutated. */
 const NO_TOKENS: string[] = [];
@@ -602,8 +608,18 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
     const target = text.slice(sp1 + 1, sp2);
     let path = target;
     let authority = host ?? '';
-    if (method === 'CONNECT') throw new H1ParseError(400, 'CONNECT is not supported');
-    if (target.charCodeAt(0) !== 47 /* / */) {
+    const connect = method === 'CONNECT';
+    if (connect) {
+      // RFC 9112 3.2.3: CONNECT takes the authority form (host:port) and nothing else; the bytes after
+      // the head belong to the tunnel, so a CONNECT with body framing is refused (no smuggling path).
+      if (!AUTHORITY_FORM.test(target)) throw new H1ParseError(400, 'invalid CONNECT target');
+      const port = Number(target.slice(target.lastIndexOf(':') + 1));
+      if (port < 1 || port > 65535) throw new H1ParseError(400, 'invalid CONNECT target');
+      if (transferEncoding !== undefined || contentLength > 0)
+        throw new H1ParseError(400, 'CONNECT with a body');
+      authority = target;
+      path = '';
+    } else if (target.charCodeAt(0) !== 47 /* / */) {
       if (target === '*' && method === 'OPTIONS') {
         path = '*';
       } else {
@@ -613,7 +629,8 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
         path = m[2] === '' ? '/' : (m[2] as string);
       }
     }
-    if (versionMinor === 1 && host === undefined) throw new H1ParseError(400, 'missing host header');
+    if (versionMinor === 1 && host === undefined && !connect)
+      throw new H1ParseError(400, 'missing host header');
     let kind: BodyKind = 'none';
     let length = 0;
     if (transferEncoding !== undefined) {
@@ -626,9 +643,13 @@ export class H1Parser<H extends H1RequestHead | H1ResponseHead> {
       length = contentLength;
     }
     const closeTok = connectionTokens.length > 0 && connectionTokens.includes('close');
-    const keepAlive = versionMinor === 1 ? !closeTok : connectionTokens.includes('keep-alive') && !closeTok;
-    const upgrade =
-      upgradeHeader !== undefined && connectionTokens.includes('upgrade')
+    // A CONNECT never leaves the connection for another request: whatever follows its head is
+    // tunnel payload, so a refused CONNECT closes the connection.
+    const keepAlive =
+      !connect && (versionMinor === 1 ? !closeTok : connectionTokens.includes('keep-alive') && !closeTok);
+    const upgrade = connect
+      ? 'connect'
+      : upgradeHeader !== undefined && connectionTokens.includes('upgrade')
         ? upgradeHeader.toLowerCase()
         : undefined;
     const head: H1RequestHead = {

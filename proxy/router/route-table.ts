@@ -395,6 +395,8 @@ interface RouteCore {
   readonly attemptCountInRequest: boolean;
   readonly attemptCountInResponse: boolean;
   readonly upgrades: ReadonlyMap<string, boolean>;
+  /** The route's CONNECT upgrade has a `connect_config`: the proxy terminates the tunnel itself. */
+  readonly connectTerminate: boolean;
   readonly autoHostRewrite: boolean;
   readonly hostRewriteHeader: string | undefined;
   readonly typedPerFilterConfig: Readonly<Record<string, unknown>>;
@@ -548,6 +550,11 @@ export class CompiledRoute {
   /** Whether an upgrade type (lowercase, e.g. `websocket`) is enabled or disabled on this route; undefined = the connection manager decides. */
   upgradeEnabled(type: string): boolean | undefined {
     return this.core.upgrades.get(type);
+  }
+
+  /** A CONNECT on this route is terminated here (`connect_config`): answer 200 and splice TCP to a host. */
+  get connectTerminate(): boolean {
+    return this.core.connectTerminate;
   }
 }
 
@@ -751,7 +758,33 @@ function compileRoute(route: Route, path: string, lv: Levels): CompiledRouteEntr
   const ap = `${path}.route`;
   const timeoutMs = durationMs(a?.timeout, `${ap}.timeout`) ?? DEFAULT_TIMEOUT_MS;
   const upgrades = new Map<string, boolean>();
-  for (const u of a?.upgrade_configs ?? []) upgrades.set(u.upgrade_type.toLowerCase(), u.enabled !== false);
+  let connectTerminate = false;
+  (a?.upgrade_configs ?? []).forEach((u, i) => {
+    const type = u.upgrade_type.toLowerCase();
+    upgrades.set(type, u.enabled !== false);
+    if (u.connect_config === undefined) return;
+    if (type !== 'connect')
+      throw invalid(
+        `${ap}.upgrade_configs[${i}].connect_config`,
+        'connect_config applies only to upgrade_type CONNECT',
+        u.upgrade_type,
+        'CONNECT',
+      );
+    connectTerminate = true;
+  });
+  if (
+    m.connect_matcher !== undefined &&
+    a !== undefined &&
+    !connectTerminate &&
+    upgrades.get('connect') !== false
+  ) {
+    // Without connect_config Envoy forwards the CONNECT request upstream as it came; the bundled
+    // proxy only terminates tunnels, so that configuration stops start-up rather than misbehave.
+    throw unsupported(
+      `${ap}.upgrade_configs`,
+      'forwarding CONNECT upstream (a connect_matcher route without upgrade_configs [{upgrade_type: CONNECT, connect_config: {}}])',
+    );
+  }
   const nf = a?.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE';
   const core: RouteCore = {
     name: route.name,
@@ -794,6 +827,7 @@ function compileRoute(route: Route, path: string, lv: Levels): CompiledRouteEntr
     attemptCountInRequest: lv.vh.include_request_attempt_count === true,
     attemptCountInResponse: lv.vh.include_attempt_count_in_response === true,
     upgrades,
+    connectTerminate,
     autoHostRewrite: a?.auto_host_rewrite === true,
     hostRewriteHeader: a?.host_rewrite_header?.toLowerCase(),
     typedPerFilterConfig: {
@@ -1118,6 +1152,7 @@ const TLS_REDIRECT_ROUTE = new CompiledRoute(
     attemptCountInRequest: false,
     attemptCountInResponse: false,
     upgrades: new Map(),
+    connectTerminate: false,
     autoHostRewrite: false,
     hostRewriteHeader: undefined,
     typedPerFilterConfig: {},

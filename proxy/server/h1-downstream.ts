@@ -23,6 +23,8 @@ import type { Expirable, Sweeper } from './sweeper.js';
 import type { CodecTimeouts, ConnectionInfo, HttpStreamFactory, StreamHandle, UpgradeSink } from './types.js';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** A terminated CONNECT has no upstream bytes read ahead of the tunnel. */
+const EMPTY_REST = Buffer.alloc(0);
 
 /** Per-connection limits from the HttpConnectionManager and listener config. */
 export interface H1CodecOptions {
@@ -561,6 +563,24 @@ class H1ResponseSink implements ResponseSink, UpgradeSink {
     if (upgradeTo !== undefined) out.push('upgrade', upgradeTo);
     this.conn.socket.write(encodeResponseHead(101, out), 'latin1');
     this.conn.tunnel(upstream, upstreamRest);
+  }
+
+  connect(headers: HeaderList, upstream: net.Socket): void {
+    if (this.detached || this.headSent) {
+      upstream.destroy();
+      return;
+    }
+    this.headSent = true;
+    this.detached = true;
+    // RFC 9110 9.3.6: a 2xx to CONNECT has no content, so no framing headers.
+    const out: HeaderList = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      if (name === 'connection' || name === 'content-length' || name === 'transfer-encoding') continue;
+      out.push(name, headers[i + 1] as string);
+    }
+    this.conn.socket.write(encodeResponseHead(200, out), 'latin1');
+    this.conn.tunnel(upstream, EMPTY_REST);
   }
 }
 

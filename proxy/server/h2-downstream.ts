@@ -10,12 +10,15 @@ import { guarded } from '../http/guard.js';
 import { fromH2Headers, toH2Headers } from '../http/h2-common.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
 import type { BodyFlow, RequestHead, ResponseSink } from '../http/stream.js';
-import type { ConnectionInfo, HttpStreamFactory, StreamHandle } from './types.js';
+import type { ConnectionInfo, HttpStreamFactory, StreamHandle, UpgradeSink } from './types.js';
 
-const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_CONNECT_ERROR, NGHTTP2_NO_ERROR } =
+  http2.constants;
 const H2_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const H2_PATH = /^(\/[!-~]*|\*)$/;
 const H2_AUTHORITY = /^[!-~]*$/;
+/** A CONNECT target: reg-name, IPv4 or bracketed IPv6, then a port. */
+const H2_CONNECT_AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+):[0-9]{1,5}$/;
 
 /** Serves HTTP/2 sessions for one HTTP connection manager. */
 export class H2Downstream {
@@ -115,14 +118,16 @@ export class H2Downstream {
     const method = headers[':method'] ?? 'GET';
     const list = fromH2Headers(headers);
     const authority = headers[':authority'] ?? getHeader(list, 'host') ?? '';
-    const path = headers[':path'] ?? '/';
+    // RFC 9113 8.5: a CONNECT stream has only :method and :authority (host:port); its DATA frames
+    // are the tunnel. (Extended CONNECT with :protocol is not enabled, so Node refuses it first.)
+    const connect = method === 'CONNECT';
+    const path = connect ? '' : (headers[':path'] ?? '/');
     // These become an HTTP/1.1 request line and Host header upstream: anything that could split or
     // bend that line (spaces, controls, a non-token method) is refused here, as Envoy does.
     if (
       !H2_TOKEN.test(method) ||
-      !H2_PATH.test(path) ||
-      !H2_AUTHORITY.test(authority) ||
-      method === 'CONNECT'
+      (connect ? !H2_CONNECT_AUTHORITY.test(authority) : !H2_PATH.test(path)) ||
+      !H2_AUTHORITY.test(authority)
     ) {
       this.factory.onCodecError(400, 'invalid pseudo-header', info, 'HTTP/2');
       try {
@@ -154,13 +159,23 @@ export class H2Downstream {
         hasBody: !endStream,
         contentLength: endStream ? 0 : cl !== undefined && /^[0-9]+$/.test(cl) ? Number(cl) : -1,
         expectContinue: false,
-        upgrade: undefined,
+        upgrade: connect ? 'connect' : undefined,
         protocol: 'HTTP/2',
       },
       sink,
       flow,
       info,
     );
+    if (connect) {
+      // The stream's DATA is tunnel payload: it stays buffered until the tunnel is spliced.
+      stream.on('close', () => {
+        if (!sink.finished) {
+          sink.finished = true;
+          handle.onAbort();
+        }
+      });
+      return;
+    }
     let trailers: HeaderList | undefined;
     stream.on('trailers', (t) => {
       trailers = fromH2Headers(t);
@@ -206,7 +221,7 @@ export class H2Downstream {
   }
 }
 
-class H2ResponseSink implements ResponseSink {
+class H2ResponseSink implements ResponseSink, Pick<UpgradeSink, 'connect'> {
   readonly protocol = 'HTTP/2' as const;
   finished = false;
   bytesSent = 0;
@@ -276,5 +291,39 @@ class H2ResponseSink implements ResponseSink {
 
   onDrain(callback: () => void): void {
     this.stream.once('drain', callback);
+  }
+
+  connect(headers: HeaderList, upstream: net.Socket): void {
+    const stream = this.stream;
+    if (this.finished || stream.destroyed || stream.headersSent) {
+      upstream.destroy();
+      return;
+    }
+    this.finished = true;
+    const out: HeaderList = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      if (name === 'content-length' || name === 'transfer-encoding') continue;
+      out.push(name, headers[i + 1] as string);
+    }
+    try {
+      stream.respond(toH2Headers(out, { ':status': 200 }), { endStream: false });
+    } catch {
+      upstream.destroy();
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    upstream.on('error', () => undefined);
+    // A FIN either way becomes END_STREAM / a FIN the other way; the other direction stays open.
+    stream.pipe(upstream);
+    upstream.pipe(stream);
+    stream.on('close', () => upstream.destroy());
+    upstream.on('close', (hadError: boolean) => {
+      if (stream.closed) return;
+      if (hadError) stream.close(NGHTTP2_CONNECT_ERROR);
+      // The upstream is gone: once our END_STREAM is out, tell the client to stop sending too.
+      else if (stream.writableFinished) stream.close(NGHTTP2_NO_ERROR);
+      else stream.once('finish', () => stream.close(NGHTTP2_NO_ERROR));
+    });
   }
 }

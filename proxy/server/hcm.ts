@@ -15,6 +15,7 @@ import { ResponseFlag, type ResponseFlagName } from '../accesslog/flags.js';
 import type { FormatContext } from '../accesslog/substitution.js';
 // proxy-dynamic: request_mirror_policies.
 import { RequestMirror } from '../filters/mirror.js';
+import { openConnection } from '../http/connect.js';
 import { guarded, reportInternalError } from '../http/guard.js';
 import { getHeader, type HeaderList, removeHeader, setHeader } from '../http/headers.js';
 import { epochNow, monoNow } from '../http/read-scope.js';
@@ -471,6 +472,19 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     const hcm = this.hcm;
     const st = hcm.stats;
     const s = hcm.settings;
+    const upgrade = this.meta.upgrade;
+    if (
+      upgrade === 'connect' &&
+      !(
+        (result.kind === 'none' ? undefined : result.route.upgradeEnabled(upgrade)) ?? s.upgrades.has(upgrade)
+      )
+    ) {
+      // Envoy refuses a CONNECT that neither the route nor the connection manager enables with 403
+      // (before looking for a route); the HTTP/1 connection then closes (see the parser).
+      st.downstream_rq_ws_on_non_ws_route.inc();
+      this.localReply(403, '', 'upgrade_failed', undefined);
+      return;
+    }
     switch (result.kind) {
       case 'none':
         st.no_route.inc();
@@ -497,17 +511,110 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
       }
       case 'cluster': {
         this.route = result.route;
-        const upgrade = this.meta.upgrade;
         if (upgrade !== undefined && !(result.route.upgradeEnabled(upgrade) ?? s.upgrades.has(upgrade))) {
           // Envoy answers 403 to an upgrade neither the route nor the connection manager enables.
           st.downstream_rq_ws_on_non_ws_route.inc();
           this.localReply(403, '', 'upgrade_failed', undefined);
           return;
         }
+        if (upgrade === 'connect') {
+          // Only terminating routes take CONNECT (route-table refuses connect routes without
+          // connect_config at start-up); the connection manager alone cannot admit one further.
+          if (!result.route.connectTerminate) {
+            this.localReply(403, '', 'upgrade_failed', undefined);
+            return;
+          }
+          this.startConnect(result.clusterName, result.route);
+          return;
+        }
         this.startUpstream(result.clusterName, result.route, request);
         return;
       }
     }
+  }
+
+  /**
+   * CONNECT termination (route `upgrade_configs: [{upgrade_type: CONNECT, connect_config: {}}]`):
+   * opens a TCP (or the cluster's TLS) connection to a host of the cluster, then answers 200 and
+   * splices the downstream stream with it, as Envoy does. A failed connect is a 503 UF.
+   */
+  private startConnect(clusterName: string, route: CompiledRoute): void {
+    const hcm = this.hcm;
+    const cluster = hcm.clusters.get(clusterName);
+    if (cluster === undefined) {
+      hcm.stats.no_cluster.inc();
+      this.localReply(route.clusterNotFoundStatus, '', 'cluster_not_found', 'NoClusterFound');
+      return;
+    }
+    this.cluster = cluster;
+    const cs = cluster.stats;
+    this.clusterStats = cs;
+    hcm.stats.rq_total.inc();
+    const host = cluster.chooseHost(NO_HASH);
+    if (host === undefined) {
+      cs.upstream_cx_none_healthy.inc();
+      this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
+      return;
+    }
+    this.host = host;
+    this.pickedHost = host;
+    this.accountAttempt(cs, host);
+    openConnection(
+      {
+        host: host.address,
+        port: host.port,
+        path: host.pipe,
+        connectTimeoutMs: cluster.connectTimeoutMs,
+        tls: cluster.tls,
+        keepAliveSeconds: cluster.tcpKeepaliveSeconds,
+      },
+      (error, socket) => {
+        if (error !== undefined || socket === undefined) {
+          cs.upstream_cx_connect_fail.inc();
+          if (error === 'timeout') cs.upstream_cx_connect_timeout.inc();
+          if (this.done) return;
+          this.releaseHost();
+          const reason = error === 'timeout' ? 'connection timeout' : 'connection failure';
+          this.localReply(
+            503,
+            `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
+            `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}}`,
+            'UpstreamConnectionFailure',
+          );
+          return;
+        }
+        if (this.done || this.sink.connect === undefined) {
+          socket.destroy();
+          return;
+        }
+        cs.upstream_cx_total.inc();
+        cs.upstream_cx_active.inc();
+        socket.once('close', () => cs.upstream_cx_active.dec());
+        guarded(
+          'connect tunnel',
+          () => this.connected(socket),
+          () => socket.destroy(),
+        );
+      },
+    );
+  }
+
+  /** The CONNECT tunnel's upstream is up: 200 downstream, then bytes both ways. */
+  private connected(socket: import('node:net').Socket): void {
+    this.status = 200;
+    this.firstByteMs = monoNow();
+    (this.clusterStats as ClusterStats).recordResponse(200);
+    const headers: HeaderList = [];
+    const route = this.route;
+    if (route?.hasResponseMutations === true) route.applyResponseHeaders(headers, this.formatContext());
+    this.decorate(headers);
+    this.responseHeaders = headers;
+    const st = this.hcm.stats;
+    st.downstream_cx_upgrades_total.inc();
+    st.downstream_cx_upgrades_active.inc();
+    socket.once('close', () => st.downstream_cx_upgrades_active.dec());
+    (this.sink.connect as UpgradeSink['connect'])(headers, socket);
+    this.complete(undefined);
   }
 
   private startUpstream(clusterName: string, route: CompiledRoute, request: RouteRequest): void {

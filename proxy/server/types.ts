@@ -35,7 +35,7 @@ export interface RequestMeta {
   /** Declared length, or -1 when unknown. */
   readonly contentLength: number;
   readonly expectContinue: boolean;
-  /** Upgrade protocol asked for (HTTP/1.1 `Upgrade`), lowercase. */
+  /** Upgrade protocol asked for (HTTP/1.1 `Upgrade`), lowercase; `connect` for CONNECT (either protocol). */
   readonly upgrade: string | undefined;
   /** Bytes of the request head on the wire (access log `%BYTES_RECEIVED%` counts body only). */
   readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
@@ -55,6 +55,11 @@ export interface StreamHandle {
 export interface UpgradeSink {
   /** Writes the 101 head and splices `upstream` with the downstream socket. */
   upgrade(headers: HeaderList, upstream: net.Socket, upstreamRest: Buffer): void;
+  /**
+   * CONNECT termination: answers `200` with `headers` (no body framing) and splices the request
+   * stream (the HTTP/1.1 connection, or the HTTP/2 stream) with `upstream`, a TCP connection.
+   */
+  connect(headers: HeaderList, upstream: net.Socket): void;
 }
 
 /** Creates the per-request pipeline; implemented by the HTTP connection manager. */
