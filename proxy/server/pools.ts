@@ -142,10 +142,10 @@ export class PoolRegistry {
     const h1Total = s.upstream_cx_http1_total;
     const hs = host.stats;
     let lastFailureLog = 0;
-    const http2 = cluster.protocol === 'http2';
     const rqCancelled = s.upstream_rq_cancelled;
     const cxMaxRequests = s.upstream_cx_max_requests;
-    const events: H2PoolEvents = {
+    // The protocol's own counter: auto_config settles each host on HTTP/2 or HTTP/1.1 by ALPN.
+    const eventsFor = (http2: boolean): H2PoolEvents => ({
       onConnectionOpen: () => {
         cxTotal.inc();
         cxActive.inc();
@@ -182,7 +182,7 @@ export class PoolRegistry {
           pendingActive.inc();
         } else pendingActive.dec();
       },
-    };
+    });
     const resources =
       cluster.resources === undefined ? undefined : cluster.resources[high ? 'high' : 'default'];
     const target = {
@@ -196,10 +196,13 @@ export class PoolRegistry {
     if (cluster.protocol === 'auto') {
       return {
         kind: 'auto',
-        pool: new AlpnPool(target, (protocol) => this.make(protocol, cluster, target, events, resources)),
+        pool: new AlpnPool(target, (protocol) =>
+          this.make(protocol, cluster, target, eventsFor(protocol === 'http2'), resources),
+        ),
       };
     }
-    return this.make(http2 ? 'http2' : 'http1', cluster, target, events, resources);
+    const http2 = cluster.protocol === 'http2';
+    return this.make(http2 ? 'http2' : 'http1', cluster, target, eventsFor(http2), resources);
   }
 
   private make(

@@ -299,5 +299,10 @@ describe.skipIf(!hasOpenssl)('TLS through the proxy', () => {
     }
     // THEN
     expect(texts).toEqual(['h2? 2.0', 'h2? 2.0', 'h1? 1.1', 'h1? 1.1']);
+    // and each cluster's connection is counted under the protocol it settled on
+    expect(proxy.stats.counter('cluster.two.upstream_cx_http2_total').value).toBe(1);
+    expect(proxy.stats.counter('cluster.two.upstream_cx_http1_total').value).toBe(0);
+    expect(proxy.stats.counter('cluster.one.upstream_cx_http1_total').value).toBe(1);
+    expect(proxy.stats.counter('cluster.one.upstream_cx_http2_total').value).toBe(0);
   });
 });
