@@ -36,6 +36,8 @@ export interface H2PoolEvents extends PoolEvents {
   onPendingCancel?(): void;
   /** A session reached `max_requests_per_connection` and drains: upstream_cx_max_requests. */
   onMaxRequests?(): void;
+  /** A session had no stream for `idle_timeout` and closes: upstream_cx_idle_timeout. */
+  onIdleTimeout?(): void;
 }
 
 /** Per-session limits of an {@link H2Pool}. */
@@ -44,6 +46,8 @@ export interface H2PoolOptions {
   readonly maxConcurrentStreams?: number | undefined;
   /** Streams one session serves before it drains. @default - unlimited */
   readonly maxRequestsPerConnection?: number | undefined;
+  /** Close a session without streams this long (0: never). @default - 1 hour (Envoy's idle_timeout) */
+  readonly idleTimeoutMs?: number | undefined;
 }
 
 /** Envoy's default `max_concurrent_streams` for upstream sessions. */
@@ -59,6 +63,8 @@ interface H2Client {
   limit: number;
   /** Streams it may still start (max_requests_per_connection). */
   remaining: number;
+  /** When its last stream ended (epoch ms), for the idle sweep. */
+  idleSince: number;
 }
 
 /**
@@ -76,6 +82,8 @@ export class H2Pool {
   private readonly resources: PoolResources;
   private readonly maxStreams: number;
   private readonly maxRequests: number;
+  private readonly idleTimeoutMs: number;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   /**
    * @param resources the cluster's circuit breakers @default - limits of this pool alone
@@ -90,6 +98,7 @@ export class H2Pool {
     this.resources = resources ?? localResources();
     this.maxStreams = options.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
     this.maxRequests = options.maxRequestsPerConnection ?? Number.POSITIVE_INFINITY;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 3_600_000;
   }
 
   /** Sessions that hold a connection (connecting, ready or draining). */
@@ -184,7 +193,14 @@ export class H2Pool {
   }
 
   private connect(): void {
-    const client: H2Client = { session: undefined, state: 'connecting', active: 0, limit: 0, remaining: 0 };
+    const client: H2Client = {
+      session: undefined,
+      state: 'connecting',
+      active: 0,
+      limit: 0,
+      remaining: 0,
+      idleSince: 0,
+    };
     this.clients.add(client);
     this.resources.connections.inc();
     const target: ConnectTarget =
@@ -230,7 +246,14 @@ export class H2Pool {
         return;
       }
     }
-    const client: H2Client = { session: undefined, state: 'connecting', active: 0, limit: 0, remaining: 0 };
+    const client: H2Client = {
+      session: undefined,
+      state: 'connecting',
+      active: 0,
+      limit: 0,
+      remaining: 0,
+      idleSince: 0,
+    };
     this.clients.add(client);
     this.resources.connections.inc();
     this.open(client, socket);
@@ -250,6 +273,7 @@ export class H2Pool {
       if (client.state === 'connecting') {
         client.state = 'ready';
         client.remaining = this.maxRequests;
+        this.idle(client);
       }
       if (client.state === 'ready') this.dispatchPending();
     });
@@ -297,8 +321,41 @@ export class H2Pool {
       client.active--;
       if (client.state === 'draining') {
         if (client.active === 0 && !session.closed) session.close();
-      } else this.dispatchPending();
+      } else {
+        if (client.active === 0) this.idle(client);
+        this.dispatchPending();
+      }
     });
+  }
+
+  /**
+   * A ready session has no stream: it closes after `idle_timeout` unless a stream comes. No timer
+   * per stream: idle sessions are swept once a second (as the HTTP/1.1 pool does).
+   */
+  private idle(client: H2Client): void {
+    if (this.idleTimeoutMs <= 0) return;
+    client.idleSince = Date.now();
+    if (this.sweepTimer !== undefined) return;
+    this.sweepTimer = setInterval(() => this.sweepIdle(), Math.min(1000, this.idleTimeoutMs));
+    this.sweepTimer.unref();
+  }
+
+  private sweepIdle(): void {
+    const cutoff = Date.now() - this.idleTimeoutMs;
+    let idle = 0;
+    for (const c of [...this.clients]) {
+      if (c.state !== 'ready' || c.active > 0) continue;
+      if (c.idleSince <= cutoff) {
+        this.events.onIdleTimeout?.();
+        this.startDrain(c);
+      } else idle++;
+    }
+    if (idle === 0) this.stopSweep();
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
   /** Closes the sessions once their streams finish. */
@@ -311,6 +368,7 @@ export class H2Pool {
   /** Closes every session now and fails waiting requests. */
   close(): void {
     this.closed = true;
+    this.stopSweep();
     for (const c of [...this.clients]) c.session?.destroy();
     this.failPending('connection failure');
   }

@@ -144,6 +144,7 @@ export class PoolRegistry {
     let lastFailureLog = 0;
     const rqCancelled = s.upstream_rq_cancelled;
     const cxMaxRequests = s.upstream_cx_max_requests;
+    const cxIdleTimeout = s.upstream_cx_idle_timeout;
     // The protocol's own counter: auto_config settles each host on HTTP/2 or HTTP/1.1 by ALPN.
     const eventsFor = (http2: boolean): H2PoolEvents => ({
       onConnectionOpen: () => {
@@ -175,6 +176,7 @@ export class PoolRegistry {
       onPendingOverflow: () => overflow.inc(),
       onPendingCancel: () => rqCancelled.inc(),
       onMaxRequests: () => cxMaxRequests.inc(),
+      onIdleTimeout: () => cxIdleTimeout.inc(),
       onConnectionOverflow: () => cxOverflow.inc(),
       onPendingChange: (delta) => {
         if (delta > 0) {
@@ -216,6 +218,7 @@ export class PoolRegistry {
       const pool = new H2Pool(target, events, resources, {
         maxConcurrentStreams: cluster.maxConcurrentStreams,
         maxRequestsPerConnection: cluster.maxRequestsPerConnection,
+        idleTimeoutMs: cluster.idleTimeoutMs,
       });
       return { kind: 'http2', pool };
     }

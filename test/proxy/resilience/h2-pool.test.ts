@@ -207,6 +207,26 @@ describe('HTTP/2 upstream pool', () => {
     expect(up.state.openSessions).toBe(0);
   });
 
+  test('idle_timeout closes a session without streams; the next request opens a new one', async () => {
+    // GIVEN an h2c upstream and an upstream idle_timeout of 200 ms
+    const up = await h2Upstream();
+    up.release();
+    const { port, proxy } = await startScenario(closer, {
+      ports: [up.port],
+      cluster: h2Cluster({}, { common_http_protocol_options: { idle_timeout: '0.200s' } }),
+    });
+    // WHEN one request is served and the session then stays idle
+    expect((await get(port)).status).toBe(200);
+    // THEN the session closes, counted as an idle timeout
+    await until(() => gauge(proxy, 'cluster.svc.upstream_cx_active') === 0);
+    expect(counter(proxy, 'cluster.svc.upstream_cx_idle_timeout')).toBe(1);
+    await until(() => up.state.openSessions === 0);
+    // WHEN another request comes
+    expect((await get(port)).status).toBe(200);
+    // THEN it went over a new session
+    expect(up.state.sessions).toBe(2);
+  });
+
   test('a cancelled request waiting for a stream frees its pending slot at once', async () => {
     // GIVEN one stream per session, max_connections 1, max_pending_requests 1, one request in flight
     const up = await h2Upstream({ maxConcurrentStreams: 1 });
