@@ -252,9 +252,14 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
       'the Host of an HTTP/1.0 request that has none (with accept_http_10); without it such a request gets 400, as in Envoy',
     ),
   },
-  'envoy.config.core.v3.Http2ProtocolOptions': all(
-    'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size',
-  ),
+  'envoy.config.core.v3.Http2ProtocolOptions': {
+    ...all(
+      'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size',
+    ),
+    allow_connect: note(
+      "connection manager: advertises SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441); a CONNECT stream with :protocol is routed and forwarded as an HTTP/1.1 upgrade (GET, upgrade: <protocol>) and the upstream's 101 becomes a 200; as in Envoy no Sec-WebSocket-Key is added, so the client must send one if the upstream wants it. On a cluster it has no effect (upgrades go upstream as HTTP/1.1)",
+    ),
+  },
 
   // TCP proxy
   'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy': all(

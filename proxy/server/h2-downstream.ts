@@ -6,6 +6,7 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type { Http2ProtocolOptions } from '../config/envoy.js';
+import { isRawRead, setRawReader } from '../http/connect.js';
 import { guarded } from '../http/guard.js';
 import { fromH2Headers, toH2Headers } from '../http/h2-common.js';
 import { getHeader, type HeaderList } from '../http/headers.js';
@@ -46,6 +47,9 @@ export class H2Downstream {
       maxConcurrentStreams: h2?.max_concurrent_streams ?? 2_147_483_647,
     };
     if (h2?.hpack_table_size !== undefined) settings.headerTableSize = h2.hpack_table_size;
+    // RFC 8441: allow_connect advertises SETTINGS_ENABLE_CONNECT_PROTOCOL, so clients may open
+    // WebSocket (and other upgrade) streams as extended CONNECT with `:protocol`.
+    if (h2?.allow_connect === true) settings.enableConnectProtocol = true;
     this.connectionWindow = h2?.initial_connection_window_size ?? 268_435_456;
     this.server = http2.createServer({ settings, maxHeaderListPairs: limits.maxHeaderCount + 4 });
     this.server.on('session', (session) => this.onSession(session));
@@ -115,19 +119,28 @@ export class H2Downstream {
     info: ConnectionInfo,
   ): void {
     stream.on('error', () => undefined);
-    const method = headers[':method'] ?? 'GET';
     const list = fromH2Headers(headers);
     const authority = headers[':authority'] ?? getHeader(list, 'host') ?? '';
+    // RFC 8441 extended CONNECT (only reaches us with allow_connect: Node refuses `:protocol`
+    // otherwise): routed and forwarded as Envoy's codec turns it into an HTTP/1.1 upgrade, a GET
+    // with `upgrade: <protocol>`. Its DATA frames, like a plain CONNECT's, are the tunnel.
+    const protocol = headers[':protocol'];
+    const upgradeTo =
+      typeof protocol === 'string' && headers[':method'] === 'CONNECT' ? protocol.toLowerCase() : undefined;
+    if (upgradeTo !== undefined) list.push('upgrade', upgradeTo);
+    const method = upgradeTo !== undefined ? 'GET' : (headers[':method'] ?? 'GET');
     // RFC 9113 8.5: a CONNECT stream has only :method and :authority (host:port); its DATA frames
-    // are the tunnel. (Extended CONNECT with :protocol is not enabled, so Node refuses it first.)
+    // are the tunnel.
     const connect = method === 'CONNECT';
+    const tunnel = connect || upgradeTo !== undefined;
     const path = connect ? '' : (headers[':path'] ?? '/');
     // These become an HTTP/1.1 request line and Host header upstream: anything that could split or
     // bend that line (spaces, controls, a non-token method) is refused here, as Envoy does.
     if (
       !H2_TOKEN.test(method) ||
       (connect ? !H2_CONNECT_AUTHORITY.test(authority) : !H2_PATH.test(path)) ||
-      !H2_AUTHORITY.test(authority)
+      !H2_AUTHORITY.test(authority) ||
+      (upgradeTo !== undefined && !H2_TOKEN.test(upgradeTo))
     ) {
       this.factory.onCodecError(400, 'invalid pseudo-header', info, 'HTTP/2');
       try {
@@ -146,7 +159,7 @@ export class H2Downstream {
       scheme: info.tls ? 'https' : 'http',
       headers: list,
     };
-    const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    const endStream = tunnel || (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
     const cl = getHeader(list, 'content-length');
     const sink = new H2ResponseSink(stream, method === 'HEAD');
     const flow: BodyFlow = {
@@ -159,21 +172,23 @@ export class H2Downstream {
         hasBody: !endStream,
         contentLength: endStream ? 0 : cl !== undefined && /^[0-9]+$/.test(cl) ? Number(cl) : -1,
         expectContinue: false,
-        upgrade: connect ? 'connect' : undefined,
+        upgrade: connect ? 'connect' : upgradeTo,
         protocol: 'HTTP/2',
       },
       sink,
       flow,
       info,
     );
-    if (connect) {
-      // The stream's DATA is tunnel payload: it stays buffered until the tunnel is spliced.
+    if (tunnel) {
+      // The stream's DATA is tunnel payload: it stays buffered until the tunnel is spliced. The
+      // request itself has no body, as an HTTP/1.1 upgrade request.
       stream.on('close', () => {
         if (!sink.finished) {
           sink.finished = true;
           handle.onAbort();
         }
       });
+      if (!connect && !sink.finished) handle.onRequestEnd(undefined);
       return;
     }
     let trailers: HeaderList | undefined;
@@ -221,7 +236,7 @@ export class H2Downstream {
   }
 }
 
-class H2ResponseSink implements ResponseSink, Pick<UpgradeSink, 'connect'> {
+class H2ResponseSink implements ResponseSink, UpgradeSink {
   readonly protocol = 'HTTP/2' as const;
   finished = false;
   bytesSent = 0;
@@ -293,7 +308,19 @@ class H2ResponseSink implements ResponseSink, Pick<UpgradeSink, 'connect'> {
     this.stream.once('drain', callback);
   }
 
+  /**
+   * An HTTP/1.1 upstream accepted the upgrade of an extended CONNECT stream (RFC 8441): its 101
+   * becomes a 200 on the stream (connection-specific headers dropped) and the bytes flow both ways.
+   */
+  upgrade(headers: HeaderList, upstream: net.Socket, upstreamRest: Buffer): void {
+    this.splice(headers, upstream, upstreamRest);
+  }
+
   connect(headers: HeaderList, upstream: net.Socket): void {
+    this.splice(headers, upstream, undefined);
+  }
+
+  private splice(headers: HeaderList, upstream: net.Socket, upstreamRest: Buffer | undefined): void {
     const stream = this.stream;
     if (this.finished || stream.destroyed || stream.headersSent) {
       upstream.destroy();
@@ -314,9 +341,10 @@ class H2ResponseSink implements ResponseSink, Pick<UpgradeSink, 'connect'> {
       return;
     }
     upstream.on('error', () => undefined);
+    if (upstreamRest !== undefined && upstreamRest.length > 0) stream.write(upstreamRest);
     // A FIN either way becomes END_STREAM / a FIN the other way; the other direction stays open.
     stream.pipe(upstream);
-    upstream.pipe(stream);
+    pipeToStream(upstream, stream);
     stream.on('close', () => upstream.destroy());
     upstream.on('close', (hadError: boolean) => {
       if (stream.closed) return;
@@ -326,4 +354,26 @@ class H2ResponseSink implements ResponseSink, Pick<UpgradeSink, 'connect'> {
       else stream.once('finish', () => stream.close(NGHTTP2_NO_ERROR));
     });
   }
+}
+
+/**
+ * Copies an upstream socket into an HTTP/2 stream with backpressure, passing the end on. An
+ * upgraded HTTP/1 pool connection reads through a raw reader (no 'data' events), so it is fed
+ * from that instead of piped.
+ */
+function pipeToStream(upstream: net.Socket, stream: http2.ServerHttp2Stream): void {
+  if (!isRawRead(upstream)) {
+    upstream.pipe(stream);
+    return;
+  }
+  setRawReader(upstream, {
+    onRawRead(chunk) {
+      // The chunk is a view of the shared read buffer: copy it before it is queued.
+      if (!stream.write(Buffer.from(chunk))) {
+        upstream.pause();
+        stream.once('drain', () => upstream.resume());
+      }
+    },
+  });
+  upstream.on('end', () => stream.end());
 }

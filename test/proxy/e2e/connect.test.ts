@@ -196,14 +196,18 @@ describe('HTTP/1.1 CONNECT termination', () => {
 
 describe('HTTP/2 CONNECT termination', () => {
   test('a CONNECT stream gets 200 and carries bytes both ways to a TCP echo server', async () => {
-    // GIVEN an echo server and a proxy that terminates CONNECT to it (h2c with prior knowledge)
+    // GIVEN an echo server and a proxy that terminates CONNECT to it (h2c with prior knowledge),
+    // configured as Envoy's configs/terminate_http2_connect.yaml (allow_connect on as well)
     const echo = await echoServer();
     const proxy = await startFromJson(
       closer,
       bootstrapJson({
         routeConfig: connectRoutes('echo'),
         clusters: [{ name: 'echo', ports: [echo] }],
-        hcm: { upgrade_configs: [{ upgrade_type: 'CONNECT' }] },
+        hcm: {
+          upgrade_configs: [{ upgrade_type: 'CONNECT' }],
+          http2_protocol_options: { allow_connect: true },
+        },
       }),
     );
     const session = http2.connect(`http://127.0.0.1:${ingressPort(proxy)}`);
