@@ -267,7 +267,20 @@ export class H2Pool {
     this.events.onConnectionOpen();
     // Streams are attached once the upstream's SETTINGS (the first frame it must send) tell its
     // stream limit, so a burst is spread over sessions instead of queued inside the first one.
+    // An upstream that never sends SETTINGS (not HTTP/2, or stuck) fails the waiting requests
+    // within the connect timeout instead of holding them until the route's timeout.
+    let failReason = 'connection failure';
+    let settingsTimer: NodeJS.Timeout | undefined = setTimeout(() => {
+      settingsTimer = undefined;
+      if (client.state !== 'connecting') return;
+      this.events.onConnectFailure('timeout', 'no HTTP/2 SETTINGS from the upstream');
+      failReason = 'connection timeout';
+      session.destroy();
+    }, this.target.connectTimeoutMs);
+    settingsTimer.unref();
     session.on('remoteSettings', (settings) => {
+      if (settingsTimer !== undefined) clearTimeout(settingsTimer);
+      settingsTimer = undefined;
       const remote = settings.maxConcurrentStreams ?? DEFAULT_MAX_STREAMS;
       client.limit = Math.min(this.maxStreams, remote);
       if (client.state === 'connecting') {
@@ -278,13 +291,15 @@ export class H2Pool {
       if (client.state === 'ready') this.dispatchPending();
     });
     const gone = () => {
+      if (settingsTimer !== undefined) clearTimeout(settingsTimer);
+      settingsTimer = undefined;
       if (!this.clients.delete(client)) return;
       this.resources.connections.dec();
       this.events.onConnectionClose();
       const wasConnecting = client.state === 'connecting';
       client.state = 'draining';
       if (wasConnecting && !this.closed) {
-        this.failPending('connection failure');
+        this.failPending(failReason);
         return;
       }
       // A connection slot is free: the waiting requests may get a session now.

@@ -5,7 +5,7 @@
 // sessions and can hold their responses. Nothing is stood in.
 import http from 'node:http';
 import http2 from 'node:http2';
-import type net from 'node:net';
+import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { Closer } from '../e2e/helpers.js';
 import { counter, gauge, get, startScenario } from './helpers.js';
@@ -225,6 +225,27 @@ describe('HTTP/2 upstream pool', () => {
     expect((await get(port)).status).toBe(200);
     // THEN it went over a new session
     expect(up.state.sessions).toBe(2);
+  });
+
+  test('an upstream that accepts but never sends SETTINGS fails the waiting requests at the connect timeout', async () => {
+    // GIVEN a TCP upstream that accepts and stays silent, connect_timeout 0.2 s
+    const silent = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      closer.add(() => socket.destroy());
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    closer.add(() => new Promise((r) => silent.close(() => r(undefined))));
+    const { port, proxy } = await startScenario(closer, {
+      ports: [(silent.address() as net.AddressInfo).port],
+      cluster: { ...h2Cluster(), connect_timeout: '0.200s' },
+    });
+    // WHEN two requests come
+    const results = await burst(port, 2, '/');
+    // THEN both get 503 (UF), counted as a connect timeout; nothing is left pending or open
+    expect(results.map((r) => r.status)).toEqual([503, 503]);
+    expect(counter(proxy, 'cluster.svc.upstream_cx_connect_timeout')).toBe(1);
+    expect(gauge(proxy, 'cluster.svc.upstream_rq_pending_active')).toBe(0);
+    await until(() => gauge(proxy, 'cluster.svc.upstream_cx_active') === 0);
   });
 
   test('a cancelled request waiting for a stream frees its pending slot at once', async () => {
