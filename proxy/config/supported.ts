@@ -253,8 +253,9 @@ export const SUPPORTED_FIELDS: Readonly<Record<string, Readonly<Record<string, F
     ),
   },
   'envoy.config.core.v3.Http2ProtocolOptions': {
-    ...all(
-      'hpack_table_size max_concurrent_streams initial_stream_window_size initial_connection_window_size',
+    ...all('hpack_table_size initial_stream_window_size initial_connection_window_size'),
+    max_concurrent_streams: note(
+      "connection manager: advertised in SETTINGS; cluster: streams per upstream session (the upstream's SETTINGS_MAX_CONCURRENT_STREAMS may lower it): past it another session opens, within max_connections (upstream_cx_overflow otherwise, and the requests wait as pending), as Envoy's pool",
     ),
     allow_connect: note(
       "connection manager: advertises SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441); a CONNECT stream with :protocol is routed and forwarded as an HTTP/1.1 upgrade (GET, upgrade: <protocol>) and the upstream's 101 becomes a 200; as in Envoy no Sec-WebSocket-Key is added, so the client must send one if the upstream wants it. On a cluster it has no effect (upgrades go upstream as HTTP/1.1)",
