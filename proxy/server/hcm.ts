@@ -1254,7 +1254,8 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     return {
       startTimeMs: this.startEpoch,
       method: this.head.method,
-      path: this.originalPath,
+      // A CONNECT has no :path: Envoy's formatters print `-` for it.
+      path: this.originalPath === '' ? undefined : this.originalPath,
       authority: this.head.authority,
       scheme: this.head.scheme,
       protocol: this.meta.protocol,

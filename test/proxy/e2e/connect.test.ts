@@ -2,8 +2,11 @@
 // connect_matcher and upgrade_configs [{upgrade_type: CONNECT, connect_config: {}}]): HTTP/1.1
 // CONNECT over raw sockets and HTTP/2 CONNECT streams with a node:http2 client, tunnelled to a real
 // TCP echo server on loopback (port 0). Nothing is stood in.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MeshError } from '../../../errors/index.js';
 import { bootstrapJson, Closer, httpUpstream, ingressPort, rawExchange, startFromJson } from './helpers.js';
@@ -103,6 +106,44 @@ describe('HTTP/1.1 CONNECT termination', () => {
     expect(head).not.toContain('transfer-encoding');
     expect(await more).toBe('later');
     expect(proxy.stats.counter('http.ingress_http.downstream_cx_upgrades_total').value).toBe(1);
+  });
+
+  test('the tunnel is logged in Envoy’s default format, with no path', async () => {
+    // GIVEN a proxy that terminates CONNECT and logs to a file
+    const echo = await echoServer();
+    const logPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'crossmesh-connect-')), 'access.log');
+    const proxy = await startFromJson(
+      closer,
+      bootstrapJson({
+        routeConfig: connectRoutes('echo'),
+        clusters: [{ name: 'echo', ports: [echo] }],
+        hcm: {
+          upgrade_configs: [{ upgrade_type: 'CONNECT' }],
+          access_log: [
+            {
+              name: 'envoy.access_loggers.file',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+                path: logPath,
+              },
+            },
+          ],
+        },
+      }),
+    );
+    // WHEN a tunnel opens and carries a few bytes
+    const { socket } = await readUntil(
+      ingressPort(proxy),
+      'CONNECT echo.internal:5000 HTTP/1.1\r\nHost: echo.internal:5000\r\n\r\nabc',
+      'abc',
+    );
+    socket.destroy();
+    await proxy.close();
+    // THEN one line: CONNECT, `-` for the path, 200 to the echo host
+    const lines = readFileSync(logPath, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"CONNECT - HTTP/1.1" 200 - ');
+    expect(lines[0]).toContain(`"echo.internal:5000" "127.0.0.1:${echo}"`);
   });
 
   test('a failed upstream connect is a 503 and the connection closes', async () => {

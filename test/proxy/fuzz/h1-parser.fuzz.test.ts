@@ -139,4 +139,40 @@ describe('H1Parser fuzzing', () => {
       }),
     );
   });
+
+  test('a CONNECT head ends the HTTP part: what follows is tunnel bytes, whatever the chunking', () => {
+    // GIVEN a CONNECT followed by arbitrary bytes (a would-be smuggled request among them)
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constant('GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n'), fc.string({ maxLength: 200 })),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (tail, cuts) => {
+          const head = 'CONNECT a.internal:443 HTTP/1.1\r\nHost: a.internal:443\r\n\r\n';
+          const tailBytes = Buffer.from(tail, 'latin1');
+          const heads: H1RequestHead[] = [];
+          const parser = new H1Parser<H1RequestHead>('request', {
+            onHead: (h) => heads.push(h),
+            onBody: () => undefined,
+            onTrailers: () => undefined,
+            onComplete: () => undefined,
+          });
+          // WHEN fed in random chunks, never resumed (the downstream closes or tunnels after it)
+          for (const c of split(Buffer.concat([Buffer.from(head, 'latin1'), tailBytes]), cuts)) {
+            expect(parser.execute(Buffer.from(c))).toBeUndefined();
+          }
+          // THEN one head that never keeps the connection, and the tail intact as tunnel bytes
+          expect(heads).toHaveLength(1);
+          expect(heads[0]).toMatchObject({
+            method: 'CONNECT',
+            authority: 'a.internal:443',
+            path: '',
+            upgrade: 'connect',
+            keepAlive: false,
+          });
+          expect(Buffer.from(parser.takeUpgradeBytes()).equals(tailBytes)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
