@@ -106,11 +106,6 @@ export class H2Pool {
     return this.clients.size;
   }
 
-  /** Requests waiting for a stream. */
-  get pendingRequests(): number {
-    return this.pending.length;
-  }
-
   /** Starts a request on a session with a free stream, or queues it for one. */
   request(request: H2OutgoingRequest, callbacks: UpstreamCallbacks): UpstreamRequest {
     const ex = new H2Exchange(request, callbacks, this);
