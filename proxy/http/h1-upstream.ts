@@ -38,6 +38,10 @@ export interface PoolEvents {
   onConnectionOverflow?(): void;
   /** A request started (+1) or stopped (-1) waiting for a connection: upstream_rq_pending_*. */
   onPendingChange?(delta: 1 | -1): void;
+  /** A request waiting for a connection or stream was cancelled: Envoy's upstream_rq_cancelled. */
+  onPendingCancel?(): void;
+  /** A connection had nothing to do for `idle_timeout` and closes: upstream_cx_idle_timeout. */
+  onIdleTimeout?(): void;
 }
 
 /** One limited resource (the cluster's `ResourceLimit` in proxy/upstream/circuit-breaker.ts). */
@@ -95,7 +99,7 @@ export interface H1PoolOptions {
   readonly maxConnections?: number;
   /** Most waiting requests when `resources` is not given. @default - 1024 (Envoy's max_pending_requests) */
   readonly maxPending?: number;
-  /** Close a connection idle this long. @default - 1 hour (Envoy's upstream idle_timeout) */
+  /** Close a connection idle this long (0: never, as Envoy). @default - 1 hour (Envoy's upstream idle_timeout) */
   readonly idleTimeoutMs?: number;
   /** Requests per connection before it is closed. @default - unlimited */
   readonly maxRequestsPerConnection?: number;
@@ -527,7 +531,7 @@ export class H1Pool {
     }
     // No timer per request: idle connections are swept once a second (see sweepIdle).
     conn.idleSince = Date.now();
-    if (this.sweepTimer === undefined) {
+    if (this.sweepTimer === undefined && this.idleTimeoutMs > 0) {
       this.sweepTimer = setInterval(() => this.sweepIdle(), Math.min(1000, this.idleTimeoutMs));
       this.sweepTimer.unref();
     }
@@ -539,7 +543,11 @@ export class H1Pool {
   /** Closes connections idle longer than the idle timeout; stops sweeping when none is idle. */
   private sweepIdle(): void {
     const cutoff = Date.now() - this.idleTimeoutMs;
-    for (const conn of [...this.idleConns]) if (conn.idleSince <= cutoff) conn.socket.destroy();
+    for (const conn of [...this.idleConns]) {
+      if (conn.idleSince > cutoff) continue;
+      this.events.onIdleTimeout?.();
+      conn.socket.destroy();
+    }
     if (this.idleConns.length === 0 && this.sweepTimer !== undefined) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
@@ -571,6 +579,7 @@ export class H1Pool {
       this.pending.splice(i, 1);
       this.resources.pendingRequests.dec();
       this.events.onPendingChange?.(-1);
+      this.events.onPendingCancel?.();
     }
   }
 

@@ -32,12 +32,8 @@ export interface H2OutgoingRequest {
 
 /** What an HTTP/2 pool reports beyond {@link PoolEvents}. */
 export interface H2PoolEvents extends PoolEvents {
-  /** A request waiting for a stream was cancelled: Envoy's upstream_rq_cancelled. */
-  onPendingCancel?(): void;
   /** A session reached `max_requests_per_connection` and drains: upstream_cx_max_requests. */
   onMaxRequests?(): void;
-  /** A session had no stream for `idle_timeout` and closes: upstream_cx_idle_timeout. */
-  onIdleTimeout?(): void;
 }
 
 /** Per-session limits of an {@link H2Pool}. */

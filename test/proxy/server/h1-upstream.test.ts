@@ -185,9 +185,15 @@ describe('H1Pool', () => {
         closedAt = Date.now();
       });
     });
+    let idleTimeouts = 0;
     const pool = new H1Pool({
       target: { host: '127.0.0.1', port, connectTimeoutMs: 1000 },
-      events: countingEvents(),
+      events: {
+        ...countingEvents(),
+        onIdleTimeout: () => {
+          idleTimeouts++;
+        },
+      },
       idleTimeoutMs: 300,
     });
     pools.push(pool);
@@ -195,8 +201,34 @@ describe('H1Pool', () => {
     await send(pool);
     const idleFrom = Date.now();
     await new Promise((r) => setTimeout(r, 1000));
-    // THEN the pool closed it after the timeout (within one sweep)
+    // THEN the pool closed it after the timeout (within one sweep), counted as an idle timeout
     expect(closedAt).toBeGreaterThanOrEqual(idleFrom + 250);
     expect(pool.connections).toBe(0);
+    expect(idleTimeouts).toBe(1);
+  });
+
+  test('idle_timeout 0 never closes an idle connection (Envoy: 0 disables it)', async () => {
+    // GIVEN a keep-alive upstream and a pool with idle timeout 0
+    let closed = false;
+    const port = await rawServer((sock) => {
+      keepAliveResponder(sock);
+      sock.on('close', () => {
+        closed = true;
+      });
+    });
+    const events = countingEvents();
+    const pool = new H1Pool({
+      target: { host: '127.0.0.1', port, connectTimeoutMs: 1000 },
+      events,
+      idleTimeoutMs: 0,
+    });
+    pools.push(pool);
+    // WHEN a request completes and the connection sits idle past a sweep
+    await send(pool);
+    await new Promise((r) => setTimeout(r, 1200));
+    // THEN it is still open and reused by the next request
+    expect(closed).toBe(false);
+    expect((await send(pool)).status).toBe(200);
+    expect(events.opened).toBe(1);
   });
 });
