@@ -533,31 +533,48 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     }
   }
 
+  /** The routed cluster, counted and kept for the stream; a 404-style local reply when it is unknown. */
+  private useCluster(clusterName: string, route: CompiledRoute): EngineCluster | undefined {
+    const hcm = this.hcm;
+    const cluster = hcm.clusters.get(clusterName);
+    if (cluster === undefined) {
+      hcm.stats.no_cluster.inc();
+      this.localReply(route.clusterNotFoundStatus, '', 'cluster_not_found', 'NoClusterFound');
+      return undefined;
+    }
+    this.cluster = cluster;
+    this.clusterStats = cluster.stats;
+    hcm.stats.rq_total.inc();
+    return cluster;
+  }
+
+  /** A host of `cluster` for the stream; 503 `no healthy upstream` (UH) when there is none. */
+  private useHost(
+    cluster: EngineCluster,
+    context: Parameters<EngineCluster['chooseHost']>[0],
+  ): EngineHost | undefined {
+    const host = cluster.chooseHost(context);
+    if (host === undefined) {
+      cluster.stats.upstream_cx_none_healthy.inc();
+      this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
+      return undefined;
+    }
+    this.host = host;
+    this.pickedHost = host;
+    return host;
+  }
+
   /**
    * CONNECT termination (route `upgrade_configs: [{upgrade_type: CONNECT, connect_config: {}}]`):
    * opens a TCP (or the cluster's TLS) connection to a host of the cluster, then answers 200 and
    * splices the downstream stream with it, as Envoy does. A failed connect is a 503 UF.
    */
   private startConnect(clusterName: string, route: CompiledRoute): void {
-    const hcm = this.hcm;
-    const cluster = hcm.clusters.get(clusterName);
-    if (cluster === undefined) {
-      hcm.stats.no_cluster.inc();
-      this.localReply(route.clusterNotFoundStatus, '', 'cluster_not_found', 'NoClusterFound');
-      return;
-    }
-    this.cluster = cluster;
+    const cluster = this.useCluster(clusterName, route);
+    if (cluster === undefined) return;
     const cs = cluster.stats;
-    this.clusterStats = cs;
-    hcm.stats.rq_total.inc();
-    const host = cluster.chooseHost(NO_HASH);
-    if (host === undefined) {
-      cs.upstream_cx_none_healthy.inc();
-      this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
-      return;
-    }
-    this.host = host;
-    this.pickedHost = host;
+    const host = this.useHost(cluster, NO_HASH);
+    if (host === undefined) return;
     this.accountAttempt(cs, host);
     openConnection(
       {
@@ -572,15 +589,7 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
         if (error !== undefined || socket === undefined) {
           cs.upstream_cx_connect_fail.inc();
           if (error === 'timeout') cs.upstream_cx_connect_timeout.inc();
-          if (this.done) return;
-          this.releaseHost();
-          const reason = error === 'timeout' ? 'connection timeout' : 'connection failure';
-          this.localReply(
-            503,
-            `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
-            `upstream_reset_before_response_started{${reason.replaceAll(' ', '_')}}`,
-            'UpstreamConnectionFailure',
-          );
+          this.onReset(error === 'timeout' ? 'connection timeout' : 'connection failure', true);
           return;
         }
         if (this.done || this.sink.connect === undefined) {
@@ -619,16 +628,9 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
 
   private startUpstream(clusterName: string, route: CompiledRoute, request: RouteRequest): void {
     const hcm = this.hcm;
-    const cluster = hcm.clusters.get(clusterName);
-    if (cluster === undefined) {
-      hcm.stats.no_cluster.inc();
-      this.localReply(route.clusterNotFoundStatus, '', 'cluster_not_found', 'NoClusterFound');
-      return;
-    }
-    this.cluster = cluster;
+    const cluster = this.useCluster(clusterName, route);
+    if (cluster === undefined) return;
     const cs = cluster.stats;
-    this.clusterStats = cs;
-    hcm.stats.rq_total.inc();
     const limits = route.priority === 'HIGH' ? cluster.circuitBreakers.high : cluster.circuitBreakers.default;
     // Issue 6: the priority's request resource when the cluster has one (exact per priority, and
     // keeps Envoy's circuit_breakers.<priority>.rq_open / remaining_rq gauges current).
@@ -640,27 +642,15 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     if (requests !== undefined ? !requests.canCreate() : cs.upstream_rq_active.value >= limits.maxRequests) {
       // Envoy's max_requests circuit breaker: fail fast instead of queueing.
       cs.upstream_rq_pending_overflow.inc();
-      this.localReply(
-        503,
-        'upstream connect error or disconnect/reset before headers. reset reason: overflow',
-        'upstream_reset_before_response_started{overflow}',
-        'UpstreamOverflow',
-        OVERLOADED,
-      );
+      this.onReset('overflow', true);
       return;
     }
     this.requestResource = requests;
     HASH_OUT.setCookie = undefined;
     const hashKey = route.hashKey(request, HASH_OUT);
     if (HASH_OUT.setCookie !== undefined) this.setCookie = HASH_OUT.setCookie;
-    const host = cluster.chooseHost(hashKey === undefined ? NO_HASH : { hashKey });
-    if (host === undefined) {
-      cs.upstream_cx_none_healthy.inc();
-      this.localReply(503, 'no healthy upstream', 'no_healthy_upstream', 'NoHealthyUpstream');
-      return;
-    }
-    this.host = host;
-    this.pickedHost = host;
+    const host = this.useHost(cluster, hashKey === undefined ? NO_HASH : { hashKey });
+    if (host === undefined) return;
     const headers = this.head.headers;
     if (route.hasRequestMutations) route.applyRequestHeaders(headers, this.formatContext());
     const path = route.hasPathRewrite ? route.rewritePath(this.head.path) : this.head.path;
