@@ -10,32 +10,16 @@ import { getHeader, type HeaderList, removeHeader } from '../http/headers.js';
 import {
   type AttemptFailure,
   compileRetryPolicy,
+  GRPC_RETRY_ON,
+  HTTP_RETRY_ON,
   type RetryPolicyValues,
   retryBackOffMs,
   shouldRetry,
 } from '../router/retry.js';
 
 const PREVIOUS_HOSTS = 'envoy.retry_host_predicates.previous_hosts';
-const HTTP_HEADER_CONDITIONS = new Set([
-  '5xx',
-  'gateway-error',
-  'reset',
-  'reset-before-request',
-  'connect-failure',
-  'envoy-ratelimited',
-  'retriable-4xx',
-  'refused-stream',
-  'retriable-status-codes',
-  'retriable-headers',
-  'http3-post-connect-failure',
-]);
-const GRPC_HEADER_CONDITIONS = new Set([
-  'cancelled',
-  'deadline-exceeded',
-  'internal',
-  'resource-exhausted',
-  'unavailable',
-]);
+const HTTP_HEADER_CONDITIONS = new Set(HTTP_RETRY_ON);
+const GRPC_HEADER_CONDITIONS = new Set(GRPC_RETRY_ON);
 
 /** What an attempt produced: a response head, or a failure before one. */
 export type AttemptOutcome =

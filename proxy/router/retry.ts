@@ -8,8 +8,8 @@ import { parseDuration } from '../config/values.js';
 import type { HeaderList } from '../http/headers.js';
 import { compileHeaderMatcher, type HeaderPredicate } from './matchers.js';
 
-/** Envoy's `retry_on` conditions (HTTP and gRPC). */
-export const RETRY_ON_CONDITIONS: readonly string[] = [
+/** Envoy's HTTP `retry_on` conditions (also what `x-envoy-retry-on` may name). */
+export const HTTP_RETRY_ON: readonly string[] = [
   '5xx',
   'gateway-error',
   'reset',
@@ -21,12 +21,19 @@ export const RETRY_ON_CONDITIONS: readonly string[] = [
   'retriable-status-codes',
   'retriable-headers',
   'http3-post-connect-failure',
+];
+
+/** Envoy's gRPC `retry_on` conditions (also what `x-envoy-retry-grpc-on` may name). */
+export const GRPC_RETRY_ON: readonly string[] = [
   'cancelled',
   'deadline-exceeded',
   'internal',
   'resource-exhausted',
   'unavailable',
 ];
+
+/** Envoy's `retry_on` conditions (HTTP and gRPC). */
+export const RETRY_ON_CONDITIONS: readonly string[] = [...HTTP_RETRY_ON, ...GRPC_RETRY_ON];
 
 /** The retry policy of a matched route. */
 export interface RetryPolicyValues {
