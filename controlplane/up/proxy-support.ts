@@ -76,8 +76,13 @@ function probeMesh(patch: Patch): Mesh {
   });
 }
 
-/** Applies every proxy of a mesh as the xDS proxy would; returns the first refusal, if any. */
-async function apply(mesh: Mesh): Promise<string | undefined> {
+/**
+ * Applies every proxy of a mesh as the xDS proxy would (loader, then runtime compile), yielding
+ * each proxy that refuses its configuration with the error, one proxy at a time.
+ */
+export async function* proxyRefusals(
+  mesh: Mesh,
+): AsyncGenerator<{ readonly id: string; readonly error: unknown }> {
   let port = 20000;
   const output = renderEnvoy(mesh, {
     placement: localPlacement(mesh, () => port++),
@@ -97,9 +102,15 @@ async function apply(mesh: Mesh): Promise<string | undefined> {
       const { bootstrap } = loadState(readDynamicBootstrap(proxy.bootstrap).base, state, () => undefined);
       await validateProxyConfig(bootstrap);
     } catch (error) {
-      return concise(error instanceof Error ? error.message : String(error));
+      yield { id: proxy.id, error };
     }
   }
+}
+
+/** The first proxy refusal of a mesh, as one concise sentence, if any. */
+async function apply(mesh: Mesh): Promise<string | undefined> {
+  for await (const { error } of proxyRefusals(mesh))
+    return concise(error instanceof Error ? error.message : String(error));
   return undefined;
 }
 

@@ -4,20 +4,16 @@
  * mesh using every probed feature, once the refused ones are left out, applies with no refusal.
  */
 import { describe, expect, test } from 'vitest';
-import { localPlacement } from '../../../adapters/envoy/placement.js';
-import { renderEnvoy } from '../../../adapters/envoy/render.js';
 import {
   bundledProxySupport,
   PROBED_FEATURES,
+  proxyRefusals,
   refusedUses,
   withoutRefused,
 } from '../../../controlplane/up/proxy-support.js';
 import { canonicalize } from '../../../model/canonical.js';
 import { detectFeatures } from '../../../model/detect.js';
 import type { Mesh } from '../../../model/types.js';
-import { validateProxyConfig } from '../../../proxy/main.js';
-import { loadState, readDynamicBootstrap } from '../../../proxy/xds/bootstrap.js';
-import type { Resource, XdsState } from '../../../proxy/xds/client.js';
 
 /** A mesh that uses every probed feature at once. */
 function everything(): Mesh {
@@ -57,29 +53,8 @@ function everything(): Mesh {
 }
 
 async function refusals(mesh: Mesh): Promise<string[]> {
-  let port = 20000;
-  const output = renderEnvoy(mesh, {
-    placement: localPlacement(mesh, () => port++),
-    controlPlane: { host: '127.0.0.1', port: 1 },
-  });
   const out: string[] = [];
-  for (const proxy of output.proxies) {
-    const byName = (list: readonly Resource[], key: string) => new Map(list.map((r) => [String(r[key]), r]));
-    const state: XdsState = {
-      listeners: byName(proxy.resources.listeners, 'name'),
-      routes: byName(proxy.resources.routes, 'name'),
-      clusters: byName(proxy.resources.clusters, 'name'),
-      endpoints: byName(proxy.resources.endpoints, 'cluster_name'),
-      versions: {},
-    };
-    try {
-      await validateProxyConfig(
-        loadState(readDynamicBootstrap(proxy.bootstrap).base, state, () => undefined).bootstrap,
-      );
-    } catch (error) {
-      out.push(`${proxy.id}: ${(error as Error).message}`);
-    }
-  }
+  for await (const { id, error } of proxyRefusals(mesh)) out.push(`${id}: ${(error as Error).message}`);
   return out;
 }
 
