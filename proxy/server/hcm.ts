@@ -34,7 +34,7 @@ import type { CompiledRoute, HashKeyOutput, RouteRequest, RouteResult, RouteTabl
 import { type ClusterStats, HttpConnectionManagerStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import type { EngineCluster, EngineClusterManager, EngineHost } from './contracts.js';
-import type { PoolRegistry, ResolvedPool } from './pools.js';
+import { connectTarget, type PoolRegistry, type ResolvedPool } from './pools.js';
 import type { Expirable, Sweeper } from './sweeper.js';
 import type {
   ConnectionInfo,
@@ -576,36 +576,26 @@ class ActiveStream implements StreamHandle, UpstreamCallbacks, Expirable, Attemp
     const host = this.useHost(cluster, NO_HASH);
     if (host === undefined) return;
     this.accountAttempt(cs, host);
-    openConnection(
-      {
-        host: host.address,
-        port: host.port,
-        path: host.pipe,
-        connectTimeoutMs: cluster.connectTimeoutMs,
-        tls: cluster.tls,
-        keepAliveSeconds: cluster.tcpKeepaliveSeconds,
-      },
-      (error, socket) => {
-        if (error !== undefined || socket === undefined) {
-          cs.upstream_cx_connect_fail.inc();
-          if (error === 'timeout') cs.upstream_cx_connect_timeout.inc();
-          this.onReset(error === 'timeout' ? 'connection timeout' : 'connection failure', true);
-          return;
-        }
-        if (this.done || this.sink.connect === undefined) {
-          socket.destroy();
-          return;
-        }
-        cs.upstream_cx_total.inc();
-        cs.upstream_cx_active.inc();
-        socket.once('close', () => cs.upstream_cx_active.dec());
-        guarded(
-          'connect tunnel',
-          () => this.connected(socket),
-          () => socket.destroy(),
-        );
-      },
-    );
+    openConnection(connectTarget(cluster, host), (error, socket) => {
+      if (error !== undefined || socket === undefined) {
+        cs.upstream_cx_connect_fail.inc();
+        if (error === 'timeout') cs.upstream_cx_connect_timeout.inc();
+        this.onReset(error === 'timeout' ? 'connection timeout' : 'connection failure', true);
+        return;
+      }
+      if (this.done || this.sink.connect === undefined) {
+        socket.destroy();
+        return;
+      }
+      cs.upstream_cx_total.inc();
+      cs.upstream_cx_active.inc();
+      socket.once('close', () => cs.upstream_cx_active.dec());
+      guarded(
+        'connect tunnel',
+        () => this.connected(socket),
+        () => socket.destroy(),
+      );
+    });
   }
 
   /** The CONNECT tunnel's upstream is up: 200 downstream, then bytes both ways. */

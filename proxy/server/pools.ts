@@ -23,6 +23,21 @@ export interface PoolHost {
   readonly stats: HostStats;
 }
 
+/**
+ * Where a new connection to `host` goes (its address, or its Unix socket path) with the cluster's
+ * connect timeout, TLS and TCP keepalive: for the pools, CONNECT tunnels and tcp_proxy alike.
+ */
+export function connectTarget(cluster: PoolCluster, host: PoolHost): ConnectTarget {
+  return {
+    host: host.address,
+    port: host.port,
+    path: host.pipe,
+    connectTimeoutMs: cluster.connectTimeoutMs,
+    tls: cluster.tls,
+    keepAliveSeconds: cluster.tcpKeepaliveSeconds,
+  };
+}
+
 /** What the engine needs from a cluster to build pools for its hosts. */
 export interface PoolCluster {
   readonly name: string;
@@ -187,14 +202,7 @@ export class PoolRegistry {
     });
     const resources =
       cluster.resources === undefined ? undefined : cluster.resources[high ? 'high' : 'default'];
-    const target = {
-      host: host.address,
-      port: host.port,
-      path: host.pipe,
-      connectTimeoutMs: cluster.connectTimeoutMs,
-      tls: cluster.tls,
-      keepAliveSeconds: cluster.tcpKeepaliveSeconds,
-    };
+    const target = connectTarget(cluster, host);
     if (cluster.protocol === 'auto') {
       return {
         kind: 'auto',

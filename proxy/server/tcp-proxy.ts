@@ -10,6 +10,7 @@ import { openConnection } from '../http/connect.js';
 import { TcpProxyStats } from '../stats/scopes.js';
 import type { StatsStore } from '../stats/store.js';
 import type { EngineClusterManager } from './contracts.js';
+import { connectTarget } from './pools.js';
 
 /** A compiled tcp_proxy filter. */
 export class TcpProxyFilter {
@@ -64,82 +65,72 @@ export class TcpProxyFilter {
     this.live.add(down);
     down.on('close', () => this.live.delete(down));
     const pending: Buffer[] = initial !== undefined && initial.length > 0 ? [initial] : [];
-    openConnection(
-      {
-        host: host.address,
-        port: host.port,
-        path: host.pipe,
-        connectTimeoutMs: cluster.connectTimeoutMs,
-        tls: cluster.tls,
-        keepAliveSeconds: cluster.tcpKeepaliveSeconds,
-      },
-      (error, up) => {
-        if (error !== undefined || up === undefined) {
-          cs.upstream_cx_connect_fail.inc();
-          if (error === 'timeout') cs.upstream_cx_connect_timeout.inc();
-          down.destroy();
-          return;
+    openConnection(connectTarget(cluster, host), (error, up) => {
+      if (error !== undefined || up === undefined) {
+        cs.upstream_cx_connect_fail.inc();
+        if (error === 'timeout') cs.upstream_cx_connect_timeout.inc();
+        down.destroy();
+        return;
+      }
+      if (down.destroyed) {
+        up.destroy();
+        return;
+      }
+      cs.upstream_cx_total.inc();
+      cs.upstream_cx_active.inc();
+      host.activeRequests++;
+      up.allowHalfOpen = true;
+      up.on('error', () => undefined);
+      for (const b of pending) up.write(b);
+      if (pending.length > 0) {
+        const n = pending.reduce((sum, b) => sum + b.length, 0);
+        s.downstream_cx_rx_bytes_total.add(n);
+        cs.upstream_cx_tx_bytes_total.add(n);
+      }
+      const touch = () => {
+        down.setTimeout(this.idleMs);
+      };
+      down.setTimeout(this.idleMs, () => {
+        s.idle_timeout.inc();
+        down.destroy();
+        up.destroy();
+      });
+      down.on('data', (b: Buffer) => {
+        s.downstream_cx_rx_bytes_total.add(b.length);
+        cs.upstream_cx_tx_bytes_total.add(b.length);
+        touch();
+        if (!up.write(b)) {
+          s.downstream_flow_control_paused_reading_total.inc();
+          down.pause();
         }
-        if (down.destroyed) {
-          up.destroy();
-          return;
-        }
-        cs.upstream_cx_total.inc();
-        cs.upstream_cx_active.inc();
-        host.activeRequests++;
-        up.allowHalfOpen = true;
-        up.on('error', () => undefined);
-        for (const b of pending) up.write(b);
-        if (pending.length > 0) {
-          const n = pending.reduce((sum, b) => sum + b.length, 0);
-          s.downstream_cx_rx_bytes_total.add(n);
-          cs.upstream_cx_tx_bytes_total.add(n);
-        }
-        const touch = () => {
-          down.setTimeout(this.idleMs);
-        };
-        down.setTimeout(this.idleMs, () => {
-          s.idle_timeout.inc();
-          down.destroy();
-          up.destroy();
-        });
-        down.on('data', (b: Buffer) => {
-          s.downstream_cx_rx_bytes_total.add(b.length);
-          cs.upstream_cx_tx_bytes_total.add(b.length);
-          touch();
-          if (!up.write(b)) {
-            s.downstream_flow_control_paused_reading_total.inc();
-            down.pause();
-          }
-        });
-        up.on('drain', () => {
-          s.downstream_flow_control_resumed_reading_total.inc();
-          down.resume();
-        });
-        up.on('data', (b: Buffer) => {
-          s.downstream_cx_tx_bytes_total.add(b.length);
-          cs.upstream_cx_rx_bytes_total.add(b.length);
-          touch();
-          if (!down.write(b)) up.pause();
-        });
-        down.on('drain', () => up.resume());
-        down.on('end', () => up.end());
-        up.on('end', () => down.end());
-        let closed = false;
-        const close = () => {
-          if (closed) return;
-          closed = true;
-          host.activeRequests--;
-          cs.upstream_cx_active.dec();
-          cs.upstream_cx_destroy.inc();
-          down.destroy();
-          up.destroy();
-        };
-        up.on('close', close);
-        down.on('close', close);
+      });
+      up.on('drain', () => {
+        s.downstream_flow_control_resumed_reading_total.inc();
         down.resume();
-      },
-    );
+      });
+      up.on('data', (b: Buffer) => {
+        s.downstream_cx_tx_bytes_total.add(b.length);
+        cs.upstream_cx_rx_bytes_total.add(b.length);
+        touch();
+        if (!down.write(b)) up.pause();
+      });
+      down.on('drain', () => up.resume());
+      down.on('end', () => up.end());
+      up.on('end', () => down.end());
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        host.activeRequests--;
+        cs.upstream_cx_active.dec();
+        cs.upstream_cx_destroy.inc();
+        down.destroy();
+        up.destroy();
+      };
+      up.on('close', close);
+      down.on('close', close);
+      down.resume();
+    });
   }
 
   /** Closes every proxied connection. */
